@@ -1,0 +1,51 @@
+"""The provider and model catalogue (data in `catalogue/models.yaml`)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.resources import data_dir
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    provider: str
+    name: str
+    context_window: int
+    max_output: int
+    facts: dict[str, Any]
+
+
+@functools.cache
+def _catalogue() -> dict[str, dict[str, ModelInfo]]:
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "models.yaml").read_text("utf-8"))
+    return {
+        provider: {
+            name: ModelInfo(provider, name, entry["context_window"], entry["max_output"], dict(entry))
+            for name, entry in block["models"].items()
+        }
+        for provider, block in raw["providers"].items()
+    }
+
+
+def models(provider: str) -> dict[str, ModelInfo]:
+    return _catalogue().get(provider, {})
+
+
+def normalise(provider: str, name: str) -> str:
+    """Ollama's `llama3` means `llama3:latest`; the catalogue lists the default tag explicitly."""
+    if provider == "ollama" and ":" not in name:
+        return f"{name}:latest"
+    return name
+
+
+def lookup(provider: str, name: str) -> ModelInfo | None:
+    return models(provider).get(normalise(provider, name))
+
+
+def providers_offering(name: str) -> list[str]:
+    return sorted(p for p, entries in _catalogue().items() if name in entries)

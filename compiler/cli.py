@@ -1,0 +1,84 @@
+"""The `hks` command line: click only. Commands load on first use, so `hks --help` stays fast.
+
+Exit codes: 0 clean (warnings allowed), 1 the config has errors, 2 usage or I/O error,
+3 an internal error (our bug; the traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from compiler import __version__
+
+# name → (module in compiler.commands, one-line help); the table is the registry.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "explain": ("explain", "Show each workspace's effective settings and where every value came from."),
+    "schema": ("schema", "Print the JSON Schema of org.yaml or of a workspace file."),
+    "validate": ("validate", "Check a config repository and report every problem."),
+}
+
+EPILOG = """\b
+Examples:
+  hks validate examples/acme
+  hks explain examples/acme clinical --key temperature
+  hks validate --format sarif > hks.sarif
+"""
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"compiler.commands.{COMMANDS[cmd_name][0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            from compiler.suggest import did_you_mean
+
+            hint = did_you_mean(name, COMMANDS)
+            ctx.fail(f"no such command '{name}'." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("hks: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # our bug: one short line, the traceback only with --debug
+            from compiler.load import InputError
+
+            if isinstance(exc, InputError):
+                click.echo(f"hks: {exc}", err=True)
+                sys.exit(2)
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"hks: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("hks: this is a bug in hks; run again with --debug for the traceback", err=True)
+            sys.exit(3)
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hks")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """hks compiles an organisation's LLM configuration (org.yaml and workspaces/*.yaml) into
+    the Kubernetes manifests Argo CD deploys, after checking it against schemas and policies."""
+    ctx.obj = {"debug": debug}

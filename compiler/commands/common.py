@@ -1,0 +1,31 @@
+"""Helpers the commands share: colour detection, and compiling with diagnostics shown."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from compiler.pipeline import Compiled
+
+CONFIG_DIR = click.Path(file_okay=False, dir_okay=True, path_type=str)
+
+
+def use_colour(stream: IO[str]) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def compile_or_exit(config_dir: str, *, show_warnings: bool = True) -> Compiled:
+    """Compiles; on errors prints the diagnostics to stderr and exits 1."""
+    from compiler import report
+    from compiler.pipeline import compile_config
+
+    compiled = compile_config(config_dir)
+    shown = compiled.diagnostics if show_warnings or not compiled.ok else []
+    if not compiled.ok:
+        click.echo(report.text(shown, use_colour(sys.stderr)), err=True, nl=False)
+        sys.exit(1)
+    return compiled

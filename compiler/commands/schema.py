@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(
+    epilog="""\b
+Editors complete and check config files with these schemas; put this first line in org.yaml:
+  # yaml-language-server: $schema=https://hks.dev/schemas/org.schema.json
+\b
+Examples:
+  hks schema org > org.schema.json
+  hks schema --output-dir schemas/"""
+)
+@click.argument("which", type=click.Choice(["org", "workspace"]), default="org")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Write both schemas here.")
+def command(which: str, output_dir: Path | None) -> None:
+    """Print the JSON Schema of org.yaml (default) or of a workspace file."""
+    from compiler.schema import SCHEMAS, json_schema_text
+
+    if output_dir is None:
+        click.echo(json_schema_text(which), nl=False)
+        return
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in sorted(SCHEMAS):
+        (output_dir / f"{name}.schema.json").write_text(json_schema_text(name), encoding="utf-8")
+        click.echo(f"wrote {output_dir / f'{name}.schema.json'}")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import sys
+
+import click
+
+from compiler.commands.common import CONFIG_DIR, use_colour
+
+FORMATS = ["github", "json", "junit", "sarif", "text"]
+
+
+@click.command(
+    epilog="""\b
+Exit status: 0 clean (warnings allowed), 1 the config has errors, 2 usage or I/O error.
+\b
+Examples:
+  hks validate                      # the config repository in this folder
+  hks validate examples/acme --format sarif > hks.sarif
+  hks validate --format github      # annotations in a GitHub Actions log"""
+)
+@click.argument("config_dir", default=".", type=CONFIG_DIR)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def command(config_dir: str, fmt: str, strict: bool) -> None:
+    """Check a config repository and report every problem.
+
+    Reads CONFIG_DIR/org.yaml and CONFIG_DIR/workspaces/*.yaml, checks them against the schema
+    and the catalogue, merges each workspace's overrides, and prints each problem as
+    path:line:column: severity[RULE]: message.
+    """
+    from compiler import report
+    from compiler.diagnostics import Severity
+    from compiler.pipeline import compile_config
+
+    compiled = compile_config(config_dir)
+    click.echo(report.FORMATS[fmt](compiled.diagnostics, use_colour(sys.stdout)), nl=False)
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    if compiled.config is None or any(d.severity in failing for d in compiled.diagnostics):
+        sys.exit(1)

@@ -1,0 +1,341 @@
+"""Reads the config repository's YAML files, keeping the line and column of every node.
+
+All input safety limits live here: a file is refused before parsing when it is too large, and
+the composed node graph is measured before anything is constructed from it, so an alias bomb
+costs a few milliseconds and no memory.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, Position, error
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+MAX_WORKSPACE_FILES = 50_000
+WORKSPACE_SUFFIXES = (".yaml", ".yml")
+
+
+class InputError(Exception):
+    """The config repository cannot be read at all (exit 2, not a config error)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML file: `data` is the round-trip tree, with positions on every node."""
+
+    path: str
+    data: Any
+
+    def position(self, loc: tuple[Any, ...] = (), *, key: bool = False) -> Position:
+        line, column = locate(self.data, loc, key=key)
+        return Position(self.path, line, column)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The files of a config repository, parsed. `org` is None when it could not be loaded."""
+
+    root: str
+    org: Document | None
+    workspaces: tuple[Document, ...]
+
+
+def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
+    root = Path(config_dir)
+    if not root.is_dir():
+        raise InputError(f"{config_dir}: no such config folder")
+    diagnostics: list[Diagnostic] = []
+    org_path = root / "org.yaml"
+    org: Document | None = None
+    if org_path.is_file():
+        org, found = load_file(org_path)
+        diagnostics += found
+    else:
+        diagnostics.append(
+            error(
+                Position(str(org_path)),
+                "REPO-001",
+                "org.yaml is missing: every config repository needs one with the organisation's defaults",
+                hint="run `hks init` to create one, or point hks at the folder that holds org.yaml",
+            )
+        )
+    workspace_files = _workspace_files(root / "workspaces")
+    if len(workspace_files) > MAX_WORKSPACE_FILES:
+        diagnostics.append(
+            error(
+                Position(str(root / "workspaces")),
+                "REPO-004",
+                f"{len(workspace_files)} workspace files: the limit is {MAX_WORKSPACE_FILES}",
+            )
+        )
+        workspace_files = []
+    workspaces: list[Document] = []
+    for path in workspace_files:
+        doc, found = load_file(path)
+        diagnostics += found
+        if doc is not None:
+            workspaces.append(doc)
+    return Sources(config_dir, org, tuple(workspaces)), diagnostics
+
+
+def _workspace_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot list: {exc.strerror}") from exc
+    return sorted(p for p in entries if p.suffix in WORKSPACE_SUFFIXES and p.is_file())
+
+
+def load_file(path: Path) -> tuple[Document | None, list[Diagnostic]]:
+    """Parses one YAML file whose top level must be a mapping."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [_too_large(name, size)]
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
+    return parse_document(raw, name)
+
+
+def parse_document(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]]:
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [_too_large(name, len(raw))]
+    text, problem = _decode(raw, name)
+    if problem:
+        return None, [problem]
+    data, problem = _parse(text, name)
+    if problem:
+        return None, [problem]
+    if data is None:
+        return None, [error(Position(name, 1, 1), "YAML-005", "the file is empty: it needs a mapping of keys")]
+    if not isinstance(data, dict):
+        line, column = locate(data, ())
+        kind = "a list" if isinstance(data, list) else "a single value"
+        return None, [
+            error(Position(name, line, column), "YAML-006", f"the top level is {kind}; it must be a mapping of keys")
+        ]
+    return Document(name, data), []
+
+
+def _too_large(name: str, size: int) -> Diagnostic:
+    return error(
+        Position(name),
+        "YAML-008",
+        f"the file is {size} bytes, over the limit of {MAX_FILE_BYTES} bytes",
+        hint="split workspaces into workspaces/*.yaml files",
+    )
+
+
+def _decode(raw: bytes, name: str) -> tuple[str, Diagnostic | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        message = f"invalid UTF-8 byte 0x{raw[exc.start]:02x}: hks reads YAML as UTF-8"
+        return "", error(Position(name, line, column), "YAML-004", message)
+
+
+def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    yaml = YAML(typ="rt")  # YAML 1.2: `no`, `on` and `yes` stay strings
+    parser = None
+    try:
+        constructor, parser = yaml.get_constructor_parser(text)
+        _limit_depth(constructor.composer, name)
+        node = constructor.composer.get_single_node()
+        if node is None:
+            return None, None
+        problem = _measure(node, name)
+        if problem:
+            return None, problem
+        return constructor.construct_document(node), None
+    except _Refused as refused:
+        return None, refused.diagnostic
+    except MarkedYAMLError as exc:
+        return None, _yaml_error(exc, name)
+    except ReaderError as exc:
+        line, column = _offset_position(text, exc.position)
+        message = f"character U+{exc.character:04X} is not allowed in YAML"
+        return None, error(Position(name, line, column), "YAML-001", message)
+    except YAMLError as exc:
+        return None, error(Position(name, 1, 1), "YAML-001", str(exc).splitlines()[0])
+    except RecursionError:
+        return None, _too_deep(Position(name, 1, 1))
+    finally:
+        if parser is not None:
+            parser.dispose()
+
+
+def _limit_depth(composer: Any, name: str) -> None:
+    """Stops composing at MAX_DEPTH, before ruamel's own recursion gets slow or overflows."""
+    compose_node = composer.compose_node
+    depth = 0
+
+    def limited(parent: Any, index: Any) -> Any:
+        nonlocal depth
+        depth += 1
+        try:
+            if depth > MAX_DEPTH:
+                mark = composer.parser.peek_event().start_mark
+                raise _Refused(_too_deep(Position(name, mark.line + 1, mark.column + 1)))
+            return compose_node(parent, index)
+        finally:
+            depth -= 1
+
+    composer.compose_node = limited
+
+
+def _yaml_error(exc: Any, name: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    position = Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1)
+    problem = (exc.problem or "").strip()
+    context = (exc.context or "").strip()
+    kind = type(exc).__name__
+    if kind == "DuplicateKeyError":
+        first = exc.context_mark.line + 1 if exc.context_mark else None
+        key = problem.split('"')[1] if '"' in problem else "?"
+        where = f" (first defined on line {first})" if first else ""
+        return error(position, "YAML-002", f"duplicate key '{key}'{where}", hint="each key may appear once in a mapping")
+    if "'\\t'" in problem:
+        return error(position, "YAML-003", "tab character: YAML indents with spaces only", hint="replace tabs with spaces")
+    if "expected a single document" in problem or "expected a single document" in context:
+        return error(position, "YAML-010", "more than one YAML document: hks expects one per file")
+    message = problem if not context else f"{problem} ({context})"
+    return error(position, "YAML-001", f"YAML syntax error: {message}")
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _too_deep(position: Position) -> Diagnostic:
+    return error(position, "YAML-009", f"nesting deeper than {MAX_DEPTH} levels")
+
+
+def _measure(root: Any, name: str) -> Diagnostic | None:
+    """Counts the nodes and depth the graph expands to, sharing the work between aliases."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    sizes: dict[int, tuple[int, int]] = {}
+    active: set[int] = set()
+
+    def where(node: Any) -> Position:
+        return Position(name, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def visit(node: Any) -> tuple[int, int]:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _Refused(error(where(node), "YAML-007", "a recursive alias refers to itself"))
+        if isinstance(node, MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        active.add(key)
+        count, depth = 1, 0
+        for child in children:
+            child_count, child_depth = visit(child)
+            count += child_count
+            depth = max(depth, child_depth)
+        active.discard(key)
+        result = (count, depth + 1)
+        if count > MAX_NODES:
+            raise _Refused(
+                error(
+                    where(node),
+                    "YAML-007",
+                    f"aliases here expand to more than {MAX_NODES} nodes (an alias bomb?)",
+                    hint="use fewer nested aliases",
+                )
+            )
+        if result[1] > MAX_DEPTH:
+            raise _Refused(_too_deep(where(node)))
+        sizes[key] = result
+        return result
+
+    try:
+        visit(root)
+    except _Refused as refused:
+        return refused.diagnostic
+    return None
+
+
+class _Refused(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
+def locate(data: Any, loc: tuple[Any, ...], *, key: bool = False) -> tuple[int, int]:
+    """The 1-based (line, column) of the node at `loc`, or of its nearest ancestor.
+
+    Elements of `loc` that are not in the data (pydantic's union tags) are skipped.
+    """
+    line, column = _own_position(data)
+    node = data
+    for index, step in enumerate(loc):
+        last = index == len(loc) - 1
+        found = _child_position(node, step, key=key and last)
+        if found is None:
+            continue
+        line, column = found
+        node = node[step]
+    return line, column
+
+
+def _own_position(node: Any) -> tuple[int, int]:
+    lc = getattr(node, "lc", None)
+    if lc is None or lc.line is None:
+        return 1, 1
+    return lc.line + 1, lc.col + 1
+
+
+def _child_position(node: Any, step: Any, *, key: bool) -> tuple[int, int] | None:
+    lc = getattr(node, "lc", None)
+    try:
+        if isinstance(node, dict) and step in node:
+            line, column = lc.key(step) if key else lc.value(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            line, column = lc.item(step)
+        else:
+            return None
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return line + 1, column + 1
+
+
+def to_plain(node: Any) -> Any:
+    """The round-trip tree as plain dicts, lists and scalars, for validation."""
+    if isinstance(node, dict):
+        return {to_plain(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return bool(node) if type(node).__name__ == "ScalarBoolean" else int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, datetime.datetime):
+        return node if node.hour or node.minute or node.second else node.date()
+    return node

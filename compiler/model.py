@@ -1,0 +1,327 @@
+"""The typed config model: the single source of truth for what a config repository may say.
+
+The JSON Schemas in `schemas/` are generated from these classes (`hks schema`), and every key's
+description here is the documentation editors show.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+RESIDENCY = r"^(on-premises|[a-z]{2})$"
+DURATION = r"^(-1|0|[0-9]+(ms|s|m|h))$"
+SHA256 = r"^[0-9a-f]{64}$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+
+ProviderName = Literal["ollama", "openai", "anthropic", "google", "azure-openai"]
+Framework = Literal["hipaa", "gdpr", "soc2"]
+DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
+SecretName = Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]
+Residency = Annotated[
+    str,
+    Field(
+        pattern=RESIDENCY,
+        description="Where data may be processed: a two-letter region (`eu`, `us`, `jp`, ...) or "
+        "`on-premises` (nothing leaves the cluster).",
+        examples=["eu", "on-premises"],
+    ),
+]
+
+
+def is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def unwrap_type(tp: Any) -> Any:
+    """Strips Optional and Annotated; of other unions, keeps the one model member if any."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            models = [a for a in members if is_model(unwrap_type(a))]
+            tp = models[0] if len(members) > 1 and models else members[0]
+        else:
+            return tp
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --- llm_config -------------------------------------------------------------------------------
+
+
+class Fallback(Strict):
+    """A model the gateway tries when the primary fails."""
+
+    provider: ProviderName = Field(description="The fallback's provider.")
+    model: str = Field(min_length=1, description="The fallback's model name.")
+
+
+class RateLimit(Strict):
+    rpm: Optional[int] = Field(None, ge=1, description="Requests per minute.", examples=[600])
+    tpm: Optional[int] = Field(None, ge=1, description="Tokens per minute.", examples=[100000])
+
+
+class Budget(Strict):
+    monthly_usd: float = Field(gt=0, description="Spend limit per calendar month, in US dollars.", examples=[500])
+
+
+class Cache(Strict):
+    enabled: bool = Field(False, description="Cache responses to identical requests in the gateway.")
+    ttl_seconds: Optional[int] = Field(None, ge=1, description="How long a cached response is kept.")
+
+
+class Sanitization(Strict):
+    pii: Literal["redact", "block", "off"] = Field(
+        "off", description="What the gateway does with personal data in prompts: redact it, block the request, or nothing."
+    )
+
+
+class LLMConfig(Strict):
+    """The LLM settings: the organisation's defaults, and each workspace's effective result."""
+
+    provider: ProviderName = Field(description="Who serves the model.", examples=["ollama", "openai"])
+    model: str = Field(
+        min_length=1, description="The model: an Ollama tag or the provider's model name.", examples=["llama3:8b", "gpt-4"]
+    )
+    temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature, 0 to 2.", examples=[0.7])
+    max_tokens: int = Field(4096, ge=1, description="The most tokens a response may have.", examples=[4096])
+    top_p: Optional[float] = Field(None, ge=0, le=1, description="Nucleus sampling, 0 to 1.")
+    timeout_seconds: Optional[int] = Field(None, ge=1, description="How long the gateway waits for the provider.")
+    fallbacks: Optional[list[Fallback]] = Field(None, description="Models tried in order when this one fails.")
+    rate_limit: Optional[RateLimit] = Field(None, description="Request and token limits per minute.")
+    budget: Optional[Budget] = Field(None, description="Monthly spend limit.")
+    cache: Optional[Cache] = Field(None, description="Response caching in the gateway.")
+    sanitization: Optional[Sanitization] = Field(None, description="Personal data handling before the provider sees a prompt.")
+    priority: Literal["critical", "standard", "batch"] = Field(
+        "standard", description="Queue priority of this workload's requests."
+    )
+
+
+REQUIRED_LLM_KEYS = frozenset(name for name, f in LLMConfig.model_fields.items() if f.is_required())
+
+
+def _override_model() -> type[Strict]:
+    """LLMOverride: every key of LLMConfig, optional, and `null` to drop an inherited value."""
+    fields: dict[str, Any] = {}
+    for name, info in LLMConfig.model_fields.items():
+        annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        fields[name] = (
+            Optional[annotation],
+            Field(None, description=info.description, examples=info.examples),
+        )
+    model: type[Strict] = create_model(  # type: ignore[call-overload]
+        "LLMOverride",
+        __base__=Strict,
+        __doc__="Any subset of llm_config's keys; `null` drops an inherited optional key.",
+        **fields,
+    )
+    return model
+
+
+LLMOverride = _override_model()
+
+
+# --- workspaces -------------------------------------------------------------------------------
+
+
+class Members(Strict):
+    groups: list[str] = Field(default_factory=list, description="Groups bound to the workspace's role.")
+    users: list[str] = Field(default_factory=list, description="Users bound to the workspace's role.")
+
+
+class Usage(Strict):
+    """Expected volume, for `hks cost`."""
+
+    requests_per_day: int = Field(ge=0, description="Requests per day.", examples=[5000])
+    input_tokens: int = Field(ge=0, description="Average input tokens per request.", examples=[800])
+    output_tokens: int = Field(ge=0, description="Average output tokens per request.", examples=[300])
+
+
+class WorkspaceBody(Strict):
+    """A workspace, as written inline under `workspaces:` in org.yaml."""
+
+    namespace: Optional[DnsLabel] = Field(None, description="The workspace's namespace (default: its name).")
+    members: Optional[Members] = Field(None, description="Who the workspace's RBAC binds.")
+    llm_override: Optional[LLMOverride] = Field(  # type: ignore[valid-type]
+        None, description="Overrides of the organisation's llm_config."
+    )
+    compliance: list[Framework] = Field(
+        default_factory=list, description="Frameworks added to the organisation's (never removed)."
+    )
+    data_residency: Optional[Residency] = Field(None, description="May narrow the organisation's residency, never widen it.")
+    usage: Optional[Usage] = Field(None, description="Expected volume, for `hks cost`.")
+
+
+class WorkspaceFile(WorkspaceBody):
+    """A workspace file, `workspaces/<name>.yaml`."""
+
+    workspace: Optional[DnsLabel] = Field(None, description="The workspace's name; must match the file's name.")
+
+
+# --- organisation -----------------------------------------------------------------------------
+
+
+class ProviderSettings(Strict):
+    api_key_secret: Optional[SecretName] = Field(
+        None, description="Name of the Secret holding the API key (data key `key`); default `<provider>-api-key`."
+    )
+    endpoint: Optional[str] = Field(None, pattern=r"^https?://\S+$", description="API base URL.")
+    region: Optional[str] = Field(None, description="Region the provider processes in (Azure, OpenAI data residency).")
+    location: Optional[str] = Field(None, description="Vertex AI location, e.g. `europe-west4`.")
+    api_version: Optional[str] = Field(None, description="Azure OpenAI API version.")
+    deployments: dict[str, str] = Field(default_factory=dict, description="Azure OpenAI: model name → deployment name.")
+    project: Optional[str] = Field(None, description="Google Cloud project (selects Vertex AI).")
+    baa: bool = Field(False, description="A HIPAA Business Associate Agreement is signed with this provider.")
+
+
+class SecretStoreRef(Strict):
+    name: DnsLabel = Field(description="The external-secrets store's name.")
+    kind: Literal["SecretStore", "ClusterSecretStore"] = Field("ClusterSecretStore")
+
+
+class Secrets(Strict):
+    backend: Literal["external-secrets", "sealed-secrets", "none"] = Field(
+        "none", description="How secrets reach the cluster; `none` only references them."
+    )
+    store: Optional[SecretStoreRef] = Field(None, description="external-secrets: the store to read from.")
+    cert: Optional[str] = Field(None, description="sealed-secrets: path to the cluster's public certificate.")
+
+
+class CustomModel(Strict):
+    """A custom GGUF model, imported with a Modelfile."""
+
+    name: str = Field(min_length=1, description="The model's name in Ollama.", examples=["acme-support:7b"])
+    source: str = Field(min_length=1, description="URL or path of the GGUF file.")
+    sha256: str = Field(pattern=SHA256, description="The GGUF file's sha256, checked before import.")
+    parameters: dict[str, str | int | float] = Field(default_factory=dict, description="Modelfile PARAMETERs.")
+    system: Optional[str] = Field(None, description="Modelfile SYSTEM prompt.")
+
+
+def _model_kind(value: Any) -> str:
+    return "~custom" if isinstance(value, dict) else "~tag"
+
+
+# Union member tags start with `~`, so diagnostics can tell them from keys in the user's file.
+ModelEntry = Annotated[
+    Annotated[str, Tag("~tag")] | Annotated[CustomModel, Tag("~custom")],
+    Discriminator(_model_kind),
+]
+
+
+class Toleration(Strict):
+    key: Optional[str] = None
+    operator: Literal["Exists", "Equal"] = "Equal"
+    value: Optional[str] = None
+    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = None
+
+
+class Gpu(Strict):
+    vendor: Literal["nvidia", "amd", "none"] = Field("nvidia", description="GPU vendor; `none` runs on CPU.")
+    count: int = Field(1, ge=0, description="GPUs per node.")
+    memory_gib: Optional[float] = Field(None, gt=0, description="Memory per GPU, GiB.", examples=[24])
+    hourly_usd: Optional[float] = Field(None, ge=0, description="Cost of one LLM node per hour, for `hks cost`.")
+
+
+class Storage(Strict):
+    size: str = Field("100Gi", pattern=QUANTITY, description="Model storage per node.")
+    storage_class: Optional[str] = Field(None, description="StorageClass of the node-local volumes.")
+
+
+class SelfHosted(Strict):
+    models: list[ModelEntry] = Field(default_factory=list, description="Ollama tags or custom GGUF models.")
+    node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"node-role": "llm"}, description="Labels of the LLM nodes."
+    )
+    tolerations: list[Toleration] = Field(default_factory=list, description="Tolerations for the LLM nodes' taints.")
+    gpu: Gpu = Field(default_factory=Gpu, description="The LLM nodes' GPUs.")
+    context_length: Optional[int] = Field(None, ge=256, description="Caps every model's context (OLLAMA_CONTEXT_LENGTH).")
+    storage: Storage = Field(default_factory=Storage)
+    keep_alive: str = Field("5m", pattern=DURATION, description="How long a model stays loaded; `-1` forever.")
+    num_parallel: int = Field(1, ge=1, description="Parallel requests per model.")
+    max_loaded_models: int = Field(1, ge=1, description="Models loaded at once per node.")
+    max_queue: int = Field(512, ge=1, description="Requests queued before Ollama answers busy.")
+    image: Optional[str] = Field(None, description="Override of the pinned Ollama image.")
+
+
+class Replicas(Strict):
+    min: int = Field(2, ge=1)
+    max: int = Field(4, ge=1)
+
+
+class GatewayCache(Strict):
+    redis_secret: Optional[SecretName] = Field(None, description="Secret with the Redis connection, shared by replicas.")
+
+
+class AuditLog(Strict):
+    enabled: bool = Field(True, description="Keep an audit trail of requests (spend logs).")
+    retention_days: Optional[int] = Field(None, ge=1, description="How long audit records are kept.")
+
+
+class Gateway(Strict):
+    replicas: Replicas = Field(default_factory=Replicas)
+    image: Optional[str] = Field(None, description="Override of the pinned LiteLLM proxy image.")
+    cache: Optional[GatewayCache] = None
+    audit_log: AuditLog = Field(default_factory=AuditLog)
+    database_secret: Optional[SecretName] = Field(None, description="Secret with the Postgres URL for spend logs.")
+
+
+class Destination(Strict):
+    server: str = Field("https://kubernetes.default.svc")
+    name: Optional[str] = None
+
+
+class Cluster(Strict):
+    namespace: DnsLabel = Field("hexabase-aiops", description="Namespace of the platform services.")
+    kubernetes_version: str = Field("1.33", pattern=r"^1\.[0-9]+$", description="Kubernetes version to validate against.")
+    cni: Literal["default", "cilium"] = Field("default", description="`cilium` adds FQDN egress policies.")
+    repo_url: Optional[str] = Field(None, description="Argo CD: the repository holding the rendered manifests.")
+    revision: str = Field("HEAD", description="Argo CD: the revision to sync.")
+    path: str = Field("rendered", description="Argo CD: the rendered folder inside the repository.")
+    destination: Destination = Field(default_factory=Destination)
+    applications: Literal["single", "per-workspace"] = Field("single")
+
+
+class Thresholds(Strict):
+    error_rate: float = Field(0.05, gt=0, le=1, description="Error ratio that alerts.")
+    p95_latency_seconds: float = Field(10, gt=0, description="p95 latency that alerts.")
+    budget_warning_ratio: float = Field(0.8, gt=0, le=1, description="Share of budget spent that warns.")
+
+
+class Monitoring(Strict):
+    enabled: bool = True
+    prometheus_labels: dict[str, str] = Field(
+        default_factory=lambda: {"release": "prometheus"}, description="Labels Prometheus selects monitors on."
+    )
+    grafana_dashboard_label: dict[str, str] = Field(
+        default_factory=lambda: {"grafana_dashboard": "1"}, description="Label the Grafana sidecar selects on."
+    )
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+
+class OrgFile(Strict):
+    """org.yaml: the organisation's defaults."""
+
+    organization: Optional[DnsLabel] = Field(None, description="The organisation's name; default: the folder's name.")
+    llm_config: LLMConfig = Field(description="The default LLM settings every workspace inherits.")
+    workspaces: dict[DnsLabel, WorkspaceBody] = Field(default_factory=dict, description="Workspaces defined inline.")
+    compliance: list[Framework] = Field(default_factory=list, description="Frameworks every workspace follows.")
+    data_residency: Optional[Residency] = Field(None)
+    providers: dict[ProviderName, ProviderSettings] = Field(default_factory=dict, description="Per-provider settings.")
+    secrets: Secrets = Field(default_factory=Secrets)
+    self_hosted: Optional[SelfHosted] = Field(None, description="The Ollama deployment.")
+    gateway: Gateway = Field(default_factory=Gateway)
+    cluster: Cluster = Field(default_factory=Cluster)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+
+
+__all__ = ["OrgFile", "WorkspaceFile", "WorkspaceBody", "LLMConfig", "LLMOverride"]

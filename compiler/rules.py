@@ -1,0 +1,38 @@
+"""Every rule id hks itself reports (policy packs bring their own), with a one-line title.
+
+Reporters use the titles for SARIF rule metadata and JUnit test names; the table is the
+registry, so an id is added here before it is used.
+"""
+
+RULES: dict[str, str] = {
+    "YAML-001": "YAML syntax error",
+    "YAML-002": "duplicate key",
+    "YAML-003": "tab character used for indentation",
+    "YAML-004": "file is not valid UTF-8",
+    "YAML-005": "file is empty",
+    "YAML-006": "top level is not a mapping",
+    "YAML-007": "aliases expand beyond the node limit (alias bomb)",
+    "YAML-008": "file is larger than the size limit",
+    "YAML-009": "nesting deeper than the depth limit",
+    "YAML-010": "more than one YAML document in a file",
+    "REPO-001": "org.yaml is missing",
+    "REPO-002": "workspace name disagrees with its file name",
+    "REPO-003": "workspace defined twice",
+    "REPO-004": "too many workspace files",
+    "SCHEMA-001": "unknown key",
+    "SCHEMA-002": "value has the wrong type",
+    "SCHEMA-003": "value out of range",
+    "SCHEMA-004": "required key missing",
+    "SCHEMA-005": "value not allowed",
+    "SCHEMA-006": "value has the wrong format",
+    "MERGE-001": "workspace widens the organisation's data residency",
+    "MERGE-002": "required key set to null in an override",
+    "CAT-001": "model not in the catalogue",
+    "CAT-002": "max_tokens above the model's output limit",
+    "CAT-003": "model offered by another provider",
+    "SEC-001": "plaintext secret in the config",
+}
+
+
+def title(rule: str) -> str:
+    return RULES.get(rule, rule)
