@@ -15,7 +15,7 @@ from compiler.suggest import did_you_mean
 
 def check_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     custom = _custom_models(config)
-    diagnostics: list[Diagnostic] = []
+    diagnostics = _check_defaults(config, custom)
     for workspace in workspaces:
         sources = workspace.llm_sources
         llm = workspace.llm
@@ -23,6 +23,22 @@ def check_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diag
         for fallback in llm.fallbacks or ():
             diagnostics += _check_model(fallback.provider, fallback.model, sources["fallbacks"], custom, None)
     return diagnostics
+
+
+def _check_defaults(config: Config, custom: set[str]) -> list[Diagnostic]:
+    """The org's own llm_config, which every workspace inherits (and which stands alone when
+    there are no workspaces yet)."""
+    llm = config.org.llm_config
+    doc = config.org_doc
+
+    def at(*keys: str) -> Sourced:
+        return Sourced(None, doc.position(("llm_config", *keys)), "org")
+
+    max_tokens = Sourced(llm.max_tokens, doc.position(("llm_config", "max_tokens")), "org")
+    found = _check_model(llm.provider, llm.model, at("model"), custom, max_tokens)
+    for fallback in llm.fallbacks or ():
+        found += _check_model(fallback.provider, fallback.model, at("fallbacks"), custom, None)
+    return found
 
 
 def _custom_models(config: Config) -> set[str]:

@@ -27,9 +27,13 @@ def select(found: list[tuple[str, Sourced]], key: str | None) -> list[tuple[str,
     return [(k, s) for k, s in found if k in wanted or any(k.startswith(w + ".") for w in wanted)]
 
 
-def known_keys(workspaces: tuple[Workspace, ...]) -> set[str]:
-    keys = {key for w in workspaces for key, _ in rows(w)}
-    return keys | {k.removeprefix("llm.") for k in keys} | {k.split(".")[1] for k in keys if k.count(".") == 2}
+def known_keys() -> set[str]:
+    """Every key --key accepts: dotted model keys, with or without `llm.`, and their blocks."""
+    from compiler import model as m
+    from compiler.merge import field_order
+
+    llm = field_order(m.LLMConfig)
+    return {"namespace", "compliance", "data_residency"} | set(llm) | {f"llm.{k}" for k in llm}
 
 
 def text(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool = False) -> str:
@@ -39,7 +43,7 @@ def text(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool
     for workspace in workspaces:
         found = select(rows(workspace), key)
         key_width = max((len(k) for k, _ in found), default=0)
-        value_width = max((len(_show(s.value)) for _, s in found), default=0)
+        value_width = min(max((len(_show(s.value)) for _, s in found), default=0), 40)
         header = f"{workspace.name}  ({workspace.defined_at.path})"
         lines = [click.style(header, bold=True) if colour else header]
         previous = None
@@ -54,6 +58,8 @@ def text(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool
             elif colour and sourced.layer == "default":
                 value = click.style(value, dim=True)
             lines.append(f"  {label.ljust(key_width)}  {value}  {layer.ljust(9)}  {origin}".rstrip())
+        if not found:
+            lines.append("  (not set)")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
@@ -81,6 +87,8 @@ def as_json(workspaces: tuple[Workspace, ...], key: str | None = None, colour: b
 def _show(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, list) and all(isinstance(v, dict) and set(v) == {"provider", "model"} for v in value):
+        return ", ".join(f"{v['provider']}/{v['model']}" for v in value) or "[]"
     return json.dumps(value, separators=(", ", ": "), default=str)
 
 

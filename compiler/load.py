@@ -167,7 +167,7 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     except _Refused as refused:
         return None, refused.diagnostic
     except MarkedYAMLError as exc:
-        return None, _yaml_error(exc, name)
+        return None, _yaml_error(exc, name, text)
     except ReaderError as exc:
         line, column = _offset_position(text, exc.position)
         message = f"character U+{exc.character:04X} is not allowed in YAML"
@@ -200,23 +200,34 @@ def _limit_depth(composer: Any, name: str) -> None:
     composer.compose_node = limited
 
 
-def _yaml_error(exc: Any, name: str) -> Diagnostic:
+def _yaml_error(exc: Any, name: str, text: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     position = Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1)
     problem = (exc.problem or "").strip()
     context = (exc.context or "").strip()
     kind = type(exc).__name__
     if kind == "DuplicateKeyError":
-        first = exc.context_mark.line + 1 if exc.context_mark else None
         key = problem.split('"')[1] if '"' in problem else "?"
+        first = _first_key_line(text, key, exc.context_mark, mark) if exc.context_mark and mark else None
         where = f" (first defined on line {first})" if first else ""
         return error(position, "YAML-002", f"duplicate key '{key}'{where}", hint="each key may appear once in a mapping")
     if "'\\t'" in problem:
         return error(position, "YAML-003", "tab character: YAML indents with spaces only", hint="replace tabs with spaces")
     if "expected a single document" in problem or "expected a single document" in context:
         return error(position, "YAML-010", "more than one YAML document: hks expects one per file")
+    if context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+        context += f" that starts on line {exc.context_mark.line + 1}"
     message = problem if not context else f"{problem} ({context})"
     return error(position, "YAML-001", f"YAML syntax error: {message}")
+
+
+def _first_key_line(text: str, key: str, start: Any, duplicate: Any) -> int | None:
+    """The line of the key's first appearance in the mapping (ruamel marks only the mapping)."""
+    lines = text.splitlines()
+    for number in range(start.line, duplicate.line):
+        if lines[number][duplicate.column :].split(":", 1)[0].strip().strip("'\"") == key:
+            return number + 1
+    return None
 
 
 def _offset_position(text: str, offset: int) -> tuple[int, int]:

@@ -193,17 +193,17 @@ def unflatten(flat: Flat) -> dict[str, Any]:
 
 
 def _ordered(flat: Flat) -> Flat:
-    order = {key: index for index, key in enumerate(_field_order(m.LLMConfig))}
+    order = {key: index for index, key in enumerate(field_order(m.LLMConfig))}
     return {key: flat[key] for key in sorted(flat, key=lambda k: (order.get(k, len(order)), k))}
 
 
-def _field_order(model: type[BaseModel], prefix: str = "") -> list[str]:
+def field_order(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys: list[str] = []
     for name, info in model.model_fields.items():
         keys.append(prefix + name)
         nested = unwrap_type(info.annotation)
         if is_model(nested):
-            keys += _field_order(nested, f"{prefix}{name}.")
+            keys += field_order(nested, f"{prefix}{name}.")
     return keys
 
 

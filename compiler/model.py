@@ -110,25 +110,24 @@ class LLMConfig(Strict):
 REQUIRED_LLM_KEYS = frozenset(name for name, f in LLMConfig.model_fields.items() if f.is_required())
 
 
-def _override_model() -> type[Strict]:
-    """LLMOverride: every key of LLMConfig, optional, and `null` to drop an inherited value."""
+def _partial(model: type[Strict], name: str, doc: str) -> type[Strict]:
+    """`model` with every key optional and nullable (`null` drops an inherited value),
+    nested settings blocks included: an override may set any subset at any depth."""
     fields: dict[str, Any] = {}
-    for name, info in LLMConfig.model_fields.items():
-        annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-        fields[name] = (
-            Optional[annotation],
-            Field(None, description=info.description, examples=info.examples),
-        )
-    model: type[Strict] = create_model(  # type: ignore[call-overload]
-        "LLMOverride",
-        __base__=Strict,
-        __doc__="Any subset of llm_config's keys; `null` drops an inherited optional key.",
-        **fields,
-    )
-    return model
+    for key, info in model.model_fields.items():
+        nested = unwrap_type(info.annotation)
+        if is_model(nested):
+            annotation: Any = _partial(nested, f"{nested.__name__}Override", nested.__doc__ or "")
+        else:
+            annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        fields[key] = (Optional[annotation], Field(None, description=info.description, examples=info.examples))
+    partial: type[Strict] = create_model(name, __base__=Strict, __doc__=doc, **fields)  # type: ignore[call-overload]
+    return partial
 
 
-LLMOverride = _override_model()
+LLMOverride = _partial(
+    LLMConfig, "LLMOverride", "Any subset of llm_config's keys; `null` drops an inherited optional key."
+)
 
 
 # --- workspaces -------------------------------------------------------------------------------

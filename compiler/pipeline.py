@@ -30,8 +30,14 @@ def compile_config(config_dir: str) -> Compiled:
     config, found = assemble(sources)
     diagnostics += found
     if config is None:
-        return Compiled(None, (), sort_diagnostics(diagnostics))
+        return Compiled(None, (), sort_diagnostics(_secrets_first(diagnostics)))
     workspaces, found = merge(config)
     diagnostics += found
     diagnostics += check_models(config, workspaces)
-    return Compiled(config, workspaces, sort_diagnostics(diagnostics))
+    return Compiled(config, workspaces, sort_diagnostics(_secrets_first(diagnostics)))
+
+
+def _secrets_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Where a value is a leaked secret, that is the one problem worth saying about it."""
+    leaked = {d.position for d in diagnostics if d.rule == "SEC-001"}
+    return [d for d in diagnostics if d.rule == "SEC-001" or d.position not in leaked]

@@ -36,7 +36,7 @@ def command(config_dir: str, workspace: str | None, key: str | None, fmt: str) -
             hint = did_you_mean(workspace, names) or f"workspaces: {', '.join(names) or 'none'}"
             raise click.BadParameter(f"no workspace '{workspace}' ({hint})", param_hint="WORKSPACE")
         workspaces = tuple(w for w in workspaces if w.name == workspace)
-    if key is not None and key not in explain.known_keys(workspaces):
-        hint = did_you_mean(key, explain.known_keys(workspaces))
+    if key is not None and key not in explain.known_keys():
+        hint = did_you_mean(key, explain.known_keys())
         raise click.BadParameter(f"no setting '{key}'" + (f" ({hint})" if hint else ""), param_hint="--key")
     click.echo(explain.FORMATS[fmt](workspaces, key, use_colour(sys.stdout)), nl=False)

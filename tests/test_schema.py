@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from compiler.load import parse_document
+from compiler.model import OrgFile, WorkspaceFile
+from compiler.resources import data_dir
+from compiler.schema import SCHEMAS, json_schema, json_schema_text, validate
+from tests.conftest import EXAMPLES
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_checked_in_schema_matches_the_model(name: str) -> None:
+    checked_in = (data_dir("schemas") / f"{name}.schema.json").read_text(encoding="utf-8")
+    assert checked_in == json_schema_text(name), f"run `hks schema --output-dir schemas` to regenerate {name}"
+
+
+def test_schemas_have_descriptions_and_examples() -> None:
+    schema = json_schema("org")
+    llm = schema["$defs"]["LLMConfig"]["properties"]
+    assert "description" in llm["temperature"] and llm["temperature"]["examples"] == [0.7]
+    assert llm["temperature"]["maximum"] == 2
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/org.yaml")) + sorted(EXAMPLES.glob("*/workspaces/*.yaml")))
+def test_generated_json_schema_accepts_the_examples(path) -> None:  # type: ignore[no-untyped-def]
+    kind = "workspace" if path.parent.name == "workspaces" else "org"
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(json.dumps(data)), json_schema(kind))
+
+
+def check(source: str, model: type = OrgFile) -> list[tuple[str, str, str, str | None]]:
+    doc, diagnostics = parse_document(source.encode(), "org.yaml")
+    assert doc is not None, diagnostics
+    _, found = validate(doc, model)
+    return [(str(d.position), d.rule, d.message, d.hint) for d in found]
+
+
+BASE = "llm_config:\n  provider: ollama\n  model: llama3:8b\n"
+
+
+def test_unknown_key_suggests_the_right_one() -> None:
+    assert check(BASE + "  temprature: 0.5\n") == [
+        ("org.yaml:4:3", "SCHEMA-001", "unknown key 'temprature' in llm_config", "did you mean 'temperature'?")
+    ]
+
+
+def test_out_of_range_says_the_range() -> None:
+    [(where, rule, message, _)] = check(BASE + "  temperature: 3.5\n")
+    assert (where, rule, message) == ("org.yaml:4:16", "SCHEMA-003", "llm_config.temperature must be between 0 and 2, not 3.5")
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    found = check("llm_config:\n  provider: x\n  model: ''\n  max_tokens: 0\nfoo: 1\n")
+    assert [rule for _, rule, _, _ in found] == ["SCHEMA-005", "SCHEMA-003", "SCHEMA-003", "SCHEMA-001"]
+
+
+def test_missing_required_key_points_at_its_parent() -> None:
+    assert check("llm_config:\n  provider: ollama\n") == [
+        ("org.yaml:1:1", "SCHEMA-004", "missing required key 'model' in llm_config", None)
+    ]
+
+
+def test_yaml_1_1_booleans_get_a_hint() -> None:
+    [(_, rule, message, hint)] = check(BASE + "providers:\n  openai:\n    baa: yes\n")
+    assert rule == "SCHEMA-002" and "true or false" in message and hint and "YAML 1.2" in hint
+
+
+def test_workspace_file_schema() -> None:
+    found = check("workspace: prod\nllm_overide: {}\n", WorkspaceFile)
+    assert found == [("org.yaml:2:1", "SCHEMA-001", "unknown key 'llm_overide' at the top level", "did you mean 'llm_override'?")]
+
+
+def test_no_secret_value_is_repeated_in_a_schema_message() -> None:
+    key = "sk-ant-api03-" + "x" * 40
+    found = check(BASE + f"  temperature: {key}\n")
+    assert found and all(key not in message for _, _, message, _ in found)
