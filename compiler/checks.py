@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import catalogue
+from compiler import catalogue, selfhosted
 from compiler.config import Config
 from compiler.diagnostics import Diagnostic, Position, error, warning
 from compiler.load import Document, locate
@@ -109,3 +109,91 @@ def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str
     elif isinstance(node, str):
         found.append((loc, node))
     return found
+
+
+def check_self_hosted(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    """Each model must fit the nodes' GPU memory; all of them should stay loaded together."""
+    from compiler.model import SelfHosted
+    from compiler.render import served_models
+
+    hosted = config.org.self_hosted or SelfHosted()
+    memory = selfhosted.gpu_memory_gib(hosted)
+    served = served_models(config, workspaces)
+    diagnostics: list[Diagnostic] = []
+    if memory is None or not served:
+        return diagnostics
+    estimates = []
+    for model in served:
+        num_ctx = model.custom.parameters.get("num_ctx") if model.custom else None
+        found = selfhosted.estimate(hosted, model.name, num_ctx if isinstance(num_ctx, int) else None)
+        if found is None:
+            continue
+        estimates.append(found)
+        if found.total_gib > memory:
+            diagnostics.append(
+                error(
+                    model.position,
+                    "CAP-001",
+                    f"{model.name} needs about {found.total_gib:.1f} GiB ({found.explain()}), "
+                    f"more than the {memory:g} GiB of GPU memory on each LLM node",
+                    hint="lower self_hosted.context_length or num_parallel, pick a smaller model or "
+                    "quantisation, or give the nodes more GPUs (self_hosted.gpu)",
+                )
+            )
+    resident = sorted((e.total_gib for e in estimates), reverse=True)[: hosted.max_loaded_models]
+    where = config.org_doc.position(("self_hosted", "max_loaded_models")) if hosted.max_loaded_models else served[0].position
+    if len(served) > hosted.max_loaded_models:
+        diagnostics.append(
+            warning(
+                config.org_doc.position(("self_hosted",), key=True) if config.org.self_hosted else served[0].position,
+                "CAP-002",
+                f"{len(served)} models are served but max_loaded_models is {hosted.max_loaded_models}: "
+                "Ollama will evict and reload them, and first requests after a switch will be slow",
+                hint="raise self_hosted.max_loaded_models if the GPU memory allows it",
+            )
+        )
+    elif len(resident) > 1 and sum(resident) > memory:
+        diagnostics.append(
+            warning(
+                where,
+                "CAP-002",
+                f"the {len(resident)} models kept loaded need about {sum(resident):.1f} GiB together, "
+                f"more than the {memory:g} GiB of GPU memory: Ollama will evict and reload them",
+            )
+        )
+    return diagnostics
+
+
+def check_workspaces(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    """Namespaces must not collide: with each other, or with the platform's own."""
+    diagnostics: list[Diagnostic] = []
+    taken: dict[str, str] = {config.org.cluster.namespace: "the platform services (cluster.namespace)"}
+    for workspace in workspaces:
+        namespace = str(workspace.namespace.value)
+        if namespace in taken:
+            diagnostics.append(
+                error(
+                    workspace.namespace.origin or workspace.defined_at,
+                    "REPO-005",
+                    f"namespace '{namespace}' of workspace '{workspace.name}' is already used by {taken[namespace]}",
+                    hint="set `namespace:` to a name of its own",
+                )
+            )
+        else:
+            taken[namespace] = f"workspace '{workspace.name}'"
+    return diagnostics
+
+
+def check_cluster(config: Config) -> list[Diagnostic]:
+    from compiler import k8s
+
+    version = config.org.cluster.kubernetes_version
+    if k8s.supported(version):
+        return []
+    return [
+        error(
+            config.org_doc.position(("cluster", "kubernetes_version")),
+            "K8S-001",
+            f"hks has no schemas for Kubernetes {version}; it validates against 1.19 to {k8s.latest_version()[:4]}",
+        )
+    ]

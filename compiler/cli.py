@@ -16,6 +16,7 @@ from compiler import __version__
 
 # name → (module in compiler.commands, one-line help); the table is the registry.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "render": ("render", "Render the Kubernetes manifests Argo CD deploys."),
     "explain": ("explain", "Show each workspace's effective settings and where every value came from."),
     "schema": ("schema", "Print the JSON Schema of org.yaml or of a workspace file."),
     "validate": ("validate", "Check a config repository and report every problem."),
@@ -62,8 +63,11 @@ class LazyGroup(click.Group):
             click.echo("hks: interrupted", err=True)
             sys.exit(130)
         except Exception as exc:  # our bug: one short line, the traceback only with --debug
-            from compiler.load import InputError
+            from compiler.errors import InputError, RenderBug
 
+            if isinstance(exc, RenderBug):
+                click.echo(f"hks: internal error: {exc}", err=True)
+                sys.exit(3)
             if isinstance(exc, InputError):
                 click.echo(f"hks: {exc}", err=True)
                 sys.exit(2)

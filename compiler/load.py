@@ -13,16 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error
+from compiler.errors import InputError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 MAX_WORKSPACE_FILES = 50_000
 WORKSPACE_SUFFIXES = (".yaml", ".yml")
-
-
-class InputError(Exception):
-    """The config repository cannot be read at all (exit 2, not a config error)."""
 
 
 @dataclass(frozen=True)

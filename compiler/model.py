@@ -17,7 +17,7 @@ DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 RESIDENCY = r"^(on-premises|[a-z]{2})$"
 DURATION = r"^(-1|0|[0-9]+(ms|s|m|h))$"
 SHA256 = r"^[0-9a-f]{64}$"
-QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}$"
 
 ProviderName = Literal["ollama", "openai", "anthropic", "google", "azure-openai"]
 Framework = Literal["hipaa", "gdpr", "soc2"]
@@ -199,11 +199,11 @@ class Secrets(Strict):
 class CustomModel(Strict):
     """A custom GGUF model, imported with a Modelfile."""
 
-    name: str = Field(min_length=1, description="The model's name in Ollama.", examples=["acme-support:7b"])
+    name: str = Field(pattern=MODEL_NAME, description="The model's name in Ollama.", examples=["acme-support:7b"])
     source: str = Field(min_length=1, description="URL or path of the GGUF file.")
     sha256: str = Field(pattern=SHA256, description="The GGUF file's sha256, checked before import.")
     parameters: dict[str, str | int | float] = Field(default_factory=dict, description="Modelfile PARAMETERs.")
-    system: Optional[str] = Field(None, description="Modelfile SYSTEM prompt.")
+    system: Optional[str] = Field(None, pattern=r'^([^"]|"[^"]|""[^"])*"{0,2}$', description="Modelfile SYSTEM prompt.")
 
 
 def _model_kind(value: Any) -> str:
@@ -212,7 +212,7 @@ def _model_kind(value: Any) -> str:
 
 # Union member tags start with `~`, so diagnostics can tell them from keys in the user's file.
 ModelEntry = Annotated[
-    Annotated[str, Tag("~tag")] | Annotated[CustomModel, Tag("~custom")],
+    Annotated[Annotated[str, Field(pattern=MODEL_NAME)], Tag("~tag")] | Annotated[CustomModel, Tag("~custom")],
     Discriminator(_model_kind),
 ]
 
@@ -232,8 +232,11 @@ class Gpu(Strict):
 
 
 class Storage(Strict):
-    size: str = Field("100Gi", pattern=QUANTITY, description="Model storage per node.")
-    storage_class: Optional[str] = Field(None, description="StorageClass of the node-local volumes.")
+    """Where each LLM node keeps its models, so they are pulled once per node, not per pod."""
+
+    host_path: str = Field(
+        "/var/lib/hks/ollama", pattern=r"^/[A-Za-z0-9._/-]*$", description="Node-local folder for the models."
+    )
 
 
 class SelfHosted(Strict):
@@ -281,7 +284,7 @@ class Destination(Strict):
 
 class Cluster(Strict):
     namespace: DnsLabel = Field("hexabase-aiops", description="Namespace of the platform services.")
-    kubernetes_version: str = Field("1.33", pattern=r"^1\.[0-9]+$", description="Kubernetes version to validate against.")
+    kubernetes_version: str = Field("1.35", pattern=r"^1\.[0-9]+$", description="Kubernetes version to validate against.")
     cni: Literal["default", "cilium"] = Field("default", description="`cilium` adds FQDN egress policies.")
     repo_url: Optional[str] = Field(None, description="Argo CD: the repository holding the rendered manifests.")
     revision: str = Field("HEAD", description="Argo CD: the revision to sync.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler.checks import check_models, scan_secrets
+from compiler.checks import check_cluster, check_models, check_self_hosted, check_workspaces, scan_secrets
 from compiler.config import Config, assemble
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from compiler.errors import RenderBug
 from compiler.load import load_repo
 from compiler.merge import Workspace, merge
 
@@ -34,6 +35,9 @@ def compile_config(config_dir: str) -> Compiled:
     workspaces, found = merge(config)
     diagnostics += found
     diagnostics += check_models(config, workspaces)
+    diagnostics += check_self_hosted(config, workspaces)
+    diagnostics += check_workspaces(config, workspaces)
+    diagnostics += check_cluster(config)
     return Compiled(config, workspaces, sort_diagnostics(_secrets_first(diagnostics)))
 
 
@@ -41,3 +45,22 @@ def _secrets_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Where a value is a leaked secret, that is the one problem worth saying about it."""
     leaked = {d.position for d in diagnostics if d.rule == "SEC-001"}
     return [d for d in diagnostics if d.rule == "SEC-001" or d.position not in leaked]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    files: dict[str, str]
+    stream: str
+
+
+def render_checked(compiled: Compiled) -> Rendered:
+    """Renders a clean config and validates every document strictly before anything is written."""
+    from compiler import k8s, render
+
+    assert compiled.config is not None
+    manifests = render.render(compiled.config, compiled.workspaces)
+    version = compiled.config.org.cluster.kubernetes_version
+    failures = [f"{m.path}: {problem}" for m in manifests for problem in k8s.problems(m.body, version)]
+    if failures:
+        raise RenderBug("rendered documents fail the Kubernetes schemas:\n  " + "\n  ".join(failures))
+    return Rendered(render.files(manifests), render.stream(manifests))

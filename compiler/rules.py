@@ -31,6 +31,10 @@ RULES: dict[str, str] = {
     "CAT-002": "max_tokens above the model's output limit",
     "CAT-003": "model offered by another provider",
     "SEC-001": "plaintext secret in the config",
+    "CAP-001": "self-hosted model does not fit the GPU memory",
+    "CAP-002": "self-hosted models cannot all stay loaded",
+    "REPO-005": "namespace used twice",
+    "K8S-001": "Kubernetes version without schemas",
 }
 
 

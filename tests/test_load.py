@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.load import MAX_DEPTH, MAX_FILE_BYTES, InputError, load_repo, parse_document, to_plain
+from compiler.errors import InputError
+from compiler.load import MAX_DEPTH, MAX_FILE_BYTES, load_repo, parse_document, to_plain
 from tests.conftest import write
 
 

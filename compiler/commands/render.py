@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from compiler.commands.common import CONFIG_DIR, compile_or_exit, use_colour
+
+
+@click.command(
+    epilog="""\b
+Exit status: 0 written (or current, with --check), 1 the config has errors (or, with --check,
+OUT_DIR is stale), 2 usage or I/O error, 3 an internal error of hks.
+\b
+Examples:
+  hks render examples/acme -o rendered
+  hks render examples/acme -o rendered --check      # in CI: is the committed folder current?
+  hks render --stdout                              # an Argo CD plugin's generate command"""
+)
+@click.argument("config_dir", default=".", type=CONFIG_DIR)
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print one multi-document YAML stream instead.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if OUT_DIR is not current.")
+def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool) -> None:
+    """Render the Kubernetes manifests Argo CD deploys.
+
+    Validates CONFIG_DIR first (a config with errors renders nothing), then writes one resource
+    per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
+    """
+    from compiler import report
+    from compiler.pipeline import render_checked
+    from compiler.write import diff_tree, write_tree
+
+    if to_stdout == (out_dir is not None):
+        raise click.UsageError("give either -o OUT_DIR or --stdout")
+    if check and out_dir is None:
+        raise click.UsageError("--check needs -o OUT_DIR")
+    compiled = compile_or_exit(config_dir)
+    if compiled.diagnostics:
+        click.echo(report.text(compiled.diagnostics, use_colour(sys.stderr)), err=True, nl=False)
+    rendered = render_checked(compiled)
+    if to_stdout:
+        click.echo(rendered.stream, nl=False)
+        return
+    assert out_dir is not None
+    if check:
+        difference = diff_tree(out_dir, rendered.files)
+        if difference:
+            click.echo(difference, nl=False)
+            click.echo(f"{out_dir} is not current: run `hks render {config_dir} -o {out_dir}`", err=True)
+            sys.exit(1)
+        click.echo(f"{out_dir} is current", err=True)
+        return
+    write_tree(out_dir, rendered.files)
+    click.echo(f"wrote {len(rendered.files)} files to {out_dir}", err=True)

@@ -1,0 +1,279 @@
+"""The effective config → Kubernetes manifests, through the jinja2 templates in `templates/`.
+
+Returns documents and writes nothing (write.py does). Every value reaches a template through
+a quoting `finalize`, so no string in a config can change a document's structure.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import selfhosted
+from compiler.config import Config
+from compiler.merge import Workspace
+from compiler.resources import data_dir
+from compiler.yamlout import dump, flow
+
+OLLAMA_PORT = 11434
+OLLAMA_UID = 10001
+OLLAMA_HOME = "/home/ollama"
+GATEWAY_NAME = "llm-gateway"
+GATEWAY_PORT = 4000
+KUSTOMIZATION_HEADER = "# Rendered by hks. Do not edit: `hks render` replaces this folder whole.\n"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    folder: str
+    body: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        kind = self.body["kind"].lower()
+        name = self.body["metadata"]["name"]
+        return f"{self.folder}/{kind}-{name}.yaml"
+
+
+def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    env = _environment()
+    platform_ns = config.org.cluster.namespace
+    manifests = [
+        Manifest("platform", _template(env, "platform/namespace.yaml.j2", namespace=platform_ns, labels=_labels(config, "platform"))),
+    ]
+    manifests += _ollama(env, config, workspaces)
+    for workspace in workspaces:
+        manifests += _workspace(env, config, workspace)
+    return sorted(manifests, key=lambda m: m.path)
+
+
+def files(manifests: list[Manifest]) -> dict[str, str]:
+    """The output folder's files: one per resource, and the kustomization listing them."""
+    found = {m.path: dump(m.body) for m in manifests}
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(found),
+    }
+    found["kustomization.yaml"] = KUSTOMIZATION_HEADER + dump(kustomization)
+    return dict(sorted(found.items()))
+
+
+def stream(manifests: list[Manifest]) -> str:
+    return "".join(f"---\n{dump(m.body)}" for m in manifests)
+
+
+@functools.cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        undefined=jinja2.StrictUndefined,
+        finalize=flow,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+
+
+def _template(env: Any, name: str, **context: Any) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    text = env.get_template(name).render(**context)
+    document: dict[str, Any] = YAML(typ="safe", pure=True).load(text)
+    return document
+
+
+def _labels(config: Config, component: str, name: str | None = None) -> dict[str, str]:
+    labels = {
+        "app.kubernetes.io/part-of": "hks",
+        "app.kubernetes.io/managed-by": "hks",
+        "app.kubernetes.io/component": component,
+        "hks.dev/organization": config.organization,
+    }
+    if name:
+        labels["app.kubernetes.io/name"] = name
+    return labels
+
+
+def _images() -> dict[str, str]:
+    from ruamel.yaml import YAML
+
+    images: dict[str, str] = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "images.yaml").read_text("utf-8"))
+    return images
+
+
+# --- Ollama -----------------------------------------------------------------------------------
+
+
+def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[selfhosted.ServedModel]:
+    from compiler.model import SelfHosted
+
+    hosted = config.org.self_hosted or SelfHosted()
+    listed = [config.org_doc.position(("self_hosted", "models", i)) for i in range(len(hosted.models))]
+    used = []
+    llm = config.org.llm_config
+    if llm.provider == "ollama":
+        used.append((llm.model, config.org_doc.position(("llm_config", "model"))))
+    for workspace in workspaces:
+        if workspace.llm.provider == "ollama":
+            used.append((workspace.llm.model, workspace.llm_sources["model"].origin))
+        for fallback in workspace.llm.fallbacks or ():
+            if fallback.provider == "ollama":
+                used.append((fallback.model, workspace.llm_sources["fallbacks"].origin))
+    return selfhosted.models_to_serve(hosted, listed, [(n, p) for n, p in used if p is not None])
+
+
+def _ollama(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    from compiler.model import SelfHosted
+
+    models = served_models(config, workspaces)
+    if not models:
+        return []
+    hosted = config.org.self_hosted or SelfHosted()
+    namespace = config.org.cluster.namespace
+    labels = _labels(config, "llm-server", "ollama")
+    selector = {"app.kubernetes.io/name": "ollama"}
+    data = _ollama_config(models)
+    images = _images()
+    image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
+    common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT}
+    daemonset = _template(
+        env,
+        "ollama/daemonset.yaml.j2",
+        **common,
+        config_hash=hashlib.sha256(json.dumps([image, data], sort_keys=True).encode()).hexdigest()[:16],
+        node_selector=hosted.node_selector,
+        tolerations=[t.model_dump(exclude_none=True) for t in hosted.tolerations],
+        uid=OLLAMA_UID,
+        home=OLLAMA_HOME,
+        image=image,
+        fetch_image=images["curl"],
+        custom_models=any(m.custom for m in models),
+        server_env=_ollama_env(hosted),
+        pull_env=[{"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"}, {"name": "OLLAMA_MODELS", "value": "/models"}, {"name": "HOME", "value": OLLAMA_HOME}],
+        warm_up_command=_warm_up(models, hosted),
+        resources=_ollama_resources(hosted, models),
+        pull_resources={"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
+        small_resources={"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+        container_security={
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        host_path=hosted.storage.host_path,
+    )
+    gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
+    return [
+        Manifest("platform/ollama", _template(env, "ollama/configmap.yaml.j2", **common, data=data)),
+        Manifest("platform/ollama", daemonset),
+        Manifest("platform/ollama", _template(env, "ollama/service.yaml.j2", **common)),
+        Manifest("platform/ollama", _template(env, "ollama/networkpolicy.yaml.j2", **common, gateway_selector=gateway_selector)),
+    ]
+
+
+def _ollama_config(models: list[selfhosted.ServedModel]) -> dict[str, str]:
+    scripts = data_dir("templates") / "ollama"
+    pulled = [m.name for m in models if m.custom is None]
+    custom = [m for m in models if m.custom is not None]
+    data = {
+        "models.txt": "".join(f"{name}\n" for name in pulled),
+        "custom-models.txt": "".join(f"{m.name} modelfile-{i}\n" for i, m in enumerate(custom)),
+        "gguf-sources.txt": "".join(f"{m.custom.sha256} {m.custom.source}\n" for m in custom if m.custom),
+        "pull-models.sh": (scripts / "pull-models.sh").read_text("utf-8"),
+    }
+    if custom:
+        data["fetch-gguf.sh"] = (scripts / "fetch-gguf.sh").read_text("utf-8")
+    for index, model in enumerate(custom):
+        assert model.custom is not None
+        data[f"modelfile-{index}"] = modelfile(model.custom)
+    return dict(sorted(data.items()))
+
+
+def modelfile(model: Any) -> str:
+    lines = [f"FROM /models/gguf/{model.sha256}.gguf"]
+    lines += [f"PARAMETER {key} {_parameter(value)}" for key, value in sorted(model.parameters.items())]
+    if model.system:
+        lines.append(f'SYSTEM """{model.system}"""')
+    return "\n".join(lines) + "\n"
+
+
+def _parameter(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+def _ollama_env(hosted: Any) -> list[dict[str, str]]:
+    env = {
+        "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
+        "OLLAMA_MODELS": "/models",
+        "HOME": OLLAMA_HOME,
+        "OLLAMA_KEEP_ALIVE": hosted.keep_alive,
+        "OLLAMA_NUM_PARALLEL": str(hosted.num_parallel),
+        "OLLAMA_MAX_LOADED_MODELS": str(hosted.max_loaded_models),
+        "OLLAMA_MAX_QUEUE": str(hosted.max_queue),
+    }
+    if hosted.context_length:
+        env["OLLAMA_CONTEXT_LENGTH"] = str(hosted.context_length)
+    return [{"name": key, "value": value} for key, value in env.items()]
+
+
+def _warm_up(models: list[selfhosted.ServedModel], hosted: Any) -> list[str]:
+    """Loads the first `max_loaded_models` models; the names are arguments, never script text."""
+    resident = [m.name for m in models[: hosted.max_loaded_models]]
+    script = 'for model in "$@"; do ollama run "$model" "" >/dev/null || exit 1; done'
+    return ["/bin/sh", "-c", script, "warm-up", *resident]
+
+
+def _ollama_resources(hosted: Any, models: list[selfhosted.ServedModel]) -> dict[str, Any]:
+    gpu_resource = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}.get(hosted.gpu.vendor)
+    estimates = [selfhosted.estimate(hosted, m.name) for m in models]
+    largest = max((e.total_gib for e in estimates if e), default=8.0)
+    # On GPU nodes the weights live in GPU memory; on CPU nodes they need host memory.
+    memory_gib = 8 if gpu_resource and hosted.gpu.count else int(largest) + 2
+    resources: dict[str, Any] = {
+        "requests": {"cpu": "1", "memory": f"{memory_gib}Gi"},
+        "limits": {"memory": f"{memory_gib * 2}Gi"},
+    }
+    if gpu_resource and hosted.gpu.count:
+        resources["requests"][gpu_resource] = str(hosted.gpu.count)
+        resources["limits"][gpu_resource] = str(hosted.gpu.count)
+    return resources
+
+
+# --- workspaces -------------------------------------------------------------------------------
+
+
+def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]:
+    namespace = str(workspace.namespace.value)
+    labels = {**_labels(config, "workspace"), "hks.dev/workspace": workspace.name}
+    folder = f"workspaces/{workspace.name}"
+    common = {"namespace": namespace, "labels": labels}
+    manifests = [
+        Manifest(folder, _template(env, "workspace/namespace.yaml.j2", **common)),
+        Manifest(folder, _template(env, "workspace/configmap-routing.yaml.j2", **common, data=routing(config, workspace))),
+        Manifest(folder, _template(env, "workspace/role.yaml.j2", **common)),
+    ]
+    subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in workspace.members.groups]
+    subjects += [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": u} for u in workspace.members.users]
+    if subjects:
+        manifests.append(Manifest(folder, _template(env, "workspace/rolebinding.yaml.j2", **common, subjects=subjects)))
+    return manifests
+
+
+def routing(config: Config, workspace: Workspace) -> dict[str, str]:
+    """What the platform's services read: where to send this workspace's requests, and how."""
+    llm = workspace.llm
+    settings = llm.model_dump(mode="json", exclude_none=True)
+    gateway = f"http://{GATEWAY_NAME}.{config.org.cluster.namespace}.svc.cluster.local:{GATEWAY_PORT}"
+    return {
+        "gateway-url": gateway,
+        "model": workspace.name,
+        "priority": llm.priority,
+        "provider": llm.provider,
+        "settings.json": json.dumps(settings, indent=2, sort_keys=True) + "\n",
+        "upstream-model": llm.model,
+        "workspace": workspace.name,
+    }

@@ -1,0 +1,113 @@
+"""One canonical YAML form for everything hks writes: block style, keys in the order given,
+and every string that a YAML 1.1 or 1.2 reader could take for something else quoted.
+
+Kubernetes tools read YAML with YAML 1.1 rules (`on`, `no` and `10:30` are not strings there),
+so plain scalars are kept to a small, unambiguous alphabet and everything else is quoted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
+_YAML11_WORDS = {
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf",
+}  # fmt: skip
+
+
+def dump_all(documents: list[Any]) -> str:
+    return "---\n".join(dump(d) for d in documents)
+
+
+def dump(document: Any) -> str:
+    return "".join(line + "\n" for line in _node(document, 0))
+
+
+def scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else _quote(str(value))
+    if isinstance(value, str):
+        return value if _is_plain(value) else _quote(value)
+    raise TypeError(f"cannot write a {type(value).__name__} as YAML")
+
+
+def _is_plain(text: str) -> bool:
+    return bool(_PLAIN.fullmatch(text)) and text.lower() not in _YAML11_WORDS
+
+
+def _quote(text: str) -> str:
+    encoded = json.dumps(text, ensure_ascii=False)
+    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in encoded)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _literal(text: str, indent: int) -> list[str] | None:
+    """A multi-line string as a literal block, when it can be one exactly."""
+    if "\n" not in text or "\r" in text or not all(c.isprintable() or c in "\n\t" for c in text):
+        return None
+    body = text.rstrip("\n")
+    trailing = len(text) - len(body)
+    chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+    lines = body.split("\n")
+    if lines[0].startswith((" ", "\t")) or any(line != line.rstrip(" \t") for line in lines):
+        return None
+    pad = " " * (indent + 2)
+    block = [pad + line if line else "" for line in lines] + [""] * (trailing - 1 if chomp == "+" else 0)
+    return [f"|{chomp}"] + block
+
+
+def _node(value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return [pad + "{}"]
+        lines = []
+        for key, item in value.items():
+            lines += _entry(pad + scalar(str(key)) + ":", item, indent, nested_indent=indent + 2)
+        return lines
+    if isinstance(value, list):
+        if not value:
+            return [pad + "[]"]
+        lines = []
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                inner = _node(item, indent + 2)
+                lines.append(pad + "- " + inner[0][indent + 2 :])
+                lines += inner[1:]
+            else:
+                lines += _entry(pad + "-", item, indent, nested_indent=indent + 2)
+        return lines
+    literal = _literal(value, indent - 2) if isinstance(value, str) else None
+    return [pad + (literal[0] if literal else scalar(value))] + (literal[1:] if literal else [])
+
+
+def _entry(head: str, value: Any, indent: int, nested_indent: int) -> list[str]:
+    if isinstance(value, (dict, list)) and value:
+        if isinstance(value, list):
+            return [head] + _node(value, indent)
+        return [head] + _node(value, nested_indent)
+    if isinstance(value, str):
+        literal = _literal(value, indent)
+        if literal:
+            return [f"{head} {literal[0]}"] + literal[1:]
+    if isinstance(value, (dict, list)):
+        return [f"{head} {'{}' if isinstance(value, dict) else '[]'}"]
+    return [f"{head} {scalar(value)}"]
+
+
+def flow(value: Any) -> str:
+    """A value as one line of flow YAML (JSON is YAML), for templates: it cannot add structure."""
+    encoded = json.dumps(value, ensure_ascii=False)
+    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in encoded)
