@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from compiler.pipeline import compile_config, render_checked
+from compiler.write import read_tree
+from tests.conftest import EXAMPLES, ROOT, hks, hks_process, write
+
+RENDERED = sorted(p.name for p in EXAMPLES.iterdir() if (p / "rendered").is_dir())
+
+
+@pytest.mark.parametrize("name", RENDERED)
+def test_committed_rendered_folder_is_current(name: str) -> None:
+    """The golden files: examples/<name>/rendered, reviewed by reading them."""
+    result = hks_process("render", f"examples/{name}", "-o", f"examples/{name}/rendered", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", RENDERED)
+def test_kubectl_kustomize_accepts_the_output(name: str) -> None:
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is needed for this test (.ci/run installs it)"
+    result = subprocess.run([kubectl, "kustomize", str(EXAMPLES / name / "rendered")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    kinds = [doc["kind"] for doc in YAML(typ="safe").load_all(result.stdout)]
+    assert "Namespace" in kinds and len(kinds) == len(read_tree(EXAMPLES / name / "rendered")) - 1
+
+
+@pytest.mark.parametrize("name", RENDERED)
+def test_every_document_passes_kubernetes_validate_strict(name: str) -> None:
+    files = sorted(str(p) for p in (EXAMPLES / name / "rendered").rglob("*.yaml") if p.name != "kustomization.yaml")
+    tool = Path(sys.executable).with_name("kubernetes-validate")
+    result = subprocess.run([str(tool), "--strict", "-k", "1.35", *files], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("passed") == len(files)
+
+
+def test_render_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
+    trees = []
+    for seed in ("0", "12345"):
+        out = tmp_path / f"out-{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable, "-m", "compiler", "render", "examples/acme", "-o", str(out)], cwd=ROOT, env=env, check=True, capture_output=True)
+        trees.append(read_tree(out))
+    assert trees[0] == trees[1] and trees[0]
+
+
+def test_a_failing_render_leaves_the_output_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert hks("render", "examples/seed", "-o", str(out)).exit_code == 0
+    before = read_tree(out)
+    result = hks_process("render", "examples/broken/unknown-key", "-o", str(out))
+    assert result.returncode == 1 and "SCHEMA-001" in result.stderr
+    assert read_tree(out) == before
+
+
+def test_an_interrupted_write_leaves_the_output_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    assert hks("render", "examples/seed", "-o", str(out)).exit_code == 0
+    before = read_tree(out)
+    written = []
+    real = Path.write_text
+
+    def failing(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        written.append(self)
+        if len(written) == 5:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", failing)
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+
+    result = CliRunner().invoke(main, ["render", "examples/acme", "-o", str(out)])
+    assert result.exit_code != 0
+    monkeypatch.undo()
+    assert read_tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_refuses_to_replace_a_folder_hks_did_not_write(tmp_path: Path) -> None:
+    write(tmp_path, {"notes.txt": "precious"})
+    result = hks_process("render", "examples/seed", "-o", str(tmp_path))
+    assert result.returncode == 2 and "refusing to replace" in result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "precious"
+
+
+def test_check_reports_a_stale_folder_with_a_diff(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hks("render", "examples/seed", "-o", str(out))
+    routing = out / "workspaces/production/configmap-llm-routing.yaml"
+    routing.write_text(routing.read_text().replace("gpt-4", "gpt-3.5-turbo"))
+    result = hks_process("render", "examples/seed", "-o", str(out), "--check")
+    assert result.returncode == 1
+    assert "--- a/workspaces/production/configmap-llm-routing.yaml" in result.stdout
+    assert "+  upstream-model: gpt-4\n" in result.stdout
+
+
+def test_stdout_is_one_yaml_stream_of_the_resources() -> None:
+    result = hks_process("render", "examples/seed", "--stdout")
+    assert result.returncode == 0, result.stderr
+    docs = list(YAML(typ="safe").load_all(result.stdout))
+    assert len(docs) == len(read_tree(EXAMPLES / "seed" / "rendered")) - 1
+    assert all(d["kind"] != "Kustomization" for d in docs)
+
+
+def test_seed_serves_the_models_its_workspaces_use() -> None:
+    configmap = YAML(typ="safe").load((EXAMPLES / "seed/rendered/platform/ollama/configmap-ollama-models.yaml").read_text())
+    assert configmap["data"]["models.txt"] == "llama3:8b\ncodellama:13b\n"
+
+
+BASE = "llm_config:\n  provider: ollama\n  model: llama3:8b\n"
+
+
+def diagnostics(tmp_path: Path, org: str) -> list[tuple[str, str]]:
+    write(tmp_path, {"org.yaml": org})
+    return [(d.rule, d.message) for d in compile_config(str(tmp_path)).diagnostics]
+
+
+def test_a_model_that_does_not_fit_is_an_error_with_both_numbers(tmp_path: Path) -> None:
+    org = "llm_config:\n  provider: ollama\n  model: llama3:70b\nself_hosted:\n  gpu: {memory_gib: 24}\n"
+    [(rule, message)] = diagnostics(tmp_path, org)
+    assert rule == "CAP-001"
+    assert "more than the 24 GiB" in message and "37.3 GiB weights" in message and "KV cache" in message
+
+
+def test_context_length_makes_a_model_fit(tmp_path: Path) -> None:
+    big = "llm_config:\n  provider: ollama\n  model: llama3.1:8b\nself_hosted:\n  gpu: {memory_gib: 24}\n  num_parallel: 8\n"
+    assert [r for r, _ in diagnostics(tmp_path, big)] == ["CAP-001"]
+    assert diagnostics(tmp_path, big + "  context_length: 8192\n") == []
+
+
+def test_models_beyond_max_loaded_models_warn(tmp_path: Path) -> None:
+    org = BASE + "self_hosted:\n  models: [llama3:8b, mistral:7b]\n  gpu: {memory_gib: 80}\n  max_loaded_models: 1\n"
+    assert [r for r, _ in diagnostics(tmp_path, org)] == ["CAP-002"]
+
+
+HOSTILE = st.lists(
+    st.sampled_from(list("ab:\"'{}[]&*!|>%@#-,? \n\t\\") + ["{{", "}}", "{%", "---", "\u2028", "é", "&anchor", "*alias"]),
+    min_size=1,
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(user=HOSTILE, group=HOSTILE, label=HOSTILE)
+def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: str, group: str, label: str) -> None:
+    import json
+
+    def q(value: str) -> str:
+        return json.dumps(value)
+
+    org = (
+        BASE
+        + f"self_hosted:\n  node_selector:\n    node-role: {q(label)}\n"
+        + f"workspaces:\n  team:\n    members:\n      users: [{q(user)}]\n      groups: [{q(group)}]\n"
+    )
+    write(tmp_path, {"org.yaml": org})
+    compiled = compile_config(str(tmp_path))
+    assert compiled.ok, compiled.diagnostics
+    rendered = render_checked(compiled)
+    docs = {d["kind"] + "/" + d["metadata"]["name"]: d for d in YAML(typ="safe").load_all(rendered.stream)}
+    assert sorted(docs) == [
+        "ConfigMap/llm-routing", "ConfigMap/ollama-models", "DaemonSet/ollama", "Namespace/hexabase-aiops",
+        "Namespace/team", "NetworkPolicy/ollama-from-gateway", "Role/llm-user", "RoleBinding/llm-user", "Service/ollama",
+    ]
+    subjects = docs["RoleBinding/llm-user"]["subjects"]
+    assert [(s["kind"], s["name"]) for s in subjects] == [("Group", group), ("User", user)]
+    assert docs["DaemonSet/ollama"]["spec"]["template"]["spec"]["nodeSelector"] == {"node-role": label}
