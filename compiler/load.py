@@ -47,6 +47,7 @@ def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
     root = Path(config_dir)
     if not root.is_dir():
         raise InputError(f"{config_dir}: no such config folder")
+    root = _relative_to_cwd(root)
     diagnostics: list[Diagnostic] = []
     org_path = root / "org.yaml"
     org: Document | None = None
@@ -79,6 +80,16 @@ def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
         if doc is not None:
             workspaces.append(doc)
     return Sources(config_dir, org, tuple(workspaces)), diagnostics
+
+
+def _relative_to_cwd(root: Path) -> Path:
+    """Diagnostics name files relative to the current folder when they are under it."""
+    if not root.is_absolute():
+        return root
+    try:
+        return root.relative_to(Path.cwd())
+    except ValueError:
+        return root
 
 
 def _workspace_files(folder: Path) -> list[Path]:

@@ -17,6 +17,7 @@ DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 RESIDENCY = r"^(on-premises|[a-z]{2})$"
 DURATION = r"^(-1|0|[0-9]+(ms|s|m|h))$"
 SHA256 = r"^[0-9a-f]{64}$"
+NO_TRIPLE_QUOTES = r'^([^"]|"[^"]|""[^"])*"{0,2}$'
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}$"
 
 ProviderName = Literal["ollama", "openai", "anthropic", "google", "azure-openai"]
@@ -203,7 +204,7 @@ class CustomModel(Strict):
     source: str = Field(min_length=1, description="URL or path of the GGUF file.")
     sha256: str = Field(pattern=SHA256, description="The GGUF file's sha256, checked before import.")
     parameters: dict[str, str | int | float] = Field(default_factory=dict, description="Modelfile PARAMETERs.")
-    system: Optional[str] = Field(None, pattern=r'^([^"]|"[^"]|""[^"])*"{0,2}$', description="Modelfile SYSTEM prompt.")
+    system: Optional[str] = Field(None, pattern=NO_TRIPLE_QUOTES, description="Modelfile SYSTEM prompt.")
 
 
 def _model_kind(value: Any) -> str:

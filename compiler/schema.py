@@ -29,6 +29,7 @@ PATTERN_MEANINGS = {
     m.RESIDENCY: "a two-letter region such as 'eu', 'us' or 'jp', or 'on-premises'",
     m.DURATION: "a duration such as '5m', '1h' or '30s', '0', or '-1' for forever",
     m.SHA256: "64 lowercase hexadecimal digits",
+    m.NO_TRIPLE_QUOTES: 'text without """ (it would end the Modelfile\'s SYSTEM block)',
     m.MODEL_NAME: "an Ollama model name such as 'llama3:8b': letters, digits, '.', '_', '-', '/' and ':'",
 }
 

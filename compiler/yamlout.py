@@ -61,7 +61,7 @@ def _literal(text: str, indent: int) -> list[str] | None:
     trailing = len(text) - len(body)
     chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
     lines = body.split("\n")
-    if lines[0].startswith((" ", "\t")) or any(line != line.rstrip(" \t") for line in lines):
+    if not lines[0] or lines[0].startswith((" ", "\t")) or any(line != line.rstrip(" \t") for line in lines):
         return None
     pad = " " * (indent + 2)
     block = [pad + line if line else "" for line in lines] + [""] * (trailing - 1 if chomp == "+" else 0)

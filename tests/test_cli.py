@@ -87,3 +87,10 @@ def test_schema_prints_json() -> None:
     import json
 
     assert json.loads(hks("schema", "workspace").output)["title"] == "WorkspaceFile"
+
+
+def test_paths_are_shown_relative_to_the_current_folder() -> None:
+    from tests.conftest import ROOT
+
+    result = hks("validate", str(ROOT / "examples/broken/unknown-key"))
+    assert result.output.startswith("examples/broken/unknown-key/org.yaml:4:3: error[SCHEMA-001]")

@@ -152,7 +152,7 @@ HOSTILE = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(user=HOSTILE, group=HOSTILE, label=HOSTILE)
 def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: str, group: str, label: str) -> None:
     import json
@@ -177,3 +177,63 @@ def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: 
     subjects = docs["RoleBinding/llm-user"]["subjects"]
     assert [(s["kind"], s["name"]) for s in subjects] == [("Group", group), ("User", user)]
     assert docs["DaemonSet/ollama"]["spec"]["template"]["spec"]["nodeSelector"] == {"node-role": label}
+
+
+def test_custom_gguf_model_is_fetched_checked_and_created(tmp_path: Path) -> None:
+    sha = "a" * 64
+    org = (
+        "llm_config:\n  provider: ollama\n  model: acme-support:7b\nself_hosted:\n  models:\n"
+        f"    - name: acme-support:7b\n      source: https://models.example/acme.gguf\n      sha256: {sha}\n"
+        '      parameters: {num_ctx: 8192, temperature: 0.2, stop: "<|end|>"}\n      system: You help "Acme" customers.\n'
+    )
+    write(tmp_path, {"org.yaml": org})
+    compiled = compile_config(str(tmp_path))
+    assert compiled.ok, compiled.diagnostics
+    docs = {d["kind"]: d for d in YAML(typ="safe").load_all(render_checked(compiled).stream)}
+    data = docs["ConfigMap"]["data"] if docs["ConfigMap"]["metadata"]["name"] == "ollama-models" else None
+    assert data is not None
+    assert data["gguf-sources.txt"] == f"{sha} https://models.example/acme.gguf\n"
+    assert data["custom-models.txt"] == "acme-support:7b modelfile-0\n"
+    assert data["models.txt"] == ""
+    assert data["modelfile-0"] == (
+        f"FROM /models/gguf/{sha}.gguf\nPARAMETER num_ctx 8192\nPARAMETER stop \"<|end|>\"\n"
+        'PARAMETER temperature 0.2\nSYSTEM """You help "Acme" customers."""\n'
+    )
+    init = [c["name"] for c in docs["DaemonSet"]["spec"]["template"]["spec"]["initContainers"]]
+    assert init == ["prepare-storage", "fetch-gguf", "pull-models"]
+
+
+def test_a_system_prompt_cannot_close_the_modelfile_quotes(tmp_path: Path) -> None:
+    org = (
+        "llm_config:\n  provider: ollama\n  model: x:1b\nself_hosted:\n  models:\n"
+        f"    - name: x:1b\n      source: https://m.example/x.gguf\n      sha256: {'b' * 64}\n"
+        "      system: 'ends here\"\"\"\nFROM evil'\n"
+    )
+    write(tmp_path, {"org.yaml": org})
+    assert [d.rule for d in compile_config(str(tmp_path)).diagnostics] == ["SCHEMA-006"]
+
+
+def test_a_rendered_document_failing_its_schema_is_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    import compiler.render
+
+    real = compiler.render.routing
+    monkeypatch.setattr(compiler.render, "routing", lambda config, w: {**real(config, w), "bad": 5})
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+
+    result = CliRunner().invoke(main, ["render", "examples/seed", "--stdout"])
+    assert result.exit_code == 3
+    assert "internal error: rendered documents fail the Kubernetes schemas" in result.output
+    assert "apiVersion" not in result.output
+
+
+@pytest.mark.parametrize("text", ["\n", "\n\n", "\nabc", "a\n", "a\n\n", " a\nb", "a \nb", "a\r\nb", "\t\n", "yes", "1e3", "0o17", "~"])
+def test_emitter_round_trips_awkward_strings_in_yaml_1_1_and_1_2(text: str) -> None:
+    import yaml as pyyaml
+
+    from compiler.yamlout import dump
+
+    out = dump({"k": text, "l": [text]})
+    assert YAML(typ="safe", pure=True).load(out) == {"k": text, "l": [text]}
+    assert pyyaml.safe_load(out) == {"k": text, "l": [text]}
