@@ -114,11 +114,9 @@ def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str
 def check_self_hosted(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     """Each model must fit the nodes' GPU memory; all of them should stay loaded together."""
     from compiler.model import SelfHosted
-    from compiler.render import served_models
-
     hosted = config.org.self_hosted or SelfHosted()
     memory = selfhosted.gpu_memory_gib(hosted)
-    served = served_models(config, workspaces)
+    served = selfhosted.served_models(config, workspaces)
     diagnostics: list[Diagnostic] = []
     if memory is None or not served:
         return diagnostics

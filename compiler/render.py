@@ -109,28 +109,10 @@ def _images() -> dict[str, str]:
 # --- Ollama -----------------------------------------------------------------------------------
 
 
-def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[selfhosted.ServedModel]:
-    from compiler.model import SelfHosted
-
-    hosted = config.org.self_hosted or SelfHosted()
-    listed = [config.org_doc.position(("self_hosted", "models", i)) for i in range(len(hosted.models))]
-    used = []
-    llm = config.org.llm_config
-    if llm.provider == "ollama":
-        used.append((llm.model, config.org_doc.position(("llm_config", "model"))))
-    for workspace in workspaces:
-        if workspace.llm.provider == "ollama":
-            used.append((workspace.llm.model, workspace.llm_sources["model"].origin))
-        for fallback in workspace.llm.fallbacks or ():
-            if fallback.provider == "ollama":
-                used.append((fallback.model, workspace.llm_sources["fallbacks"].origin))
-    return selfhosted.models_to_serve(hosted, listed, [(n, p) for n, p in used if p is not None])
-
-
 def _ollama(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     from compiler.model import SelfHosted
 
-    models = served_models(config, workspaces)
+    models = selfhosted.served_models(config, workspaces)
     if not models:
         return []
     hosted = config.org.self_hosted or SelfHosted()

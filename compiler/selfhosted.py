@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler import catalogue
+from compiler.config import Config
 from compiler.diagnostics import Position
+from compiler.merge import Workspace
 from compiler.model import CustomModel, SelfHosted
 
 GIB = 1024**3
@@ -90,3 +92,21 @@ def models_to_serve(hosted: SelfHosted, listed: list[Position], used: list[tuple
             served.append(ServedModel(name, position))
             names.add(name)
     return served
+
+
+def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[ServedModel]:
+    from compiler.model import SelfHosted
+
+    hosted = config.org.self_hosted or SelfHosted()
+    listed = [config.org_doc.position(("self_hosted", "models", i)) for i in range(len(hosted.models))]
+    used = []
+    llm = config.org.llm_config
+    if llm.provider == "ollama":
+        used.append((llm.model, config.org_doc.position(("llm_config", "model"))))
+    for workspace in workspaces:
+        if workspace.llm.provider == "ollama":
+            used.append((workspace.llm.model, workspace.llm_sources["model"].origin))
+        for fallback in workspace.llm.fallbacks or ():
+            if fallback.provider == "ollama":
+                used.append((fallback.model, workspace.llm_sources["fallbacks"].origin))
+    return models_to_serve(hosted, listed, [(n, p) for n, p in used if p is not None])
