@@ -8,6 +8,7 @@ from compiler.checks import check_cluster, check_models, check_self_hosted, chec
 from compiler.config import Config, assemble
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from compiler.errors import RenderBug
+from compiler.gateway_checks import check_gateway
 from compiler.load import load_repo
 from compiler.merge import Workspace, merge
 
@@ -38,6 +39,7 @@ def compile_config(config_dir: str) -> Compiled:
     diagnostics += check_self_hosted(config, workspaces)
     diagnostics += check_workspaces(config, workspaces)
     diagnostics += check_cluster(config)
+    diagnostics += check_gateway(config, workspaces)
     return Compiled(config, workspaces, sort_diagnostics(_secrets_first(diagnostics)))
 
 

@@ -35,6 +35,16 @@ RULES: dict[str, str] = {
     "CAP-002": "self-hosted models cannot all stay loaded",
     "REPO-005": "namespace used twice",
     "K8S-001": "Kubernetes version without schemas",
+    "GW-001": "gateway replicas: min above max",
+    "GW-002": "audit log the gateway cannot keep",
+    "GW-003": "limit counted per gateway replica",
+    "GW-004": "budget on a model that costs nothing",
+    "GW-005": "Azure OpenAI without endpoint or API version",
+    "GW-006": "provider endpoint is not a usable URL",
+    "GW-007": "response cache sends every prompt to Presidio",
+    "SEC-002": "referenced Secret has no SealedSecret",
+    "SEC-003": "malformed or mis-scoped SealedSecret",
+    "SEC-004": "external-secrets backend without a store",
 }
 
 
