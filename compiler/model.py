@@ -263,6 +263,11 @@ class Replicas(Strict):
 
 class GatewayCache(Strict):
     redis_secret: Optional[SecretName] = Field(None, description="Secret with the Redis connection, shared by replicas.")
+    phi_approved: bool = Field(
+        False,
+        description="The organisation has assessed the response cache as a store for protected health "
+        "information (encrypted, access-controlled, within a BAA's scope), so HIPAA workspaces may cache.",
+    )
 
 
 class AuditLog(Strict):
