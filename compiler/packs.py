@@ -17,6 +17,7 @@ from compiler.diagnostics import Diagnostic, Position, error
 from compiler.load import Document, to_plain
 from compiler.redact import secret_kind
 from compiler.resources import data_dir
+from compiler.suggest import did_you_mean
 
 WAIVERS_FILE = "waivers.yaml"
 PACK_SUFFIXES = (".yaml", ".yml")
@@ -188,7 +189,19 @@ def _condition_problem(condition: Any) -> str | None:
         Draft202012Validator.check_schema(condition)
     except SchemaError as exc:
         return _safe(exc.message)
+    outside = next((ref for ref in _refs(condition) if not ref.startswith("#")), None)
+    if outside is not None:
+        return f"$ref '{outside}' points outside the condition; hks reads nothing from elsewhere (use #/$defs/...)"
     return None
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [str(v) for k, v in node.items() if k in ("$ref", "$dynamicRef")]
+        return own + [ref for v in node.values() for ref in _refs(v)]
+    if isinstance(node, list):
+        return [ref for v in node for ref in _refs(v)]
+    return []
 
 
 def schema_problems(doc: Document, schema: dict[str, Any], rule: str) -> list[Diagnostic]:
@@ -200,12 +213,14 @@ def schema_problems(doc: Document, schema: dict[str, Any], rule: str) -> list[Di
     diagnostics = []
     for problem in sorted(validator.iter_errors(instance), key=lambda e: [str(s) for s in e.absolute_path]):
         path = tuple(problem.absolute_path)
-        key = False
+        key, hint = False, None
         if problem.validator == "additionalProperties" and isinstance(problem.instance, dict):
-            extra = sorted(set(problem.instance) - set(problem.schema.get("properties", {})))
+            allowed = problem.schema.get("properties", {})
+            extra = sorted(set(problem.instance) - set(allowed))
             path, key = path + (extra[0],), True
+            hint = did_you_mean(str(extra[0]), allowed)
         where = ".".join(str(step) for step in path) or "the file"
-        diagnostics.append(error(doc.position(path, key=key), rule, f"{where}: {_safe(problem.message)}"))
+        diagnostics.append(error(doc.position(path, key=key), rule, f"{where}: {_safe(problem.message)}", hint))
     return diagnostics
 
 

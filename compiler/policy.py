@@ -12,7 +12,7 @@ from typing import Any
 
 from compiler import facts
 from compiler.config import Config
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic, Severity, error
 from compiler.merge import Workspace
 from compiler.packs import Rule
 from compiler.redact import secret_kind
@@ -59,7 +59,12 @@ def _check(
     rule: Rule, validator: Any, document: dict[str, Any], origins: facts.Origins, workspace: str | None
 ) -> list[Finding]:
     findings = []
-    for problem in validator.iter_errors(document):
+    try:
+        problems = list(validator.iter_errors(document))
+    except Exception as exc:  # a condition jsonschema accepts but cannot evaluate (an unresolvable $ref)
+        message = f"rule {rule.id} cannot be evaluated: {type(exc).__name__}"
+        return [Finding(rule, workspace, error(rule.defined_at, "POLICY-004", message, "fix the rule's condition"))]
+    for problem in problems:
         path = tuple(problem.absolute_path)
         diagnostic = Diagnostic(
             facts.origin(origins, rule.at or path),

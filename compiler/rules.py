@@ -39,6 +39,7 @@ RULES: dict[str, str] = {
     "POLICY-001": "policy pack does not match the pack schema",
     "POLICY-002": "policy rule condition is not a valid JSON Schema",
     "POLICY-003": "policy rule id used twice",
+    "POLICY-004": "policy rule cannot be evaluated",
     "WAIVER-001": "waiver expired",
     "WAIVER-002": "waiver matches no finding",
     "WAIVER-003": "waiver names an unknown rule",
