@@ -117,8 +117,9 @@ def _problem(waiver: Waiver, rules: dict[str, Rule], workspaces: list[str], toda
             hint="fix the finding, or renew the waiver with a new expiry date and approval",
         )
     if waiver.workspace is not None and waiver.workspace not in workspaces:
-        hint = did_you_mean(waiver.workspace, workspaces)
-        return warning(waiver.position, "WAIVER-002", f"waiver of {rule.id} names workspace '{waiver.workspace}', which does not exist", hint)
+        suggestion = did_you_mean(waiver.workspace, workspaces)
+        message = f"waiver of {rule.id} names workspace '{waiver.workspace}', which does not exist"
+        return warning(waiver.position, "WAIVER-002", message, suggestion)
     return None
 
 

@@ -9,6 +9,7 @@ import click
 from compiler.commands.common import CONFIG_DIR, use_colour
 
 if TYPE_CHECKING:
+    from compiler.diagnostics import Diagnostic
     from compiler.packs import Rule
 
 CONFIG_OPTION = click.option(
@@ -98,9 +99,9 @@ def test(pack: str | None, config_dir: str | None) -> None:
 def _rules(config_dir: str | None) -> list[Rule]:
     from compiler import packs
 
-    builtin, problems = packs.builtin_rules()
+    builtin, broken = packs.builtin_rules()
     rules = list(builtin)
-    _exit_on(list(problems))
+    _exit_on(list(broken))
     if config_dir is not None:
         files = [(path, str(path)) for path in packs.org_files(config_dir)]
         own, problems = packs.load_packs(files, taken={rule.id for rule in rules})
@@ -109,7 +110,7 @@ def _rules(config_dir: str | None) -> list[Rule]:
     return rules
 
 
-def _exit_on(problems: list) -> None:  # type: ignore[type-arg]
+def _exit_on(problems: list[Diagnostic]) -> None:
     if problems:
         from compiler import report
 
