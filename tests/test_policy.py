@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from compiler.load import Document
@@ -250,3 +252,64 @@ def test_json_output_carries_policy_findings(acme: Path) -> None:
     clinical.write_text(clinical.read_text().replace("pii: block", 'pii: "off"'))
     document = json.loads(hks("validate", "--format", "json", str(acme)).output)
     assert [(d["rule"], d["line"], d["column"]) for d in document["diagnostics"]] == [("HIPAA-003", 13, 10)]
+
+
+PROVIDERS = {
+    "ollama": "llama3:8b",
+    "openai": "gpt-4o",
+    "anthropic": "claude-sonnet-4-20250514",
+    "google": "gemini-1.5-pro",
+    "azure-openai": "gpt-4o",
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    org_provider=st.sampled_from(sorted(PROVIDERS)),
+    workspace_provider=st.sampled_from(sorted(PROVIDERS)),
+    fallback=st.sampled_from([None, *sorted(PROVIDERS)]),
+    compliance=st.lists(st.sampled_from(["hipaa", "gdpr", "soc2"]), unique=True),
+    residency=st.sampled_from([None, "eu", "us", "on-premises"]),
+    settings_=st.fixed_dictionaries(
+        {},
+        optional={
+            "region": st.sampled_from(["eu", "us", "swedencentral", "eastus", "nowhere"]),
+            "location": st.sampled_from(["europe-west4", "us-central1", "global"]),
+            "project": st.just("p"),
+            "endpoint": st.sampled_from(["http://x.example", "https://x.example", "http://svc.ns.svc"]),
+            "baa": st.booleans(),
+        },
+    ),
+    priority=st.sampled_from(["critical", "standard"]),
+    pii=st.sampled_from(["off", "redact"]),
+    audit=st.fixed_dictionaries({}, optional={"enabled": st.booleans(), "retention_days": st.integers(1, 3000)}),
+)
+def test_every_finding_points_into_the_users_files(
+    tmp_path_factory: pytest.TempPathFactory,
+    org_provider: str,
+    workspace_provider: str,
+    fallback: str | None,
+    compliance: list[str],
+    residency: str | None,
+    settings_: dict[str, object],
+    priority: str,
+    pii: str,
+    audit: dict[str, object],
+) -> None:
+    root = tmp_path_factory.mktemp("repo")
+    override: dict[str, object] = {"provider": workspace_provider, "model": PROVIDERS[workspace_provider], "priority": priority}
+    if fallback:
+        override["fallbacks"] = [{"provider": fallback, "model": PROVIDERS[fallback]}]
+    workspace: dict[str, object] = {"compliance": compliance, "llm_override": override}
+    if residency:
+        workspace["data_residency"] = residency
+    org = {
+        "llm_config": {"provider": org_provider, "model": PROVIDERS[org_provider], "sanitization": {"pii": pii}},
+        "providers": {name: settings_ for name in PROVIDERS},
+        "gateway": {"audit_log": audit},
+    }
+    write(root, {"org.yaml": json.dumps(org), "workspaces/w.yaml": json.dumps(workspace)})
+    compiled = compile_config(str(root))
+    assert compiled.config is not None
+    for d in compiled.diagnostics:
+        assert d.position.path.startswith(str(root)) and d.position.line > 0, d
