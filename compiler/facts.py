@@ -19,8 +19,8 @@ from compiler.diagnostics import Position
 from compiler.merge import Workspace
 from compiler.resources import data_dir
 
-Path = tuple[Any, ...]
-Origins = dict[Path, Position]
+DocPath = tuple[Any, ...]  # keys and list indexes from the document's top
+Origins = dict[DocPath, Position]
 
 IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -267,7 +267,7 @@ def _fallback_position(config: Config, source: WorkspaceSource, fallbacks: Any, 
     return source.doc.position(source.loc + ("llm_override", "fallbacks", index))
 
 
-def origin(origins: Origins, path: Path) -> Position:
+def origin(origins: Origins, path: DocPath) -> Position:
     """The place for `path`: its own origin, or that of its nearest ancestor that has one."""
     for end in range(len(path), -1, -1):
         found = origins.get(tuple(path[:end]))

@@ -63,7 +63,7 @@ def dotted(path: str) -> tuple[Any, ...]:
 
 
 @functools.cache
-def _schema(name: str) -> dict[str, Any]:
+def schema(name: str) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((data_dir("policies") / name).read_text("utf-8"))
     return loaded
 
@@ -126,7 +126,7 @@ def _load(path: Path, name: str) -> tuple[Document | None, list[Diagnostic]]:
 
 
 def pack_rules_of(doc: Document) -> tuple[list[Rule], list[Diagnostic]]:
-    problems = schema_problems(doc, _schema("pack.schema.json"), "POLICY-001")
+    problems = schema_problems(doc, schema("pack.schema.json"), "POLICY-001")
     if problems:
         return [], problems
     pack = str(doc.data["pack"])
@@ -204,11 +204,11 @@ def _refs(node: Any) -> list[str]:
     return []
 
 
-def schema_problems(doc: Document, schema: dict[str, Any], rule: str) -> list[Diagnostic]:
-    """Every place `doc` breaks `schema`, at its line and column."""
+def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[Diagnostic]:
+    """Every place `doc` breaks the JSON Schema `against`, at its line and column."""
     from jsonschema import Draft202012Validator, FormatChecker
 
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = Draft202012Validator(against, format_checker=FormatChecker())
     instance = jsonable(to_plain(doc.data))
     diagnostics = []
     for problem in sorted(validator.iter_errors(instance), key=lambda e: [str(s) for s in e.absolute_path]):

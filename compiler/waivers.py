@@ -15,7 +15,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error, warning
 from compiler.load import Document, load_file
-from compiler.packs import WAIVERS_FILE, Rule, _schema, schema_problems
+from compiler.packs import WAIVERS_FILE, Rule, schema, schema_problems
 from compiler.policy import Finding
 from compiler.redact import secret_kind
 from compiler.suggest import did_you_mean
@@ -44,7 +44,7 @@ def load_waivers(config_dir: str) -> tuple[list[Waiver], list[Diagnostic]]:
     doc, diagnostics = load_file(path)
     if doc is None:
         return [], diagnostics
-    problems = schema_problems(doc, _schema("waivers.schema.json"), "WAIVER-005")
+    problems = schema_problems(doc, schema("waivers.schema.json"), "WAIVER-005")
     if problems:
         return [], diagnostics + problems
     return [_waiver(doc, index, entry) for index, entry in enumerate(doc.data["waivers"])], diagnostics

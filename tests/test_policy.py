@@ -18,7 +18,7 @@ from compiler.packs import Example, Rule, builtin_rules
 from compiler.pipeline import compile_config
 from tests.conftest import EXAMPLES, ROOT, hks, write
 
-RULES = builtin_rules()[0]
+RULES_BUILTIN = RULES = builtin_rules()[0]
 FAILING = [(rule, example) for rule in RULES for example in rule.failing]
 PASSING = [(rule, example) for rule in RULES for example in rule.passing]
 
@@ -313,3 +313,17 @@ def test_every_finding_points_into_the_users_files(
     assert compiled.config is not None
     for d in compiled.diagnostics:
         assert d.position.path.startswith(str(root)) and d.position.line > 0, d
+
+
+def test_every_rule_id_hks_reports_is_registered_or_in_a_builtin_pack() -> None:
+    import re
+
+    from compiler.rules import RULES
+
+    used = {
+        rule
+        for path in sorted((ROOT / "compiler").rglob("*.py"))
+        for rule in re.findall(r'"([A-Z][A-Z0-9]*-[0-9]{3})"', path.read_text(encoding="utf-8"))
+    }
+    known = set(RULES) | {rule.id for rule in RULES_BUILTIN}
+    assert used and used <= known, sorted(used - known)
