@@ -1,4 +1,4 @@
-"""The stages in order: load → schema → merge → checks. Each returns values and diagnostics."""
+"""The stages in order: load → schema → merge → checks → policy. Each returns values and diagnostics."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def check_policies(
 
     builtin, diagnostics = packs.builtin_rules()
     if diagnostics:
-        raise RenderBug("a built-in policy pack is broken:\n  " + "\n  ".join(map(str, diagnostics)))
+        problems = [f"{d.position}: {d.message}" for d in diagnostics]
+        raise RenderBug("a built-in policy pack is broken:\n  " + "\n  ".join(problems))
     root = str(Path(config.org_doc.path).parent)  # the config folder as diagnostics name it
     files = [(path, str(path)) for path in packs.org_files(root)]
     own, found = packs.load_packs(files, taken={rule.id for rule in builtin})

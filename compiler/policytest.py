@@ -65,7 +65,7 @@ def _verdict(findings: list[Finding], example: Example, expected: str) -> str | 
             return f"expected no finding, got {len(findings)}: {findings[0].diagnostic.message}"
         return None
     if not findings:
-        return "expected a finding, got none"
+        return "expected a finding, got none (does a workspace of the example match the rule's applies_to?)"
     if example.at is None:
         return None
     if not _exists(example.config, example.at):
