@@ -139,7 +139,9 @@ def _where(mode: Mode, region: str | None, area: str) -> str:
 # --- the organisation's part of every document -------------------------------------------------
 
 
-def org_document(config: Config, workspaces: tuple[Workspace, ...], secrets: list[Secret]) -> tuple[dict[str, Any], Origins]:
+def org_document(
+    config: Config, workspaces: tuple[Workspace, ...], secrets: list[Secret]
+) -> tuple[dict[str, Any], Origins]:
     org = config.org
     doc = config.org_doc
     frameworks = set(org.compliance) | {str(c.value) for w in workspaces for c in w.compliance}

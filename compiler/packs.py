@@ -106,7 +106,12 @@ def load_packs(files: list[tuple[Path, str]], taken: set[str] | None = None) -> 
             if first is not None or (taken and rule.id in taken):
                 where = f"at {first}" if first else "by a built-in pack"
                 diagnostics.append(
-                    error(rule.defined_at, "POLICY-003", f"rule id '{rule.id}' is already used {where}", "give the rule an id of its own")
+                    error(
+                        rule.defined_at,
+                        "POLICY-003",
+                        f"rule id '{rule.id}' is already used {where}",
+                        "give the rule an id of its own",
+                    )
                 )
                 continue
             seen[rule.id] = rule.defined_at
@@ -138,7 +143,11 @@ def pack_rules_of(doc: Document) -> tuple[list[Rule], list[Diagnostic]]:
         problem = _condition_problem(condition)
         if problem:
             diagnostics.append(
-                error(doc.position(loc + ("condition",)), "POLICY-002", f"rule {raw['id']}: the condition is not a valid JSON Schema: {problem}")
+                error(
+                    doc.position(loc + ("condition",)),
+                    "POLICY-002",
+                    f"rule {raw['id']}: the condition is not a valid JSON Schema: {problem}",
+                )
             )
             continue
         rules.append(_rule(doc, loc, raw, condition, pack))
