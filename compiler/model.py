@@ -269,6 +269,11 @@ class GatewayCache(Strict):
         description="Secret with the Redis connection (data keys `host`, `port`, `password`), shared by the "
         "replicas for the response cache, rate-limit and budget counters.",
     )
+    phi_approved: bool = Field(
+        False,
+        description="The organisation has assessed the response cache as a store for protected health "
+        "information (encrypted, access-controlled, within a BAA's scope), so HIPAA workspaces may cache.",
+    )
 
 
 class AuditLog(Strict):
