@@ -87,10 +87,10 @@ def find_secrets(docs: list[Document]) -> list[Secret]:
     """Every string that looks like a credential, wherever it is: hks takes names, never values."""
     found: list[Secret] = []
     for doc in docs:
-        for loc, text in _strings(doc.data, ()):
+        for loc, text, is_key in _strings(doc.data, ()):
             kind = secret_kind(text)
             if kind:
-                line, column = locate(doc.data, loc)
+                line, column = locate(doc.data, loc, key=is_key)
                 found.append(Secret(Position(doc.path, line, column), kind))
     return found
 
@@ -104,16 +104,19 @@ def scan_secrets(docs: list[Document]) -> list[Diagnostic]:
     return secret_diagnostics(find_secrets(docs))
 
 
-def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
-    found: list[tuple[tuple[Any, ...], str]] = []
+def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str, bool]]:
+    """Every string in a document, mapping keys included, with where it is."""
+    found: list[tuple[tuple[Any, ...], str, bool]] = []
     if isinstance(node, dict):
         for key, value in node.items():
+            if isinstance(key, str):
+                found.append((loc + (key,), key, True))
             found += _strings(value, loc + (key,))
     elif isinstance(node, list):
         for index, value in enumerate(node):
             found += _strings(value, loc + (index,))
     elif isinstance(node, str):
-        found.append((loc, node))
+        found.append((loc, node, False))
     return found
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from compiler import sealed, secretrefs
+from compiler import egress, sealed, secretrefs
 from compiler.config import Config
-from compiler.diagnostics import Diagnostic, Position, error, warning
-from compiler.gateway import pii_modes, shares_state
+from compiler.diagnostics import Diagnostic, Position, error, info, warning
+from compiler.gateway import pii_modes, shares_state, targets
 from compiler.merge import Workspace
 
 
@@ -24,6 +24,8 @@ def check_gateway(config: Config, workspaces: tuple[Workspace, ...]) -> list[Dia
         + _check_endpoints(config)
         + _check_secrets_backend(config, workspaces)
         + _check_cache_with_pii(workspaces)
+        + _check_fallback_limits(workspaces)
+        + _check_on_premises_endpoints(config, workspaces)
     )
 
 
@@ -67,27 +69,75 @@ def _check_audit(config: Config) -> list[Diagnostic]:
 
 
 def _check_shared_counters(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
-    """Without Redis each replica counts requests and spend alone. One finding per setting,
-    naming every workspace that has it."""
-    replicas = config.org.gateway.replicas.max
-    if replicas < 2 or shares_state(config):
+    """Without Redis each replica counts requests and spend alone, in memory. One finding per
+    setting, naming every workspace that has it."""
+    if shares_state(config):
         return []
+    replicas = config.org.gateway.replicas.max
     users: dict[tuple[Position, str], list[str]] = {}
     for workspace in workspaces:
         for what, attr, keys in _COUNTED:
+            if what == "rate limit" and replicas < 2:
+                continue  # one replica counts them all, and a minute's window loses little on restart
             source = next((workspace.llm_sources[k] for k in keys if k in workspace.llm_sources), None)
             if getattr(workspace.llm, attr) is not None and source is not None:
                 users.setdefault((source.origin or workspace.defined_at, what), []).append(workspace.name)
     return [
-        warning(
-            where,
-            "GW-003",
-            f"each of up to {replicas} gateway replicas counts this {what} alone, so up to {replicas} times it "
-            f"can pass (workspaces: {', '.join(names)})",
-            hint="name a Redis Secret in gateway.cache.redis_secret so the replicas share their counts",
-        )
+        warning(where, "GW-003", _counted_alone(what, replicas) + f" (workspaces: {', '.join(names)})", hint=_REDIS_HINT)
         for (where, what), names in users.items()
     ]
+
+
+def _counted_alone(what: str, replicas: int) -> str:
+    if what == "rate limit":
+        return f"each of up to {replicas} gateway replicas counts this rate limit alone, so up to {replicas} times it can pass"
+    spread = f"each of up to {replicas} gateway replicas counts it alone, and " if replicas > 1 else ""
+    return f"this budget is counted in the gateway's memory: {spread}a restart or rollout starts it again from zero"
+
+
+_REDIS_HINT = "name a Redis Secret in gateway.cache.redis_secret so the replicas share their counts"
+
+
+def _check_fallback_limits(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    """LiteLLM counts limits per alias and falls back when one is reached."""
+    found = []
+    for workspace in workspaces:
+        llm = workspace.llm
+        if not llm.fallbacks or not (llm.rate_limit or llm.budget):
+            continue
+        source = workspace.llm_sources.get("fallbacks")
+        times = len(llm.fallbacks) + 1
+        found.append(
+            info(
+                source.origin if source and source.origin else workspace.defined_at,
+                "GW-009",
+                f"workspace '{workspace.name}': LiteLLM counts rate limits and budgets per model alias and falls "
+                f"back when one is reached, so with its fallbacks up to {times} times the limit can pass",
+                hint="set the workspace's limits to what one alias may use, or drop the fallbacks",
+            )
+        )
+    return found
+
+
+def _check_on_premises_endpoints(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    """An on-premises workspace cannot reach a self-hosted server outside the cluster."""
+    found = []
+    for workspace in workspaces:
+        if not egress.is_on_premises(workspace):
+            continue
+        for target in targets(workspace):
+            outside = [e for e in egress.endpoints_of(config, target.provider) if not e.is_internal]
+            if target.provider == "ollama" and outside:
+                found.append(
+                    error(
+                        _at(config, "providers", "ollama", "endpoint"),
+                        "GW-008",
+                        f"workspace '{workspace.name}' is on-premises, and providers.ollama.endpoint is outside the "
+                        f"cluster ({outside[0].host}): nothing it sends may leave, so the gateway cannot reach it",
+                        hint="serve the model in the cluster, or on a private address",
+                    )
+                )
+    return found
 
 
 _COUNTED = (

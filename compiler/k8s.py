@@ -63,6 +63,13 @@ def _custom_schema(kind: str, api_version: str) -> Any:
     return json.loads(path.read_text("utf-8"))
 
 
+def errors(document: dict[str, Any], version: str) -> list[tuple[tuple[Any, ...], str]]:
+    """Where and why `document` fails its schema (raises FileNotFoundError for an unknown kind)."""
+    validator = _validator(version, document["kind"], document["apiVersion"])
+    found = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    return [(tuple(e.absolute_path), e.message) for e in found]
+
+
 def problems(document: dict[str, Any], version: str) -> list[str]:
     """Why `document` is not a valid object for Kubernetes `version`; empty when it is."""
     try:

@@ -19,6 +19,7 @@ DURATION = r"^(-1|0|[0-9]+(ms|s|m|h))$"
 SHA256 = r"^[0-9a-f]{64}$"
 NO_TRIPLE_QUOTES = r'^([^"]|"[^"]|""[^"])*"{0,2}$'
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}$"
+ENDPOINT = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/:-]*)?$"
 
 ProviderName = Literal["ollama", "openai", "anthropic", "google", "azure-openai"]
 Framework = Literal["hipaa", "gdpr", "soc2"]
@@ -176,7 +177,7 @@ class ProviderSettings(Strict):
         None, description="Name of the Secret holding the API key (data key `key`); default `<provider>-api-key`."
     )
     endpoint: Optional[str] = Field(
-        None, pattern=r"^https?://\S+$", description="API base URL (for `ollama`: a server outside the cluster)."
+        None, pattern=ENDPOINT, description="API base URL (for `ollama`: a server outside the cluster)."
     )
     region: Optional[str] = Field(None, description="Region the provider processes in (Azure, OpenAI data residency).")
     location: Optional[str] = Field(None, description="Vertex AI location, e.g. `europe-west4`.")

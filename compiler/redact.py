@@ -11,6 +11,8 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Google API key", re.compile(r"AIza[0-9A-Za-z_\-]{30,}")),
     ("a bearer token", re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/\-]{16,}=*")),
     ("an Azure OpenAI key", re.compile(r"^[0-9a-f]{32}$|^[A-Za-z0-9]{84}$")),
+    ("a URL with a password in it", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
+    ("a URL with a key in its query", re.compile(r"(?i)[?&](api[-_]?key|key|token|sig|code|password)=[^&\s]+")),
 )
 
 

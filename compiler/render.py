@@ -276,7 +276,7 @@ def _gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> lis
         ),
     ]
     if org.cluster.cni == "cilium":
-        endpoints = egress.external_endpoints(config, workspaces)
+        endpoints = [e for e in egress.external_endpoints(config, workspaces) if not e.is_ip]
         if endpoints:
             manifests.append(
                 Manifest(folder, _template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
@@ -328,10 +328,17 @@ def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[d
     if gateway.shares_state(config):
         stores.append({"port": 6379, "protocol": "TCP"})
     if stores:
-        rules.append({"ports": stores})  # the addresses live in Secrets hks never reads
-    endpoints = egress.external_endpoints(config, workspaces)
-    if endpoints and config.org.cluster.cni != "cilium":
-        ports = sorted({e.port for e in endpoints})
+        # Their addresses live in Secrets hks never reads: the cluster and private networks.
+        rules.append({"to": [{"namespaceSelector": {}}] + _private_blocks(), "ports": stores})
+    for endpoint in egress.internal_endpoints(config, workspaces):
+        peer = {"ipBlock": {"cidr": f"{endpoint.host}/32"}} if endpoint.is_ip else {"namespaceSelector": {}}
+        rules.append({"to": [peer], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
+    public = egress.external_endpoints(config, workspaces)
+    for endpoint in [e for e in public if e.is_ip]:
+        rules.append({"to": [{"ipBlock": {"cidr": f"{endpoint.host}/32"}}], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
+    named = [e for e in public if not e.is_ip]
+    if named and config.org.cluster.cni != "cilium":
+        ports = sorted({e.port for e in named})
         rules.append(
             {
                 "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": _PRIVATE_RANGES}}],
@@ -339,6 +346,10 @@ def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[d
             }
         )
     return rules
+
+
+def _private_blocks() -> list[dict[str, Any]]:
+    return [{"ipBlock": {"cidr": cidr}} for cidr in _PRIVATE_RANGES[:3]]
 
 
 def _to_pods(selector: dict[str, str], port: int) -> dict[str, Any]:
@@ -351,7 +362,7 @@ def _fqdn_egress(endpoints: list[egress.Endpoint]) -> list[dict[str, Any]]:
         "toPorts": [
             {
                 "ports": [{"port": "53", "protocol": "ANY"}],
-                "rules": {"dns": [{"matchName": e.host} for e in endpoints]},
+                "rules": {"dns": [{"matchPattern": "*"}]},
             }
         ],
     }

@@ -30,6 +30,7 @@ PATTERN_MEANINGS = {
     m.DURATION: "a duration such as '5m', '1h' or '30s', '0', or '-1' for forever",
     m.SHA256: "64 lowercase hexadecimal digits",
     m.NO_TRIPLE_QUOTES: 'text without """ (it would end the Modelfile\'s SYSTEM block)',
+    m.ENDPOINT: "an http(s) URL of a host name or IPv4 address, an optional port and path, and no user, query or fragment",
     m.MODEL_NAME: "an Ollama model name such as 'llama3:8b': letters, digits, '.', '_', '-', '/' and ':'",
 }
 

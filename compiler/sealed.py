@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compiler.checks import scan_secrets
 from compiler.config import Config
 from compiler.diagnostics import Diagnostic, Position, error
 from compiler.load import Document, load_file, to_plain
@@ -31,12 +32,18 @@ class SealedFile:
 
 
 def sealed_secrets(config: Config) -> dict[str, SealedFile]:
-    return {f.name: f for f in _read(config.root)[0]}
+    """The valid SealedSecrets, each placed in the gateway's namespace."""
+    namespace = config.org.cluster.namespace
+    found = {}
+    for f in _read(config)[0]:
+        body = {**f.body, "metadata": {**f.body["metadata"], "namespace": namespace}}
+        found[f.name] = SealedFile(f.doc, body)
+    return found
 
 
 def check(config: Config, needed: dict[str, list[str]], where: Position) -> list[Diagnostic]:
     """`needed`: Secret name → the data keys the gateway reads from it."""
-    files, diagnostics = _read(config.root)
+    files, diagnostics = _read(config)
     by_name = {f.name: f for f in files}
     namespace = config.org.cluster.namespace
     for f in files:
@@ -49,7 +56,7 @@ def check(config: Config, needed: dict[str, list[str]], where: Position) -> list
                     where,
                     "SEC-002",
                     f"the gateway needs the Secret '{name}', and {FOLDER}/{name}.yaml holds no SealedSecret for it",
-                    hint=f"create it with `hks secret create {name} --from-literal={keys[0]}=-`",
+                    hint=f"seal it into {FOLDER}/{name}.yaml (`kubeseal`, or `hks secret create {name} --from-literal={keys[0]}=-`)",
                 )
             )
             continue
@@ -66,8 +73,8 @@ def check(config: Config, needed: dict[str, list[str]], where: Position) -> list
     return diagnostics
 
 
-def _read(root: str) -> tuple[list[SealedFile], list[Diagnostic]]:
-    folder = Path(root) / FOLDER
+def _read(config: Config) -> tuple[list[SealedFile], list[Diagnostic]]:
+    folder = Path(config.root) / FOLDER
     if not folder.is_dir():
         return [], []
     files: list[SealedFile] = []
@@ -77,48 +84,66 @@ def _read(root: str) -> tuple[list[SealedFile], list[Diagnostic]]:
         diagnostics += found
         if doc is None:
             continue
-        problem = _shape_problem(doc)
-        if problem:
-            diagnostics.append(problem)
-        else:
+        leaked = scan_secrets([doc])
+        problems = leaked or _shape_problems(doc, config.org.cluster.kubernetes_version)
+        diagnostics += problems
+        if not problems:
             files.append(SealedFile(doc, to_plain(doc.data)))
     return files, diagnostics
 
 
-def _shape_problem(doc: Document) -> Diagnostic | None:
+def _shape_problems(doc: Document, version: str) -> list[Diagnostic]:
+    from compiler import k8s
+
     data = doc.data
     if data.get("apiVersion") != API_VERSION or data.get("kind") != "SealedSecret":
-        return error(doc.position(), "SEC-003", f"a file in {FOLDER}/ must be a SealedSecret ({API_VERSION})")
-    metadata = data.get("metadata")
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
-        return error(doc.position(), "SEC-003", "the SealedSecret has no metadata.name")
+        return [error(doc.position(), "SEC-003", f"a file in {FOLDER}/ must be a SealedSecret ({API_VERSION})")]
+    found = [
+        error(doc.position(path), "SEC-003", f"{'.'.join(map(str, path)) or 'the SealedSecret'}: {message}")
+        for path, message in k8s.errors(to_plain(data), version)
+    ]
+    if found:
+        return found
     expected = Path(doc.path).stem
-    if metadata["name"] != expected:
-        return error(
-            doc.position(("metadata", "name")),
-            "SEC-003",
-            f"the SealedSecret is named '{metadata['name']}' but its file says '{expected}'",
-        )
-    spec = data.get("spec")
-    encrypted = spec.get("encryptedData") if isinstance(spec, dict) else None
-    if not isinstance(encrypted, dict) or not all(isinstance(v, str) and v for v in encrypted.values()):
-        return error(doc.position(), "SEC-003", "the SealedSecret needs spec.encryptedData: data keys → sealed values")
-    return None
+    if data["metadata"].get("name") != expected:
+        return [
+            error(
+                doc.position(("metadata", "name") if "name" in data["metadata"] else ("metadata",)),
+                "SEC-003",
+                f"the SealedSecret's metadata.name must be its file's name, '{expected}'",
+            )
+        ]
+    bad = [key for key, value in data["spec"].get("encryptedData", {}).items() if not _is_base64(value)]
+    return [
+        error(doc.position(("spec", "encryptedData", key)), "SEC-003", f"encryptedData.{key} is not a sealed (base64) value")
+        for key in bad
+    ]
+
+
+def _is_base64(value: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        return len(value) >= 16 and bool(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _check_scope(f: SealedFile, namespace: str) -> list[Diagnostic]:
+    """The Secret must land where the gateway runs; a cluster-wide sealed file may leave the
+    namespace out (hks then renders it into the gateway's)."""
     metadata = f.body["metadata"]
     annotations = metadata.get("annotations") or {}
-    if any(str(annotations.get(a)).lower() == "true" for a in _SCOPE_ANNOTATIONS):
+    wide = any(str(annotations.get(a)).lower() == "true" for a in _SCOPE_ANNOTATIONS)
+    if metadata.get("namespace") == namespace or (wide and "namespace" not in metadata):
         return []
-    if metadata.get("namespace") != namespace:
-        return [
-            error(
-                f.doc.position(("metadata", "namespace") if "namespace" in metadata else ("metadata",)),
-                "SEC-003",
-                f"the SealedSecret '{f.name}' is sealed for namespace '{metadata.get('namespace')}', "
-                f"but the gateway runs in '{namespace}': the controller would refuse to unseal it",
-                hint="seal it again with `hks secret create`",
-            )
-        ]
-    return []
+    return [
+        error(
+            f.doc.position(("metadata", "namespace") if "namespace" in metadata else ("metadata",)),
+            "SEC-003",
+            f"the SealedSecret '{f.name}' is for namespace '{metadata.get('namespace')}', "
+            f"but the gateway runs in '{namespace}': the Secret would not reach it",
+            hint="seal it again for the gateway's namespace",
+        )
+    ]

@@ -228,6 +228,7 @@ def test_endpoint_with_an_impossible_port_is_an_error(tmp_path: Path) -> None:
 
 
 def test_budget_on_a_free_self_hosted_model_warns(tmp_path: Path) -> None:
-    org = "llm_config: {provider: ollama, model: llama3:8b, budget: {monthly_usd: 10}}\ngateway: {replicas: {min: 1, max: 1}}\n"
+    org = "llm_config: {provider: ollama, model: llama3:8b, budget: {monthly_usd: 10}}\n"
+    org += "gateway: {replicas: {min: 1, max: 1}, cache: {redis_secret: redis}}\n"
     org += "workspaces:\n  a: {}\n"
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-004", "warning", f"{tmp_path}/org.yaml:1:72")]

@@ -30,6 +30,7 @@ def found(config_dir: Path | str, prefix: str = "") -> list[tuple[str, str]]:
     return [
         (d.rule, str(d.position).removeprefix(root))
         for d in compiled.diagnostics
+        if not d.rule.startswith("GW-")  # the gateway's own notes: tests/test_gateway.py
         if d.rule.startswith(prefix)
     ]
 
@@ -96,7 +97,7 @@ def test_acme_hipaa_eu_workspace_is_clean() -> None:
     clinical = next(w for w in compiled.workspaces if w.name == "clinical")
     assert {c.value for c in clinical.compliance} == {"soc2", "hipaa", "gdpr"}
     assert clinical.data_residency is not None and clinical.data_residency.value == "eu"
-    assert compiled.diagnostics == []
+    assert [d.rule for d in compiled.diagnostics] == ["GW-009"]  # an info about production's fallback
 
 
 def test_acme_clinical_on_openai_without_eu_residency(acme: Path) -> None:
@@ -251,7 +252,7 @@ def test_json_output_carries_policy_findings(acme: Path) -> None:
     clinical = acme / "workspaces" / "clinical.yaml"
     clinical.write_text(clinical.read_text().replace("pii: block", 'pii: "off"'))
     document = json.loads(hks("validate", "--format", "json", str(acme)).output)
-    found = [(d["rule"], d["line"], d["column"]) for d in document["diagnostics"] if d["rule"] != "GW-007"]
+    found = [(d["rule"], d["line"], d["column"]) for d in document["diagnostics"] if not d["rule"].startswith("GW-")]
     assert found == [("HIPAA-003", 13, 10)]
 
 
