@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from compiler.checks import check_cluster, check_models, check_self_hosted, check_workspaces, scan_secrets
 from compiler.config import Config, assemble
@@ -23,9 +25,10 @@ class Compiled:
         return self.config is not None and not has_errors(self.diagnostics)
 
 
-def compile_config(config_dir: str) -> Compiled:
-    """Raises load.InputError when the folder cannot be read at all."""
-    sources, diagnostics = load_repo(config_dir)
+def compile_config(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> Compiled:
+    """Raises load.InputError when the folder cannot be read at all. `pending`: files an
+    editing command is about to write, validated in their place (see load.load_repo)."""
+    sources, diagnostics = load_repo(config_dir, pending)
     docs = ([sources.org] if sources.org else []) + list(sources.workspaces)
     diagnostics += scan_secrets(docs)
     config, found = assemble(sources)
