@@ -61,17 +61,22 @@ def set_llm(target: edit.YamlFile, at: tuple[str, ...], values: dict[str, Any]) 
 
 def unset_llm(target: edit.YamlFile, at: tuple[str, ...], keys: list[str]) -> list[str]:
     """Removes override keys; an override left empty is removed with them."""
-    said = []
+    said, carry = [], ""
+    override = edit.find(target.data, at)
     for key in keys:
-        override = edit.find(target.data, at)
         if override is None or key not in override:
             said.append(f"{_name(target)}: {'.'.join(at)}.{key} is not set")
             continue
-        carry = edit.delete_key(override, key)
-        if not len(override):
-            parent = edit.find(target.data, at[:-1]) if len(at) > 1 else target.data
-            edit.delete_key(parent, at[-1], carry)
+        carry = edit.delete_key(override, key, carry)
         said.append(f"{_name(target)}: removed {'.'.join(at)}.{key}; the organisation's default applies")
+    if override is not None and not len(override):
+        parent = edit.find(target.data, at[:-1])
+        # an empty override goes, unless it is all the workspace says: then `llm_override: {}` stays
+        if len(parent) > 1:
+            carry = edit.delete_key(parent, at[-1], carry)
+        else:
+            edit.give_after(parent, at[-1], carry)
+            carry = ""
     return said
 
 
@@ -107,7 +112,8 @@ def remove(org: edit.YamlFile, name: str) -> list[str]:
     models = edit.find(org.data, ("self_hosted", "models")) or []
     for index, existing in enumerate(models):
         if normalise("ollama", model_name(existing)) == normalise("ollama", name):
-            edit.remove_item(models, index)
+            left = edit.remove_item(models, index)
+            edit.give_after(edit.find(org.data, ("self_hosted",)), "models", left)
             return [f"{_name(org)}: self_hosted.models: - {model_name(existing)}"]
     return [f"{_name(org)}: {name} is not in self_hosted.models"]
 

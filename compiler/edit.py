@@ -195,17 +195,15 @@ def add_section(data: Any, key: str, value: Any, original: str | None) -> bool:
 
 def delete_key(mapping: Any, key: str, carry: str = "") -> str:
     """Deletes `mapping[key]`. The comment lines that followed it (and `carry`, lines left over
-    from deleting inside it) move to the entry before it; what has no place is returned."""
+    from deleting inside it) stay where they were; returns them when `mapping` is left empty
+    and they have no place in it."""
     if key not in mapping:
         return carry
     index = list(mapping).index(key)
     rest = carry + _take_following_lines(mapping, key)
     del mapping[key]
     mapping.ca.items.pop(key, None)
-    if rest and index > 0:
-        _give_following_lines(mapping, rest)
-        return ""
-    return rest
+    return _keep_lines(mapping, index, rest)
 
 
 def append_item(seq: Any, value: Any) -> None:
@@ -216,11 +214,49 @@ def append_item(seq: Any, value: Any) -> None:
         _give_following_lines(seq, rest)
 
 
-def remove_item(seq: Any, index: int) -> None:
+def remove_item(seq: Any, index: int) -> str:
+    """Like delete_key, for a list item."""
     rest = _take_following_lines(seq, index)
     del seq[index]  # ruamel shifts the comments of the items after it
-    if rest and len(seq):
-        _give_following_lines(seq, rest)
+    return _keep_lines(seq, index, rest)
+
+
+def give_after(container: Any, key: Any, rest: str) -> None:
+    """Puts comment lines after the entry `key` (after its whole block)."""
+    if not rest:
+        return
+    value = container[key]
+    if (_is_map(value) or _is_seq(value)) and len(value) and not _is_flow(value):
+        _give_following_lines(value, rest)
+        return
+    if _is_map(value) or _is_seq(value):
+        value.fa.set_flow_style()  # `{}` on the key's line, so the lines can follow it
+    _give_to(container, key, rest)
+
+
+def _keep_lines(container: Any, index: int, rest: str) -> str:
+    """Lines that followed a deleted entry go after the entry before it; when it was the first,
+    before the new first entry; when none is left, back to the caller."""
+    if not rest:
+        return ""
+    if index > 0:
+        give_after(container, list(container)[index - 1] if _is_map(container) else index - 1, rest)
+        return ""
+    if len(container):
+        _start_comment(container, rest)
+        return ""
+    return rest
+
+
+def _start_comment(container: Any, text: str) -> None:
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    if container.ca.comment is None:
+        container.ca.comment = [None, []]
+    if container.ca.comment[1] is None:
+        container.ca.comment[1] = []
+    container.ca.comment[1].append(CommentToken(text, CommentMark(0), None))
 
 
 def _append_key(mapping: Any, key: str, value: Any) -> None:
@@ -329,8 +365,32 @@ def transplant(original: str, before: str, after: str) -> str:
         span = _locate(where, i1, i2, len(base), len(old))
         if span is None:
             return after
-        old[span[0] : span[1]] = new[j1:j2]
+        replaced = new[j1:j2]
+        if span[1] - span[0] == j2 - j1:
+            replaced = [_align_comment(a, b) for a, b in zip(old[span[0] : span[1]], replaced)]
+        old[span[0] : span[1]] = replaced
     return "".join(old)
+
+
+def _align_comment(old: str, new: str) -> str:
+    """Keeps an end-of-line comment in its column when ruamel moved it (it does in flow style)."""
+    before, after = _comment_start(old), _comment_start(new)
+    if before is None or after is None or old[before:] != new[after:]:
+        return new
+    code = new[:after].rstrip()
+    return code + " " * max(before - len(code), 1) + new[after:]
+
+
+def _comment_start(line: str) -> int | None:
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and index and line[index - 1] in " \t":
+            return index
+    return None
 
 
 def _line_map(base: list[str], old: list[str]) -> dict[int, int]:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 LLM_KEYS = ("provider", "model", "temperature", "max_tokens", "top_p")
+# Every key of llm_config (model.LLMConfig, kept here so the CLI need not import pydantic).
+OVERRIDE_KEYS = LLM_KEYS + ("timeout_seconds", "fallbacks", "rate_limit", "budget", "cache", "sanitization", "priority")
 PROVIDERS = ("anthropic", "azure-openai", "google", "ollama", "openai")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from compiler.commands.editing import (
-    LLM_KEYS,
+    OVERRIDE_KEYS,
     SuggestingChoice,
     SuggestingGroup,
     fail_usage,
@@ -48,7 +48,7 @@ A workspace with its own file (workspaces/NAME.yaml) is edited there, one define
 )
 @click.argument("name", required=False)
 @llm_options
-@click.option("--unset", "unset", multiple=True, type=SuggestingChoice(LLM_KEYS), help="Remove an override (repeatable).")
+@click.option("--unset", "unset", multiple=True, type=SuggestingChoice(OVERRIDE_KEYS), help="Remove an override (repeatable).")
 @repo_options
 def set_llm(name: str | None, unset: tuple[str, ...], directory: str, dry_run: bool, **flags: Any) -> None:
     """Set a workspace's LLM overrides (llm_override). NAME defaults to $HKS_WORKSPACE."""
