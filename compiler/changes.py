@@ -32,6 +32,13 @@ def default_secret(provider: str) -> str:
 
 def enable(org: edit.YamlFile, provider: str) -> list[str]:
     data, said = org.data, []
+    llm = edit.find(data, ("llm_config",))
+    if not llm or not llm.get("provider"):
+        edit.set_path(data, ("llm_config", "provider"), provider, org.original)
+        said.append(f"llm_config.provider: {provider}")
+        if not edit.find(data, ("llm_config", "model")):
+            edit.set_path(data, ("llm_config", "model"), DEFAULT_MODELS[provider], org.original)
+            said.append(f"llm_config.model: {DEFAULT_MODELS[provider]}")
     if provider == "ollama":
         if not edit.find(data, ("self_hosted",)):
             edit.set_path(data, ("self_hosted",), SELF_HOSTED_DEFAULTS, org.original)
@@ -41,13 +48,6 @@ def enable(org: edit.YamlFile, provider: str) -> list[str]:
         said.append(f"providers.{provider}.api_key_secret: {default_secret(provider)}")
     else:
         said.append(f"providers.{provider} is configured")
-    llm = edit.find(data, ("llm_config",))
-    if not llm or not llm.get("provider"):
-        edit.set_path(data, ("llm_config", "provider"), provider, org.original)
-        said.append(f"llm_config.provider: {provider}")
-        if not edit.find(data, ("llm_config", "model")):
-            edit.set_path(data, ("llm_config", "model"), DEFAULT_MODELS[provider], org.original)
-            said.append(f"llm_config.model: {DEFAULT_MODELS[provider]}")
     return [f"{_name(org)}: {line}" for line in said]
 
 

@@ -179,10 +179,12 @@ def set_value(mapping: Any, key: str, value: Any) -> bool:
 
 
 def add_section(data: Any, key: str, value: Any, original: str | None) -> bool:
-    """A new top-level key; after a blank line when the file separates its sections so."""
+    """A new top-level key; after a blank line when the file separates its sections so (as a
+    file hks makes does)."""
     if key in data:
         return set_value(data, key, value)
-    if not (original and len(data) and "\n\n" in original.rstrip("\n")):
+    separated = original is None or "\n\n" in original.rstrip("\n")
+    if not (separated and len(data)):
         return set_value(data, key, value)
     leaf = _last_leaf(data)
     rest = _take_following_lines(*leaf)
