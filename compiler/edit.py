@@ -41,12 +41,14 @@ class YamlFile:
     data: Any
     indent: Indent
     baseline: str = field(default="")
+    newline: str = "\n"
+    bom: str = ""
 
     def text(self) -> str:
-        dumped = _dump(self.data, self.indent)
+        dumped = _dump(self.data, self.indent).replace("\n", self.newline)
         if self.original is None:
             return dumped
-        return transplant(self.original, self.baseline, dumped)
+        return self.bom + transplant(self.original, self.baseline, dumped)
 
     @property
     def changed(self) -> bool:
@@ -78,10 +80,18 @@ def open_file(path: Path) -> tuple[YamlFile | None, list[Diagnostic]]:
     doc, diagnostics = parse_document(raw, str(path))
     if doc is None:
         return None, diagnostics
-    text = raw.decode("utf-8-sig")
+    return open_file_text(path, raw.decode("utf-8-sig"), bom="\ufeff" if raw.startswith(b"\xef\xbb\xbf") else "")
+
+
+def open_file_text(path: Path, text: str, bom: str = "") -> tuple[YamlFile | None, list[Diagnostic]]:
+    doc, diagnostics = parse_document(text.encode("utf-8"), str(path))
+    if doc is None:
+        return None, diagnostics
     data = _yaml(Indent()).load(text)
     indent = detect_indent(data)
-    return YamlFile(path, text, data, indent, _dump(data, indent)), []
+    newline = "\r\n" if "\r\n" in text else "\n"
+    baseline = _dump(data, indent).replace("\n", newline)
+    return YamlFile(path, text, data, indent, baseline, newline, bom), []
 
 
 def new_file(path: Path) -> YamlFile:
@@ -354,24 +364,35 @@ def same(old: Any, new: Any) -> bool:
 def transplant(original: str, before: str, after: str) -> str:
     """Applies the change from `before` to `after` (two dumps) to `original`, the file as written.
 
-    `before` differs from `original` only where ruamel normalised something; the lines the edit
-    changed are located in `original` through the lines the three share. When an edit falls on a
-    line ruamel normalised, the dump's version of that stretch is used.
+    `before` differs from `original` only where ruamel normalised something; each changed stretch
+    of `before` is found in `original` through the lines the two share. An edit that cuts into a
+    normalised stretch cannot be placed: then the whole dump is the result (never a wrong merge).
     """
     if before == original:
         return after
     old, base, new = original.splitlines(True), before.splitlines(True), after.splitlines(True)
-    where = _line_map(base, old)
+    boundary = _boundaries(base, old)
     hunks = [op for op in difflib.SequenceMatcher(None, base, new, autojunk=False).get_opcodes() if op[0] != "equal"]
     for _, i1, i2, j1, j2 in reversed(hunks):
-        span = _locate(where, i1, i2, len(base), len(old))
-        if span is None:
+        start, end = boundary.get(i1), boundary.get(i2)
+        if start is None or end is None or end < start:
             return after
         replaced = new[j1:j2]
-        if span[1] - span[0] == j2 - j1:
-            replaced = [_align_comment(a, b) for a, b in zip(old[span[0] : span[1]], replaced)]
-        old[span[0] : span[1]] = replaced
+        if end - start == j2 - j1:
+            replaced = [_align_comment(a, b) for a, b in zip(old[start:end], replaced)]
+        old[start:end] = replaced
     return "".join(old)
+
+
+def _boundaries(base: list[str], old: list[str]) -> dict[int, int]:
+    """For each place between lines of `base` that has one in `old`, where it is in `old`: the
+    places inside stretches both share, and the edges of every stretch."""
+    found: dict[int, int] = {}
+    for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, base, old, autojunk=False).get_opcodes():
+        found[a1], found[a2] = b1, b2
+        if tag == "equal":
+            found.update({a1 + k: b1 + k for k in range(a2 - a1)})
+    return found
 
 
 def _align_comment(old: str, new: str) -> str:
