@@ -307,7 +307,7 @@ def _take_following_lines(container: Any, key: Any) -> str:
     token = slot[_token_index(container)] if slot else None
     if token is None or "\n" not in token.value:
         return ""
-    own, rest = token.value.split("\n", 1)
+    own, rest = str(token.value).split("\n", 1)
     if own:
         token.value = own + "\n"
     else:

@@ -20,16 +20,19 @@ import base64
 import datetime
 import os
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.errors import InputError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 SESSION_KEY_BYTES = 32
 GCM_NONCE_BYTES = 12
 API_VERSION = "bitnami.com/v1alpha1"
 
 
-def public_key(pem: bytes, where: str) -> Any:
+def public_key(pem: bytes, where: str) -> RSAPublicKey:
     """The cluster's RSA public key from its certificate, refusing what kubeseal refuses."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -52,19 +55,19 @@ def label(namespace: str, name: str) -> bytes:
     return f"{namespace}/{name}".encode()
 
 
-def hybrid_encrypt(key: Any, plaintext: bytes, scope_label: bytes) -> bytes:
+def hybrid_encrypt(key: RSAPublicKey, plaintext: bytes, scope_label: bytes) -> bytes:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     session_key = os.urandom(SESSION_KEY_BYTES)
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=scope_label)
-    rsa_ciphertext = key.encrypt(session_key, oaep)
+    rsa_ciphertext: bytes = key.encrypt(session_key, oaep)
     aes_ciphertext = AESGCM(session_key).encrypt(bytes(GCM_NONCE_BYTES), plaintext, None)
     return struct.pack(">H", len(rsa_ciphertext)) + rsa_ciphertext + aes_ciphertext
 
 
-def seal(key: Any, namespace: str, name: str, value: bytes) -> str:
+def seal(key: RSAPublicKey, namespace: str, name: str, value: bytes) -> str:
     return base64.b64encode(hybrid_encrypt(key, value, label(namespace, name))).decode("ascii")
 
 

@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from ruamel.yaml import YAML
 
-from tests.conftest import hks, hks_process, write
+from tests.conftest import ROOT, hks, hks_process, write
 
 VALUE = "sk-proj-TESTVALUEdoNotLeak0123456789abcdef"
 OTHER = "sk-proj-ROTATEDvalue9876543210fedcba"
-CRD_SCHEMAS = Path("/work/shared/crd-schemas")
+CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"  # upstream CRD schemas, where the machine has them
 NAMESPACE = "hexabase-aiops"
 
 

@@ -93,7 +93,7 @@ def _sources(literals: tuple[str, ...], files: tuple[str, ...]) -> dict[str, tup
     return found
 
 
-def _read(kind: str, where: str, directory: str) -> bytes:
+def _read(kind: str, where: str) -> bytes:
     if kind == "file":
         path = Path(where)
         try:
@@ -101,6 +101,8 @@ def _read(kind: str, where: str, directory: str) -> bytes:
         except OSError as exc:
             fail_usage(f"{where}: cannot read: {exc.strerror}")
     if where == "-":
+        if sys.stdin.isatty():  # typed, not piped: ask without echoing it
+            return str(click.prompt("value (input hidden)", hide_input=True, err=True)).encode("utf-8")
         value = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
         # `echo $KEY | hks secret create ...` adds a newline the key does not have
         return value[:-2] if value.endswith(b"\r\n") else value[:-1] if value.endswith(b"\n") else value
@@ -131,7 +133,7 @@ def _sealed(
         if data_key in encrypted and not overwrite:
             kept.append(data_key)
             continue
-        encrypted[data_key] = seal.seal(key, namespace, name, _read(kind, where, directory))
+        encrypted[data_key] = seal.seal(key, namespace, name, _read(kind, where))
         done.append(f"{path.parent.name}/{path.name}: sealed key '{data_key}' for {namespace}/{name}")
     if kept:
         click.echo(f"hks: {path.name} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
