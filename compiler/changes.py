@@ -62,6 +62,7 @@ def set_llm(target: edit.YamlFile, at: tuple[str, ...], values: dict[str, Any]) 
 def unset_llm(target: edit.YamlFile, at: tuple[str, ...], keys: list[str]) -> list[str]:
     """Removes override keys; an override left empty is removed with them."""
     said, carry = [], ""
+    edit.check_unshared(target.data, at + ("",))
     override = edit.find(target.data, at)
     for key in keys:
         if override is None or key not in override:
@@ -89,6 +90,7 @@ def install(org: edit.YamlFile, entry: str | dict[str, Any]) -> list[str]:
     from compiler.catalogue import normalise
 
     data = org.data
+    edit.check_unshared(data, ("self_hosted", "models"))
     if edit.find(data, ("self_hosted",)) is None:
         edit.set_path(data, ("self_hosted",), {**SELF_HOSTED_DEFAULTS, "models": [entry]}, org.original)
         return [f"{_name(org)}: self_hosted.models: + {model_name(entry)}"]
@@ -109,6 +111,7 @@ def install(org: edit.YamlFile, entry: str | dict[str, Any]) -> list[str]:
 def remove(org: edit.YamlFile, name: str) -> list[str]:
     from compiler.catalogue import normalise
 
+    edit.check_unshared(org.data, ("self_hosted", "models"))
     models = edit.find(org.data, ("self_hosted", "models")) or []
     for index, existing in enumerate(models):
         if normalise("ollama", model_name(existing)) == normalise("ollama", name):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,10 +46,20 @@ class YamlFile:
     bom: str = ""
 
     def text(self) -> str:
+        from compiler.errors import InputError
+
         dumped = _dump(self.data, self.indent).replace("\n", self.newline)
         if self.original is None:
             return dumped
-        return self.bom + transplant(self.original, self.baseline, dumped)
+        placed = transplant(self.original, self.baseline, dumped)
+        if placed is not None and not _holds(placed, self.data):  # a safety net: never a wrong merge
+            placed = None
+        if placed is None:
+            raise InputError(
+                f"{self.path}: hks cannot make this change without rewriting lines it should not touch "
+                "(the edit falls inside lines the YAML library would reformat); make it by hand"
+            )
+        return self.bom + placed
 
     @property
     def changed(self) -> bool:
@@ -106,10 +117,13 @@ def detect_indent(data: Any) -> Indent:
     mapping: int | None = None
     sequence: tuple[int, int] | None = None
     for key_col, child in _block_children(data):
+        # measured from the first key and item, not the node's start, which an anchor moves
         if mapping is None and _is_map(child) and len(child):
-            mapping = child.lc.col - key_col
-        if sequence is None and _is_seq(child) and len(child):
-            sequence = (child.lc.item(0)[1] - key_col, child.lc.col - key_col)
+            mapping = child.lc.key(next(iter(child)))[1] - key_col
+        if sequence is None and _is_seq(child) and len(child) and not _is_map(child[0]):
+            item = child.lc.item(0)[1] - key_col
+            anchored = getattr(getattr(child, "anchor", None), "value", None)
+            sequence = (item, item - 2 if anchored else child.lc.col - key_col)
     mapping = mapping if mapping and mapping > 0 else 2
     if sequence is None or sequence[0] <= sequence[1]:
         return Indent(mapping, mapping + 2, mapping)
@@ -150,9 +164,28 @@ def _is_flow(node: Any) -> bool:
 # --- changing the tree ------------------------------------------------------------------------
 
 
+def check_unshared(data: Any, keys: tuple[str, ...]) -> None:
+    """Refuses to edit through a YAML anchor or merge key: the change would silently reach every
+    other place that uses it."""
+    from compiler.errors import InputError
+
+    node = data
+    for depth, key in enumerate(keys):
+        if not _is_map(node) or key not in node:
+            return
+        node = node[key]
+        anchor = getattr(getattr(node, "anchor", None), "value", None)
+        merged = bool(getattr(node, "merge", None))
+        if anchor or merged:
+            where = ".".join(keys[: depth + 1])
+            how = f"the anchor &{anchor}" if anchor else "a merge key (<<)"
+            raise InputError(f"{where} is shared through {how}: change it by hand so the other users stay as they are")
+
+
 def set_path(data: Any, keys: tuple[str, ...], value: Any, original: str | None = None) -> bool:
     """Sets the value at `keys`, making the missing mappings on the way in one piece (so comments
     that followed the parent stay after the whole new block). Returns whether anything changed."""
+    check_unshared(data, keys)
     node = data
     for index, key in enumerate(keys[:-1]):
         if not _is_map(node.get(key)):
@@ -361,12 +394,12 @@ def same(old: Any, new: Any) -> bool:
 # --- from the dump back to the file ------------------------------------------------------------
 
 
-def transplant(original: str, before: str, after: str) -> str:
+def transplant(original: str, before: str, after: str) -> str | None:
     """Applies the change from `before` to `after` (two dumps) to `original`, the file as written.
 
     `before` differs from `original` only where ruamel normalised something; each changed stretch
     of `before` is found in `original` through the lines the two share. An edit that cuts into a
-    normalised stretch cannot be placed: then the whole dump is the result (never a wrong merge).
+    normalised stretch cannot be placed: then None (never a wrong merge, never a reformatted file).
     """
     if before == original:
         return after
@@ -376,10 +409,10 @@ def transplant(original: str, before: str, after: str) -> str:
     for _, i1, i2, j1, j2 in reversed(hunks):
         start, end = boundary.get(i1), boundary.get(i2)
         if start is None or end is None or end < start:
-            return after
+            return None
         replaced = new[j1:j2]
         if end - start == j2 - j1:
-            replaced = [_align_comment(a, b) for a, b in zip(old[start:end], replaced)]
+            replaced = [_align_comment(a, _keep_spacing(a, b)) for a, b in zip(old[start:end], replaced)]
         old[start:end] = replaced
     return "".join(old)
 
@@ -390,9 +423,35 @@ def _boundaries(base: list[str], old: list[str]) -> dict[int, int]:
     found: dict[int, int] = {}
     for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, base, old, autojunk=False).get_opcodes():
         found[a1], found[a2] = b1, b2
-        if tag == "equal":
+        if tag == "equal" or (tag == "replace" and _respaced(base[a1:a2], old[b1:b2])):
             found.update({a1 + k: b1 + k for k in range(a2 - a1)})
     return found
+
+
+def _respaced(dumped: list[str], written: list[str]) -> bool:
+    """Lines ruamel only re-spaced (`model:       x`), which correspond one to one."""
+    if len(dumped) != len(written):
+        return False
+    return len(dumped) == 1 or all(" ".join(a.split()) == " ".join(b.split()) for a, b in zip(dumped, written))
+
+
+_KEY_VALUE = re.compile(r"^(\s*(?:-\s+)?[^\s#'\"][^:#]*:)([ \t]+)(\S.*)$", re.DOTALL)
+
+
+def _keep_spacing(old: str, new: str) -> str:
+    """`model:       llama3:8b` keeps its column when only the value changes."""
+    before, after = _KEY_VALUE.match(old), _KEY_VALUE.match(new)
+    if not before or not after or before.group(1) != after.group(1):
+        return new
+    return after.group(1) + before.group(2) + after.group(3)
+
+
+def _holds(text: str, data: Any) -> bool:
+    """Whether `text` reads back as `data` (compared with the tree, not with ruamel's dump of it,
+    which can round an untouched float)."""
+    from compiler.load import to_plain
+
+    return bool(to_plain(_yaml(Indent()).load(text)) == to_plain(data))
 
 
 def _align_comment(old: str, new: str) -> str:

@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import changes, edit
+from compiler.errors import InputError
 from compiler.load import parse_document, to_plain
 from tests.conftest import write
 from tests.test_editing_commands import FIXTURE
@@ -150,3 +152,40 @@ def test_crlf_file_keeps_its_line_endings(tmp_path: Path) -> None:
     assert found is not None
     edit.set_path(found.data, ("llm_override", "top_p"), 0.5)
     assert found.text().count("\r\n") == found.text().count("\n")
+
+
+def test_aligned_values_keep_their_column() -> None:
+    text = "llm_config:\n  provider:    ollama   # x\n  model:       llama3:8b    # y\n  temperature: 0.7\n"
+    found, _ = edit.open_file_text(Path("x.yaml"), text)
+    assert found is not None
+    edit.set_path(found.data, ("llm_config", "model"), "mistral:7b")
+    assert found.text() == text.replace("llama3:8b    # y", "mistral:7b   # y")
+
+
+def test_an_edit_that_cannot_be_placed_is_refused_not_reformatted() -> None:
+    assert edit.transplant("a: {x: 1,\n    y: 2}\nb: 3\n", "a: {x: 1, y: 2}\nb: 3\n", "a: {x: 1, y: 5}\nb: 3\n") == (
+        "a: {x: 1, y: 5}\nb: 3\n"
+    )
+    assert edit.transplant("a:\n  b: [1,\n   2, 3]\n", "a:\n  b: [1, 2,\n    3]\n", "a:\n  b: [1, 2,\n    4]\n") is None
+
+
+def test_a_wrong_merge_is_never_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    found, _ = edit.open_file_text(Path("x.yaml"), "a:\n  b: 1\n")
+    assert found is not None
+    edit.set_path(found.data, ("a", "c"), 3)
+    monkeypatch.setattr(edit, "transplant", lambda *_: "a:\n  b: 1\n  c: 4\n")
+    with pytest.raises(InputError):
+        found.text()
+
+
+def test_a_float_ruamel_would_round_stays_as_written() -> None:
+    text = "a:\n  t: 2.377423798536239e-128\n"
+    found, _ = edit.open_file_text(Path("x.yaml"), text)
+    assert found is not None
+    edit.set_path(found.data, ("a", "u"), 1)
+    assert found.text() == text + "  u: 1\n"
+
+
+def test_anchored_nodes_do_not_mislead_the_indentation() -> None:
+    found, _ = edit.open_file_text(Path("x.yaml"), "defaults: &d\n  model: m\nlist: &l\n  - a\nw:\n  x: *d\n")
+    assert found is not None and found.indent == edit.Indent(2, 4, 2)

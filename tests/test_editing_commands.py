@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import hks
+from tests.conftest import hks, write
 
 DATA = Path(__file__).parent / "data" / "editing"
 FIXTURE = DATA / "commented"
@@ -214,3 +214,24 @@ def test_unset_knows_every_llm_config_key() -> None:
     from compiler.model import LLMConfig
 
     assert sorted(OVERRIDE_KEYS) == sorted(LLMConfig.model_fields)
+
+
+def test_an_anchored_override_is_not_edited_through_its_alias(tmp_path: Path) -> None:
+    text = "llm_config: &defaults\n  provider: ollama\n  model: llama3:8b\nworkspaces:\n  batch:\n    llm_override: *defaults\n"
+    root = write(tmp_path / "repo", {"org.yaml": text})
+    result = hks("workspace", "set-llm", "batch", "--temperature", "0.2", "-C", str(root))
+    assert result.exit_code == 2 and "shared through the anchor &defaults" in result.output
+    assert (root / "org.yaml").read_text() == text
+
+
+def test_an_inline_workspace_with_no_settings_is_edited_in_place(tmp_path: Path) -> None:
+    root = write(tmp_path / "repo", {"org.yaml": "llm_config:\n  provider: ollama\n  model: llama3:8b\nworkspaces:\n  batch:\n"})
+    assert hks("workspace", "set-llm", "batch", "--temperature", "0.2", "-C", str(root)).exit_code == 0
+    assert not (root / "workspaces").exists()
+    assert (root / "org.yaml").read_text().endswith("  batch:\n    llm_override:\n      temperature: 0.2\n")
+
+
+def test_a_misspelt_modelfile_parameter_suggests(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    result = hks("llm", "install", "x:1b", "--from", "https://e.example/x.gguf", "--sha256", "a" * 64, "--param", "num_cxt=5", "-C", str(root))
+    assert result.exit_code == 2 and "did you mean 'num_ctx'?" in result.output

@@ -18,6 +18,13 @@ from compiler.commands.editing import (
 )
 
 SHA256_CHUNK = 1 << 20
+# Ollama's model options a Modelfile PARAMETER may set (api.Options and api.Runner); a key close
+# to one of these is a typo, any other is passed on as written.
+MODELFILE_PARAMETERS = (
+    "frequency_penalty", "main_gpu", "min_p", "mirostat", "mirostat_eta", "mirostat_tau", "num_batch",
+    "num_ctx", "num_gpu", "num_keep", "num_predict", "num_thread", "presence_penalty", "repeat_last_n",
+    "repeat_penalty", "seed", "stop", "temperature", "top_k", "top_p", "typical_p", "use_mmap",
+)  # fmt: skip
 
 
 @click.group(
@@ -151,9 +158,14 @@ def _custom(
 
 
 def _parameter(text: str) -> tuple[str, str | int | float]:
+    from compiler.suggest import closest
+
     key, sep, value = text.partition("=")
     if not sep or not key:
         fail_usage(f"--param needs KEY=VALUE, e.g. num_ctx=8192 (got '{text}')")
+    near = closest(key, MODELFILE_PARAMETERS)
+    if key not in MODELFILE_PARAMETERS and near:
+        fail_usage(f"--param {key}: Ollama has no such parameter; did you mean '{near}'?")
     for kind in (int, float):
         try:
             return key, kind(value)

@@ -88,7 +88,8 @@ def _locate(root: Path, name: str) -> tuple[Any, tuple[str, ...]]:
         org = open_or_exit(org_path)
         from compiler import edit
 
-        if edit.find(org.data, ("workspaces", name)) is not None:
+        inline = edit.find(org.data, ("workspaces",))
+        if inline is not None and hasattr(inline, "keys") and name in inline:
             return org, ("workspaces", name, "llm_override")
     return None, ("llm_override",)
 
