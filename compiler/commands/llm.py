@@ -67,8 +67,10 @@ Examples:
 @click.option("--provider", required=True, type=SuggestingChoice(PROVIDERS), help="The provider to make usable.")
 @repo_options
 def enable(provider: str, directory: str, dry_run: bool) -> None:
-    """Make a provider usable: its providers: entry (or, for ollama, a self_hosted: block), and
-    llm_config.provider when none is set. Says what is left to do."""
+    """Make a provider usable.
+
+    Adds its providers: entry with the default secret name (for ollama, a self_hosted: block),
+    sets llm_config.provider when none is set, and says what is left to do."""
     from compiler import changes, edit
 
     org = _org(directory)
@@ -111,8 +113,10 @@ def install(
     directory: str,
     dry_run: bool,
 ) -> None:
-    """Add an Ollama model to self_hosted.models, checked against the catalogue and the GPU
-    memory (self_hosted.gpu.memory_gib)."""
+    """Add an Ollama model to self_hosted.models.
+
+    The model is checked against the catalogue and the GPU memory (self_hosted.gpu.memory_gib);
+    a custom GGUF model is given with --from and --sha256."""
     from compiler import changes
 
     if source is None:
@@ -191,8 +195,9 @@ Examples:
 @click.argument("model")
 @repo_options
 def remove(model: str, directory: str, dry_run: bool) -> None:
-    """Remove a model from self_hosted.models; refused while a workspace (or the organisation's
-    default) still uses it."""
+    """Remove a model from self_hosted.models.
+
+    Refused while a workspace (or the organisation's default) still uses it."""
     from compiler import changes
     from compiler.commands.common import compile_or_exit
 

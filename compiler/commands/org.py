@@ -29,7 +29,9 @@ Examples:
 @llm_options
 @repo_options
 def set_llm(directory: str, dry_run: bool, **flags: object) -> None:
-    """Set the organisation's default LLM settings (llm_config), which every workspace inherits."""
+    """Set the organisation's default LLM settings.
+
+    Edits llm_config, which every workspace inherits."""
     from compiler import changes
 
     values = settings(**flags)

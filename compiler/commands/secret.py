@@ -51,14 +51,19 @@ made in the cluster by other means. No value is ever printed or written unsealed
 @click.option("--overwrite", is_flag=True, help="Replace keys the sealed secret already holds.")
 @repo_options
 def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwrite: bool, directory: str, dry_run: bool) -> None:
-    """Create the secret NAME (data key `key` is what providers.*.api_key_secret expects)."""
-    from compiler.commands.common import compile_or_exit
+    """Create the secret NAME, sealed or as an external reference.
+
+    Provider API keys use the data key `key`, as providers.*.api_key_secret expects."""
+    from compiler.commands.editing import refuse
+    from compiler.pipeline import compile_config
 
     if not re.match(SECRET_NAME, name):
         fail_usage(f"'{name}' is not a Secret name: lowercase letters, digits, '-' and '.'")
     sources = _sources(literals, files)
-    compiled = compile_or_exit(directory, show_warnings=False)
-    org = compiled.config.org  # type: ignore[union-attr]
+    compiled = compile_config(directory)
+    if compiled.config is None:  # other errors do not stop it: only secrets and cluster are read
+        refuse(compiled.diagnostics, "org.yaml must be readable to know where the secret goes; nothing was changed")
+    org = compiled.config.org
     namespace = org.cluster.namespace
     path = Path(directory) / "secrets" / f"{name}.yaml"
     if org.secrets.backend == "none":

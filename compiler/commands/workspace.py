@@ -51,7 +51,9 @@ A workspace with its own file (workspaces/NAME.yaml) is edited there, one define
 @click.option("--unset", "unset", multiple=True, type=SuggestingChoice(OVERRIDE_KEYS), help="Remove an override (repeatable).")
 @repo_options
 def set_llm(name: str | None, unset: tuple[str, ...], directory: str, dry_run: bool, **flags: Any) -> None:
-    """Set a workspace's LLM overrides (llm_override). NAME defaults to $HKS_WORKSPACE."""
+    """Set a workspace's LLM overrides.
+
+    Edits the workspace's llm_override. NAME defaults to $HKS_WORKSPACE."""
     from compiler import changes
 
     values = settings(**flags)
