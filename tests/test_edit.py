@@ -56,7 +56,7 @@ def edited_keys_only(before: str, after: str, keys: set[str]) -> None:
             assert text.split(":", 1)[0] in keys | {"llm_override"}, line
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(target=st.sampled_from(sorted(FILES)), values=settings_strategy)
 def test_set_llm_reloads_to_exactly_the_promised_values(target: str, values: dict[str, Any]) -> None:
     path, where = FILES[target]

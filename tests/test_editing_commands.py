@@ -235,3 +235,9 @@ def test_a_misspelt_modelfile_parameter_suggests(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
     result = hks("llm", "install", "x:1b", "--from", "https://e.example/x.gguf", "--sha256", "a" * 64, "--param", "num_cxt=5", "-C", str(root))
     assert result.exit_code == 2 and "did you mean 'num_ctx'?" in result.output
+
+
+def test_install_says_how_much_gpu_memory_the_model_takes(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    result = hks("llm", "install", "qwen2.5:7b", "-C", str(root))
+    assert "qwen2.5:7b needs about 6.6 GiB of the 48 GiB per LLM node" in result.output

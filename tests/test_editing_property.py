@@ -49,7 +49,7 @@ def effective_override(root: Path, name: str) -> dict[str, Any]:
     return source.body.llm_override.model_dump(exclude_none=True) if source.body.llm_override else {}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(commands, min_size=1, max_size=4))
 def test_random_edits_do_what_they_promise_or_change_nothing(sequence: list[tuple[str, Any, Any]]) -> None:
     with tempfile.TemporaryDirectory() as folder:

@@ -104,22 +104,23 @@ def finish(
     done: list[str],
     next_steps: Iterable[str] = (),
     texts: dict[Path, str] | None = None,
-) -> None:
+) -> bool:
     """Checks the edited config as `hks validate` would, then prints the diff (--dry-run) or
-    writes the changed files atomically. Refuses, writing nothing, when the edit adds an error."""
+    writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
+    Returns whether files were written."""
     from compiler import edit
 
     changes = {f.path: f.text() for f in files if f.changed}
     changes.update({path: text for path, text in (texts or {}).items() if _differs(path, text)})
     if not changes:
         click.echo("nothing to change: " + "; ".join(done) if done else "nothing to change")
-        return
+        return False
     verdict = edit.check(directory, changes)
     if verdict.introduced:
         refuse(verdict.introduced, "refused: the edit would make the config invalid; nothing was changed")
     if dry_run:
         click.echo(edit.unified_diff(Path(directory), changes), nl=False)
-        return
+        return False
     for path in sorted(changes):
         edit.write_atomic(path, changes[path])
     for line in done:
@@ -131,6 +132,7 @@ def finish(
             f"hks: note: the config still has {len(verdict.remaining)} error(s) it had before; run `hks validate`",
             err=True,
         )
+    return True
 
 
 def _differs(path: Path, text: str) -> bool:

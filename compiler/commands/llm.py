@@ -128,7 +128,27 @@ def install(
         entry = _custom(model, source, sha256, params, system, directory)
     org = _org(directory)
     done = changes.install(org, entry)
-    finish(directory, [org], dry_run=dry_run, done=done, next_steps=["render and sync: Ollama pulls it on every LLM node"])
+    if finish(directory, [org], dry_run=dry_run, done=done, next_steps=["render and sync: Ollama pulls it on every LLM node"]):
+        _say_fit(directory, changes.model_name(entry))
+
+
+def _say_fit(directory: str, name: str) -> None:
+    """How much of a node's GPU memory the model takes (a model that does not fit was refused)."""
+    from compiler import selfhosted
+    from compiler.pipeline import compile_config
+
+    compiled = compile_config(directory)
+    hosted = compiled.config.org.self_hosted if compiled.config else None
+    memory = selfhosted.gpu_memory_gib(hosted) if hosted else None
+    served = next((m for m in selfhosted.served_models(compiled.config, compiled.workspaces) if m.name == name), None) if hosted else None
+    if hosted is None or served is None:
+        return
+    num_ctx = served.custom.parameters.get("num_ctx") if served.custom else None
+    found = selfhosted.estimate(hosted, name, num_ctx if isinstance(num_ctx, int) else None)
+    if found is None:
+        return
+    of = f" of the {memory:g} GiB per LLM node" if memory else " (set self_hosted.gpu.memory_gib to check the fit)"
+    click.echo(f"{name} needs about {found.total_gib:.1f} GiB{of}: {found.explain()}")
 
 
 def _check_catalogue(model: str, allow_unknown: bool) -> None:
