@@ -7,6 +7,7 @@ from typing import Any
 from compiler import catalogue, selfhosted
 from compiler.config import Config
 from compiler.diagnostics import Diagnostic, Position, error, warning
+from compiler.facts import Secret
 from compiler.load import Document, locate
 from compiler.merge import Sourced, Workspace
 from compiler.redact import secret_kind
@@ -78,24 +79,29 @@ def _check_model(
     return []
 
 
-def scan_secrets(docs: list[Document]) -> list[Diagnostic]:
+SECRET_MESSAGE = "this value looks like {kind}: config files hold secret names, never secret values"
+SECRET_HINT = "remove it from the file (and from Git history), rotate the key, and store it with `hks secret create`"
+
+
+def find_secrets(docs: list[Document]) -> list[Secret]:
     """Every string that looks like a credential, wherever it is: hks takes names, never values."""
-    diagnostics: list[Diagnostic] = []
+    found: list[Secret] = []
     for doc in docs:
         for loc, text in _strings(doc.data, ()):
             kind = secret_kind(text)
             if kind:
                 line, column = locate(doc.data, loc)
-                diagnostics.append(
-                    error(
-                        Position(doc.path, line, column),
-                        "SEC-001",
-                        f"this value looks like {kind}: config files hold secret names, never secret values",
-                        hint="remove it from the file (and from Git history), rotate the key, "
-                        "and store it with `hks secret create`",
-                    )
-                )
-    return diagnostics
+                found.append(Secret(Position(doc.path, line, column), kind))
+    return found
+
+
+def secret_diagnostics(secrets: list[Secret]) -> list[Diagnostic]:
+    """SEC-001 for configs the policy stage cannot evaluate (the baseline pack reports the rest)."""
+    return [error(s.position, "SEC-001", SECRET_MESSAGE.format(kind=s.kind), hint=SECRET_HINT) for s in secrets]
+
+
+def scan_secrets(docs: list[Document]) -> list[Diagnostic]:
+    return secret_diagnostics(find_secrets(docs))
 
 
 def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:

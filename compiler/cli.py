@@ -17,6 +17,7 @@ from compiler import __version__
 # name → (module in compiler.commands, one-line help); the table is the registry.
 COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("render", "Render the Kubernetes manifests Argo CD deploys."),
+    "policy": ("policy", "List, show and test the compliance rules validate enforces."),
     "explain": ("explain", "Show each workspace's effective settings and where every value came from."),
     "schema": ("schema", "Print the JSON Schema of org.yaml or of a workspace file."),
     "validate": ("validate", "Check a config repository and report every problem."),

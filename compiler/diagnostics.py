@@ -33,10 +33,11 @@ class Diagnostic:
     rule: str
     message: str
     hint: str | None = None
+    waiver: str | None = None  # set when an accepted waiver covers this finding (it then fails nothing)
 
     @property
     def is_error(self) -> bool:
-        return self.severity is Severity.ERROR
+        return self.severity is Severity.ERROR and self.waiver is None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         p = self.position

@@ -511,7 +511,7 @@ def check(root: str, changes: dict[Path, str]) -> Verdict:
     from compiler.pipeline import compile_config
 
     before = compile_config(root)
-    after = compile_config(root, {path: text.encode("utf-8") for path, text in changes.items()})
+    after = compile_config(root, pending={path: text.encode("utf-8") for path, text in changes.items()})
     known = {_identity(d) for d in before.diagnostics if d.severity == Severity.ERROR}
     errors = [d for d in after.diagnostics if d.severity == Severity.ERROR]
     if after.config is None and not errors:  # cannot happen, but never write an unreadable config

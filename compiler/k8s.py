@@ -1,8 +1,10 @@
 """Strict Kubernetes schema validation of rendered documents, offline.
 
-Uses the schemas shipped in the kubernetes-validate package (its `-strict` variants, which
-reject unknown fields), with one compiled validator per kind and version: validating thousands
-of documents must not reload a schema each time.
+Built-in kinds use the schemas shipped in the kubernetes-validate package (its `-strict`
+variants, which reject unknown fields); the custom kinds hks emits use the project's own
+schemas in `schemas/crds/<group>/<kind>_<version>.json`, whose `metadata` refers to the same
+Kubernetes definitions. One compiled validator per kind and version: validating thousands of
+documents must not reload a schema each time.
 """
 
 from __future__ import annotations
@@ -32,11 +34,33 @@ def _validator(version: str, kind: str, api_version: str) -> Any:
 
     exact = [v for v in all_versions() if major_minor(v) == version][-1]
     folder = f"kubernetes-json-schema/v{exact}-local-strict"
-    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    schema = schema_contents(f"{folder}/{kind.lower()}-{group}.json", version)
     definitions = schema_contents(f"{folder}/_definitions.json", version)
-    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    custom = _custom_schema(kind, api_version)
+    if custom is not None:
+        schema = custom
+    else:
+        group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+        schema = schema_contents(f"{folder}/{kind.lower()}-{group}.json", version)
+    definitions_resource = Resource.from_contents(definitions)
+    registry = Registry().with_resources(
+        [("_definitions.json", definitions_resource), ("", Resource.from_contents(schema))]
+    )
     return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _custom_schema(kind: str, api_version: str) -> Any:
+    """The project's own schema of a custom kind, or None for a built-in kind."""
+    import json
+
+    from compiler.resources import data_dir
+
+    group, _, version = api_version.rpartition("/")
+    if "." not in group or group.endswith(".k8s.io"):
+        return None
+    path = data_dir("schemas") / "crds" / group / f"{kind.lower()}_{version}.json"
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return json.loads(path.read_text("utf-8"))
 
 
 def problems(document: dict[str, Any], version: str) -> list[str]:

@@ -181,7 +181,10 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
         problem = _measure(node, name)
         if problem:
             return None, problem
-        return constructor.construct_document(node), None
+        try:
+            return constructor.construct_document(node), None
+        except ValueError:  # a scalar that looks like a date but is none, such as 2026-13-45
+            return None, _bad_date(node, name)
     except _Refused as refused:
         return None, refused.diagnostic
     except MarkedYAMLError as exc:
@@ -197,6 +200,30 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     finally:
         if parser is not None:
             parser.dispose()
+
+
+def _bad_date(root: Any, name: str) -> Diagnostic:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    pending = [root]
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, MappingNode):
+            pending += [child for pair in node.value for child in pair]
+        elif isinstance(node, SequenceNode):
+            pending += list(node.value)
+        elif node.tag.endswith(":timestamp") and not _is_date(node.value):
+            position = Position(name, node.start_mark.line + 1, node.start_mark.column + 1)
+            return error(position, "YAML-001", "not a valid date: write YYYY-MM-DD, or quote the value if it is text")
+    return error(Position(name, 1, 1), "YAML-001", "a value cannot be read")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _limit_depth(composer: Any, name: str) -> None:

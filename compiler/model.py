@@ -175,7 +175,9 @@ class ProviderSettings(Strict):
     api_key_secret: Optional[SecretName] = Field(
         None, description="Name of the Secret holding the API key (data key `key`); default `<provider>-api-key`."
     )
-    endpoint: Optional[str] = Field(None, pattern=r"^https?://\S+$", description="API base URL.")
+    endpoint: Optional[str] = Field(
+        None, pattern=r"^https?://\S+$", description="API base URL (for `ollama`: a server outside the cluster)."
+    )
     region: Optional[str] = Field(None, description="Region the provider processes in (Azure, OpenAI data residency).")
     location: Optional[str] = Field(None, description="Vertex AI location, e.g. `europe-west4`.")
     api_version: Optional[str] = Field(None, description="Azure OpenAI API version.")
@@ -262,12 +264,24 @@ class Replicas(Strict):
 
 
 class GatewayCache(Strict):
-    redis_secret: Optional[SecretName] = Field(None, description="Secret with the Redis connection, shared by replicas.")
+    redis_secret: Optional[SecretName] = Field(
+        None,
+        description="Secret with the Redis connection (data keys `host`, `port`, `password`), shared by the "
+        "replicas for the response cache, rate-limit and budget counters.",
+    )
+    phi_approved: bool = Field(
+        False,
+        description="The organisation has assessed the response cache as a store for protected health "
+        "information (encrypted, access-controlled, within a BAA's scope), so HIPAA workspaces may cache.",
+    )
 
 
 class AuditLog(Strict):
-    enabled: bool = Field(True, description="Keep an audit trail of requests (spend logs).")
+    enabled: bool = Field(
+        False, description="Keep an audit trail of every request in the gateway's Postgres spend logs (needs `database_secret`)."
+    )
     retention_days: Optional[int] = Field(None, ge=1, description="How long audit records are kept.")
+    store_prompts: bool = Field(False, description="Keep prompts and responses in the audit records too.")
 
 
 class Gateway(Strict):
@@ -275,7 +289,12 @@ class Gateway(Strict):
     image: Optional[str] = Field(None, description="Override of the pinned LiteLLM proxy image.")
     cache: Optional[GatewayCache] = None
     audit_log: AuditLog = Field(default_factory=AuditLog)
-    database_secret: Optional[SecretName] = Field(None, description="Secret with the Postgres URL for spend logs.")
+    database_secret: Optional[SecretName] = Field(
+        None, description="Secret with the Postgres URL for spend logs (data key `url`)."
+    )
+    master_key_secret: SecretName = Field(
+        "llm-gateway-master-key", description="Secret with the gateway's admin key (data key `key`)."
+    )
 
 
 class Destination(Strict):

@@ -1,15 +1,25 @@
-"""The stages in order: load → schema → merge → checks. Each returns values and diagnostics."""
+"""The stages in order: load → schema → merge → checks → policy. Each returns values and diagnostics."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.checks import check_cluster, check_models, check_self_hosted, check_workspaces, scan_secrets
+from compiler.checks import (
+    check_cluster,
+    check_models,
+    check_self_hosted,
+    check_workspaces,
+    find_secrets,
+    secret_diagnostics,
+)
 from compiler.config import Config, assemble
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from compiler.errors import RenderBug
+from compiler.gateway_checks import check_gateway
+from compiler.facts import Secret
 from compiler.load import load_repo
 from compiler.merge import Workspace, merge
 
@@ -25,15 +35,19 @@ class Compiled:
         return self.config is not None and not has_errors(self.diagnostics)
 
 
-def compile_config(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> Compiled:
-    """Raises load.InputError when the folder cannot be read at all. `pending`: files an
-    editing command is about to write, validated in their place (see load.load_repo)."""
+def compile_config(
+    config_dir: str, today: datetime.date | None = None, *, pending: Mapping[Path, bytes] | None = None
+) -> Compiled:
+    """Raises load.InputError when the folder cannot be read at all. `today` decides which
+    waivers have expired (default: the current date). `pending`: files an editing command is
+    about to write, validated in their place (see load.load_repo)."""
     sources, diagnostics = load_repo(config_dir, pending)
     docs = ([sources.org] if sources.org else []) + list(sources.workspaces)
-    diagnostics += scan_secrets(docs)
+    secrets = find_secrets(docs)
     config, found = assemble(sources)
     diagnostics += found
     if config is None:
+        diagnostics += secret_diagnostics(secrets)
         return Compiled(None, (), sort_diagnostics(_secrets_first(diagnostics)))
     workspaces, found = merge(config)
     diagnostics += found
@@ -41,7 +55,29 @@ def compile_config(config_dir: str, pending: Mapping[Path, bytes] | None = None)
     diagnostics += check_self_hosted(config, workspaces)
     diagnostics += check_workspaces(config, workspaces)
     diagnostics += check_cluster(config)
+    diagnostics += check_gateway(config, workspaces)
+    diagnostics += check_policies(config, workspaces, secrets, today or datetime.date.today())
     return Compiled(config, workspaces, sort_diagnostics(_secrets_first(diagnostics)))
+
+
+def check_policies(
+    config: Config, workspaces: tuple[Workspace, ...], secrets: list[Secret], today: datetime.date
+) -> list[Diagnostic]:
+    """Built-in and organisation packs over every workspace, then the organisation's waivers."""
+    from compiler import packs, policy, waivers
+
+    builtin, diagnostics = packs.builtin_rules()
+    if diagnostics:
+        problems = [f"{d.position}: {d.message}" for d in diagnostics]
+        raise RenderBug("a built-in policy pack is broken:\n  " + "\n  ".join(problems))
+    root = str(Path(config.org_doc.path).parent)  # the config folder as diagnostics name it
+    files = [(path, str(path)) for path in packs.org_files(root)]
+    own, found = packs.load_packs(files, taken={rule.id for rule in builtin})
+    rules = list(builtin) + own
+    findings = policy.evaluate(rules, config, workspaces, secrets)
+    accepted, problems = waivers.load_waivers(root)
+    names = [w.name for w in workspaces]
+    return found + problems + waivers.apply(findings, accepted, rules, names, today)
 
 
 def _secrets_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

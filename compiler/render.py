@@ -12,17 +12,24 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import selfhosted
+from compiler import egress, gateway, secretrefs, selfhosted
 from compiler.config import Config
 from compiler.merge import Workspace
 from compiler.resources import data_dir
 from compiler.yamlout import dump, flow
 
-OLLAMA_PORT = 11434
+OLLAMA_PORT = gateway.OLLAMA_PORT
 OLLAMA_UID = 10001
 OLLAMA_HOME = "/home/ollama"
-GATEWAY_NAME = "llm-gateway"
-GATEWAY_PORT = 4000
+GATEWAY_NAME = gateway.GATEWAY_NAME
+GATEWAY_PORT = gateway.GATEWAY_PORT
+GATEWAY_UID = 10001
+PRESIDIO_UID = 1001  # the user the Presidio images create
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 KUSTOMIZATION_HEADER = "# Rendered by hks. Do not edit: `hks render` replaces this folder whole.\n"
 
 
@@ -45,6 +52,9 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         Manifest("platform", _template(env, "platform/namespace.yaml.j2", namespace=platform_ns, labels=_labels(config, "platform"))),
     ]
     manifests += _ollama(env, config, workspaces)
+    manifests += _gateway(env, config, workspaces)
+    manifests += _presidio(env, config, workspaces)
+    manifests += _secrets(env, config, workspaces)
     for workspace in workspaces:
         manifests += _workspace(env, config, workspace)
     return sorted(manifests, key=lambda m: m.path)
@@ -79,10 +89,10 @@ def _environment() -> Any:
     )
 
 
-def _template(env: Any, name: str, **context: Any) -> dict[str, Any]:
+def _template(env: Any, template: str, **context: Any) -> dict[str, Any]:
     from ruamel.yaml import YAML
 
-    text = env.get_template(name).render(**context)
+    text = env.get_template(template).render(**context)
     document: dict[str, Any] = YAML(typ="safe", pure=True).load(text)
     return document
 
@@ -141,11 +151,7 @@ def _ollama(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         resources=_ollama_resources(hosted, models),
         pull_resources={"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
         small_resources={"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
-        container_security={
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        container_security=CONTAINER_SECURITY,
         host_path=hosted.storage.host_path,
     )
     gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
@@ -225,6 +231,220 @@ def _ollama_resources(hosted: Any, models: list[selfhosted.ServedModel]) -> dict
     return resources
 
 
+# --- gateway ----------------------------------------------------------------------------------
+
+
+def _gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    org = config.org
+    namespace = org.cluster.namespace
+    labels = _labels(config, "gateway", GATEWAY_NAME)
+    selector = {"app.kubernetes.io/name": GATEWAY_NAME}
+    config_yaml = dump(gateway.litellm_config(config, workspaces))
+    image = org.gateway.image or _images()["litellm"]
+    gateway_env = _gateway_env(config, workspaces)
+    common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
+    deployment = _template(
+        env,
+        "gateway/deployment.yaml.j2",
+        **common,
+        config_hash=hashlib.sha256(json.dumps([image, config_yaml, gateway_env], sort_keys=True).encode()).hexdigest()[:16],
+        uid=GATEWAY_UID,
+        image=image,
+        container_env=gateway_env,
+        resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        container_security=CONTAINER_SECURITY,
+    )
+    folder = "platform/gateway"
+    manifests = [
+        Manifest(folder, _template(env, "gateway/configmap.yaml.j2", **common, config_yaml=config_yaml)),
+        Manifest(folder, deployment),
+        Manifest(folder, _template(env, "gateway/service.yaml.j2", **common)),
+        Manifest(
+            folder,
+            _template(env, "gateway/hpa.yaml.j2", **common, min_replicas=org.gateway.replicas.min, max_replicas=org.gateway.replicas.max),
+        ),
+        Manifest(folder, _template(env, "gateway/pdb.yaml.j2", **common)),
+        Manifest(
+            folder,
+            _template(
+                env,
+                "gateway/networkpolicy.yaml.j2",
+                **common,
+                managed_namespaces={"hks.dev/organization": config.organization},
+                egress=_gateway_egress(config, workspaces),
+            ),
+        ),
+    ]
+    if org.cluster.cni == "cilium":
+        endpoints = egress.external_endpoints(config, workspaces)
+        if endpoints:
+            manifests.append(
+                Manifest(folder, _template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
+            )
+    return manifests
+
+
+def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = []
+    for ref in secretrefs.references(config, workspaces):
+        key_ref: dict[str, Any] = {"name": ref.secret, "key": ref.key}
+        if ref.env == secretrefs.REDIS_ENV["password"]:
+            key_ref["optional"] = True  # a Redis without a password
+        env.append({"name": ref.env, "valueFrom": {"secretKeyRef": key_ref}})
+    if gateway.pii_modes(workspaces):
+        env.append({"name": "PRESIDIO_ANALYZER_API_BASE", "value": gateway.presidio_url(config, "analyzer")})
+        env.append({"name": "PRESIDIO_ANONYMIZER_API_BASE", "value": gateway.presidio_url(config, "anonymizer")})
+    # The model price map ships in the image; fetching it from GitHub would need egress we forbid.
+    env.append({"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"})
+    env.append({"name": "HOME", "value": "/home/litellm"})
+    env.append({"name": "XDG_CACHE_HOME", "value": "/home/litellm/.cache"})
+    return env
+
+
+_DNS = {
+    "to": [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ],
+    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+}
+_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]
+
+
+def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
+    """DNS, the in-cluster Ollama and Presidio, the gateway's own databases, and (without
+    Cilium, which narrows it to host names) the provider ports on public addresses only."""
+    rules: list[dict[str, Any]] = [_DNS]
+    if "ollama" in secretrefs.providers_in_use(workspaces):
+        rules.append(_to_pods({"app.kubernetes.io/name": "ollama"}, OLLAMA_PORT))
+    if gateway.pii_modes(workspaces):
+        for part in ("analyzer", "anonymizer"):
+            rules.append(_to_pods({"app.kubernetes.io/name": f"presidio-{part}"}, gateway.PRESIDIO_PORT))
+    stores = []
+    if config.org.gateway.database_secret:
+        stores.append({"port": 5432, "protocol": "TCP"})
+    if gateway.shares_state(config):
+        stores.append({"port": 6379, "protocol": "TCP"})
+    if stores:
+        rules.append({"ports": stores})  # the addresses live in Secrets hks never reads
+    endpoints = egress.external_endpoints(config, workspaces)
+    if endpoints and config.org.cluster.cni != "cilium":
+        ports = sorted({e.port for e in endpoints})
+        rules.append(
+            {
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": _PRIVATE_RANGES}}],
+                "ports": [{"port": port, "protocol": "TCP"} for port in ports],
+            }
+        )
+    return rules
+
+
+def _to_pods(selector: dict[str, str], port: int) -> dict[str, Any]:
+    return {"to": [{"podSelector": {"matchLabels": selector}}], "ports": [{"port": port, "protocol": "TCP"}]}
+
+
+def _fqdn_egress(endpoints: list[egress.Endpoint]) -> list[dict[str, Any]]:
+    dns = {
+        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns"}}],
+        "toPorts": [
+            {
+                "ports": [{"port": "53", "protocol": "ANY"}],
+                "rules": {"dns": [{"matchName": e.host} for e in endpoints]},
+            }
+        ],
+    }
+    rules: list[dict[str, Any]] = [dns]
+    for port in sorted({e.port for e in endpoints}):
+        hosts = sorted({e.host for e in endpoints if e.port == port})
+        rules.append(
+            {
+                "toFQDNs": [{"matchName": host} for host in hosts],
+                "toPorts": [{"ports": [{"port": str(port), "protocol": "TCP"}]}],
+            }
+        )
+    return rules
+
+
+# --- PII: Presidio ------------------------------------------------------------------------------
+
+
+def _presidio(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    if not gateway.pii_modes(workspaces):
+        return []
+    images = _images()
+    sizes = {
+        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+    }
+    manifests = []
+    for part in ("analyzer", "anonymizer"):
+        name = f"presidio-{part}"
+        common = {
+            "name": name,
+            "namespace": config.org.cluster.namespace,
+            "labels": _labels(config, "pii", name),
+            "selector": {"app.kubernetes.io/name": name},
+            "port": gateway.PRESIDIO_PORT,
+        }
+        replicas = min(config.org.gateway.replicas.min, 2)
+        manifests += [
+            Manifest(
+                "platform/pii",
+                _template(
+                    env,
+                    "pii/deployment.yaml.j2",
+                    **common,
+                    replicas=replicas,
+                    image=images[name],
+                    uid=PRESIDIO_UID,
+                    resources=sizes[part],
+                    container_security=CONTAINER_SECURITY,
+                ),
+            ),
+            Manifest("platform/pii", _template(env, "pii/service.yaml.j2", **common)),
+            Manifest(
+                "platform/pii",
+                _template(env, "pii/networkpolicy.yaml.j2", **common, gateway_selector={"app.kubernetes.io/name": GATEWAY_NAME}),
+            ),
+        ]
+    return manifests
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def _secrets(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    backend = config.org.secrets
+    grouped = secretrefs.by_secret(secretrefs.references(config, workspaces))
+    namespace = config.org.cluster.namespace
+    labels = _labels(config, "secrets")
+    if backend.backend == "external-secrets":
+        assert backend.store is not None  # checks.py requires a store for this backend
+        return [
+            Manifest(
+                "platform/secrets",
+                _template(
+                    env,
+                    "secrets/externalsecret.yaml.j2",
+                    name=name,
+                    namespace=namespace,
+                    labels=labels,
+                    store=backend.store.model_dump(),
+                    data=[{"secretKey": r.key, "remoteRef": {"key": name, "property": r.key}} for r in refs],
+                ),
+            )
+            for name, refs in grouped.items()
+        ]
+    if backend.backend == "sealed-secrets":
+        from compiler import sealed
+
+        found = sealed.sealed_secrets(config)
+        return [Manifest("platform/secrets", found[name].body) for name in grouped if name in found]
+    return []
+
+
 # --- workspaces -------------------------------------------------------------------------------
 
 
@@ -246,14 +466,16 @@ def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]
 
 
 def routing(config: Config, workspace: Workspace) -> dict[str, str]:
-    """What the platform's services read: where to send this workspace's requests, and how."""
+    """What the platform's services read: where to send this workspace's requests, and how.
+    `request-priority` is the integer a client puts in each request's `priority` field for
+    LiteLLM's scheduler (docs/gateway.md)."""
     llm = workspace.llm
     settings = llm.model_dump(mode="json", exclude_none=True)
-    gateway = f"http://{GATEWAY_NAME}.{config.org.cluster.namespace}.svc.cluster.local:{GATEWAY_PORT}"
     return {
-        "gateway-url": gateway,
+        "gateway-url": gateway.gateway_url(config),
         "model": workspace.name,
         "priority": llm.priority,
+        "request-priority": str(gateway.SCHEDULER_PRIORITY[llm.priority]),
         "provider": llm.provider,
         "settings.json": json.dumps(settings, indent=2, sort_keys=True) + "\n",
         "upstream-model": llm.model,

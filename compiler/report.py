@@ -18,12 +18,15 @@ COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cy
 
 
 def summary(diagnostics: list[Diagnostic]) -> str:
-    counts = Counter(d.severity for d in diagnostics)
+    counts = Counter(d.severity for d in diagnostics if d.waiver is None)
     parts = [
         f"{counts[s]} {s.value}{'' if counts[s] == 1 else 's'}"
         for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
         if counts[s]
     ]
+    waived = sum(1 for d in diagnostics if d.waiver is not None)
+    if waived:
+        parts.append(f"{waived} waived")
     return ", ".join(parts) if parts else "no problems"
 
 
@@ -32,11 +35,13 @@ def text(diagnostics: list[Diagnostic], colour: bool = False) -> str:
 
     lines = []
     for d in diagnostics:
-        severity = d.severity.value
+        severity = "waived" if d.waiver else d.severity.value
         if colour:
-            severity = click.style(severity, fg=COLOURS[d.severity], bold=True)
+            severity = click.style(severity, fg="green" if d.waiver else COLOURS[d.severity], bold=True)
         lines.append(f"{d.position}: {severity}[{d.rule}]: {d.message}")
-        if d.hint:
+        if d.waiver:
+            lines.append(f"  {d.waiver}")
+        elif d.hint:
             lines.append(f"  hint: {d.hint}")
     lines.append(summary(diagnostics))
     return "\n".join(lines) + "\n"
@@ -52,11 +57,14 @@ def as_json(diagnostics: list[Diagnostic], colour: bool = False) -> str:
             "rule": d.rule,
             "message": d.message,
             "hint": d.hint,
+            "waiver": d.waiver,
         }
         for d in diagnostics
     ]
-    counts = Counter(d.severity.value for d in diagnostics)
-    document = {"diagnostics": items, "summary": {s.value: counts[s.value] for s in Severity}}
+    counts = Counter(d.severity.value for d in diagnostics if d.waiver is None)
+    totals = {s.value: counts[s.value] for s in Severity}
+    totals["waived"] = sum(1 for d in diagnostics if d.waiver is not None)
+    document = {"diagnostics": items, "summary": totals}
     return json.dumps(document, indent=2) + "\n"
 
 
@@ -69,29 +77,32 @@ def sarif(diagnostics: list[Diagnostic], colour: bool = False) -> str:
         location: dict[str, object] = {"artifactLocation": {"uri": d.position.path}}
         if d.position.line:
             location["region"] = {"startLine": d.position.line, "startColumn": max(d.position.column, 1)}
-        results.append(
-            {
-                "ruleId": d.rule,
-                "ruleIndex": rule_ids.index(d.rule),
-                "level": SARIF_LEVELS[d.severity],
-                "message": {"text": message},
-                "locations": [{"physicalLocation": location}],
-            }
-        )
+        result: dict[str, object] = {
+            "ruleId": d.rule,
+            "ruleIndex": rule_ids.index(d.rule),
+            "level": SARIF_LEVELS[d.severity],
+            "message": {"text": message},
+            "locations": [{"physicalLocation": location}],
+        }
+        if d.waiver:  # code scanning shows it as dismissed, with the waiver as justification
+            result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": d.waiver}]
+        results.append(result)
     driver = {"name": "hks", "version": __version__, "informationUri": INFORMATION_URI, "rules": rules}
     document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
     return json.dumps(document, indent=2) + "\n"
 
 
 def junit(diagnostics: list[Diagnostic], colour: bool = False) -> str:
-    failures = [d for d in diagnostics if d.severity is Severity.ERROR]
+    failures = [d for d in diagnostics if d.is_error]
+    skipped = [d for d in diagnostics if d.waiver]
     cases = []
     for d in diagnostics:
         name = quoteattr(f"{d.rule} at {d.position}")
         classname = quoteattr(d.position.path)
         body = d.message + (f"\nhint: {d.hint}" if d.hint else "")
-        tag = "failure" if d.severity is Severity.ERROR else "system-out"
-        if tag == "failure":
+        if d.waiver:
+            inner = f"<skipped message={quoteattr(d.waiver)}>{_xml_text(body)}</skipped>"
+        elif d.is_error:
             inner = f"<failure message={quoteattr(d.message)} type={quoteattr(d.rule)}>{_xml_text(body)}</failure>"
         else:
             inner = f"<system-out>{_xml_text(f'{d.severity.value}: {body}')}</system-out>"
@@ -99,7 +110,9 @@ def junit(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     if not diagnostics:
         cases.append('    <testcase classname="hks" name="hks validate"/>')
     tests = max(len(diagnostics), 1)
-    head = f'  <testsuite name="hks validate" tests="{tests}" failures="{len(failures)}" errors="0">'
+    head = (
+        f'  <testsuite name="hks validate" tests="{tests}" failures="{len(failures)}" errors="0" skipped="{len(skipped)}">'
+    )
     return "\n".join(
         ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>", head, *cases, "  </testsuite>", "</testsuites>"]
     ) + "\n"
@@ -116,9 +129,11 @@ def github(diagnostics: list[Diagnostic], colour: bool = False) -> str:
         props = [f"file={_gh_property(d.position.path)}"]
         if d.position.line:
             props += [f"line={d.position.line}", f"col={d.position.column}"]
-        props.append(f"title={_gh_property(f'{d.rule} {title(d.rule)}')}")
-        message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
-        lines.append(f"::{commands[d.severity]} {','.join(props)}::{_gh_data(message)}")
+        waived = " (waived)" if d.waiver else ""
+        props.append(f"title={_gh_property(f'{d.rule} {title(d.rule)}{waived}')}")
+        message = d.message + (f"\n{d.waiver}" if d.waiver else f"\nhint: {d.hint}" if d.hint else "")
+        command = "notice" if d.waiver else commands[d.severity]
+        lines.append(f"::{command} {','.join(props)}::{_gh_data(message)}")
     return "".join(line + "\n" for line in lines)
 
 

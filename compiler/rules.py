@@ -1,7 +1,8 @@
 """Every rule id hks itself reports (policy packs bring their own), with a one-line title.
 
 Reporters use the titles for SARIF rule metadata and JUnit test names; the table is the
-registry, so an id is added here before it is used.
+registry, so an id is added here before it is used. Titles of the built-in policy packs' rules
+come from the packs (SEC-001 is both: the pack reports it when the config can be evaluated).
 """
 
 RULES: dict[str, str] = {
@@ -35,8 +36,31 @@ RULES: dict[str, str] = {
     "CAP-002": "self-hosted models cannot all stay loaded",
     "REPO-005": "namespace used twice",
     "K8S-001": "Kubernetes version without schemas",
+    "GW-001": "gateway replicas: min above max",
+    "GW-002": "audit log the gateway cannot keep",
+    "GW-003": "limit counted per gateway replica",
+    "GW-004": "budget on a model that costs nothing",
+    "GW-005": "Azure OpenAI without endpoint or API version",
+    "GW-006": "provider endpoint is not a usable URL",
+    "GW-007": "response cache sends every prompt to Presidio",
+    "SEC-002": "referenced Secret has no SealedSecret",
+    "SEC-003": "malformed or mis-scoped SealedSecret",
+    "SEC-004": "external-secrets backend without a store",
+    "POLICY-001": "policy pack does not match the pack schema",
+    "POLICY-002": "policy rule condition is not a valid JSON Schema",
+    "POLICY-003": "policy rule id used twice",
+    "POLICY-004": "policy rule cannot be evaluated",
+    "WAIVER-001": "waiver expired",
+    "WAIVER-002": "waiver matches no finding",
+    "WAIVER-003": "waiver names an unknown rule",
+    "WAIVER-004": "waiver for a rule that cannot be waived",
+    "WAIVER-005": "waivers file does not match its schema",
 }
 
 
 def title(rule: str) -> str:
-    return RULES.get(rule, rule)
+    if rule in RULES:
+        return RULES[rule]
+    from compiler.packs import builtin_rules
+
+    return next((r.title for r in builtin_rules()[0] if r.id == rule), rule)

@@ -59,7 +59,7 @@ def test_github_annotations_escape_their_properties_and_data() -> None:
 
 def test_json_format_round_trips() -> None:
     document = json.loads(report.as_json(SAMPLE))
-    assert document["summary"] == {"error": 2, "warning": 1, "info": 0}
+    assert document["summary"] == {"error": 2, "warning": 1, "info": 0, "waived": 0}
     assert document["diagnostics"][0]["line"] == 4
 
 

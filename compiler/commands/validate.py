@@ -25,8 +25,10 @@ def command(config_dir: str, fmt: str, strict: bool) -> None:
     """Check a config repository and report every problem.
 
     Reads CONFIG_DIR/org.yaml and CONFIG_DIR/workspaces/*.yaml, checks them against the schema
-    and the catalogue, merges each workspace's overrides, and prints each problem as
-    path:line:column: severity[RULE]: message.
+    and the catalogue, merges each workspace's overrides, checks every workspace against the
+    policy packs (built-in and CONFIG_DIR/policies/), applies CONFIG_DIR/policies/waivers.yaml,
+    and prints each problem as path:line:column: severity[RULE]: message. Waived findings are
+    shown as waived and fail nothing.
     """
     from compiler import report
     from compiler.diagnostics import Severity
@@ -35,5 +37,5 @@ def command(config_dir: str, fmt: str, strict: bool) -> None:
     compiled = compile_config(config_dir)
     click.echo(report.FORMATS[fmt](compiled.diagnostics, use_colour(sys.stdout)), nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-    if compiled.config is None or any(d.severity in failing for d in compiled.diagnostics):
+    if compiled.config is None or any(d.severity in failing and not d.waiver for d in compiled.diagnostics):
         sys.exit(1)

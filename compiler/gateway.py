@@ -1,0 +1,233 @@
+"""The effective config → the LiteLLM proxy's own `config.yaml` (as a dict).
+
+Every setting here goes through a mechanism LiteLLM 1.80 enforces; docs/research/litellm.md
+gives the source of each and how the end-to-end test proves it. Secrets appear only as
+`os.environ/VAR` names, fed by `secretrefs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import secretrefs
+from compiler.config import Config
+from compiler.merge import Workspace
+
+GATEWAY_NAME = "llm-gateway"
+GATEWAY_PORT = 4000
+OLLAMA_PORT = 11434
+PRESIDIO_PORT = 3000
+PII_GUARDRAILS = {"redact": "pii-redact", "block": "pii-block"}
+PII_ACTIONS = {"redact": "MASK", "block": "BLOCK"}
+# Presidio's built-in recognisers that apply to any deployment (LiteLLM's PiiEntityType names).
+PII_ENTITIES = (
+    "CREDIT_CARD", "CRYPTO", "EMAIL_ADDRESS", "IBAN_CODE", "IP_ADDRESS", "LOCATION", "MEDICAL_LICENSE",
+    "PERSON", "PHONE_NUMBER", "UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT",
+    "US_SSN",
+)  # fmt: skip
+# LiteLLM's scheduler reads an integer `priority` (lower runs first, 0 to 255). It treats 0 as
+# "no priority" (`kwargs.get("priority") or default`), so the highest level hks uses is 1.
+SCHEDULER_PRIORITY = {"critical": 1, "standard": 128, "batch": 255}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One LiteLLM deployment: a workspace's primary model or one of its fallbacks."""
+
+    alias: str
+    provider: str
+    model: str
+
+
+def targets(workspace: Workspace) -> list[Target]:
+    llm = workspace.llm
+    found = [Target(workspace.name, llm.provider, llm.model)]
+    for index, fallback in enumerate(llm.fallbacks or (), start=1):
+        found.append(Target(fallback_alias(workspace.name, index), fallback.provider, fallback.model))
+    return found
+
+
+def fallback_alias(workspace: str, index: int) -> str:
+    # A dot cannot occur in a workspace name (a DNS label), so no alias can collide.
+    return f"{workspace}.fallback-{index}"
+
+
+def deployment_id(alias: str) -> str:
+    """A stable id that differs from every alias: LiteLLM treats a requested model equal to a
+    deployment id as "this exact deployment" and skips its budget checks."""
+    return f"{alias}.deployment"
+
+
+def litellm_config(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
+    model_list = [_deployment(config, w, t) for w in workspaces for t in targets(w)]
+    document: dict[str, Any] = {"model_list": model_list}
+    router = _router_settings(config, workspaces)
+    if router:
+        document["router_settings"] = router
+    settings = _litellm_settings(config, workspaces)
+    if settings:
+        document["litellm_settings"] = settings
+    document["general_settings"] = _general_settings(config)
+    guardrails = _guardrails(workspaces)
+    if guardrails:
+        document["guardrails"] = guardrails
+    return document
+
+
+def pii_modes(workspaces: tuple[Workspace, ...]) -> list[str]:
+    return sorted({w.llm.sanitization.pii for w in workspaces if w.llm.sanitization and w.llm.sanitization.pii != "off"})
+
+
+def shares_state(config: Config) -> bool:
+    """Whether the replicas count rate limits, budgets and the cache together (through Redis)."""
+    return config.org.gateway.cache is not None and config.org.gateway.cache.redis_secret is not None
+
+
+# --- model_list -------------------------------------------------------------------------------
+
+
+def _deployment(config: Config, workspace: Workspace, target: Target) -> dict[str, Any]:
+    llm = workspace.llm
+    params = _provider_params(config, target)
+    params["temperature"] = llm.temperature
+    params["max_tokens"] = llm.max_tokens
+    if llm.top_p is not None:
+        params["top_p"] = llm.top_p
+    if llm.timeout_seconds is not None:
+        params["timeout"] = llm.timeout_seconds
+    if llm.rate_limit and llm.rate_limit.rpm:
+        params["rpm"] = llm.rate_limit.rpm
+    if llm.rate_limit and llm.rate_limit.tpm:
+        params["tpm"] = llm.rate_limit.tpm
+    if llm.budget:
+        params["max_budget"] = llm.budget.monthly_usd
+        params["budget_duration"] = "1mo"
+    if llm.cache and llm.cache.enabled:
+        # The cache runs in `default_off` mode; this opts the workspace's deployments in.
+        params["cache"] = {"use-cache": True, **({"ttl": llm.cache.ttl_seconds} if llm.cache.ttl_seconds else {})}
+    if llm.sanitization and llm.sanitization.pii != "off":
+        params["guardrails"] = [PII_GUARDRAILS[llm.sanitization.pii]]
+    info: dict[str, Any] = {"id": deployment_id(target.alias)}
+    if target.provider == "azure-openai":
+        info["base_model"] = f"azure/{target.model}"  # the deployment name hides the model: cost needs it
+    return {"model_name": target.alias, "litellm_params": params, "model_info": info}
+
+
+def _provider_params(config: Config, target: Target) -> dict[str, Any]:
+    settings = config.org.providers.get(target.provider)
+    endpoint = settings.endpoint if settings else None
+    key = secretrefs.api_key_env(config, target.provider)
+    if target.provider == "ollama":
+        base = endpoint or ollama_url(config)
+        return {"model": f"ollama_chat/{target.model}", "api_base": base}
+    if target.provider == "openai":
+        params = {"model": f"openai/{target.model}", "api_key": f"os.environ/{key}"}
+        base = endpoint or ("https://eu.api.openai.com/v1" if settings and settings.region == "eu" else None)
+        return {**params, "api_base": base} if base else params
+    if target.provider == "anthropic":
+        params = {"model": f"anthropic/{target.model}", "api_key": f"os.environ/{key}"}
+        return {**params, "api_base": endpoint} if endpoint else params
+    if target.provider == "google":
+        if settings and settings.project:
+            params = {
+                "model": f"vertex_ai/{target.model}",
+                "vertex_project": settings.project,
+                "vertex_location": settings.location or "us-central1",
+                "vertex_credentials": f"os.environ/{key}",
+            }
+            return {**params, "api_base": endpoint} if endpoint else params
+        params = {"model": f"gemini/{target.model}", "api_key": f"os.environ/{key}"}
+        return {**params, "api_base": endpoint} if endpoint else params
+    assert target.provider == "azure-openai" and settings is not None  # checks.py guarantees the settings
+    deployment = settings.deployments.get(target.model, target.model)
+    return {
+        "model": f"azure/{deployment}",
+        "api_base": settings.endpoint,
+        "api_version": settings.api_version,
+        "api_key": f"os.environ/{key}",
+    }
+
+
+def ollama_url(config: Config) -> str:
+    return f"http://ollama.{config.org.cluster.namespace}.svc.cluster.local:{OLLAMA_PORT}"
+
+
+def gateway_url(config: Config) -> str:
+    return f"http://{GATEWAY_NAME}.{config.org.cluster.namespace}.svc.cluster.local:{GATEWAY_PORT}"
+
+
+def presidio_url(config: Config, part: str) -> str:
+    return f"http://presidio-{part}.{config.org.cluster.namespace}.svc.cluster.local:{PRESIDIO_PORT}"
+
+
+# --- router, cache, general settings, guardrails ----------------------------------------------
+
+
+def _router_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
+    router: dict[str, Any] = {}
+    limited = [t.alias for w in workspaces if _rate_limited(w) for t in targets(w)]
+    if limited:
+        # Under the default simple-shuffle, rpm/tpm only weight the choice; this strategy refuses
+        # a request over the limit. Without the retry policy the router would hold the request
+        # and retry until the minute is over, instead of answering 429 at once.
+        router["routing_strategy"] = "usage-based-routing-v2"
+        router["model_group_retry_policy"] = {alias: {"RateLimitErrorRetries": 0} for alias in limited}
+    fallbacks = [{w.name: [t.alias for t in targets(w)[1:]]} for w in workspaces if w.llm.fallbacks]
+    if fallbacks:
+        router["fallbacks"] = fallbacks
+    if shares_state(config):
+        # Rate-limit and budget counters, cooldowns: one count across the replicas.
+        router.update(_redis("redis_host", "redis_port", "redis_password"))
+    return router
+
+
+def _rate_limited(workspace: Workspace) -> bool:
+    limit = workspace.llm.rate_limit
+    return bool(limit and (limit.rpm or limit.tpm))
+
+
+def _litellm_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
+    if not any(w.llm.cache and w.llm.cache.enabled for w in workspaces):
+        return {}
+    params: dict[str, Any] = {"mode": "default_off"}
+    if shares_state(config):
+        params = {"type": "redis", **_redis("host", "port", "password"), **params}
+    else:
+        params = {"type": "local", **params}
+    return {"cache": True, "cache_params": params}
+
+
+def _redis(host: str, port: str, password: str) -> dict[str, str]:
+    envs = secretrefs.REDIS_ENV
+    return {host: f"os.environ/{envs['host']}", port: f"os.environ/{envs['port']}", password: f"os.environ/{envs['password']}"}
+
+
+def _general_settings(config: Config) -> dict[str, Any]:
+    gateway = config.org.gateway
+    settings: dict[str, Any] = {"master_key": f"os.environ/{secretrefs.MASTER_KEY_ENV}"}
+    if gateway.database_secret:
+        settings["database_url"] = f"os.environ/{secretrefs.DATABASE_ENV}"
+        if gateway.audit_log.enabled:
+            settings["store_prompts_in_spend_logs"] = gateway.audit_log.store_prompts
+            if gateway.audit_log.retention_days:
+                settings["maximum_spend_logs_retention_period"] = f"{gateway.audit_log.retention_days}d"
+        else:
+            settings["disable_spend_logs"] = True
+    return settings
+
+
+def _guardrails(workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
+    """The Presidio endpoints come from PRESIDIO_ANALYZER_API_BASE / PRESIDIO_ANONYMIZER_API_BASE
+    in the Deployment, which LiteLLM reads when the config names none."""
+    return [
+        {
+            "guardrail_name": PII_GUARDRAILS[mode],
+            "litellm_params": {
+                "guardrail": "presidio",
+                "mode": "pre_call",
+                "pii_entities_config": {entity: PII_ACTIONS[mode] for entity in PII_ENTITIES},
+            },
+        }
+        for mode in pii_modes(workspaces)
+    ]

@@ -1,0 +1,195 @@
+"""What the config asks of the gateway that LiteLLM cannot do, or does differently than it reads.
+
+Each finding names the setting and what LiteLLM actually does (docs/research/litellm.md).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from compiler import sealed, secretrefs
+from compiler.config import Config
+from compiler.diagnostics import Diagnostic, Position, error, warning
+from compiler.gateway import pii_modes, shares_state
+from compiler.merge import Workspace
+
+
+def check_gateway(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    return (
+        _check_replicas(config)
+        + _check_audit(config)
+        + _check_shared_counters(config, workspaces)
+        + _check_budgets(workspaces)
+        + _check_providers(config, workspaces)
+        + _check_endpoints(config)
+        + _check_secrets_backend(config, workspaces)
+        + _check_cache_with_pii(workspaces)
+    )
+
+
+def _at(config: Config, *keys: str) -> Position:
+    return config.org_doc.position(keys)
+
+
+def _check_replicas(config: Config) -> list[Diagnostic]:
+    replicas = config.org.gateway.replicas
+    if replicas.min <= replicas.max:
+        return []
+    return [
+        error(
+            _at(config, "gateway", "replicas"),
+            "GW-001",
+            f"gateway.replicas.min ({replicas.min}) is above gateway.replicas.max ({replicas.max})",
+        )
+    ]
+
+
+def _check_audit(config: Config) -> list[Diagnostic]:
+    gateway = config.org.gateway
+    if gateway.audit_log.enabled and not gateway.database_secret:
+        return [
+            error(
+                _at(config, "gateway", "audit_log", "enabled"),
+                "GW-002",
+                "the audit log needs gateway.database_secret: LiteLLM keeps request records only in Postgres",
+                hint="name the Secret holding the Postgres URL (data key `url`) in gateway.database_secret",
+            )
+        ]
+    if not gateway.audit_log.enabled and (gateway.audit_log.retention_days or gateway.audit_log.store_prompts):
+        return [
+            warning(
+                _at(config, "gateway", "audit_log"),
+                "GW-002",
+                "audit_log.retention_days and store_prompts have no effect while audit_log.enabled is false",
+            )
+        ]
+    return []
+
+
+def _check_shared_counters(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    """Without Redis each replica counts requests and spend alone. One finding per setting,
+    naming every workspace that has it."""
+    replicas = config.org.gateway.replicas.max
+    if replicas < 2 or shares_state(config):
+        return []
+    users: dict[tuple[Position, str], list[str]] = {}
+    for workspace in workspaces:
+        for what, attr, keys in _COUNTED:
+            source = next((workspace.llm_sources[k] for k in keys if k in workspace.llm_sources), None)
+            if getattr(workspace.llm, attr) is not None and source is not None:
+                users.setdefault((source.origin or workspace.defined_at, what), []).append(workspace.name)
+    return [
+        warning(
+            where,
+            "GW-003",
+            f"each of up to {replicas} gateway replicas counts this {what} alone, so up to {replicas} times it "
+            f"can pass (workspaces: {', '.join(names)})",
+            hint="name a Redis Secret in gateway.cache.redis_secret so the replicas share their counts",
+        )
+        for (where, what), names in users.items()
+    ]
+
+
+_COUNTED = (
+    ("rate limit", "rate_limit", ("rate_limit.rpm", "rate_limit.tpm")),
+    ("budget", "budget", ("budget.monthly_usd",)),
+)
+
+
+def _check_budgets(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    found = []
+    for workspace in workspaces:
+        llm = workspace.llm
+        if llm.budget and llm.provider == "ollama" and not llm.fallbacks:
+            source = workspace.llm_sources.get("budget.monthly_usd")
+            found.append(
+                warning(
+                    source.origin if source and source.origin else workspace.defined_at,
+                    "GW-004",
+                    f"workspace '{workspace.name}': self-hosted models cost nothing in LiteLLM's price list, "
+                    "so this budget can never be reached",
+                )
+            )
+    return found
+
+
+def _check_providers(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    if "azure-openai" not in secretrefs.providers_in_use(workspaces):
+        return []
+    settings = config.org.providers.get("azure-openai")
+    missing = [key for key in ("endpoint", "api_version") if settings is None or getattr(settings, key) is None]
+    if not missing:
+        return []
+    where = _at(config, "providers", "azure-openai") if settings else config.org_doc.position(())
+    return [
+        error(
+            where,
+            "GW-005",
+            f"Azure OpenAI is used, and providers.azure-openai has no {' or '.join(missing)}: "
+            "LiteLLM cannot call an Azure deployment without them",
+        )
+    ]
+
+
+def _check_endpoints(config: Config) -> list[Diagnostic]:
+    found = []
+    for name, settings in config.org.providers.items():
+        if not settings.endpoint:
+            continue
+        try:
+            parts = urlsplit(settings.endpoint)
+            parts.port  # noqa: B018 - raises on a port out of range
+            ok = bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if not ok:
+            found.append(
+                error(
+                    _at(config, "providers", name, "endpoint"),
+                    "GW-006",
+                    f"providers.{name}.endpoint is not a usable URL: it needs a host name and a port from 1 to 65535",
+                )
+            )
+    return found
+
+
+def _check_secrets_backend(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    backend = config.org.secrets.backend
+    if backend == "external-secrets" and config.org.secrets.store is None:
+        return [
+            error(
+                _at(config, "secrets", "backend"),
+                "SEC-004",
+                "the external-secrets backend needs secrets.store: the SecretStore to read from",
+            )
+        ]
+    if backend == "sealed-secrets":
+        needed: dict[str, list[str]] = {}
+        for ref in secretrefs.references(config, workspaces):
+            if ref.env != secretrefs.REDIS_ENV["password"]:
+                needed.setdefault(ref.secret, []).append(ref.key)
+        return sealed.check(config, needed, _at(config, "secrets", "backend"))
+    return []
+
+
+def _check_cache_with_pii(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    """LiteLLM 1.80 turns on its synchronous success logging when the cache is on, and that path
+    runs every Presidio guardrail's logging hook without asking whether the request chose it."""
+    if not pii_modes(workspaces):
+        return []
+    cached = [w for w in workspaces if w.llm.cache and w.llm.cache.enabled]
+    if not cached:
+        return []
+    others = [w.name for w in workspaces if not (w.llm.sanitization and w.llm.sanitization.pii != "off")]
+    if not others:
+        return []
+    source = cached[0].llm_sources.get("cache.enabled")
+    return [
+        warning(
+            source.origin if source and source.origin else cached[0].defined_at,
+            "GW-007",
+            "with the response cache on, LiteLLM 1.80 also sends the prompts of workspaces without PII "
+            f"sanitization to the in-cluster Presidio, to mask its own logs ({', '.join(others)})",
+            hint="turn sanitization on for those workspaces too, or the cache off",
+        )
+    ]

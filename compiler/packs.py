@@ -1,0 +1,248 @@
+"""Policy packs: YAML files of rules, loaded with positions and checked against the pack schema.
+
+Built-in packs live in the project's `policies/`; an organisation's own in its config repo's
+`policies/` (every `*.yaml` there except `waivers.yaml`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, Position, error
+from compiler.load import Document, to_plain
+from compiler.redact import secret_kind
+from compiler.resources import data_dir
+from compiler.suggest import did_you_mean
+
+WAIVERS_FILE = "waivers.yaml"
+PACK_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    config: Any  # the round-trip mapping, positions pointing into the pack file
+    at: tuple[Any, ...] | None  # failing examples: where in `config` the finding must point
+    path: str  # the pack file
+    position: Position
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    framework: str
+    severity: str
+    title: str
+    message: str
+    remediation: str
+    references: tuple[str, ...]
+    scope: str
+    applies_to: dict[str, tuple[str, ...]]
+    condition: Any
+    at: tuple[Any, ...] | None
+    waivable: bool
+    passing: tuple[Example, ...]
+    failing: tuple[Example, ...]
+    pack: str
+    defined_at: Position
+
+    def applies(self, compliance: set[str], residency: set[str]) -> bool:
+        wanted = self.applies_to
+        if "compliance" in wanted and not compliance & set(wanted["compliance"]):
+            return False
+        return "data_residency" not in wanted or bool(residency & set(wanted["data_residency"]))
+
+
+def dotted(path: str) -> tuple[Any, ...]:
+    return tuple(int(step) if step.isdigit() else step for step in path.split("."))
+
+
+@functools.cache
+def schema(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((data_dir("policies") / name).read_text("utf-8"))
+    return loaded
+
+
+def builtin_files() -> list[Path]:
+    return _pack_files(data_dir("policies"))
+
+
+def org_files(config_dir: str) -> list[Path]:
+    return _pack_files(Path(config_dir) / "policies")
+
+
+def _pack_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in PACK_SUFFIXES and p.name != WAIVERS_FILE and p.is_file())
+
+
+@functools.cache
+def builtin_rules() -> tuple[tuple[Rule, ...], tuple[Diagnostic, ...]]:
+    """The built-in packs, named as in a source checkout (policies/NAME.yaml)."""
+    rules, diagnostics = load_packs([(path, f"policies/{path.name}") for path in builtin_files()])
+    return tuple(rules), tuple(diagnostics)
+
+
+def load_packs(files: list[tuple[Path, str]], taken: set[str] | None = None) -> tuple[list[Rule], list[Diagnostic]]:
+    """Rules of every pack that loads; a rule id already `taken` (or seen earlier) is an error."""
+    rules: list[Rule] = []
+    diagnostics: list[Diagnostic] = []
+    seen: dict[str, Position] = {}
+    for path, name in files:
+        doc, found = _load(path, name)
+        diagnostics += found
+        if doc is None:
+            continue
+        pack_rules, found = pack_rules_of(doc)
+        diagnostics += found
+        for rule in pack_rules:
+            first = seen.get(rule.id)
+            if first is not None or (taken and rule.id in taken):
+                where = f"at {first}" if first else "by a built-in pack"
+                diagnostics.append(
+                    error(
+                        rule.defined_at,
+                        "POLICY-003",
+                        f"rule id '{rule.id}' is already used {where}",
+                        "give the rule an id of its own",
+                    )
+                )
+                continue
+            seen[rule.id] = rule.defined_at
+            rules.append(rule)
+    return rules, diagnostics
+
+
+def _load(path: Path, name: str) -> tuple[Document | None, list[Diagnostic]]:
+    from compiler.errors import InputError
+    from compiler.load import parse_document
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
+    return parse_document(raw, name)
+
+
+def pack_rules_of(doc: Document) -> tuple[list[Rule], list[Diagnostic]]:
+    problems = schema_problems(doc, schema("pack.schema.json"), "POLICY-001")
+    if problems:
+        return [], problems
+    pack = str(doc.data["pack"])
+    rules: list[Rule] = []
+    diagnostics: list[Diagnostic] = []
+    for index, raw in enumerate(doc.data["rules"]):
+        loc = ("rules", index)
+        condition = jsonable(to_plain(raw["condition"]))
+        problem = _condition_problem(condition)
+        if problem:
+            diagnostics.append(
+                error(
+                    doc.position(loc + ("condition",)),
+                    "POLICY-002",
+                    f"rule {raw['id']}: the condition is not a valid JSON Schema: {problem}",
+                )
+            )
+            continue
+        rules.append(_rule(doc, loc, raw, condition, pack))
+    return rules, diagnostics
+
+
+def _rule(doc: Document, loc: tuple[Any, ...], raw: Any, condition: Any, pack: str) -> Rule:
+    examples = raw["examples"]
+
+    def made(kind: str) -> tuple[Example, ...]:
+        return tuple(
+            Example(
+                str(e["name"]),
+                e["config"],
+                dotted(str(e["at"])) if "at" in e else None,
+                doc.path,
+                doc.position(loc + ("examples", kind, index)),
+            )
+            for index, e in enumerate(examples[kind])
+        )
+
+    applies = raw.get("applies_to") or {}
+    return Rule(
+        id=str(raw["id"]),
+        framework=str(raw["framework"]),
+        severity=str(raw["severity"]),
+        title=str(raw["title"]),
+        message=" ".join(str(raw["message"]).split()),
+        remediation=" ".join(str(raw["remediation"]).split()),
+        references=tuple(str(r) for r in raw.get("references") or ()),
+        scope=str(raw.get("scope", "workspace")),
+        applies_to={key: tuple(str(v) for v in values) for key, values in applies.items()},
+        condition=condition,
+        at=dotted(str(raw["at"])) if "at" in raw else None,
+        waivable=bool(raw.get("waivable", True)),
+        passing=made("pass"),
+        failing=made("fail"),
+        pack=pack,
+        defined_at=doc.position(loc + ("id",)),
+    )
+
+
+def _condition_problem(condition: Any) -> str | None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(condition)
+    except SchemaError as exc:
+        return _safe(exc.message)
+    outside = next((ref for ref in _refs(condition) if not ref.startswith("#")), None)
+    if outside is not None:
+        return f"$ref '{outside}' points outside the condition; hks reads nothing from elsewhere (use #/$defs/...)"
+    return None
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [str(v) for k, v in node.items() if k in ("$ref", "$dynamicRef")]
+        return own + [ref for v in node.values() for ref in _refs(v)]
+    if isinstance(node, list):
+        return [ref for v in node for ref in _refs(v)]
+    return []
+
+
+def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[Diagnostic]:
+    """Every place `doc` breaks the JSON Schema `against`, at its line and column."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    validator = Draft202012Validator(against, format_checker=FormatChecker())
+    instance = jsonable(to_plain(doc.data))
+    diagnostics = []
+    for problem in sorted(validator.iter_errors(instance), key=lambda e: [str(s) for s in e.absolute_path]):
+        path = tuple(problem.absolute_path)
+        key, hint = False, None
+        if problem.validator == "additionalProperties" and isinstance(problem.instance, dict):
+            allowed = problem.schema.get("properties", {})
+            extra = sorted(set(problem.instance) - set(allowed))
+            path, key = path + (extra[0],), True
+            hint = did_you_mean(str(extra[0]), allowed)
+        where = ".".join(str(step) for step in path) or "the file"
+        diagnostics.append(error(doc.position(path, key=key), rule, f"{where}: {_safe(problem.message)}", hint))
+    return diagnostics
+
+
+def _safe(message: str) -> str:
+    return "a value that looks like a secret is not allowed here" if secret_kind(message) else message
+
+
+def jsonable(value: Any) -> Any:
+    """Plain data as JSON would have it: YAML dates become ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value

@@ -1,0 +1,130 @@
+"""A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic- and Ollama-shaped
+chat APIs and Presidio's analyzer and anonymizer. It records every request it is sent and
+answers with fixed token usage, so budgets can be crossed on purpose. Loopback only."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+USAGE_IN = 100_000
+USAGE_OUT = 50_000
+FAILING_MODEL = "gpt-4"  # the stand-in answers 500 for it, so fallbacks are exercised
+PII_WORD = "Alice"  # the analyzer "finds" this PERSON; every other text is clean
+
+
+@dataclass(frozen=True)
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+class StandIn:
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> StandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def take(self) -> list[Recorded]:
+        with self._lock:
+            found, self.requests = self.requests, []
+        return found
+
+    def _record(self, item: Recorded) -> None:
+        with self._lock:
+            self.requests.append(item)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                status, answer = respond(self.path, body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+def respond(path: str, body: Any) -> tuple[int, Any]:
+    if path.endswith("/chat/completions"):
+        if body.get("model") == FAILING_MODEL:
+            return 500, {"error": {"message": "stand-in failure", "type": "server_error"}}
+        return 200, _openai(body)
+    if path.endswith("/v1/messages"):
+        return 200, _anthropic(body)
+    if path.endswith("/api/chat"):
+        return 200, _ollama(body)
+    if path.endswith("/analyze"):
+        text = body.get("text", "")
+        start = text.find(PII_WORD)
+        if start < 0:
+            return 200, []
+        return 200, [{"entity_type": "PERSON", "start": start, "end": start + len(PII_WORD), "score": 0.9}]
+    if path.endswith("/anonymize"):
+        text = body.get("text", "")
+        return 200, {"text": text.replace(PII_WORD, "<PERSON>"), "items": []}
+    return 404, {"error": f"no such path {path}"}
+
+
+def _openai(body: Any) -> Any:
+    return {
+        "id": "chatcmpl-standin",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": body.get("model"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": USAGE_IN, "completion_tokens": USAGE_OUT, "total_tokens": USAGE_IN + USAGE_OUT},
+    }
+
+
+def _anthropic(body: Any) -> Any:
+    return {
+        "id": "msg_standin",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model"),
+        "content": [{"type": "text", "text": "ok"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": USAGE_IN, "output_tokens": USAGE_OUT},
+    }
+
+
+def _ollama(body: Any) -> Any:
+    return {
+        "model": body.get("model"),
+        "created_at": "2026-11-25T00:00:00Z",
+        "message": {"role": "assistant", "content": "ok"},
+        "done": True,
+        "done_reason": "stop",
+        "prompt_eval_count": 10,
+        "eval_count": 5,
+    }

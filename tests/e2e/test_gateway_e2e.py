@@ -1,0 +1,325 @@
+"""End to end: the real LiteLLM proxy (the pinned release, in its own venv) runs the gateway config
+hks renders, unmodified, against a local stand-in for every upstream. Each workspace's alias
+must reach the right upstream with the right model, parameters and key, and rate limits,
+budgets, the cache and the PII guardrail must act, not merely be written down."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.e2e.standin import FAILING_MODEL, PII_WORD, StandIn
+
+ROOT = Path(__file__).resolve().parents[2]
+LITELLM = Path(os.environ.get("HKS_LITELLM") or ROOT / ".venv-litellm" / "bin" / "litellm")
+SECRETS = {
+    "LITELLM_MASTER_KEY": "sk-e2e-master-0d5f9c1b7a",
+    "OPENAI_API_KEY": "e2e-openai-key-7f3a91c2",
+    "ANTHROPIC_API_KEY": "e2e-anthropic-key-52be8d04",
+}
+
+ORG = """\
+organization: e2e
+llm_config:
+  provider: openai
+  model: gpt-4o
+  temperature: 0.7
+  max_tokens: 1000
+providers:
+  openai:
+    endpoint: http://127.0.0.1:{port}/v1
+  anthropic:
+    endpoint: http://127.0.0.1:{port}
+  ollama:
+    endpoint: http://127.0.0.1:{port}
+self_hosted:
+  models: [llama3:8b]
+gateway:
+  replicas: {{min: 1, max: 1}}
+workspaces:
+  chat:
+    llm_override: {{temperature: 0.2, max_tokens: 111, top_p: 0.9}}
+  claude:
+    llm_override: {{provider: anthropic, model: claude-3-5-sonnet-20241022, temperature: 0.3, max_tokens: 222}}
+  local:
+    llm_override: {{provider: ollama, model: "llama3:8b", temperature: 0.4, max_tokens: 333}}
+  limited:
+    llm_override: {{model: gpt-4o-mini, rate_limit: {{rpm: 1}}}}
+  budgeted:
+    llm_override: {{budget: {{monthly_usd: 0.01}}}}
+  private:
+    llm_override: {{sanitization: {{pii: redact}}}}
+  strict:
+    llm_override: {{sanitization: {{pii: block}}}}
+  resilient:
+    llm_override:
+      model: gpt-4
+      fallbacks: [{{provider: anthropic, model: claude-3-5-haiku-20241022}}]
+"""
+
+
+# With the response cache on, LiteLLM 1.80 also runs Presidio's logging hook for every request
+# (validate warns: GW-007), so the cache is proven on a gateway of its own.
+CACHE_ORG = """\
+organization: e2e-cache
+llm_config:
+  provider: openai
+  model: gpt-4o
+providers:
+  openai:
+    endpoint: http://127.0.0.1:{port}/v1
+gateway:
+  replicas: {{min: 1, max: 1}}
+workspaces:
+  chat: {{}}
+  cached:
+    llm_override: {{cache: {{enabled: true, ttl_seconds: 600}}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[StandIn]:
+    server = StandIn().start()
+    yield server
+    server.stop()
+
+
+def _render(text: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = tmp_path_factory.mktemp("config")
+    (config / "org.yaml").write_text(text)
+    out = tmp_path_factory.mktemp("out") / "rendered"
+    result = subprocess.run(["hks", "render", str(config), "-o", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(ORG.format(port=standin.port), tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def gateway(rendered: Path, standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _running(rendered, standin, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def cache_gateway(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    rendered = _render(CACHE_ORG.format(port=standin.port), tmp_path_factory)
+    with _running(rendered, standin, tmp_path_factory) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _running(rendered: Path, standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Runs the real LiteLLM proxy on loopback with the rendered config, unmodified."""
+    assert LITELLM.exists(), f"{LITELLM} is missing: run tests/install-tools.sh (CI does)"
+    work = tmp_path_factory.mktemp("gateway")
+    yaml = YAML(typ="safe", pure=True)
+    configmap = yaml.load((rendered / "platform/gateway/configmap-llm-gateway-config.yaml").read_text())
+    (work / "config.yaml").write_text(configmap["data"]["config.yaml"])
+    port = _free_port()
+    env = {"PATH": os.environ["PATH"], "HOME": str(work), **_deployment_env(rendered, standin)}
+    if "LITELLM_LOG" in os.environ:  # LITELLM_LOG=DEBUG shows what the proxy does, in litellm.log
+        env["LITELLM_LOG"] = os.environ["LITELLM_LOG"]
+    with (work / "litellm.log").open("w") as log:
+        process = subprocess.Popen(
+            [str(LITELLM), "--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, process, work / "litellm.log")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def fresh_record(standin: StandIn) -> None:
+    standin.take()  # each test sees only the requests it caused
+
+
+def _deployment_env(rendered: Path, standin: StandIn) -> dict[str, str]:
+    """The Deployment's environment, with the test's secret values for its secretKeyRefs and
+    the stand-in for the in-cluster Presidio Services."""
+    deployment = YAML(typ="safe", pure=True).load((rendered / "platform/gateway/deployment-llm-gateway.yaml").read_text())
+    env: dict[str, str] = {}
+    for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
+        name = item["name"]
+        if "valueFrom" in item:
+            env[name] = SECRETS[name]
+        elif name.startswith("PRESIDIO_"):
+            part = "analyzer" if "ANALYZER" in name else "anonymizer"
+            env[name] = f"http://127.0.0.1:{standin.port}/{part}"
+        elif name not in ("HOME", "XDG_CACHE_HOME"):
+            env[name] = item["value"]
+    return env
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"litellm exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health/readiness", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"litellm did not become ready in 180 s:\n{log.read_text()[-4000:]}")
+
+
+def chat(url: str, model: str, text: str = "hello", **extra: Any) -> tuple[int, Any]:
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": text}], **extra}).encode()
+    request = urllib.request.Request(
+        f"{url}/chat/completions",
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {SECRETS['LITELLM_MASTER_KEY']}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def upstream_calls(standin: StandIn) -> list[Any]:
+    return [r for r in standin.take() if not r.path.endswith(("/analyze", "/anonymize"))]
+
+
+# --- routing ------------------------------------------------------------------------------------
+
+
+def test_openai_alias_reaches_openai_with_its_parameters(gateway: str, standin: StandIn) -> None:
+    status, _ = chat(gateway, "chat")
+    assert status == 200
+    [call] = upstream_calls(standin)
+    assert call.path == "/v1/chat/completions"
+    assert call.body["model"] == "gpt-4o"
+    assert (call.body["temperature"], call.body["max_tokens"], call.body["top_p"]) == (0.2, 111, 0.9)
+    assert call.headers["authorization"] == f"Bearer {SECRETS['OPENAI_API_KEY']}"
+
+
+def test_the_clients_own_values_win_over_the_defaults(gateway: str, standin: StandIn) -> None:
+    status, _ = chat(gateway, "chat", temperature=1.5, max_tokens=7)
+    assert status == 200
+    [call] = upstream_calls(standin)
+    assert (call.body["temperature"], call.body["max_tokens"]) == (1.5, 7)
+
+
+def test_anthropic_alias_reaches_anthropic_with_its_key(gateway: str, standin: StandIn) -> None:
+    status, _ = chat(gateway, "claude")
+    assert status == 200
+    [call] = upstream_calls(standin)
+    assert call.path == "/v1/messages"
+    assert call.body["model"] == "claude-3-5-sonnet-20241022"
+    assert (call.body["temperature"], call.body["max_tokens"]) == (0.3, 222)
+    assert call.headers["x-api-key"] == SECRETS["ANTHROPIC_API_KEY"]
+
+
+def test_ollama_alias_reaches_ollama(gateway: str, standin: StandIn) -> None:
+    status, _ = chat(gateway, "local")
+    assert status == 200
+    [call] = upstream_calls(standin)
+    assert call.path == "/api/chat"
+    assert call.body["model"] == "llama3:8b"
+    assert call.body["options"]["temperature"] == 0.4
+    assert call.body["options"]["num_predict"] == 333
+    assert "authorization" not in call.headers
+
+
+def test_a_failing_model_falls_back(gateway: str, standin: StandIn) -> None:
+    status, _ = chat(gateway, "resilient")
+    assert status == 200
+    calls = upstream_calls(standin)
+    assert [c.body["model"] for c in calls if c.path == "/v1/chat/completions"][0] == FAILING_MODEL
+    assert calls[-1].path == "/v1/messages"
+    assert calls[-1].body["model"] == "claude-3-5-haiku-20241022"
+
+
+# --- limits, cache, PII ---------------------------------------------------------------------------
+
+
+def test_rate_limit_refuses_the_second_request_in_a_minute(gateway: str, standin: StandIn) -> None:
+    assert chat(gateway, "limited")[0] == 200
+    status, _ = chat(gateway, "limited")
+    assert status == 429
+    assert len(upstream_calls(standin)) == 1
+
+
+def test_budget_refuses_once_spend_crosses_it(gateway: str, standin: StandIn) -> None:
+    assert chat(gateway, "budgeted")[0] == 200  # the stand-in's usage costs far more than $0.01
+    refused = None
+    for _ in range(20):  # spend is recorded just after the response
+        status, body = chat(gateway, "budgeted")
+        if status != 200:
+            refused = (status, body)
+            break
+        time.sleep(0.25)
+    assert refused is not None, "the budget never refused a request"
+    assert refused[0] == 429, refused
+    assert "budget" in str(refused[1]).lower()
+
+
+def test_cache_answers_repeats_only_for_workspaces_that_enable_it(cache_gateway: str, standin: StandIn) -> None:
+    for alias in ("cached", "chat"):
+        for _ in range(2):
+            assert chat(cache_gateway, alias, text="the same question")[0] == 200
+            time.sleep(0.3)  # the cache is written just after the response
+    models = [c.body["model"] for c in upstream_calls(standin)]
+    assert len(models) == 3  # cached: once; chat: twice
+
+
+def test_pii_guardrail_runs_for_exactly_the_workspaces_that_ask(gateway: str, standin: StandIn) -> None:
+    text = f"my name is {PII_WORD}"
+    assert chat(gateway, "private", text=text)[0] == 200
+    calls = standin.take()
+    assert [c.path for c in calls if "/analyzer/" in c.path] == ["/analyzer/analyze"]
+    [upstream] = [c for c in calls if c.path == "/v1/chat/completions"]
+    assert PII_WORD not in json.dumps(upstream.body)
+
+    status, body = chat(gateway, "strict", text=text)
+    # LiteLLM 1.80 answers a blocked entity with HTTP 500 and says why; the provider never sees it.
+    assert status == 500
+    assert "Blocked entity detected: PERSON" in body
+    calls = standin.take()
+    assert [c for c in calls if "/analyzer/" in c.path]
+    assert not [c for c in calls if c.path == "/v1/chat/completions"]
+
+    for alias in ("chat", "claude", "local"):
+        assert chat(gateway, alias, text=text)[0] == 200
+    assert not [c for c in standin.take() if "/analyze" in c.path or "/anonymize" in c.path]
+
+
+def test_no_secret_value_is_in_the_rendered_folder(rendered: Path) -> None:
+    for path in rendered.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            for value in SECRETS.values():
+                assert value not in text, path
