@@ -11,12 +11,10 @@ from compiler.commands.editing import SuggestingGroup, fail, fail_usage, finish,
 
 SECRET_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 DATA_KEY = r"^[-._a-zA-Z0-9]{1,253}$"
-HEADER = {
-    "sealed-secrets": "# Written by `hks secret create`: sealed with the cluster's certificate (secrets.cert);\n"
-    "# only that cluster's Sealed Secrets controller can unseal it, into {namespace}/{name}.\n",
-    "external-secrets": "# Written by `hks secret create`: the external-secrets operator makes the Secret\n"
-    "# {namespace}/{name} from the store; the value lives only there.\n",
-}
+HEADER = (
+    "# Written by `hks secret create`: sealed with the cluster's certificate (secrets.cert);\n"
+    "# only that cluster's Sealed Secrets controller can unseal it, into {namespace}/{name}.\n"
+)
 
 
 @click.group(
@@ -41,9 +39,10 @@ Examples:
 \b
 With secrets.backend: sealed-secrets, the values are sealed with the certificate at
 secrets.cert into secrets/NAME.yaml (a SealedSecret for the namespace cluster.namespace).
-With external-secrets, secrets/NAME.yaml is an ExternalSecret reading the store
-secrets.store, and hks says where to put the value. With none, hks refuses: the Secret is
-made in the cluster by other means. No value is ever printed or written unsealed.""",
+With external-secrets, `hks render` already writes the ExternalSecret of every Secret the
+config references (remote key NAME in secrets.store): hks says where to put the value and
+writes nothing. With none, hks refuses: the Secret is made in the cluster by other means.
+No value is ever printed or written unsealed.""",
 )
 @click.argument("name")
 @click.option("--from-literal", "literals", multiple=True, metavar="KEY=VALUE", help="A value; VALUE `-` reads it from stdin (repeatable).")
@@ -66,6 +65,7 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
     org = compiled.config.org
     namespace = org.cluster.namespace
     path = Path(directory) / "secrets" / f"{name}.yaml"
+    readers = _readers(compiled, name)
     if org.secrets.backend == "none":
         fail(
             "secrets.backend is `none`: hks only references secrets, and this one must be made in the cluster "
@@ -74,9 +74,28 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
             "(kubeseal --fetch-cert > sealed-secrets.pem); to read them from a vault, external-secrets and secrets.store",
         )
     if org.secrets.backend == "external-secrets":
-        _external(directory, path, name, namespace, org.secrets.store, sorted(sources), dry_run)
+        _external(name, namespace, org.secrets.store, sorted(sources), readers)
         return
     _sealed(directory, path, name, namespace, org.secrets.cert, sources, overwrite, dry_run)
+    _say_readers(name, sorted(sources), readers)
+
+
+def _readers(compiled: Any, name: str) -> dict[str, str]:
+    """The data keys of Secret `name` the rendered gateway reads, and what for."""
+    from compiler import secretrefs
+
+    refs = secretrefs.by_secret(secretrefs.references(compiled.config, compiled.workspaces)).get(name, [])
+    return {ref.key: ref.purpose for ref in refs}
+
+
+def _say_readers(name: str, keys: list[str], readers: dict[str, str]) -> None:
+    if not readers:
+        click.echo(f"hks: note: nothing in this config reads the Secret '{name}' yet "
+                   "(providers.<name>.api_key_secret and gateway.*_secret name the ones it reads)", err=True)
+    for key, purpose in sorted(readers.items()):
+        if key not in keys:
+            click.echo(f"hks: note: the gateway also reads data key '{key}' of '{name}' ({purpose}); "
+                       f"add it with --from-literal={key}=-", err=True)
 
 
 def _sources(literals: tuple[str, ...], files: tuple[str, ...]) -> dict[str, tuple[str, str]]:
@@ -145,28 +164,26 @@ def _sealed(
     if not done:
         click.echo("nothing to change")
         return
-    text = _document(seal.sealed_secret(name, namespace, encrypted), "sealed-secrets", name, namespace)
+    text = _document(seal.sealed_secret(name, namespace, encrypted), name, namespace)
     finish(directory, [], dry_run=dry_run, done=done, texts={path: text},
            next_steps=["commit it; `hks render` ships it and the cluster's controller unseals it"])
 
 
-def _external(
-    directory: str, path: Path, name: str, namespace: str, store: Any, keys: list[str], dry_run: bool
-) -> None:
-    from compiler.externalsecret import external_secret
-
+def _external(name: str, namespace: str, store: Any, keys: list[str], readers: dict[str, str]) -> None:
+    """`hks render` writes the ExternalSecret of every referenced Secret (remote key = its name,
+    property = the data key), so there is no file to write: only where the value goes."""
     if store is None:
         fail("secrets.backend is external-secrets but secrets.store is not set",
              hint="set secrets.store: {name: vault, kind: ClusterSecretStore}")
-    text = _document(external_secret(name, namespace, store.name, store.kind, keys), "external-secrets", name, namespace)
     properties = ", ".join(f"'{k}'" for k in keys)
-    steps = [
+    click.echo(
         f"put the value in the {store.kind} '{store.name}' under the remote key '{name}', property {properties}; "
         f"for a Vault KV store: `vault kv put <mount>/{name} {keys[0]}=-` reads it from stdin. "
         "hks did not read or keep the value"
-    ]
-    finish(directory, [], dry_run=dry_run, done=[f"secrets/{path.name}: ExternalSecret {namespace}/{name}"],
-           texts={path: text}, next_steps=steps)
+    )
+    if readers:
+        click.echo(f"hks render writes the ExternalSecret {namespace}/{name} that makes the Secret from it")
+    _say_readers(name, keys, readers)
 
 
 def _existing(path: Path, kind: str, name: str, namespace: str) -> dict[str, Any]:
@@ -189,7 +206,7 @@ def _existing(path: Path, kind: str, name: str, namespace: str) -> dict[str, Any
     return found if same else {}
 
 
-def _document(body: dict[str, Any], backend: str, name: str, namespace: str) -> str:
+def _document(body: dict[str, Any], name: str, namespace: str) -> str:
     from compiler.yamlout import dump
 
-    return HEADER[backend].format(name=name, namespace=namespace) + dump(body)
+    return HEADER.format(name=name, namespace=namespace) + dump(body)
