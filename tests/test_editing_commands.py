@@ -134,8 +134,7 @@ def test_remove_names_the_workspace_and_its_line(tmp_path: Path) -> None:
 
 
 def test_policy_refusal(tmp_path: Path) -> None:
-    """A HIPAA workspace may not move to a provider the policies forbid (once they exist)."""
-    pytest.importorskip("compiler.policy")
+    """A HIPAA workspace may not move to a provider the policies forbid."""
     root = repo_copy(tmp_path)
     (root / "workspaces" / "clinical.yaml").write_text(
         "compliance: [hipaa]\nllm_override:\n  provider: ollama\n  model: llama3:8b\n  sanitization:\n    pii: block\n"
@@ -143,6 +142,8 @@ def test_policy_refusal(tmp_path: Path) -> None:
     before = snapshot(root)
     result = hks("workspace", "set-llm", "clinical", "--provider", "google", "--model", "gemini-1.5-pro", "-C", str(root))
     assert result.exit_code == 1, result.output
+    assert f"{root}/workspaces/clinical.yaml:3:13: error[HIPAA-001]" in result.output
+    assert "nothing was changed" in result.output
     assert snapshot(root) == before
 
 

@@ -66,15 +66,25 @@ def test_printed_commands_select_exactly_the_rendered_workloads(example: str, tm
 
 
 @pytest.mark.parametrize("component", sorted(COMPONENTS))
-def test_each_component_prints_its_workloads_or_says_none_is_rendered(component: str, tmp_path: Path) -> None:
+def test_each_component_prints_exactly_its_rendered_workloads(component: str, tmp_path: Path) -> None:
     documents = rendered(tmp_path, "acme")
     labelled = [d for d in documents if d["kind"] in WORKLOADS and d["metadata"]["labels"].get(COMPONENT_LABEL) == COMPONENTS[component]]
+    containers = sorted(c["name"] for d in labelled for c in d["spec"]["template"]["spec"]["containers"])
     result = hks("logs", component, "--print", "-C", "examples/acme")
-    if labelled:
-        assert result.exit_code == 0 and len(result.output.splitlines()) >= len(labelled)
-    else:
-        assert result.exit_code == 1
-        assert f"this config renders no {component} workload" in result.output
+    assert result.exit_code == 0, result.output
+    assert containers and sorted(parse(line)["container"] for line in result.output.splitlines()) == containers
+
+
+def test_gateway_and_pii_commands_name_the_rendered_containers() -> None:
+    lines = hks("logs", "--print", "-C", "examples/acme").output.splitlines()
+    assert "kubectl logs -n hexabase-aiops -l app.kubernetes.io/name=llm-gateway -c litellm --prefix" in lines
+    assert any("-c presidio-analyzer" in line for line in lines) and any("-c presidio-anonymizer" in line for line in lines)
+
+
+def test_a_component_the_config_does_not_render_is_said_clearly() -> None:
+    result = hks("logs", "pii", "--print", "-C", "examples/seed")  # no workspace sets sanitization.pii
+    assert result.exit_code == 1
+    assert "this config renders no pii workload" in result.output
 
 
 def test_flags_reach_kubectl() -> None:
