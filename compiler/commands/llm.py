@@ -139,9 +139,11 @@ def _say_fit(directory: str, name: str) -> None:
 
     compiled = compile_config(directory)
     hosted = compiled.config.org.self_hosted if compiled.config else None
-    memory = selfhosted.gpu_memory_gib(hosted) if hosted else None
-    served = next((m for m in selfhosted.served_models(compiled.config, compiled.workspaces) if m.name == name), None) if hosted else None
-    if hosted is None or served is None:
+    if compiled.config is None or hosted is None:
+        return
+    memory = selfhosted.gpu_memory_gib(hosted)
+    served = next((m for m in selfhosted.served_models(compiled.config, compiled.workspaces) if m.name == name), None)
+    if served is None:
         return
     num_ctx = served.custom.parameters.get("num_ctx") if served.custom else None
     found = selfhosted.estimate(hosted, name, num_ctx if isinstance(num_ctx, int) else None)
