@@ -118,7 +118,10 @@ def remove(org: edit.YamlFile, name: str) -> list[str]:
             left = edit.remove_item(models, index)
             edit.give_after(edit.find(org.data, ("self_hosted",)), "models", left)
             return [f"{_name(org)}: self_hosted.models: - {model_name(existing)}"]
-    return [f"{_name(org)}: {name} is not in self_hosted.models"]
+    from compiler.suggest import did_you_mean
+
+    hint = did_you_mean(name, [model_name(m) for m in models])
+    return [f"{_name(org)}: {name} is not in self_hosted.models" + (f" ({hint})" if hint else "")]
 
 
 def _name(target: edit.YamlFile) -> str:

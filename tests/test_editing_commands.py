@@ -242,3 +242,11 @@ def test_install_says_how_much_gpu_memory_the_model_takes(tmp_path: Path) -> Non
     root = repo_copy(tmp_path)
     result = hks("llm", "install", "qwen2.5:7b", "-C", str(root))
     assert "qwen2.5:7b needs about 6.6 GiB of the 48 GiB per LLM node" in result.output
+
+
+def test_removing_a_model_that_is_not_installed_changes_nothing_and_suggests(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    before = snapshot(root)
+    result = hks("llm", "remove", "mistral:7c", "-C", str(root))
+    assert result.exit_code == 0 and "did you mean 'mistral:7b'?" in result.output
+    assert snapshot(root) == before

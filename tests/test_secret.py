@@ -244,3 +244,9 @@ def test_missing_certificate_is_refused(repo: Path) -> None:
     (repo / "sealed-secrets.pem").unlink()
     result = hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo))
     assert result.exit_code == 1 and "cannot read the sealing certificate" in result.output
+
+
+def test_adding_a_key_to_a_complete_secret_notes_nothing_missing(repo: Path) -> None:
+    assert hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo)).exit_code == 0
+    result = hks("secret", "create", "openai-api-key", "--from-literal=org=acme", "-C", str(repo))
+    assert result.exit_code == 0 and "also reads" not in result.output

@@ -76,8 +76,8 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
     if org.secrets.backend == "external-secrets":
         _external(name, namespace, org.secrets.store, sorted(sources), readers)
         return
-    _sealed(directory, path, name, namespace, org.secrets.cert, sources, overwrite, dry_run)
-    _say_readers(name, sorted(sources), readers)
+    held = _sealed(directory, path, name, namespace, org.secrets.cert, sources, overwrite, dry_run)
+    _say_readers(name, held, readers)
 
 
 def _readers(compiled: Any, name: str) -> dict[str, str]:
@@ -136,7 +136,8 @@ def _read(kind: str, where: str) -> bytes:
 def _sealed(
     directory: str, path: Path, name: str, namespace: str, cert: str | None,
     sources: dict[str, tuple[str, str]], overwrite: bool, dry_run: bool,
-) -> None:
+) -> list[str]:
+    """Seals the values into secrets/NAME.yaml; returns the data keys the file holds."""
     from compiler import seal
     from compiler.errors import InputError
 
@@ -163,10 +164,11 @@ def _sealed(
         click.echo(f"hks: {path.name} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
     if not done:
         click.echo("nothing to change")
-        return
+        return sorted(encrypted)
     text = _document(seal.sealed_secret(name, namespace, encrypted), name, namespace)
     finish(directory, [], dry_run=dry_run, done=done, texts={path: text},
            next_steps=["commit it; `hks render` ships it and the cluster's controller unseals it"])
+    return sorted(encrypted)
 
 
 def _external(name: str, namespace: str, store: Any, keys: list[str], readers: dict[str, str]) -> None:
