@@ -21,6 +21,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("explain", "Show each workspace's effective settings and where every value came from."),
     "schema": ("schema", "Print the JSON Schema of org.yaml or of a workspace file."),
     "validate": ("validate", "Check a config repository and report every problem."),
+    "llm": ("llm", "Enable providers and install or remove self-hosted models (edits org.yaml)."),
+    "org": ("org", "Edit the organisation's default LLM settings (org set-llm)."),
+    "workspace": ("workspace", "Edit a workspace's LLM overrides (workspace set-llm)."),
+    "logs": ("logs", "Show the logs of what hks deployed (runs kubectl logs with its selectors)."),
+    "secret": ("secret", "Store a secret for the cluster: sealed, or as an external-secrets reference."),
 }
 
 EPILOG = """\b
@@ -28,6 +33,8 @@ Examples:
   hks validate examples/acme
   hks explain examples/acme clinical --key temperature
   hks validate --format sarif > hks.sarif
+  hks llm enable --provider ollama && hks llm install llama3:8b
+  hks workspace set-llm production --model gpt-4 --max-tokens 8192
 """
 
 

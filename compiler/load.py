@@ -8,6 +8,7 @@ costs a few milliseconds and no memory.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ class Sources:
     workspaces: tuple[Document, ...]
 
 
-def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
+def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> tuple[Sources, list[Diagnostic]]:
+    """`pending` holds files an editing command is about to write (path → content): they are
+    read from there instead of the disk, so the edit is validated before anything is written."""
     root = Path(config_dir)
     if not root.is_dir():
         raise InputError(f"{config_dir}: no such config folder")
@@ -51,8 +54,14 @@ def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     org_path = root / "org.yaml"
     org: Document | None = None
-    if org_path.is_file():
-        org, found = load_file(org_path)
+    staged = {path.resolve(): raw for path, raw in (pending or {}).items()}
+
+    def read(path: Path) -> tuple[Document | None, list[Diagnostic]]:
+        raw = staged.get(path.resolve())
+        return load_file(path) if raw is None else parse_document(raw, str(path))
+
+    if org_path.is_file() or org_path.resolve() in staged:
+        org, found = read(org_path)
         diagnostics += found
     else:
         diagnostics.append(
@@ -63,7 +72,7 @@ def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
                 hint="run `hks init` to create one, or point hks at the folder that holds org.yaml",
             )
         )
-    workspace_files = _workspace_files(root / "workspaces")
+    workspace_files = _workspace_files(root / "workspaces", staged)
     if len(workspace_files) > MAX_WORKSPACE_FILES:
         diagnostics.append(
             error(
@@ -75,7 +84,7 @@ def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
         workspace_files = []
     workspaces: list[Document] = []
     for path in workspace_files:
-        doc, found = load_file(path)
+        doc, found = read(path)
         diagnostics += found
         if doc is not None:
             workspaces.append(doc)
@@ -92,14 +101,15 @@ def _relative_to_cwd(root: Path) -> Path:
         return root
 
 
-def _workspace_files(folder: Path) -> list[Path]:
+def _workspace_files(folder: Path, staged: Mapping[Path, bytes]) -> list[Path]:
+    new = {folder / p.name for p in staged if p.parent == folder.resolve() and p.suffix in WORKSPACE_SUFFIXES}
     if not folder.is_dir():
-        return []
+        return sorted(new)
     try:
         entries = list(folder.iterdir())
     except OSError as exc:
         raise InputError(f"{folder}: cannot list: {exc.strerror}") from exc
-    return sorted(p for p in entries if p.suffix in WORKSPACE_SUFFIXES and p.is_file())
+    return sorted({p for p in entries if p.suffix in WORKSPACE_SUFFIXES and p.is_file()} | new)
 
 
 def load_file(path: Path) -> tuple[Document | None, list[Diagnostic]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,10 +35,13 @@ class Compiled:
         return self.config is not None and not has_errors(self.diagnostics)
 
 
-def compile_config(config_dir: str, today: datetime.date | None = None) -> Compiled:
+def compile_config(
+    config_dir: str, today: datetime.date | None = None, *, pending: Mapping[Path, bytes] | None = None
+) -> Compiled:
     """Raises load.InputError when the folder cannot be read at all. `today` decides which
-    waivers have expired (default: the current date)."""
-    sources, diagnostics = load_repo(config_dir)
+    waivers have expired (default: the current date). `pending`: files an editing command is
+    about to write, validated in their place (see load.load_repo)."""
+    sources, diagnostics = load_repo(config_dir, pending)
     docs = ([sources.org] if sources.org else []) + list(sources.workspaces)
     secrets = find_secrets(docs)
     config, found = assemble(sources)

@@ -1,0 +1,160 @@
+"""What the editing commands share on the command line: `-C DIR`, `--dry-run`, groups that
+suggest, and the last step of every edit: check, show or write, and say what happened."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from compiler.commands.common import CONFIG_DIR, use_colour
+
+if TYPE_CHECKING:
+    from compiler.diagnostics import Diagnostic
+    from compiler.edit import YamlFile
+
+F = TypeVar("F", bound=Callable[..., Any])
+LLM_KEYS = ("provider", "model", "temperature", "max_tokens", "top_p")
+# Every key of llm_config (model.LLMConfig, kept here so the CLI need not import pydantic).
+OVERRIDE_KEYS = LLM_KEYS + ("timeout_seconds", "fallbacks", "rate_limit", "budget", "cache", "sanitization", "priority")
+PROVIDERS = ("anthropic", "azure-openai", "google", "ollama", "openai")
+
+
+class SuggestingGroup(click.Group):
+    """A command group whose unknown subcommands get a 'did you mean'."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in self.commands:
+            from compiler.suggest import did_you_mean
+
+            hint = did_you_mean(name, self.commands)
+            ctx.fail(f"no such command '{name}'." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
+        return super().resolve_command(ctx, args)
+
+
+class SuggestingChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice whose error names the nearest allowed value."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value not in self.choices:
+            from compiler.suggest import did_you_mean
+
+            hint = did_you_mean(value, [str(c) for c in self.choices])
+            allowed = ", ".join(str(c) for c in self.choices)
+            self.fail(f"'{value}' is not one of {allowed}." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""), param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def repo_options(function: F) -> F:
+    function = click.option(
+        "--dry-run", is_flag=True, help="Print the change as a unified diff and write nothing."
+    )(function)
+    return click.option(
+        "-C",
+        "--directory",
+        "directory",
+        default=".",
+        show_default=True,
+        type=CONFIG_DIR,
+        help="The config repository to edit.",
+    )(function)
+
+
+def llm_options(function: F) -> F:
+    """The settings flags of `org set-llm` and `workspace set-llm`."""
+    for decorator in reversed(
+        [
+            click.option("--provider", type=SuggestingChoice(PROVIDERS), help="Who serves the model."),
+            click.option("--model", help="The model: an Ollama tag or the provider's model name."),
+            click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature, 0 to 2."),
+            click.option("--max-tokens", type=click.IntRange(min=1), help="The most tokens a response may have."),
+            click.option("--top-p", type=click.FloatRange(0, 1), help="Nucleus sampling, 0 to 1."),
+        ]
+    ):
+        function = decorator(function)
+    return function
+
+
+def settings(**flags: Any) -> dict[str, Any]:
+    """The flags that were given, as llm_config keys, in the model's order."""
+    return {key: flags[key] for key in LLM_KEYS if flags.get(key) is not None}
+
+
+def open_or_exit(path: Path) -> YamlFile:
+    from compiler.edit import open_file
+
+    try:
+        found, diagnostics = open_file(path)
+    except OSError as exc:
+        fail_usage(f"{path}: cannot read: {exc.strerror}")
+    if found is None:
+        refuse(diagnostics, f"{path} cannot be read as YAML; fix it first (nothing was changed)")
+    return found
+
+
+def finish(
+    directory: str,
+    files: Iterable[YamlFile],
+    *,
+    dry_run: bool,
+    done: list[str],
+    next_steps: Iterable[str] = (),
+    texts: dict[Path, str] | None = None,
+) -> bool:
+    """Checks the edited config as `hks validate` would, then prints the diff (--dry-run) or
+    writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
+    Returns whether files were written."""
+    from compiler import edit
+
+    changes = {f.path: f.text() for f in files if f.changed}
+    changes.update({path: text for path, text in (texts or {}).items() if _differs(path, text)})
+    if not changes:
+        click.echo("nothing to change: " + "; ".join(done) if done else "nothing to change")
+        return False
+    verdict = edit.check(directory, changes)
+    if verdict.introduced:
+        refuse(verdict.introduced, "refused: the edit would make the config invalid; nothing was changed")
+    if dry_run:
+        click.echo(edit.unified_diff(Path(directory), changes), nl=False)
+        return False
+    for path in sorted(changes):
+        edit.write_atomic(path, changes[path])
+    for line in done:
+        click.echo(line)
+    for step in next_steps:
+        click.echo(f"next: {step}")
+    if verdict.remaining:
+        click.echo(
+            f"hks: note: the config still has {len(verdict.remaining)} error(s) it had before; run `hks validate`",
+            err=True,
+        )
+    return True
+
+
+def _differs(path: Path, text: str) -> bool:
+    return not path.exists() or path.read_text("utf-8-sig") != text
+
+
+def refuse(diagnostics: list[Diagnostic], message: str) -> NoReturn:
+    from compiler import report
+
+    click.echo(report.text(diagnostics, use_colour(sys.stderr)), err=True, nl=False)
+    click.echo(f"hks: {message}", err=True)
+    sys.exit(1)
+
+
+def fail(message: str, hint: str | None = None) -> NoReturn:
+    """The request cannot be done with this config (exit 1)."""
+    click.echo(f"hks: {message}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    sys.exit(1)
+
+
+def fail_usage(message: str) -> NoReturn:
+    click.echo(f"hks: {message}", err=True)
+    sys.exit(2)

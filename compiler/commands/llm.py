@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from compiler.commands.editing import (
+    PROVIDERS,
+    SuggestingChoice,
+    SuggestingGroup,
+    fail,
+    fail_usage,
+    finish,
+    open_or_exit,
+    repo_options,
+)
+
+SHA256_CHUNK = 1 << 20
+# Ollama's model options a Modelfile PARAMETER may set (api.Options and api.Runner); a key close
+# to one of these is a typo, any other is passed on as written.
+MODELFILE_PARAMETERS = (
+    "frequency_penalty", "main_gpu", "min_p", "mirostat", "mirostat_eta", "mirostat_tau", "num_batch",
+    "num_ctx", "num_gpu", "num_keep", "num_predict", "num_thread", "presence_penalty", "repeat_last_n",
+    "repeat_penalty", "seed", "stop", "temperature", "top_k", "top_p", "typical_p", "use_mmap",
+)  # fmt: skip
+
+
+@click.group(
+    cls=SuggestingGroup,
+    epilog="""\b
+Examples:
+  # Basic self-hosted setup
+  hks llm enable --provider ollama
+  hks llm install llama3:8b
+  hks org set-llm --model llama3:8b --temperature 0.7
+\b
+  # Commercial API setup
+  hks llm enable --provider openai
+  hks secret create openai-api-key --from-literal=key=-
+  hks workspace set-llm production --model gpt-4 --max-tokens 8192
+\b
+  # A custom GGUF model
+  hks llm install acme-support:7b --from https://models.example/acme.gguf \\
+      --sha256 <hex> --param num_ctx=8192 --system "You answer support tickets."
+  hks llm remove codellama:13b""",
+)
+def command() -> None:
+    """Enable LLM providers and manage the self-hosted models (edits org.yaml in place)."""
+
+
+def _org(directory: str) -> Any:
+    from compiler.edit import new_file
+
+    path = Path(directory) / "org.yaml"
+    return open_or_exit(path) if path.exists() else new_file(path)
+
+
+@command.command(
+    epilog="""\b
+Examples:
+  hks llm enable --provider ollama     # adds a self_hosted: block
+  hks llm enable --provider openai     # adds providers.openai.api_key_secret: openai-api-key
+  hks llm enable --provider anthropic --dry-run"""
+)
+@click.option("--provider", required=True, type=SuggestingChoice(PROVIDERS), help="The provider to make usable.")
+@repo_options
+def enable(provider: str, directory: str, dry_run: bool) -> None:
+    """Make a provider usable.
+
+    Adds its providers: entry with the default secret name (for ollama, a self_hosted: block),
+    sets llm_config.provider when none is set, and says what is left to do."""
+    from compiler import changes, edit
+
+    org = _org(directory)
+    done = changes.enable(org, provider)
+    if provider == "ollama":
+        steps = ["install a model: hks llm install llama3:8b"]
+        if edit.find(org.data, ("self_hosted", "gpu", "memory_gib")) is None:
+            steps.append("set self_hosted.gpu.memory_gib so hks can check that models fit the GPUs")
+    else:
+        secret = edit.find(org.data, ("providers", provider, "api_key_secret")) or changes.default_secret(provider)
+        steps = [f"store the API key: hks secret create {secret} --from-literal=key=-   (reads it from stdin)"]
+        if provider == "azure-openai":
+            steps.append("set providers.azure-openai.endpoint, api_version and deployments")
+    finish(directory, [org], dry_run=dry_run, done=done, next_steps=steps)
+
+
+@command.command(
+    epilog="""\b
+Examples:
+  hks llm install llama3:8b
+  hks llm install mistral:7b --dry-run
+  hks llm install acme-support:7b --from ./models/acme.gguf --param num_ctx=8192
+  hks llm install acme-support:7b --from https://models.example/acme.gguf --sha256 <hex> \\
+      --system "You answer support tickets."""
+)
+@click.argument("model")
+@click.option("--from", "source", metavar="URL_OR_PATH", help="A custom GGUF file to import instead of an Ollama tag.")
+@click.option("--sha256", help="The GGUF file's sha256 (computed for a local file when omitted).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A Modelfile PARAMETER, e.g. num_ctx=8192 (repeatable).")
+@click.option("--system", help="The Modelfile SYSTEM prompt.")
+@click.option("--allow-unknown", is_flag=True, help="Install a tag the catalogue does not know, even one close to a known tag.")
+@repo_options
+def install(
+    model: str,
+    source: str | None,
+    sha256: str | None,
+    params: tuple[str, ...],
+    system: str | None,
+    allow_unknown: bool,
+    directory: str,
+    dry_run: bool,
+) -> None:
+    """Add an Ollama model to self_hosted.models.
+
+    The model is checked against the catalogue and the GPU memory (self_hosted.gpu.memory_gib);
+    a custom GGUF model is given with --from and --sha256."""
+    from compiler import changes
+
+    if source is None:
+        if sha256 or params or system:
+            fail_usage("--sha256, --param and --system describe a custom model: give its GGUF file with --from")
+        _check_catalogue(model, allow_unknown)
+        entry: str | dict[str, Any] = model
+    else:
+        entry = _custom(model, source, sha256, params, system, directory)
+    org = _org(directory)
+    done = changes.install(org, entry)
+    if finish(directory, [org], dry_run=dry_run, done=done, next_steps=["render and sync: Ollama pulls it on every LLM node"]):
+        _say_fit(directory, changes.model_name(entry))
+
+
+def _say_fit(directory: str, name: str) -> None:
+    """How much of a node's GPU memory the model takes (a model that does not fit was refused)."""
+    from compiler import selfhosted
+    from compiler.pipeline import compile_config
+
+    compiled = compile_config(directory)
+    hosted = compiled.config.org.self_hosted if compiled.config else None
+    if compiled.config is None or hosted is None:
+        return
+    memory = selfhosted.gpu_memory_gib(hosted)
+    served = next((m for m in selfhosted.served_models(compiled.config, compiled.workspaces) if m.name == name), None)
+    if served is None:
+        return
+    num_ctx = served.custom.parameters.get("num_ctx") if served.custom else None
+    found = selfhosted.estimate(hosted, name, num_ctx if isinstance(num_ctx, int) else None)
+    if found is None:
+        return
+    of = f" of the {memory:g} GiB per LLM node" if memory else " (set self_hosted.gpu.memory_gib to check the fit)"
+    click.echo(f"{name} needs about {found.total_gib:.1f} GiB{of}: {found.explain()}")
+
+
+def _check_catalogue(model: str, allow_unknown: bool) -> None:
+    from compiler import catalogue
+    from compiler.suggest import closest
+
+    if catalogue.lookup("ollama", model) is not None:
+        return
+    near = closest(catalogue.normalise("ollama", model), catalogue.models("ollama"))
+    if near and not allow_unknown:
+        fail(f"'{model}' is not in the catalogue of Ollama models; did you mean '{near}'?",
+             hint="pass --allow-unknown to install it anyway")
+    if not near:
+        click.echo(f"hks: warning: '{model}' is not in the catalogue; hks cannot check that it fits the GPU", err=True)
+
+
+def _custom(
+    name: str, source: str, sha256: str | None, params: tuple[str, ...], system: str | None, directory: str
+) -> dict[str, Any]:
+    local = Path(directory) / source if not Path(source).is_absolute() else Path(source)
+    if sha256 is None:
+        if "://" in source or not local.is_file():
+            fail_usage("--sha256 is required for a remote GGUF file (hks checks the download against it)")
+        sha256 = _file_sha256(local)
+    entry: dict[str, Any] = {"name": name, "source": source, "sha256": sha256.lower()}
+    if params:
+        entry["parameters"] = dict(_parameter(p) for p in params)
+    if system is not None:
+        entry["system"] = system
+    return entry
+
+
+def _parameter(text: str) -> tuple[str, str | int | float]:
+    from compiler.suggest import closest
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        fail_usage(f"--param needs KEY=VALUE, e.g. num_ctx=8192 (got '{text}')")
+    near = closest(key, MODELFILE_PARAMETERS)
+    if key not in MODELFILE_PARAMETERS and near:
+        fail_usage(f"--param {key}: Ollama has no such parameter; did you mean '{near}'?")
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        while chunk := data.read(SHA256_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@command.command(
+    epilog="""\b
+Examples:
+  hks llm remove codellama:13b
+  hks llm remove acme-support:7b --dry-run"""
+)
+@click.argument("model")
+@repo_options
+def remove(model: str, directory: str, dry_run: bool) -> None:
+    """Remove a model from self_hosted.models.
+
+    Refused while a workspace (or the organisation's default) still uses it."""
+    from compiler import changes
+    from compiler.commands.common import compile_or_exit
+
+    compiled = compile_or_exit(directory, show_warnings=False)
+    users = _users(compiled, model)
+    if users:
+        fail(
+            f"{model} is still in use, by " + "; ".join(users),
+            hint="point those at another model first (hks workspace set-llm NAME --model ...)",
+        )
+    org = open_or_exit(Path(directory) / "org.yaml")
+    finish(directory, [org], dry_run=dry_run, done=changes.remove(org, model))
+
+
+def _users(compiled: Any, model: str) -> list[str]:
+    from compiler.catalogue import normalise
+
+    wanted = normalise("ollama", model)
+    found = []
+    llm = compiled.config.org.llm_config
+    if llm.provider == "ollama" and normalise("ollama", llm.model) == wanted:
+        found.append(f"the organisation's llm_config ({compiled.config.org_doc.position(('llm_config', 'model'))})")
+    for workspace in compiled.workspaces:
+        uses = [("model", workspace.llm.provider, workspace.llm.model)]
+        uses += [("fallbacks", f.provider, f.model) for f in workspace.llm.fallbacks or ()]
+        for key, provider, name in uses:
+            if provider == "ollama" and normalise("ollama", name) == wanted:
+                origin = workspace.llm_sources[key].origin
+                found.append(f"workspace '{workspace.name}' ({origin})")
+                break
+    return found

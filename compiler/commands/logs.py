@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+from typing import IO, Any
+
+import click
+
+from compiler.commands.common import CONFIG_DIR
+from compiler.commands.editing import SuggestingChoice
+
+COMPONENT_NAMES = ("gateway", "ollama", "pii")
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  hks logs -n hexabase-aiops          # from the platform guide: every component
+  hks logs gateway -f --since 1h
+  hks logs ollama --tail 100
+  hks logs --print                    # show the kubectl commands instead of running them
+\b
+Runs `kubectl logs` with the label selector and container name of each workload hks renders
+for this config (app.kubernetes.io/component gateway, llm-server or pii), prefixing every line
+with its pod. kubectl's exit status is passed through."""
+)
+@click.argument("component", required=False, type=SuggestingChoice(COMPONENT_NAMES))
+@click.option("-n", "--namespace", help="Namespace of the platform services (default: cluster.namespace).")
+@click.option("-f", "--follow", is_flag=True, help="Stream new lines as they come.")
+@click.option("--since", metavar="DURATION", help="Only lines newer than this, e.g. 10m or 1h.")
+@click.option("--tail", type=int, help="Lines per pod (kubectl shows 10 per pod with a selector).")
+@click.option("--print", "print_only", is_flag=True, help="Print the kubectl commands instead of running them.")
+@click.option("-C", "--directory", "directory", default=".", show_default=True, type=CONFIG_DIR, help="The config repository.")
+def command(
+    component: str | None, namespace: str | None, follow: bool, since: str | None, tail: int | None,
+    print_only: bool, directory: str,
+) -> None:
+    """Show the logs of the LLM gateway, Ollama and the PII guardrail (all when none is named)."""
+    from compiler import kubelogs, render
+    from compiler.commands.common import compile_or_exit
+
+    compiled = compile_or_exit(directory, show_warnings=False)
+    assert compiled.config is not None
+    documents = [m.body for m in render.render(compiled.config, compiled.workspaces)]
+    wanted = [component] if component else list(COMPONENT_NAMES)
+    found = {name: kubelogs.targets(documents, name) for name in wanted}
+    for name in wanted:
+        if not found[name] and component:
+            click.echo(
+                f"hks: this config renders no {name} workload (no workload labelled "
+                f"{kubelogs.COMPONENT_LABEL}={kubelogs.COMPONENTS[name]}), so it has no logs to show",
+                err=True,
+            )
+            sys.exit(1)
+    commands = [kubelogs.command(t, namespace, follow, since, tail) for name in wanted for t in found[name]]
+    if not commands:
+        click.echo("hks: this config renders no workload with logs", err=True)
+        sys.exit(1)
+    if print_only:
+        for args in commands:
+            click.echo(shlex.join(args))
+        return
+    if shutil.which("kubectl") is None:
+        click.echo("hks: kubectl is not installed or not on PATH; install it, or run `hks logs --print` "
+                   "to see the commands", err=True)
+        sys.exit(2)
+    sys.exit(_run(commands))
+
+
+def _run(commands: list[list[str]]) -> int:
+    """Runs the commands at once (with -f they never end), forwarding their output; the status
+    is the first failing command's."""
+    processes = [subprocess.Popen(args, stderr=subprocess.PIPE, text=True) for args in commands]
+    errors: list[list[str]] = [[] for _ in processes]
+    readers = [threading.Thread(target=_forward, args=(p.stderr, errors[i])) for i, p in enumerate(processes)]
+    for reader in readers:
+        reader.start()
+    try:
+        codes = [p.wait() for p in processes]
+    except KeyboardInterrupt:
+        for p in processes:
+            p.terminate()
+        return 130
+    for reader in readers:
+        reader.join()
+    failing = [code for code in codes if code != 0]
+    if failing:
+        from compiler.kubelogs import no_cluster
+
+        if any(no_cluster("".join(lines)) for lines in errors):
+            click.echo("hks: kubectl cannot reach a Kubernetes cluster: check `kubectl config current-context` "
+                       "and KUBECONFIG", err=True)
+        return failing[0]
+    return 0
+
+
+def _forward(stream: IO[str] | Any, into: list[str]) -> None:
+    for line in stream:
+        into.append(line)
+        sys.stderr.write(line)
+        sys.stderr.flush()

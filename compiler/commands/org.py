@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from compiler.commands.editing import SuggestingGroup, fail_usage, finish, llm_options, open_or_exit, repo_options, settings
+
+
+@click.group(
+    cls=SuggestingGroup,
+    epilog="""\b
+Examples:
+  hks org set-llm --model llama3:8b --temperature 0.7
+  hks org set-llm --provider openai --model gpt-4o --max-tokens 8192 --dry-run""",
+)
+def command() -> None:
+    """Edit the organisation's defaults in org.yaml."""
+
+
+@command.command(
+    name="set-llm",
+    epilog="""\b
+Examples:
+  hks org set-llm --model llama3:8b --temperature 0.7
+  hks org set-llm --provider anthropic --model claude-sonnet-4-20250514
+  hks org set-llm --top-p 0.9 --dry-run""",
+)
+@llm_options
+@repo_options
+def set_llm(directory: str, dry_run: bool, **flags: object) -> None:
+    """Set the organisation's default LLM settings.
+
+    Edits llm_config, which every workspace inherits."""
+    from compiler import changes
+
+    values = settings(**flags)
+    if not values:
+        fail_usage("nothing to set: give at least one of --provider, --model, --temperature, --max-tokens, --top-p")
+    org = open_or_exit(Path(directory) / "org.yaml") if (Path(directory) / "org.yaml").exists() else None
+    if org is None:
+        fail_usage(f"{Path(directory) / 'org.yaml'}: no such file; start with `hks llm enable --provider P`")
+    finish(directory, [org], dry_run=dry_run, done=changes.set_llm(org, ("llm_config",), values))

@@ -1,0 +1,252 @@
+"""The editing commands on a hand-written, heavily commented config repository.
+
+Each case's golden file is the unified diff the command makes (`--dry-run` prints it): reading
+it shows that only the intended lines change. Then the real run must make exactly that diff,
+and a second run must change nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import hks, write
+
+DATA = Path(__file__).parent / "data" / "editing"
+FIXTURE = DATA / "commented"
+GOLDEN = DATA / "golden"
+
+CASES: dict[str, list[str]] = {
+    "llm-enable-openai": ["llm", "enable", "--provider", "openai"],
+    "llm-enable-google": ["llm", "enable", "--provider", "google"],
+    "llm-install-tag": ["llm", "install", "qwen2.5:7b"],
+    "llm-install-custom": [
+        "llm", "install", "acme-support:7b",
+        "--from", "https://models.example/acme-support-7b.Q4_K_M.gguf",
+        "--sha256", "a" * 64, "--param", "num_ctx=8192", "--param", "temperature=0.2",
+        "--system", "You answer Example Corp's support tickets.",
+    ],
+    "llm-remove": ["llm", "remove", "mistral:7b"],
+    "org-set-llm": ["org", "set-llm", "--temperature", "0.5", "--top-p", "0.9"],
+    "org-set-llm-quoted": ["org", "set-llm", "--model", "llama3.1:8b", "--max-tokens", "8192"],
+    "workspace-set-llm-file": ["workspace", "set-llm", "production", "--model", "claude-3-7-sonnet-20250219", "--max-tokens", "16000"],
+    "workspace-set-llm-flow": ["workspace", "set-llm", "support", "--temperature", "0.4"],
+    "workspace-set-llm-inline": ["workspace", "set-llm", "batch", "--temperature", "0.2", "--max-tokens", "2048"],
+    "workspace-set-llm-new": ["workspace", "set-llm", "research", "--provider", "anthropic", "--model", "claude-opus-4-20250514"],
+    "workspace-unset": ["workspace", "set-llm", "production", "--unset", "temperature"],
+    "workspace-unset-last": ["workspace", "set-llm", "support", "--unset", "model"],
+    "workspace-unset-inline": ["workspace", "set-llm", "batch", "--unset", "model", "--unset", "rate_limit"],
+}  # fmt: skip
+
+
+def repo_copy(tmp_path: Path, source: Path = FIXTURE) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("rendered", "explain.txt"))
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def tree_diff(before: dict[str, bytes], root: Path) -> str:
+    after = snapshot(root)
+    chunks: list[str] = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        chunks += difflib.unified_diff(
+            (old or b"").decode().splitlines(True),
+            (new or b"").decode().splitlines(True),
+            fromfile=f"a/{name}" if old is not None else "/dev/null",
+            tofile=f"b/{name}",
+        )
+    return "".join(chunks)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_diff_dry_run_then_write_then_idempotent(case: str, tmp_path: Path, file_regression) -> None:  # type: ignore[no-untyped-def]
+    root = repo_copy(tmp_path)
+    before = snapshot(root)
+    dry = hks(*CASES[case], "-C", str(root), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert snapshot(root) == before, "--dry-run wrote something"
+    file_regression.check(dry.output, fullpath=GOLDEN / f"{case}.diff")
+
+    done = hks(*CASES[case], "-C", str(root))
+    assert done.exit_code == 0, done.output
+    assert tree_diff(before, root) == dry.output
+    assert hks("validate", str(root)).exit_code == 0
+
+    written = snapshot(root)
+    again = hks(*CASES[case], "-C", str(root))
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith("nothing to change"), again.output
+    assert snapshot(root) == written
+
+
+REFUSED: dict[str, tuple[list[str], int, str]] = {
+    # the edit would make the config invalid: the usual diagnostics, exit 1
+    "model-of-another-provider": (["org", "set-llm", "--model", "gpt-4o"], 1, "error[CAT-003]"),
+    "workspace-provider-without-its-model": (["workspace", "set-llm", "batch", "--provider", "google"], 1, "error[CAT-003]"),
+    "does-not-fit-the-gpu": (["llm", "install", "llama3.1:70b"], 1, "error[CAP-001]"),
+    "max-tokens-over-the-model-limit": (["workspace", "set-llm", "production", "--max-tokens", "100000"], 1, "error[CAT-002]"),
+    "bad-sha256": (["llm", "install", "x:1b", "--from", "https://e.example/x.gguf", "--sha256", "nothex"], 1, "error[SCHEMA-"),
+    # the request itself cannot be done
+    "model-in-use": (["llm", "remove", "codellama:13b"], 1, "workspace 'batch' ("),
+    "near-miss-tag": (["llm", "install", "lama3:8b"], 1, "did you mean 'llama3:8b'?"),
+    "unset-unknown-workspace": (["workspace", "set-llm", "nobody", "--unset", "model"], 2, "does not exist"),
+    "bad-workspace-name": (["workspace", "set-llm", "Not_A_Name", "--model", "x"], 2, "not a workspace name"),
+    "nothing-to-set": (["org", "set-llm"], 2, "nothing to set"),
+    "remote-gguf-without-sha": (["llm", "install", "x:1b", "--from", "https://e.example/x.gguf"], 2, "--sha256 is required"),
+    "param-without-from": (["llm", "install", "x:1b", "--param", "num_ctx=1"], 2, "--from"),
+    "contradiction": (["workspace", "set-llm", "batch", "--model", "x", "--unset", "model"], 2, "contradict"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refusal_leaves_every_file_byte_identical(case: str, tmp_path: Path) -> None:
+    args, code, says = REFUSED[case]
+    root = repo_copy(tmp_path)
+    before = snapshot(root)
+    result = hks(*args, "-C", str(root))
+    assert result.exit_code == code, result.output
+    assert says in result.output
+    assert "Traceback" not in result.output
+    assert snapshot(root) == before
+
+
+def test_refusal_names_the_file_and_line_of_the_problem(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    result = hks("org", "set-llm", "--model", "gpt-4o", "-C", str(root))
+    assert f"{root}/org.yaml:12:12: error[CAT-003]" in result.output
+    assert "refused: the edit would make the config invalid; nothing was changed" in result.output
+
+
+def test_remove_names_the_workspace_and_its_line(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    result = hks("llm", "remove", "codellama:13b", "-C", str(root))
+    assert f"workspace 'batch' ({root}/org.yaml:49:20)" in result.output
+
+
+def test_policy_refusal(tmp_path: Path) -> None:
+    """A HIPAA workspace may not move to a provider the policies forbid."""
+    root = repo_copy(tmp_path)
+    (root / "workspaces" / "clinical.yaml").write_text(
+        "compliance: [hipaa]\nllm_override:\n  provider: ollama\n  model: llama3:8b\n  sanitization:\n    pii: block\n"
+    )
+    before = snapshot(root)
+    result = hks("workspace", "set-llm", "clinical", "--provider", "google", "--model", "gemini-1.5-pro", "-C", str(root))
+    assert result.exit_code == 1, result.output
+    assert f"{root}/workspaces/clinical.yaml:3:13: error[HIPAA-001]" in result.output
+    assert "nothing was changed" in result.output
+    assert snapshot(root) == before
+
+
+def test_workspace_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = repo_copy(tmp_path)
+    monkeypatch.setenv("HKS_WORKSPACE", "support")
+    assert hks("workspace", "set-llm", "--temperature", "0.4", "-C", str(root)).exit_code == 0
+    assert "temperature: 0.4" in (root / "workspaces" / "support.yaml").read_text()
+
+
+def test_no_workspace_lists_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HKS_WORKSPACE", raising=False)
+    root = repo_copy(tmp_path)
+    result = hks("workspace", "set-llm", "--temperature", "0.4", "-C", str(root))
+    assert result.exit_code == 2
+    assert "Workspaces: batch, production, support" in result.output
+
+
+def test_custom_model_sha256_of_a_local_file(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    (root / "models").mkdir()
+    (root / "models" / "tiny.gguf").write_bytes(b"GGUF tiny")
+    result = hks("llm", "install", "tiny:1b", "--from", "models/tiny.gguf", "-C", str(root))
+    assert result.exit_code == 0, result.output
+    import hashlib
+
+    assert hashlib.sha256(b"GGUF tiny").hexdigest() in (root / "org.yaml").read_text()
+
+
+def test_enable_in_an_empty_folder_makes_a_valid_org_yaml(tmp_path: Path) -> None:
+    result = hks("llm", "enable", "--provider", "ollama", "-C", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "next: install a model: hks llm install llama3:8b" in result.output
+    assert hks("validate", str(tmp_path)).exit_code == 0
+
+
+def test_enable_says_what_is_left_to_do(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    result = hks("llm", "enable", "--provider", "openai", "-C", str(root))
+    assert "next: store the API key: hks secret create openai-api-key --from-literal=key=-" in result.output
+
+
+def test_unknown_values_and_flags_suggest(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    assert "Did you mean 'openai'?" in hks("llm", "enable", "--provider", "opneai", "-C", str(root)).output
+    assert "Did you mean '--model'?" in hks("org", "set-llm", "--modle", "x").output
+    assert "Did you mean 'install'?" in hks("llm", "instal", "x").output
+    assert "Did you mean 'max_tokens'?" in hks("workspace", "set-llm", "x", "--unset", "max-tokens").output
+
+
+@pytest.mark.parametrize(
+    ("group", "examples"),
+    [
+        ("llm", ["hks llm enable --provider ollama", "hks llm install llama3:8b", "hks llm enable --provider openai"]),
+        ("org", ["hks org set-llm --model llama3:8b --temperature 0.7"]),
+        ("workspace", ["hks workspace set-llm production --model gpt-4 --max-tokens 8192"]),
+        ("secret", ["hks secret create openai-api-key --from-literal=key="]),
+        ("logs", ["hks logs -n hexabase-aiops"]),
+    ],
+)
+def test_help_shows_the_seed_examples(group: str, examples: list[str]) -> None:
+    output = hks(group, "--help").output
+    for example in examples:
+        assert example in output
+
+
+def test_unset_knows_every_llm_config_key() -> None:
+    from compiler.commands.editing import OVERRIDE_KEYS
+    from compiler.model import LLMConfig
+
+    assert sorted(OVERRIDE_KEYS) == sorted(LLMConfig.model_fields)
+
+
+def test_an_anchored_override_is_not_edited_through_its_alias(tmp_path: Path) -> None:
+    text = "llm_config: &defaults\n  provider: ollama\n  model: llama3:8b\nworkspaces:\n  batch:\n    llm_override: *defaults\n"
+    root = write(tmp_path / "repo", {"org.yaml": text})
+    result = hks("workspace", "set-llm", "batch", "--temperature", "0.2", "-C", str(root))
+    assert result.exit_code == 2 and "shared through the anchor &defaults" in result.output
+    assert (root / "org.yaml").read_text() == text
+
+
+def test_an_inline_workspace_with_no_settings_is_edited_in_place(tmp_path: Path) -> None:
+    root = write(tmp_path / "repo", {"org.yaml": "llm_config:\n  provider: ollama\n  model: llama3:8b\nworkspaces:\n  batch:\n"})
+    assert hks("workspace", "set-llm", "batch", "--temperature", "0.2", "-C", str(root)).exit_code == 0
+    assert not (root / "workspaces").exists()
+    assert (root / "org.yaml").read_text().endswith("  batch:\n    llm_override:\n      temperature: 0.2\n")
+
+
+def test_a_misspelt_modelfile_parameter_suggests(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    result = hks("llm", "install", "x:1b", "--from", "https://e.example/x.gguf", "--sha256", "a" * 64, "--param", "num_cxt=5", "-C", str(root))
+    assert result.exit_code == 2 and "did you mean 'num_ctx'?" in result.output
+
+
+def test_install_says_how_much_gpu_memory_the_model_takes(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    result = hks("llm", "install", "qwen2.5:7b", "-C", str(root))
+    assert "qwen2.5:7b needs about 6.6 GiB of the 48 GiB per LLM node" in result.output
+
+
+def test_removing_a_model_that_is_not_installed_changes_nothing_and_suggests(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    before = snapshot(root)
+    result = hks("llm", "remove", "mistral:7c", "-C", str(root))
+    assert result.exit_code == 0 and "did you mean 'mistral:7b'?" in result.output
+    assert snapshot(root) == before

@@ -1,0 +1,122 @@
+"""`hks logs`: the kubectl commands must select exactly what `hks render` writes."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from compiler.kubelogs import COMPONENT_LABEL, COMPONENTS
+from tests.conftest import ROOT, hks
+
+WORKLOADS = ("DaemonSet", "Deployment", "StatefulSet")
+
+
+def rendered(tmp_path: Path, example: str) -> list[dict[str, Any]]:
+    out = tmp_path / "out"
+    assert hks("render", f"examples/{example}", "-o", str(out)).exit_code == 0
+    yaml = YAML(typ="safe", pure=True)
+    return [yaml.load(p.read_text()) for p in sorted(out.rglob("*.yaml")) if p.name != "kustomization.yaml"]
+
+
+def parse(line: str) -> dict[str, Any]:
+    args = shlex.split(line)
+    assert args[:2] == ["kubectl", "logs"]
+    found = {"namespace": args[args.index("-n") + 1], "container": args[args.index("-c") + 1]}
+    found["selector"] = dict(pair.split("=", 1) for pair in args[args.index("-l") + 1].split(","))
+    return found
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", *args], cwd=cwd, env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("example", ["acme", "seed"])
+def test_printed_commands_select_exactly_the_rendered_workloads(example: str, tmp_path: Path) -> None:
+    documents = rendered(tmp_path, example)
+    result = hks("logs", "--print", "-C", f"examples/{example}")
+    assert result.exit_code == 0, result.output
+    printed = [parse(line) for line in result.output.splitlines()]
+    expected = []
+    for doc in documents:
+        if doc["kind"] in WORKLOADS and doc["metadata"]["labels"].get(COMPONENT_LABEL) in COMPONENTS.values():
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                expected.append((doc["metadata"]["namespace"], container["name"], doc))
+    assert len(printed) == len(expected) > 0
+    for command, (namespace, container, doc) in zip(printed, expected):
+        assert command["namespace"] == namespace and command["container"] == container
+        pod_labels = doc["spec"]["template"]["metadata"]["labels"]
+        assert command["selector"].items() <= pod_labels.items()
+        others = [
+            d for d in documents
+            if d["kind"] in WORKLOADS and d is not doc and d["metadata"]["namespace"] == namespace
+            and command["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]  # fmt: skip
+        assert not others, "the selector would also pick another workload's pods"
+
+
+@pytest.mark.parametrize("component", sorted(COMPONENTS))
+def test_each_component_prints_exactly_its_rendered_workloads(component: str, tmp_path: Path) -> None:
+    documents = rendered(tmp_path, "acme")
+    labelled = [d for d in documents if d["kind"] in WORKLOADS and d["metadata"]["labels"].get(COMPONENT_LABEL) == COMPONENTS[component]]
+    containers = sorted(c["name"] for d in labelled for c in d["spec"]["template"]["spec"]["containers"])
+    result = hks("logs", component, "--print", "-C", "examples/acme")
+    assert result.exit_code == 0, result.output
+    assert containers and sorted(parse(line)["container"] for line in result.output.splitlines()) == containers
+
+
+def test_gateway_and_pii_commands_name_the_rendered_containers() -> None:
+    lines = hks("logs", "--print", "-C", "examples/acme").output.splitlines()
+    assert "kubectl logs -n hexabase-aiops -l app.kubernetes.io/name=llm-gateway -c litellm --prefix" in lines
+    assert any("-c presidio-analyzer" in line for line in lines) and any("-c presidio-anonymizer" in line for line in lines)
+
+
+def test_a_component_the_config_does_not_render_is_said_clearly() -> None:
+    result = hks("logs", "pii", "--print", "-C", "examples/seed")  # no workspace sets sanitization.pii
+    assert result.exit_code == 1
+    assert "this config renders no pii workload" in result.output
+
+
+def test_flags_reach_kubectl() -> None:
+    result = hks("logs", "ollama", "--print", "-n", "other", "-f", "--since", "1h", "--tail", "50", "-C", "examples/acme")
+    assert result.output == (
+        "kubectl logs -n other -l app.kubernetes.io/name=ollama -c ollama --prefix -f "
+        "--max-log-requests=50 --since=1h --tail=50\n"
+    )
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")
+def test_seed_troubleshooting_command_without_a_cluster_passes_kubectl_status_through(tmp_path: Path) -> None:
+    """Real kubectl, with a kubeconfig that names no cluster."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("")
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    printed = run(["logs", "--print", "-n", "hexabase-aiops", "-C", "examples/acme"], env).stdout.splitlines()
+    direct = subprocess.run(shlex.split(printed[0]), env=env, capture_output=True, text=True, timeout=60)
+    assert direct.returncode != 0
+    result = run(["logs", "-n", "hexabase-aiops", "-C", "examples/acme"], env)
+    assert result.returncode == direct.returncode
+    assert "hks: kubectl cannot reach a Kubernetes cluster" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_kubectl_missing_is_said_clearly(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(tmp_path)}
+    result = run(["logs", "-C", "examples/acme"], env)
+    assert result.returncode == 2
+    assert "kubectl is not installed or not on PATH" in result.stderr
+
+
+def test_unknown_component_suggests() -> None:
+    result = hks("logs", "olama", "-C", "examples/acme")
+    assert result.exit_code == 2 and "Did you mean 'ollama'?" in result.output
