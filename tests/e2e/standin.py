@@ -62,7 +62,7 @@ class StandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
                 standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                status, answer = respond(self.path, body)
+                status, answer = respond(self.path.split("?", 1)[0], body)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

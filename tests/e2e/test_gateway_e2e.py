@@ -26,6 +26,7 @@ SECRETS = {
     "LITELLM_MASTER_KEY": "sk-e2e-master-0d5f9c1b7a",
     "OPENAI_API_KEY": "e2e-openai-key-7f3a91c2",
     "ANTHROPIC_API_KEY": "e2e-anthropic-key-52be8d04",
+    "AZURE_API_KEY": "e2e-azure-key-9c1d7e30",
 }
 
 ORG = """\
@@ -42,6 +43,10 @@ providers:
     endpoint: http://127.0.0.1:{port}
   ollama:
     endpoint: http://127.0.0.1:{port}
+  azure-openai:
+    endpoint: http://127.0.0.1:{port}
+    api_version: "2024-10-21"
+    deployments: {{gpt-4o: clinical-4o}}
 self_hosted:
   models: [llama3:8b]
 gateway:
@@ -53,6 +58,8 @@ workspaces:
     llm_override: {{provider: anthropic, model: claude-3-5-sonnet-20241022, temperature: 0.3, max_tokens: 222}}
   local:
     llm_override: {{provider: ollama, model: "llama3:8b", temperature: 0.4, max_tokens: 333}}
+  azure:
+    llm_override: {{provider: azure-openai, model: gpt-4o, temperature: 0.5, max_tokens: 444}}
   limited:
     llm_override: {{model: gpt-4o-mini, rate_limit: {{rpm: 1}}}}
   budgeted:
@@ -243,6 +250,16 @@ def test_anthropic_alias_reaches_anthropic_with_its_key(gateway: str, standin: S
     assert call.headers["x-api-key"] == SECRETS["ANTHROPIC_API_KEY"]
 
 
+def test_azure_alias_reaches_its_deployment_with_version_and_key(gateway: str, standin: StandIn) -> None:
+    status, _ = chat(gateway, "azure")
+    assert status == 200
+    [call] = upstream_calls(standin)
+    assert call.path.startswith("/openai/deployments/clinical-4o/chat/completions?")
+    assert "api-version=2024-10-21" in call.path
+    assert (call.body["temperature"], call.body["max_tokens"]) == (0.5, 444)
+    assert call.headers["api-key"] == SECRETS["AZURE_API_KEY"]
+
+
 def test_ollama_alias_reaches_ollama(gateway: str, standin: StandIn) -> None:
     status, _ = chat(gateway, "local")
     assert status == 200
@@ -261,6 +278,8 @@ def test_a_failing_model_falls_back(gateway: str, standin: StandIn) -> None:
     assert [c.body["model"] for c in calls if c.path == "/v1/chat/completions"][0] == FAILING_MODEL
     assert calls[-1].path == "/v1/messages"
     assert calls[-1].body["model"] == "claude-3-5-haiku-20241022"
+    assert calls[-1].headers["x-api-key"] == SECRETS["ANTHROPIC_API_KEY"]
+    assert (calls[-1].body["temperature"], calls[-1].body["max_tokens"]) == (0.7, 1000)
 
 
 # --- limits, cache, PII ---------------------------------------------------------------------------
@@ -323,3 +342,26 @@ def test_no_secret_value_is_in_the_rendered_folder(rendered: Path) -> None:
             text = path.read_text()
             for value in SECRETS.values():
                 assert value not in text, path
+
+
+LEAKS = {
+    "an OpenAI key as a setting": ("  openai:\n", "  openai:\n    region: sk-proj-Zq4XbT9wLm2RkVfN8sHd3JcYpA6uE1oG\n"),
+    "a password in an endpoint": ("http://127.0.0.1:{port}/v1", "https://hks:{secret}@api.example.com/v1"),
+    "a key in an endpoint's query": ("http://127.0.0.1:{port}/v1", "https://api.example.com/v1?api-key={secret}"),
+}
+
+
+@pytest.mark.parametrize("leak", sorted(LEAKS))
+def test_a_secret_given_to_hks_is_refused_and_never_repeated(leak: str, tmp_path: Path) -> None:
+    old, new = LEAKS[leak]
+    secret = SECRETS["OPENAI_API_KEY"]
+    text = ORG.replace(old, new.replace("{secret}", secret)).format(port=1)
+    value = secret if "{secret}" in new else "sk-proj-Zq4XbT9wLm2RkVfN8sHd3JcYpA6uE1oG"
+    assert value in text
+    (tmp_path / "org.yaml").write_text(text)
+    out = tmp_path / "out"
+    result = subprocess.run(["hks", "render", str(tmp_path), "-o", str(out)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "SEC-001" in result.stdout + result.stderr
+    assert value not in result.stdout + result.stderr
+    assert not out.exists()
