@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "Show what a change does to each workspace's settings and to the rendered resources."),
     "render": ("render", "Render the Kubernetes manifests Argo CD deploys."),
     "policy": ("policy", "List, show and test the compliance rules validate enforces."),
+    "init": ("init", "Create a new config repository that validates and renders as it is."),
     "explain": ("explain", "Show each workspace's effective settings and where every value came from."),
     "schema": ("schema", "Print the JSON Schema of org.yaml or of a workspace file."),
     "validate": ("validate", "Check a config repository and report every problem."),
@@ -29,6 +30,8 @@ Examples:
   hks validate examples/acme
   hks explain examples/acme clinical --key temperature
   hks validate --format sarif > hks.sarif
+  hks diff --base main --format markdown
+  hks init llm-config --provider openai
 """
 
 
