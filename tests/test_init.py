@@ -147,3 +147,44 @@ def test_bad_organization_name(tmp_path: Path) -> None:
 def test_organization_name(folder: str, name: str) -> None:
     assert organization_name(folder) == name
 
+
+README_BLOCKS = {
+    "pre-commit-config": ("yaml", ".pre-commit-config.yaml"),
+    "github-workflow": ("yaml", ".github/workflows/hks.yml"),
+    "gitlab-ci": ("yaml", ".gitlab-ci.yml"),
+}
+
+
+def readme_with_init_files(readme: str) -> str:
+    """The README with each `init:` block replaced by the file hks init writes."""
+    import re
+
+    from compiler.scaffold import files
+
+    created = files("demo", "ollama")
+    for marker, (lang, name) in README_BLOCKS.items():
+        block = f"<!-- init:{marker}:start -->\n```{lang}\n{created[name]}```\n<!-- init:{marker}:end -->"
+        pattern = re.compile(rf"<!-- init:{marker}:start -->.*?<!-- init:{marker}:end -->", re.DOTALL)
+        assert pattern.search(readme), f"README.md has no init:{marker} block"
+        readme = pattern.sub(lambda _: block, readme)
+    return readme
+
+
+def test_readme_snippets_are_what_init_writes() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert readme == readme_with_init_files(readme), "run `python -m tests.test_init` to update README.md"
+
+
+def test_readme_quotes_the_broken_org_yaml_diagnostic(tmp_path: Path) -> None:
+    demo = init(tmp_path)
+    org = demo / "org.yaml"
+    org.write_text(org.read_text().replace("temperature: 0.7", "temperature: 7", 1))
+    result = hks_process("validate", cwd=demo)
+    quoted = "org.yaml:9:16: error[SCHEMA-003]: llm_config.temperature must be between 0 and 2, not 7"
+    assert result.returncode == 1 and result.stdout.startswith(quoted)
+    assert quoted in (ROOT / "README.md").read_text()
+
+
+if __name__ == "__main__":
+    path = ROOT / "README.md"
+    path.write_text(readme_with_init_files(path.read_text()))
