@@ -299,9 +299,22 @@ def _fence(body: str, info: str = "") -> list[str]:
     return [f"{ticks}{info}", body.rstrip("\n"), ticks]
 
 
+# GitHub refuses a comment body over 65,536 characters; GitLab's notes allow more.
+MARKDOWN_LIMIT = 60_000
+
+
 def markdown(diff: Diff, colour: bool = False) -> str:
     """A pull-request comment: a table of what changes per workspace, then one collapsible
-    section per workspace (and for the platform) with its settings and resource diffs."""
+    section per workspace (and for the platform) with its settings and resource diffs. When
+    the resource diffs would make it too long to post, they are left out with a note."""
+    text = _markdown(diff, patches=True)
+    if len(text) <= MARKDOWN_LIMIT:
+        return text
+    note = "The resource diffs are left out: with them this comment would be too long to post. Run `hks diff` to see them."
+    return _markdown(Diff(diff.base, diff.workspaces, diff.resources, diff.notes + (note,)), patches=False)
+
+
+def _markdown(diff: Diff, patches: bool) -> str:
     lines = ["### hks diff", ""]
     lines.append(f"Compared with {_code(diff.base)}.")
     lines += [f"> {note}" for note in diff.notes]
@@ -337,7 +350,7 @@ def markdown(diff: Diff, colour: bool = False) -> str:
         for resource in resources:
             lines.append(f"{resource.status.capitalize()}: {_code(resource.title)} ({_code(resource.path)})")
             lines.append("")
-            if resource.patch:
+            if resource.patch and patches:
                 lines += _fence(resource.patch, "diff")
                 lines.append("")
         lines += ["</details>", ""]

@@ -225,3 +225,11 @@ def test_secret_values_are_never_shown() -> None:
 
 def test_markdown_code_spans_survive_backticks_and_pipes() -> None:
     assert diff._code("a`b|c") == "``a`b\\|c``"
+
+
+def test_markdown_stays_short_enough_to_post() -> None:
+    patch = "--- a/x\n+++ b/x\n" + "".join(f"-line {i}\n+line {i}!\n" for i in range(2000))
+    resources = tuple(diff.ResourceDiff("ConfigMap", "ns", f"c{i}", f"platform/c{i}.yaml", "changed", patch) for i in range(5))
+    out = diff.markdown(diff.Diff("main", (), resources), False)
+    assert len(out) <= diff.MARKDOWN_LIMIT
+    assert "resource diffs are left out" in out and "Changed: `ConfigMap ns/c4`" in out
