@@ -192,12 +192,39 @@ def check_cluster(config: Config) -> list[Diagnostic]:
     from compiler import k8s
 
     version = config.org.cluster.kubernetes_version
+    diagnostics = check_application_names(config)
     if k8s.supported(version):
-        return []
+        return diagnostics
     return [
         error(
             config.org_doc.position(("cluster", "kubernetes_version")),
             "K8S-001",
             f"hks has no schemas for Kubernetes {version}; it validates against 1.19 to {k8s.latest_version()[:4]}",
+        )
+    ] + diagnostics
+
+
+ARGOCD_NAME_LIMIT = 63  # Argo CD puts the Application's name in a label (app.kubernetes.io/instance)
+
+
+def check_application_names(config: Config) -> list[Diagnostic]:
+    """The Argo CD Applications render makes must have names a label can hold."""
+    from compiler.render import application_name
+
+    cluster = config.org.cluster
+    if not cluster.repo_url:
+        return []
+    parts = [None] if cluster.applications == "single" else ["platform"] + [w.name for w in config.workspaces]
+    too_long = [application_name(config.organization, part) for part in parts]
+    too_long = [name for name in too_long if len(name) > ARGOCD_NAME_LIMIT]
+    if not too_long:
+        return []
+    where = ("organization",) if config.org.organization else ("cluster", "repo_url")
+    return [
+        error(
+            config.org_doc.position(where),
+            "ARGO-001",
+            f"the Argo CD Application name '{too_long[0]}' is {len(too_long[0])} characters; Argo CD allows {ARGOCD_NAME_LIMIT}",
+            hint="shorten the organization or workspace name, or use applications: single",
         )
     ]

@@ -534,7 +534,7 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
         "sync_policy": SYNC_POLICY,
     }
     source = {"repoURL": cluster.repo_url, "targetRevision": cluster.revision}
-    name = f"{config.organization}-llm"
+    name = application_name(config.organization)
     if cluster.applications == "single":
         app = _template(
             env,
@@ -549,7 +549,7 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
         env,
         "argocd/application.yaml.j2",
         **common,
-        name=f"{name}-platform",
+        name=application_name(config.organization, "platform"),
         source={**source, "path": _join(path, "platform"), "directory": {"recurse": True}},
         destination={**destination, "namespace": cluster.namespace},
     )
@@ -562,12 +562,17 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
         repo_url=cluster.repo_url,
         revision=cluster.revision,
         files_path=_join(path, "workspaces/*/namespace-*.yaml"),
-        app_name=f"{name}-{{{{.path.basename}}}}",
+        app_name=application_name(config.organization, "{{.path.basename}}"),
         app_labels={**_labels(config, "argocd"), "hks.dev/workspace": "{{.path.basename}}"},
         source={**source, "path": "{{.path.path}}"},
         destination={**destination, "namespace": "{{.metadata.name}}"},
     )
     return [Manifest(ARGOCD_FOLDER, platform), Manifest(ARGOCD_FOLDER, workspaces)]
+
+
+def application_name(organization: str, part: str | None = None) -> str:
+    """The Application's name: `<organization>-llm`, and `-<workspace>` or `-platform` per part."""
+    return f"{organization}-llm" + (f"-{part}" if part else "")
 
 
 def _join(path: str, tail: str) -> str:

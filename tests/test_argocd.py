@@ -104,3 +104,20 @@ def test_stream_never_holds_an_application(name: str) -> None:
     stream = render_checked(compiled).stream
     kinds = [d["kind"] for d in YAML(typ="safe").load_all(stream)]
     assert kinds and "Application" not in kinds and "ApplicationSet" not in kinds
+
+
+def test_application_names_too_long_for_argo_cd(tmp_path: Path) -> None:
+    long_name = "w" * 60
+    org = (
+        "organization: acme\nllm_config: {provider: openai, model: gpt-4o}\n"
+        "cluster: {repo_url: https://git.example/llm.git, applications: per-workspace}\n"
+        f"workspaces:\n  {long_name}: {{}}\n"
+    )
+    write(tmp_path / "c", {"org.yaml": org})
+    compiled = compile_config(str(tmp_path / "c"))
+    found = [d for d in compiled.diagnostics if d.rule == "ARGO-001"]
+    assert len(found) == 1 and not compiled.ok
+    assert found[0].position.line == 1 and f"acme-llm-{long_name}" in found[0].message
+    single = org.replace("applications: per-workspace", "applications: single")
+    write(tmp_path / "d", {"org.yaml": single})
+    assert not [d for d in compile_config(str(tmp_path / "d")).diagnostics if d.rule == "ARGO-001"]
