@@ -204,11 +204,13 @@ def check_cluster(config: Config) -> list[Diagnostic]:
     ] + diagnostics
 
 
-ARGOCD_NAME_LIMIT = 63  # Argo CD puts the Application's name in a label (app.kubernetes.io/instance)
+# With label tracking (Argo CD before 3.0, or application.resourceTrackingMethod: label) the
+# Application's name goes in the app.kubernetes.io/instance label, which holds 63 characters.
+ARGOCD_NAME_LIMIT = 63
 
 
 def check_application_names(config: Config) -> list[Diagnostic]:
-    """The Argo CD Applications render makes must have names a label can hold."""
+    """Names of the Argo CD Applications render makes that a tracking label cannot hold."""
     from compiler.render import application_name
 
     cluster = config.org.cluster
@@ -221,10 +223,11 @@ def check_application_names(config: Config) -> list[Diagnostic]:
         return []
     where = ("organization",) if config.org.organization else ("cluster", "repo_url")
     return [
-        error(
+        warning(
             config.org_doc.position(where),
             "ARGO-001",
-            f"the Argo CD Application name '{too_long[0]}' is {len(too_long[0])} characters; Argo CD allows {ARGOCD_NAME_LIMIT}",
-            hint="shorten the organization or workspace name, or use applications: single",
+            f"the Argo CD Application name '{too_long[0]}' is {len(too_long[0])} characters: with label "
+            f"tracking, Argo CD cuts it to {ARGOCD_NAME_LIMIT} in the app.kubernetes.io/instance label",
+            hint="shorten the organization or workspace name, use applications: single, or annotation tracking (Argo CD 3's default)",
         )
     ]

@@ -338,7 +338,8 @@ def _markdown(diff: Diff, patches: bool) -> str:
         label = {"platform": "Platform", "argocd": "Argo CD"}.get(group, group)
         parts = []
         if workspace is not None:
-            parts.append(workspace.status if workspace.status != "changed" else _plural(len(workspace.changes), "setting"))
+            changed = f"{_plural(len(workspace.changes), 'setting')} changed"
+            parts.append(workspace.status if workspace.status != "changed" else changed)
         if resources:
             parts.append(_plural(len(resources), "resource"))
         lines += ["<details>", f"<summary><b>{label}</b>: {', '.join(parts)}</summary>", ""]
@@ -364,7 +365,7 @@ def _markdown_summary(workspace: WorkspaceDiff) -> str:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'} changed" if word == "setting" else f"{n} {word}{'' if n == 1 else 's'}"
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def as_json(diff: Diff, colour: bool = False) -> str:
