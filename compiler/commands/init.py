@@ -29,7 +29,6 @@ def command(directory: Path, provider: str, organization: str | None) -> None:
     """
     from compiler import scaffold
     from compiler.cli import COMMANDS
-    from compiler.pipeline import compile_config, render_checked
 
     name = organization or scaffold.organization_name(directory.resolve().name)
     if scaffold.organization_name(name) != name:
@@ -40,16 +39,27 @@ def command(directory: Path, provider: str, organization: str | None) -> None:
     if existing:
         click.echo(f"hks: {directory / existing[0]} exists: hks init never overwrites a file", err=True)
         sys.exit(2)
-    _write(directory, created)
-    compiled = compile_config(str(directory))
-    if not compiled.ok:  # a starter that does not validate is our bug
-        from compiler.errors import RenderBug
-
-        raise RenderBug("the starter config does not validate: " + "; ".join(d.message for d in compiled.diagnostics))
-    rendered = render_checked(compiled)
-    _write(directory / compiled.config.org.cluster.path if compiled.config else directory, rendered.files)
-    click.echo(f"created {len(created) + len(rendered.files)} files in {directory} ({provider} starter)", err=True)
+    rendered = _render(created)
+    _write(directory, {**created, **rendered})
+    click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
     click.echo(f"next: cd {directory} && git init && git add -A && pre-commit run --all-files", err=True)
+
+
+def _render(created: dict[str, str]) -> dict[str, str]:
+    """The rendered folder of the new config, made in a temporary copy: on any failure nothing
+    has been written to DIRECTORY."""
+    import tempfile
+
+    from compiler.errors import RenderBug
+    from compiler.pipeline import compile_config, render_checked
+
+    with tempfile.TemporaryDirectory(prefix="hks-init-") as temporary:
+        _write(Path(temporary), created)
+        compiled = compile_config(temporary)
+        if not compiled.ok or compiled.config is None:  # a starter that does not validate is our bug
+            raise RenderBug("the starter config does not validate: " + "; ".join(d.message for d in compiled.diagnostics))
+        folder = compiled.config.org.cluster.path.strip("/")
+        return {f"{folder}/{name}": text for name, text in render_checked(compiled).files.items()}
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
