@@ -51,8 +51,29 @@ def snapshot(config_dir: str, rev: str, into: Path) -> tuple[Path, str]:
     )
     assert process.stdout is not None
     with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
-        archive.extractall(root, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+            archive.extractall(root, filter=_skip_unsafe)
+        else:
+            for member in archive:
+                if _safe(member):
+                    archive.extract(member, root)
     _, err = process.communicate()
     if process.returncode != 0:
         raise InputError(f"git archive {rev}: {err.decode('utf-8', 'replace').strip()}")
     return root / prefix, commit
+
+
+def _skip_unsafe(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+    """tarfile's data filter, skipping (not failing on) what it refuses, such as a symbolic link
+    out of the repository: the working tree's copy of such a file is not read either."""
+    try:
+        return tarfile.data_filter(member, path)
+    except tarfile.FilterError:
+        return None
+
+
+def _safe(member: tarfile.TarInfo) -> bool:
+    """Without tarfile's data filter: only plain files and folders inside the target (a commit
+    can hold symbolic links, which a config never needs)."""
+    parts = Path(member.name).parts
+    return (member.isfile() or member.isdir()) and not Path(member.name).is_absolute() and ".." not in parts

@@ -233,3 +233,31 @@ def test_markdown_stays_short_enough_to_post() -> None:
     out = diff.markdown(diff.Diff("main", (), resources), False)
     assert len(out) <= diff.MARKDOWN_LIMIT
     assert "resource diffs are left out" in out and "Changed: `ConfigMap ns/c4`" in out
+
+
+def test_archive_members_outside_the_folder_are_refused() -> None:
+    import tarfile
+
+    from compiler.gitrev import _safe
+
+    def member(name: str, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        return info
+
+    assert _safe(member("org.yaml")) and _safe(member("workspaces", tarfile.DIRTYPE))
+    assert not _safe(member("../evil")) and not _safe(member("/etc/passwd"))
+    assert not _safe(member("link", tarfile.SYMTYPE))
+
+
+def test_a_symbolic_link_out_of_the_repository_is_not_followed(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path)
+    secret = tmp_path / "outside.yaml"
+    secret.write_text("llm_override:\n  model: from-outside\n")
+    (repo / "workspaces" / "linked.yaml").symlink_to(secret)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a link out")
+    (repo / "workspaces" / "linked.yaml").unlink()
+    result = hks_process("diff", "--base", "HEAD", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "from-outside" not in result.stdout and "Traceback" not in result.stderr
