@@ -195,12 +195,42 @@ def check_cluster(config: Config) -> list[Diagnostic]:
     from compiler import k8s
 
     version = config.org.cluster.kubernetes_version
+    diagnostics = check_application_names(config)
     if k8s.supported(version):
-        return []
+        return diagnostics
     return [
         error(
             config.org_doc.position(("cluster", "kubernetes_version")),
             "K8S-001",
             f"hks has no schemas for Kubernetes {version}; it validates against 1.19 to {k8s.latest_version()[:4]}",
+        )
+    ] + diagnostics
+
+
+# With label tracking (Argo CD before 3.0, or application.resourceTrackingMethod: label) the
+# Application's name goes in the app.kubernetes.io/instance label, which holds 63 characters.
+ARGOCD_NAME_LIMIT = 63
+
+
+def check_application_names(config: Config) -> list[Diagnostic]:
+    """Names of the Argo CD Applications render makes that a tracking label cannot hold."""
+    from compiler.render import application_name
+
+    cluster = config.org.cluster
+    if not cluster.repo_url:
+        return []
+    parts = [None] if cluster.applications == "single" else ["platform"] + [w.name for w in config.workspaces]
+    too_long = [application_name(config.organization, part) for part in parts]
+    too_long = [name for name in too_long if len(name) > ARGOCD_NAME_LIMIT]
+    if not too_long:
+        return []
+    where = ("organization",) if config.org.organization else ("cluster", "repo_url")
+    return [
+        warning(
+            config.org_doc.position(where),
+            "ARGO-001",
+            f"the Argo CD Application name '{too_long[0]}' is {len(too_long[0])} characters: with label "
+            f"tracking, Argo CD cuts it to {ARGOCD_NAME_LIMIT} in the app.kubernetes.io/instance label",
+            hint="shorten the organization or workspace name, use applications: single, or annotation tracking (Argo CD 3's default)",
         )
     ]

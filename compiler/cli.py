@@ -16,8 +16,10 @@ from compiler import __version__
 
 # name → (module in compiler.commands, one-line help); the table is the registry.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "diff": ("diff", "Show what a change does to each workspace's settings and to the rendered resources."),
     "render": ("render", "Render the Kubernetes manifests Argo CD deploys."),
     "policy": ("policy", "List, show and test the compliance rules validate enforces."),
+    "init": ("init", "Create a new config repository that validates and renders as it is."),
     "explain": ("explain", "Show each workspace's effective settings and where every value came from."),
     "schema": ("schema", "Print the JSON Schema of org.yaml or of a workspace file."),
     "validate": ("validate", "Check a config repository and report every problem."),
@@ -35,6 +37,8 @@ Examples:
   hks validate --format sarif > hks.sarif
   hks llm enable --provider ollama && hks llm install llama3:8b
   hks workspace set-llm production --model gpt-4 --max-tokens 8192
+  hks diff --base main --format markdown
+  hks init llm-config --provider openai
 """
 
 

@@ -57,23 +57,34 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     manifests += _secrets(env, config, workspaces)
     for workspace in workspaces:
         manifests += _workspace(env, config, workspace)
+    manifests = [_with_sync_wave(m) for m in manifests]
+    manifests += _argocd(env, config)
     return sorted(manifests, key=lambda m: m.path)
 
 
 def files(manifests: list[Manifest]) -> dict[str, str]:
-    """The output folder's files: one per resource, and the kustomization listing them."""
+    """The output folder's files: one per resource, and the kustomization listing them.
+
+    The Argo CD Applications (folder `argocd/`) have a kustomization of their own and are not in
+    the top one: the Applications deploy the folder, so the folder must not deploy them."""
     found = {m.path: dump(m.body) for m in manifests}
+    apps = sorted(p for p in found if p.startswith(ARGOCD_FOLDER + "/"))
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": sorted(found),
+        "resources": sorted(p for p in found if p not in apps),
     }
     found["kustomization.yaml"] = KUSTOMIZATION_HEADER + dump(kustomization)
+    if apps:
+        own = {**kustomization, "resources": [p.removeprefix(ARGOCD_FOLDER + "/") for p in apps]}
+        found[f"{ARGOCD_FOLDER}/kustomization.yaml"] = KUSTOMIZATION_HEADER + dump(own)
     return dict(sorted(found.items()))
 
 
 def stream(manifests: list[Manifest]) -> str:
-    return "".join(f"---\n{dump(m.body)}" for m in manifests)
+    """One YAML stream of the resources, for an Argo CD plugin: without the Applications,
+    which an Application must not deploy (it would own itself)."""
+    return "".join(f"---\n{dump(m.body)}" for m in manifests if m.folder != ARGOCD_FOLDER)
 
 
 @functools.cache
@@ -492,3 +503,88 @@ def routing(config: Config, workspace: Workspace) -> dict[str, str]:
         "upstream-model": llm.model,
         "workspace": workspace.name,
     }
+
+
+# --- Argo CD ------------------------------------------------------------------------------------
+
+ARGOCD_FOLDER = "argocd"
+ARGOCD_NAMESPACE = "argocd"  # where Argo CD looks for Applications by default
+ARGOCD_PROJECT = "default"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# Argo CD applies lower waves first and waits for them to be healthy: namespaces, then the
+# secrets the workloads read, then everything else (wave 0, no annotation).
+SYNC_WAVES = {"Namespace": "-2", "ExternalSecret": "-1", "SealedSecret": "-1", "Secret": "-1"}
+SYNC_POLICY = {
+    "automated": {"prune": True, "selfHeal": True},
+    "syncOptions": ["CreateNamespace=true"],
+}
+
+
+def _with_sync_wave(manifest: Manifest) -> Manifest:
+    wave = SYNC_WAVES.get(manifest.body["kind"])
+    if wave is None:
+        return manifest
+    metadata = dict(manifest.body["metadata"])
+    metadata["annotations"] = {**metadata.get("annotations", {}), SYNC_WAVE: wave}
+    return Manifest(manifest.folder, {**manifest.body, "metadata": metadata})
+
+
+def _argocd(env: Any, config: Config) -> list[Manifest]:
+    """The Application(s) that deploy the rendered folder from `cluster.repo_url`: one for the
+    whole folder, or (`applications: per-workspace`) one for the platform and an ApplicationSet
+    whose Git files generator makes one per workspace folder, found by its Namespace file."""
+    cluster = config.org.cluster
+    if not cluster.repo_url:
+        return []
+    path = cluster.path.strip("/").removeprefix("./") or "."
+    destination: dict[str, str] = {"name": cluster.destination.name} if cluster.destination.name else {"server": cluster.destination.server}
+    common = {
+        "argocd_namespace": ARGOCD_NAMESPACE,
+        "project": ARGOCD_PROJECT,
+        "labels": _labels(config, "argocd"),
+        "sync_policy": SYNC_POLICY,
+    }
+    source = {"repoURL": cluster.repo_url, "targetRevision": cluster.revision}
+    name = application_name(config.organization)
+    if cluster.applications == "single":
+        app = _template(
+            env,
+            "argocd/application.yaml.j2",
+            **common,
+            name=name,
+            source={**source, "path": path},
+            destination={**destination, "namespace": cluster.namespace},
+        )
+        return [Manifest(ARGOCD_FOLDER, app)]
+    platform = _template(
+        env,
+        "argocd/application.yaml.j2",
+        **common,
+        name=application_name(config.organization, "platform"),
+        source={**source, "path": _join(path, "platform"), "directory": {"recurse": True}},
+        destination={**destination, "namespace": cluster.namespace},
+    )
+    platform["metadata"]["annotations"] = {SYNC_WAVE: "-1"}  # before the workspaces that use it
+    workspaces = _template(
+        env,
+        "argocd/applicationset.yaml.j2",
+        **common,
+        name=f"{name}-workspaces",
+        repo_url=cluster.repo_url,
+        revision=cluster.revision,
+        files_path=_join(path, "workspaces/*/namespace-*.yaml"),
+        app_name=application_name(config.organization, "{{.path.basename}}"),
+        app_labels={**_labels(config, "argocd"), "hks.dev/workspace": "{{.path.basename}}"},
+        source={**source, "path": "{{.path.path}}"},
+        destination={**destination, "namespace": "{{.metadata.name}}"},
+    )
+    return [Manifest(ARGOCD_FOLDER, platform), Manifest(ARGOCD_FOLDER, workspaces)]
+
+
+def application_name(organization: str, part: str | None = None) -> str:
+    """The Application's name: `<organization>-llm`, and `-<workspace>` or `-platform` per part."""
+    return f"{organization}-llm" + (f"-{part}" if part else "")
+
+
+def _join(path: str, tail: str) -> str:
+    return tail if path == "." else f"{path}/{tail}"

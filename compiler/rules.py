@@ -36,6 +36,7 @@ RULES: dict[str, str] = {
     "CAP-002": "self-hosted models cannot all stay loaded",
     "REPO-005": "namespace used twice",
     "K8S-001": "Kubernetes version without schemas",
+    "ARGO-001": "Argo CD Application name longer than a tracking label",
     "GW-001": "gateway replicas: min above max",
     "GW-002": "audit log the gateway cannot keep",
     "GW-003": "limit counted per gateway replica or lost on restart",

@@ -16,12 +16,17 @@ OUT_DIR is stale), 2 usage or I/O error, 3 an internal error of hks.
 Examples:
   hks render examples/acme -o rendered
   hks render examples/acme -o rendered --check      # in CI: is the committed folder current?
+  hks render --check                               # the same, for the folder cluster.path names
   hks render --stdout                              # an Argo CD plugin's generate command"""
 )
 @click.argument("config_dir", default=".", type=CONFIG_DIR)
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print one multi-document YAML stream instead.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if OUT_DIR is not current.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 with a diff if OUT_DIR (default: CONFIG_DIR/cluster.path) is not current.",
+)
 def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool) -> None:
     """Render the Kubernetes manifests Argo CD deploys.
 
@@ -30,17 +35,23 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool)
     """
     from compiler import report
     from compiler.pipeline import render_checked
+    from compiler.errors import RenderBug
     from compiler.write import diff_tree, write_tree
 
-    if to_stdout == (out_dir is not None):
+    if to_stdout and (out_dir is not None or check):
+        raise click.UsageError("--stdout prints the stream: give no -o OUT_DIR or --check with it")
+    if not to_stdout and out_dir is None and not check:
         raise click.UsageError("give either -o OUT_DIR or --stdout")
-    if check and out_dir is None:
-        raise click.UsageError("--check needs -o OUT_DIR")
     compiled = compile_or_exit(config_dir)
+    if check and out_dir is None:
+        assert compiled.config is not None
+        out_dir = Path(config_dir) / compiled.config.org.cluster.path
     if compiled.diagnostics:
         click.echo(report.text(compiled.diagnostics, use_colour(sys.stderr)), err=True, nl=False)
     rendered = render_checked(compiled)
     if to_stdout:
+        if not rendered.stream.strip():  # with prune, Argo CD would delete everything: never a success
+            raise RenderBug("the rendered stream is empty")
         click.echo(rendered.stream, nl=False)
         return
     assert out_dir is not None

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+PROVIDERS = ["anthropic", "azure-openai", "google", "ollama", "openai"]
+
+
+@click.command(
+    epilog="""\b
+Exit status: 0 created, 2 a file it would write exists already (nothing is written), or I/O error.
+\b
+Examples:
+  hks init demo                      # a self-hosted (Ollama) starter in ./demo
+  hks init llm-config --provider openai
+  cd demo && git init && git add -A && pre-commit run --all-files"""
+)
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--provider", type=click.Choice(PROVIDERS), default="ollama", show_default=True, help="The starter's provider.")
+@click.option("--organization", help="The organisation's name (a DNS label); default: from DIRECTORY's name.")
+def command(directory: Path, provider: str, organization: str | None) -> None:
+    """Create a new config repository in DIRECTORY that validates and renders as it is.
+
+    Writes a commented org.yaml, one example workspace, the editor schemas, the rendered
+    folder, .pre-commit-config.yaml pinned to this hks version, CI workflows for GitHub
+    Actions and GitLab CI, a .gitignore and a README. Never overwrites a file.
+    """
+    from compiler import scaffold
+    from compiler.cli import COMMANDS
+
+    name = organization or scaffold.organization_name(directory.resolve().name)
+    if scaffold.organization_name(name) != name:
+        raise click.BadParameter(f"{name!r} is not a DNS label (lowercase letters, digits and '-')", param_hint="--organization")
+    created = scaffold.files(name, provider, with_cost="cost" in COMMANDS)
+    targets = sorted([*created, "rendered"])
+    existing = [t for t in targets if (directory / t).exists() or (directory / t).is_symlink()]
+    if existing:
+        click.echo(f"hks: {directory / existing[0]} exists: hks init never overwrites a file", err=True)
+        sys.exit(2)
+    rendered = _render(created)
+    _write(directory, {**created, **rendered})
+    click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
+    click.echo(f"next: cd {directory} && git init && git add -A && pre-commit run --all-files", err=True)
+
+
+def _render(created: dict[str, str]) -> dict[str, str]:
+    """The rendered folder of the new config, made in a temporary copy: on any failure nothing
+    has been written to DIRECTORY."""
+    import tempfile
+
+    from compiler.errors import RenderBug
+    from compiler.pipeline import compile_config, render_checked
+
+    with tempfile.TemporaryDirectory(prefix="hks-init-") as temporary:
+        _write(Path(temporary), created)
+        compiled = compile_config(temporary)
+        if not compiled.ok or compiled.config is None:  # a starter that does not validate is our bug
+            raise RenderBug("the starter config does not validate: " + "; ".join(d.message for d in compiled.diagnostics))
+        folder = compiled.config.org.cluster.path.strip("/")
+        return {f"{folder}/{name}": text for name, text in render_checked(compiled).files.items()}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    try:
+        for relative, text in files.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as handle:  # never overwrite, even in a race
+                handle.write(text)
+    except OSError as exc:
+        from compiler.errors import InputError
+
+        raise InputError(f"{exc.filename}: {exc.strerror}") from None

@@ -1,0 +1,393 @@
+"""`hks diff`: what a change to the config does, at two levels.
+
+1. The effective LLM settings of each workspace (provider, model, parameters, limits,
+   compliance), as `hks explain` shows them, before and after.
+2. The rendered resources, by kind/namespace/name: added, removed, or changed with a unified
+   diff. Secret data (Secret `data`/`stringData`, SealedSecret `encryptedData` and template
+   data) is never shown: only which keys changed.
+
+Pure functions: the command reads Git and the folders, this module compares and formats.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from compiler.merge import Workspace
+
+Settings = dict[str, Any]  # dotted key → effective value, in model order
+HIDDEN = "(hidden)"
+HIDDEN_CHANGED = "(hidden, changed)"
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    key: str
+    before: Any  # None: not set
+    after: Any
+
+
+@dataclass(frozen=True)
+class WorkspaceDiff:
+    name: str
+    status: str  # added, removed, changed
+    changes: tuple[SettingChange, ...]
+    settings: Settings = field(default_factory=dict)  # the new settings of an added workspace
+
+
+@dataclass(frozen=True)
+class ResourceDiff:
+    kind: str
+    namespace: str
+    name: str
+    path: str
+    status: str  # added, removed, changed
+    patch: str  # a unified diff for a changed resource, secret values hidden
+
+    @property
+    def group(self) -> str:
+        """The workspace a resource belongs to, or `platform` / `argocd`."""
+        parts = self.path.split("/")
+        if parts[0] == "workspaces" and len(parts) > 2:
+            return parts[1]
+        return parts[0] if parts[0] == "argocd" else "platform"
+
+    @property
+    def title(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Diff:
+    base: str  # what was compared with: a revision or a folder
+    workspaces: tuple[WorkspaceDiff, ...]
+    resources: tuple[ResourceDiff, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.workspaces or self.resources)
+
+
+# --- the settings level --------------------------------------------------------------------------
+
+
+def settings(workspace: Workspace) -> Settings:
+    found = _flatten(workspace.llm.model_dump(mode="json", exclude_none=True))
+    found["namespace"] = workspace.namespace.value
+    found["compliance"] = [c.value for c in workspace.compliance]
+    if workspace.data_residency is not None:
+        found["data_residency"] = workspace.data_residency.value
+    return found
+
+
+def settings_from_rendered(files: dict[str, str]) -> dict[str, Settings]:
+    """What a rendered folder says of each workspace's settings: its routing ConfigMap's
+    `settings.json` and namespace (compliance and residency are not rendered)."""
+    found: dict[str, Settings] = {}
+    for path, text in files.items():
+        match = re.fullmatch(r"workspaces/([^/]+)/configmap-llm-routing\.yaml", path)
+        document = _load(text) if match else None
+        if not match or not isinstance(document, dict):
+            continue
+        try:
+            values = _flatten(json.loads(document["data"]["settings.json"]))
+            values["namespace"] = document["metadata"]["namespace"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        found[match.group(1)] = values
+    return found
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> Settings:
+    flat: Settings = {}
+    for key, item in value.items():
+        if isinstance(item, dict) and item:
+            flat.update(_flatten(item, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = item
+    return flat
+
+
+def compare_settings(before: dict[str, Settings], after: dict[str, Settings], keys: set[str] | None = None) -> list[WorkspaceDiff]:
+    """Per workspace, in name order; `keys` limits the comparison to what both sides know."""
+    found = []
+    for name in sorted(set(before) | set(after)):
+        if name not in before:
+            found.append(WorkspaceDiff(name, "added", (), after[name]))
+            continue
+        if name not in after:
+            found.append(WorkspaceDiff(name, "removed", ()))
+            continue
+        old, new = before[name], after[name]
+        order = list(new) + [k for k in old if k not in new]
+        changes = tuple(
+            SettingChange(key, old.get(key), new.get(key))
+            for key in order
+            if (keys is None or key in keys) and old.get(key) != new.get(key)
+        )
+        if changes:
+            found.append(WorkspaceDiff(name, "changed", changes))
+    return found
+
+
+# --- the resource level ------------------------------------------------------------------------
+
+
+def compare_resources(before: dict[str, str], after: dict[str, str]) -> list[ResourceDiff]:
+    """Resources by kind/namespace/name (the file a resource is in may move), in path order."""
+    old, new = _resources(before), _resources(after)
+    found = []
+    for key in set(old) | set(new):
+        kind, namespace, name = key
+        if key not in old:
+            found.append(ResourceDiff(kind, namespace, name, new[key][0], "added", ""))
+        elif key not in new:
+            found.append(ResourceDiff(kind, namespace, name, old[key][0], "removed", ""))
+        elif old[key][1] != new[key][1]:
+            (old_path, old_doc), (new_path, new_doc) = old[key], new[key]
+            patch = _patch(old_path, old_doc, new_path, new_doc)
+            found.append(ResourceDiff(kind, namespace, name, new_path, "changed", patch))
+    return sorted(found, key=lambda r: (r.path, r.title))
+
+
+def _resources(files: dict[str, str]) -> dict[tuple[str, str, str], tuple[str, Any]]:
+    found = {}
+    for path, text in sorted(files.items()):
+        if path.rsplit("/", 1)[-1] == "kustomization.yaml":
+            continue
+        document = _load(text)
+        if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
+            continue
+        metadata = document["metadata"]
+        key = (str(document.get("kind", "")), str(metadata.get("namespace", "")), str(metadata.get("name", "")))
+        found[key] = (path, document)
+    return found
+
+
+def _load(text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except YAMLError:
+        return None
+
+
+SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "Secret": (("data",), ("stringData",)),
+    "SealedSecret": (("spec", "encryptedData"), ("spec", "template", "data")),
+}
+
+
+def _patch(old_path: str, old: Any, new_path: str, new: Any) -> str:
+    from compiler.yamlout import dump
+
+    old, new = _hide_secrets(old, new)
+    return "".join(
+        difflib.unified_diff(
+            dump(old).splitlines(keepends=True),
+            dump(new).splitlines(keepends=True),
+            fromfile=f"a/{old_path}",
+            tofile=f"b/{new_path}",
+        )
+    )
+
+
+def _hide_secrets(old: Any, new: Any) -> tuple[Any, Any]:
+    """Copies with every secret value replaced: `(hidden)`, or `(hidden, changed)` on the new
+    side where the value differs, so a reviewer sees which key changed and nothing else."""
+    fields = SECRET_FIELDS.get(str(new.get("kind")))
+    if not fields:
+        return old, new
+    hidden_old, hidden_new = copy.deepcopy(old), copy.deepcopy(new)
+    for steps in fields:
+        before, after = _dig(old, steps), _dig(new, steps)
+        for key in (shown := _dig(hidden_old, steps)):
+            shown[key] = HIDDEN
+        for key in (shown := _dig(hidden_new, steps)):
+            same = key in before and before[key] == after[key]
+            shown[key] = HIDDEN if same else HIDDEN_CHANGED
+    return hidden_old, hidden_new
+
+
+def _dig(document: Any, steps: tuple[str, ...]) -> dict[str, Any]:
+    for step in steps:
+        document = document.get(step) if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else {}
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(show(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        if set(value) >= {"provider", "model"}:
+            return f"{value['provider']}/{value['model']}"
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def summary(workspace: WorkspaceDiff) -> str:
+    if workspace.status == "removed":
+        return "removed"
+    if workspace.status == "added":
+        s = workspace.settings
+        return f"added (provider {show(s.get('provider'))}, model {show(s.get('model'))})"
+    return ", ".join(f"{c.key} {show(c.before)} → {show(c.after)}" for c in workspace.changes)
+
+
+def _counts(resources: tuple[ResourceDiff, ...] | list[ResourceDiff]) -> str:
+    n = {s: sum(r.status == s for r in resources) for s in ("added", "removed", "changed")}
+    return f"{n['added']} added, {n['removed']} removed, {n['changed']} changed"
+
+
+MARKS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def text(diff: Diff, colour: bool = False) -> str:
+    import click
+
+    def style(line: str, **kwargs: Any) -> str:
+        return click.style(line, **kwargs) if colour else line
+
+    lines = [style(f"hks diff: {diff.base} → working tree", bold=True)]
+    lines += [f"note: {note}" for note in diff.notes]
+    if not diff.changed:
+        return "\n".join(lines + ["no changes"]) + "\n"
+    lines.append("")
+    lines.append(style(f"Workspaces: {len(diff.workspaces)} changed" if diff.workspaces else "Workspaces: no setting changed", bold=True))
+    for workspace in diff.workspaces:
+        lines.append(f"  {workspace.name}: {summary(workspace)}")
+    lines.append("")
+    lines.append(style(f"Resources: {_counts(diff.resources)}", bold=True))
+    colours = {"added": "green", "removed": "red", "changed": "yellow"}
+    for resource in diff.resources:
+        lines.append(style(f"  {MARKS[resource.status]} {resource.title}  ({resource.path})", fg=colours[resource.status]))
+    patches = [r.patch for r in diff.resources if r.patch]
+    if patches:
+        lines.append("")
+        for patch in patches:
+            for line in patch.splitlines():
+                fg = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else None
+                lines.append(style(line, fg=fg) if fg else line)
+    return "\n".join(lines) + "\n"
+
+
+def _code(value: str) -> str:
+    """A Markdown code span that holds any text: the fence is longer than any run of backticks."""
+    value = value.replace("\n", " ")
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{ticks}{pad}{value}{pad}{ticks}".replace("|", "\\|")
+
+
+def _fence(body: str, info: str = "") -> list[str]:
+    ticks = "`" * max(3, max((len(run) for run in re.findall(r"`{3,}", body)), default=0) + 1)
+    return [f"{ticks}{info}", body.rstrip("\n"), ticks]
+
+
+# GitHub refuses a comment body over 65,536 characters; GitLab's notes allow more.
+MARKDOWN_LIMIT = 60_000
+
+
+def markdown(diff: Diff, colour: bool = False) -> str:
+    """A pull-request comment: a table of what changes per workspace, then one collapsible
+    section per workspace (and for the platform) with its settings and resource diffs. When
+    the resource diffs would make it too long to post, they are left out with a note."""
+    text = _markdown(diff, patches=True)
+    if len(text) <= MARKDOWN_LIMIT:
+        return text
+    note = "The resource diffs are left out: with them this comment would be too long to post. Run `hks diff` to see them."
+    return _markdown(Diff(diff.base, diff.workspaces, diff.resources, diff.notes + (note,)), patches=False)
+
+
+def _markdown(diff: Diff, patches: bool) -> str:
+    lines = ["### hks diff", ""]
+    lines.append(f"Compared with {_code(diff.base)}.")
+    lines += [f"> {note}" for note in diff.notes]
+    lines.append("")
+    if not diff.changed:
+        return "\n".join(lines + ["No changes to the effective settings or the rendered resources."]) + "\n"
+    if diff.workspaces:
+        lines += ["| Workspace | What changes |", "|---|---|"]
+        for workspace in diff.workspaces:
+            lines.append(f"| **{workspace.name}** | {_markdown_summary(workspace)} |")
+        lines.append("")
+    lines.append(f"Rendered resources: {_counts(diff.resources)}.")
+    lines.append("")
+    groups = sorted({w.name for w in diff.workspaces} | {r.group for r in diff.resources if r.group not in ("platform", "argocd")})
+    by_name = {w.name: w for w in diff.workspaces}
+    for group in groups + ["platform", "argocd"]:
+        resources = [r for r in diff.resources if r.group == group]
+        workspace = by_name.get(group)
+        if not resources and workspace is None:
+            continue
+        label = {"platform": "Platform", "argocd": "Argo CD"}.get(group, group)
+        parts = []
+        if workspace is not None:
+            changed = f"{_plural(len(workspace.changes), 'setting')} changed"
+            parts.append(workspace.status if workspace.status != "changed" else changed)
+        if resources:
+            parts.append(_plural(len(resources), "resource"))
+        lines += ["<details>", f"<summary><b>{label}</b>: {', '.join(parts)}</summary>", ""]
+        if workspace is not None and workspace.changes:
+            lines += ["| Setting | Before | After |", "|---|---|---|"]
+            for change in workspace.changes:
+                lines.append(f"| {change.key} | {_code(show(change.before))} | {_code(show(change.after))} |")
+            lines.append("")
+        for resource in resources:
+            lines.append(f"{resource.status.capitalize()}: {_code(resource.title)} ({_code(resource.path)})")
+            lines.append("")
+            if resource.patch and patches:
+                lines += _fence(resource.patch, "diff")
+                lines.append("")
+        lines += ["</details>", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _markdown_summary(workspace: WorkspaceDiff) -> str:
+    if workspace.status != "changed":
+        return summary(workspace).replace("|", "\\|")
+    return ", ".join(f"{c.key} {_code(show(c.before))} → {_code(show(c.after))}" for c in workspace.changes)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def as_json(diff: Diff, colour: bool = False) -> str:
+    document = {
+        "base": diff.base,
+        "changed": diff.changed,
+        "notes": list(diff.notes),
+        "workspaces": [
+            {
+                "name": w.name,
+                "status": w.status,
+                "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in w.changes],
+                **({"settings": w.settings} if w.status == "added" else {}),
+            }
+            for w in diff.workspaces
+        ],
+        "resources": [
+            {"kind": r.kind, "namespace": r.namespace, "name": r.name, "path": r.path, "status": r.status, "diff": r.patch}
+            for r in diff.resources
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS: dict[str, Callable[[Diff, bool], str]] = {"json": as_json, "markdown": markdown, "text": text}

@@ -1,0 +1,116 @@
+"""`hks init`: the files of a new config repository, as text. Writes nothing (the command does).
+
+The starters are the smallest configs that validate and render as they are; the files name
+the running hks version, so the hooks and CI run the same hks that wrote them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from compiler import __version__
+from compiler.resources import data_dir
+
+HKS_REPO = "https://github.com/hexabase/hks"
+EXAMPLE_WORKSPACE = "assistant"
+
+
+@dataclass(frozen=True)
+class Starter:
+    model: str
+    block: str  # the provider's own settings in org.yaml
+
+
+def _api_key(provider: str, extra: str = "") -> str:
+    secret = f"{provider}-api-key"
+    return f"""
+providers:
+  {provider}:
+    # The Kubernetes Secret (data key `key`) in cluster.namespace that holds the API key; never
+    # the key itself. Create it in the cluster, e.g.:
+    #   kubectl -n hexabase-aiops create secret generic {secret} --from-literal=key=...
+    api_key_secret: {secret}
+{extra}"""
+
+
+STARTERS: dict[str, Starter] = {
+    "anthropic": Starter("claude-sonnet-4-20250514", _api_key("anthropic")),
+    "azure-openai": Starter(
+        "gpt-4o",
+        _api_key(
+            "azure-openai",
+            """    endpoint: https://example-resource.openai.azure.com   # your Azure OpenAI resource
+    api_version: "2024-10-21"
+    deployments:
+      gpt-4o: gpt-4o              # model → your deployment's name
+""",
+        ),
+    ),
+    "google": Starter("gemini-2.5-flash", _api_key("google")),
+    "ollama": Starter(
+        "llama3:8b",
+        """
+self_hosted:
+  # Ollama on the nodes labelled node-role=llm; models are pulled once per node.
+  models:
+    - llama3:8b
+""",
+    ),
+    "openai": Starter("gpt-4o", _api_key("openai")),
+}
+
+# file in the new repository → template in templates/init/
+FILES = {
+    ".github/workflows/hks.yml": "github-workflow.yml",
+    ".gitignore": "gitignore",
+    ".gitlab-ci.yml": "gitlab-ci.yml",
+    ".pre-commit-config.yaml": "pre-commit-config.yaml",
+    "README.md": "README.md",
+    "org.yaml": "org.yaml",
+    f"workspaces/{EXAMPLE_WORKSPACE}.yaml": "workspace.yaml",
+}
+
+COST_STEP = """\
+      - name: hks cost
+        run: hks cost . >> comment.md
+"""
+
+
+def organization_name(folder_name: str) -> str:
+    """A DNS-1123 label from a folder's name (`My Org` → `my-org`)."""
+    label = re.sub(r"[^a-z0-9]+", "-", folder_name.lower()).strip("-")[:63].strip("-")
+    return label or "my-org"
+
+
+def files(organization: str, provider: str, with_cost: bool = False) -> dict[str, str]:
+    from compiler.schema import SCHEMAS, json_schema_text
+
+    starter = STARTERS[provider]
+    secrets = ["its admin key from the Secret `llm-gateway-master-key`"]
+    if provider != "ollama":
+        secrets.append(f"the {provider} API key from `{provider}-api-key`")
+    secrets_note = (
+        f"\nThe gateway reads {' and '.join(secrets)} (data key `key`) in the namespace\n"
+        "`hexabase-aiops`: create them in the cluster, never in this repository.\n"
+    )
+    tokens = {
+        "@ORG@": organization,
+        "@PROVIDER@": provider,
+        "@MODEL@": starter.model,
+        "@PROVIDER_BLOCK@": starter.block,
+        "@OLLAMA_NOTE@": " and Ollama" if provider == "ollama" else "",
+        "@REPO@": HKS_REPO,
+        "@VERSION@": __version__,
+        "@COST_STEP@": COST_STEP if with_cost else "",
+        "@SECRETS_NOTE@": secrets_note,
+    }
+    found = {}
+    for target, template in FILES.items():
+        text = (data_dir("templates") / "init" / template).read_text("utf-8")
+        for token, value in tokens.items():
+            text = text.replace(token, value)
+        found[target] = text
+    for name in sorted(SCHEMAS):
+        found[f"schemas/{name}.schema.json"] = json_schema_text(name)
+    return dict(sorted(found.items()))

@@ -1,0 +1,263 @@
+"""`hks diff`: golden outputs for the four kinds of change a reviewer meets, in a real Git
+repository, and the guarantees around them (working tree untouched, secrets hidden, exits)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from compiler import diff
+from tests.conftest import ROOT, hks, hks_process, write
+
+GOLDEN = ROOT / "tests" / "golden" / "diff"
+
+ORG = """\
+# yaml-language-server: $schema=../schemas/org.schema.json
+organization: demo
+llm_config:
+  provider: openai
+  model: gpt-4
+  temperature: 0.7
+  max_tokens: 4096
+  rate_limit:
+    rpm: 600
+    tpm: 100000
+gateway:
+  audit_log:
+    enabled: true
+    retention_days: 365
+  database_secret: gateway-database
+"""
+PRODUCTION = """\
+llm_override:
+  temperature: 0.3
+"""
+DEVELOPMENT = """\
+llm_override:
+  provider: ollama
+  model: codellama:13b
+"""
+
+# scenario → (file, old text, new text)
+CHANGES = {
+    "provider": ("workspaces/production.yaml", "  temperature: 0.3\n", "  provider: anthropic\n  model: claude-sonnet-4-20250514\n  temperature: 0.3\n"),
+    "model": ("workspaces/production.yaml", "  temperature: 0.3\n", "  model: gpt-4o\n  temperature: 0.3\n  max_tokens: 8192\n"),
+    "limit": ("org.yaml", "    rpm: 600\n", "    rpm: 1200\n"),
+    "compliance": ("workspaces/production.yaml", "llm_override:\n", "compliance: [soc2]\nllm_override:\n"),
+}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "hks test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "hks test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def config_repo(root: Path) -> Path:
+    repo = write(root / "demo", {"org.yaml": ORG, "workspaces/production.yaml": PRODUCTION, "workspaces/development.yaml": DEVELOPMENT})
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    return repo
+
+
+def change(repo: Path, scenario: str) -> None:
+    name, old, new = CHANGES[scenario]
+    path = repo / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("scenario", sorted(CHANGES))
+def test_golden(scenario: str, fmt: str, tmp_path: Path, file_regression) -> None:  # type: ignore[no-untyped-def]
+    repo = config_repo(tmp_path)
+    change(repo, scenario)
+    result = hks_process("diff", "--base", "HEAD", "--format", fmt, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    extension = "md" if fmt == "markdown" else "txt"
+    file_regression.check(result.stdout, fullpath=GOLDEN / f"{scenario}.{extension}")
+
+
+def test_committed_change_against_the_previous_commit(tmp_path: Path) -> None:
+    """The README's `hks diff --base HEAD~1` after committing a model change."""
+    repo = config_repo(tmp_path)
+    change(repo, "model")
+    git(repo, "commit", "-q", "-am", "production: gpt-4o")
+    result = hks_process("diff", "--base", "HEAD~1", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["workspaces"] == [
+        {
+            "name": "production",
+            "status": "changed",
+            "changes": [
+                {"key": "model", "before": "gpt-4", "after": "gpt-4o"},
+                {"key": "max_tokens", "before": 4096, "after": 8192},
+            ],
+        }
+    ]
+    assert {r["path"] for r in found["resources"]} >= {"workspaces/production/configmap-llm-routing.yaml"}
+
+
+def test_working_tree_and_index_are_untouched(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path)
+    change(repo, "limit")
+    write(repo, {"notes.txt": "untracked\n"})
+    git(repo, "add", "org.yaml")
+    before = (git(repo, "status", "--porcelain"), git(repo, "diff", "--cached"), git(repo, "rev-parse", "HEAD"))
+    assert hks_process("diff", "--base", "HEAD", cwd=repo).returncode == 0
+    assert (git(repo, "status", "--porcelain"), git(repo, "diff", "--cached"), git(repo, "rev-parse", "HEAD")) == before
+
+
+def test_exit_code(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path)
+    assert hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo).returncode == 0
+    same = hks_process("diff", "--base", "HEAD", cwd=repo)
+    assert same.returncode == 0 and "no changes" in same.stdout
+    change(repo, "limit")
+    assert hks_process("diff", "--base", "HEAD", cwd=repo).returncode == 0
+    assert hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo).returncode == 1
+
+
+def test_new_workspace_and_removed_workspace(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path)
+    (repo / "workspaces" / "development.yaml").unlink()
+    write(repo, {"workspaces/research.yaml": "llm_override:\n  provider: anthropic\n  model: claude-sonnet-4-20250514\n"})
+    result = hks_process("diff", "--base", "HEAD", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "  development: removed\n" in result.stdout
+    assert "  research: added (provider anthropic, model claude-sonnet-4-20250514)\n" in result.stdout
+    assert "+ Namespace research" in result.stdout and "- Namespace development" in result.stdout
+
+
+def test_config_new_since_the_base(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    write(repo, {"org.yaml": ORG, "workspaces/production.yaml": PRODUCTION})
+    result = hks_process("diff", "--base", "HEAD", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "everything is new" in result.stdout and "production: added" in result.stdout
+
+
+def test_broken_working_tree_is_reported_like_validate(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path)
+    (repo / "org.yaml").write_text(ORG.replace("temperature: 0.7", "temperature: 7"))
+    result = hks_process("diff", "--base", "HEAD", cwd=repo)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "org.yaml:6:16: error[SCHEMA-003]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--base", "no-such-rev"), "no-such-rev: no such revision"),
+        ((), "give either --base REV or --against OUT_DIR"),
+        (("--base", "HEAD", "--against", "x"), "give either --base REV or --against OUT_DIR"),
+    ],
+)
+def test_usage_errors(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    repo = config_repo(tmp_path)
+    result = hks_process("diff", *args, cwd=repo)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    write(tmp_path / "demo", {"org.yaml": ORG})
+    result = hks_process("diff", "--base", "HEAD", cwd=tmp_path / "demo", )
+    assert result.returncode == 2 and "not inside a Git repository" in result.stderr
+
+
+def test_against_a_rendered_folder() -> None:
+    current = hks("diff", "examples/acme", "--against", "examples/acme/rendered", "--exit-code")
+    assert current.exit_code == 0, current.output
+    assert "no changes" in current.output
+
+
+def test_against_a_stale_rendered_folder(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "seed", tmp_path / "seed")
+    org = tmp_path / "seed" / "org.yaml"
+    org.write_text(org.read_text().replace('temperature: 0.3', 'temperature: 0.2'))
+    result = hks("diff", str(tmp_path / "seed"), "--against", str(tmp_path / "seed" / "rendered"))
+    assert result.exit_code == 0, result.output
+    assert "production: temperature 0.3 → 0.2" in result.output
+
+
+def test_secret_values_are_never_shown() -> None:
+    old = "kind: SealedSecret\nmetadata: {name: k, namespace: n}\nspec:\n  encryptedData: {key: AgBSECRETOLD, other: AgBSAME}\n"
+    new = "kind: SealedSecret\nmetadata: {name: k, namespace: n}\nspec:\n  encryptedData: {key: AgBSECRETNEW, other: AgBSAME}\n"
+    plain_old = "kind: Secret\nmetadata: {name: s, namespace: n}\nstringData: {key: hunter2}\n"
+    plain_new = "kind: Secret\nmetadata: {name: s, namespace: n}\nstringData: {key: hunter3}\n"
+    found = diff.compare_resources({"a.yaml": old, "s.yaml": plain_old}, {"a.yaml": new, "s.yaml": plain_new})
+    assert [r.status for r in found] == ["changed", "changed"]
+    result = diff.Diff("HEAD", (), tuple(found))
+    for fmt in diff.FORMATS.values():
+        out = fmt(result, False)
+        for secret in ("AgBSECRETOLD", "AgBSECRETNEW", "AgBSAME", "hunter2", "hunter3"):
+            assert secret not in out
+        assert "(hidden, changed)" in out
+    assert 'other: "(hidden)"' in found[0].patch
+
+
+def test_markdown_code_spans_survive_backticks_and_pipes() -> None:
+    assert diff._code("a`b|c") == "``a`b\\|c``"
+
+
+def test_markdown_stays_short_enough_to_post() -> None:
+    patch = "--- a/x\n+++ b/x\n" + "".join(f"-line {i}\n+line {i}!\n" for i in range(2000))
+    resources = tuple(diff.ResourceDiff("ConfigMap", "ns", f"c{i}", f"platform/c{i}.yaml", "changed", patch) for i in range(5))
+    out = diff.markdown(diff.Diff("main", (), resources), False)
+    assert len(out) <= diff.MARKDOWN_LIMIT
+    assert "resource diffs are left out" in out and "Changed: `ConfigMap ns/c4`" in out
+
+
+def test_archive_members_outside_the_folder_are_refused() -> None:
+    import tarfile
+
+    from compiler.gitrev import _safe
+
+    def member(name: str, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        return info
+
+    assert _safe(member("org.yaml")) and _safe(member("workspaces", tarfile.DIRTYPE))
+    assert not _safe(member("../evil")) and not _safe(member("/etc/passwd"))
+    assert not _safe(member("link", tarfile.SYMTYPE))
+
+
+def test_a_symbolic_link_out_of_the_repository_is_not_followed(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path)
+    secret = tmp_path / "outside.yaml"
+    secret.write_text("llm_override:\n  model: from-outside\n")
+    (repo / "workspaces" / "linked.yaml").symlink_to(secret)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a link out")
+    (repo / "workspaces" / "linked.yaml").unlink()
+    result = hks_process("diff", "--base", "HEAD", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "from-outside" not in result.stdout and "Traceback" not in result.stderr

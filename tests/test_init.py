@@ -1,0 +1,190 @@
+"""`hks init`: what it creates validates and renders with no edit, for every starter; the
+workflow files are YAML with the keys their CI systems require; nothing is ever overwritten."""
+
+from __future__ import annotations
+
+import sys
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from compiler import __version__
+from compiler.commands.init import PROVIDERS
+from compiler.scaffold import HKS_REPO, organization_name
+from tests.conftest import ROOT, hks_process
+
+PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
+
+
+def init(root: Path, *args: str) -> Path:
+    result = hks_process("init", "demo", *args, cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    return root / "demo"
+
+
+def load(path: Path) -> Any:
+    return YAML(typ="safe", pure=True).load(path.read_text())
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_created_config_validates_and_renders_as_it_is(provider: str, tmp_path: Path) -> None:
+    demo = init(tmp_path, "--provider", provider)
+    validate = hks_process("validate", "--strict", cwd=demo)
+    assert validate.returncode == 0, validate.stdout
+    assert validate.stdout == "no problems\n"
+    check = hks_process("render", "--check", cwd=demo)  # the committed rendered/ is current
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert load(demo / "org.yaml")["llm_config"]["provider"] == provider
+    routing = load(demo / "rendered" / "workspaces" / "assistant" / "configmap-llm-routing.yaml")
+    assert routing["data"]["provider"] == provider
+
+
+def test_files_it_creates(tmp_path: Path) -> None:
+    demo = init(tmp_path)
+    created = sorted(str(p.relative_to(demo)) for p in demo.rglob("*") if p.is_file() and "rendered" not in p.parts)
+    assert created == [
+        ".github/workflows/hks.yml",
+        ".gitignore",
+        ".gitlab-ci.yml",
+        ".pre-commit-config.yaml",
+        "README.md",
+        "org.yaml",
+        "schemas/org.schema.json",
+        "schemas/workspace.schema.json",
+        "workspaces/assistant.yaml",
+    ]
+    assert (demo / "org.yaml").read_text().startswith("# yaml-language-server: $schema=schemas/org.schema.json\n")
+    assert (demo / "workspaces" / "assistant.yaml").read_text().startswith(
+        "# yaml-language-server: $schema=../schemas/workspace.schema.json\n"
+    )
+    assert (demo / "schemas" / "org.schema.json").read_text() == (ROOT / "schemas" / "org.schema.json").read_text()
+    assert load(demo / "org.yaml")["organization"] == "demo"
+
+
+def test_pre_commit_config_is_pinned_to_this_version(tmp_path: Path) -> None:
+    demo = init(tmp_path)
+    config = load(demo / ".pre-commit-config.yaml")
+    assert config["repos"] == [
+        {"repo": HKS_REPO, "rev": f"v{__version__}", "hooks": [{"id": "hks-validate"}, {"id": "hks-render-check"}]}
+    ]
+    offered = {hook["id"] for hook in load(ROOT / ".pre-commit-hooks.yaml")}
+    assert {h["id"] for h in config["repos"][0]["hooks"]} <= offered
+    result = subprocess.run([str(PRE_COMMIT), "validate-config", ".pre-commit-config.yaml"], cwd=demo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_github_workflow_has_what_actions_requires(tmp_path: Path) -> None:
+    workflow = load(init(tmp_path) / ".github" / "workflows" / "hks.yml")
+    assert set(workflow) >= {"name", "on", "jobs"}  # YAML 1.2: `on` is a string key, as GitHub reads it
+    assert set(workflow["on"]) == {"pull_request", "push"}
+    steps: list[dict[str, Any]] = []
+    for job in workflow["jobs"].values():
+        assert isinstance(job["runs-on"], str) and job["steps"]
+        for step in job["steps"]:
+            assert ("run" in step) != ("uses" in step), step
+        steps += job["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert "hks validate --format sarif > hks.sarif" in runs
+    assert "hks render . -o rendered --check" in runs
+    assert any(r.startswith('hks diff --base "origin/${{ github.base_ref }}" --format markdown') for r in runs)
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert upload["with"]["sarif_file"] == "hks.sarif" and upload["if"] == "always()"
+    assert workflow["jobs"]["validate"]["permissions"]["security-events"] == "write"
+    assert workflow["jobs"]["comment"]["permissions"]["pull-requests"] == "write"
+    assert workflow["jobs"]["comment"]["steps"][0]["with"]["fetch-depth"] == 0
+
+
+GITLAB_KEYWORDS = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script"}
+
+
+def test_gitlab_ci_has_what_gitlab_requires(tmp_path: Path) -> None:
+    pipeline = load(init(tmp_path) / ".gitlab-ci.yml")
+    jobs = {name: job for name, job in pipeline.items() if name not in GITLAB_KEYWORDS and not name.startswith(".")}
+    assert set(jobs) == {"hks-validate", "hks-render-check", "hks-diff"}
+    for job in jobs.values():
+        assert isinstance(job["script"], list) and job["script"]
+        assert job["stage"] in pipeline["stages"]
+    assert jobs["hks-validate"]["artifacts"]["reports"]["junit"] == "hks-junit.xml"
+    assert jobs["hks-validate"]["artifacts"]["when"] == "always"
+    assert jobs["hks-validate"]["script"] == ["hks validate --format junit > hks-junit.xml"]
+
+
+def test_never_overwrites(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "org.yaml").write_text("mine\n")
+    result = hks_process("init", "demo", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"hks: {Path('demo') / 'org.yaml'} exists: hks init never overwrites a file\n"
+    assert sorted(p.name for p in demo.iterdir()) == ["org.yaml"] and (demo / "org.yaml").read_text() == "mine\n"
+
+
+def test_an_existing_rendered_folder_is_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "demo" / "rendered").mkdir(parents=True)
+    result = hks_process("init", "demo", cwd=tmp_path)
+    assert result.returncode == 2 and "rendered exists" in result.stderr
+
+
+def test_into_the_current_folder_takes_its_name(tmp_path: Path) -> None:
+    folder = tmp_path / "Acme Health"
+    folder.mkdir()
+    result = hks_process("init", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert load(folder / "org.yaml")["organization"] == "acme-health"
+
+
+def test_bad_organization_name(tmp_path: Path) -> None:
+    result = hks_process("init", "demo", "--organization", "Acme_Health", cwd=tmp_path)
+    assert result.returncode == 2 and "not a DNS label" in result.stderr
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize(("folder", "name"), [("demo", "demo"), ("My Org", "my-org"), ("__", "my-org"), ("a" * 80, "a" * 63)])
+def test_organization_name(folder: str, name: str) -> None:
+    assert organization_name(folder) == name
+
+
+README_BLOCKS = {
+    "pre-commit-config": ("yaml", ".pre-commit-config.yaml"),
+    "github-workflow": ("yaml", ".github/workflows/hks.yml"),
+    "gitlab-ci": ("yaml", ".gitlab-ci.yml"),
+}
+
+
+def readme_with_init_files(readme: str) -> str:
+    """The README with each `init:` block replaced by the file hks init writes."""
+    import re
+
+    from compiler.scaffold import files
+
+    created = files("demo", "ollama")
+    for marker, (lang, name) in README_BLOCKS.items():
+        block = f"<!-- init:{marker}:start -->\n```{lang}\n{created[name]}```\n<!-- init:{marker}:end -->"
+        pattern = re.compile(rf"<!-- init:{marker}:start -->.*?<!-- init:{marker}:end -->", re.DOTALL)
+        assert pattern.search(readme), f"README.md has no init:{marker} block"
+        readme = pattern.sub(lambda _: block, readme)
+    return readme
+
+
+def test_readme_snippets_are_what_init_writes() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert readme == readme_with_init_files(readme), "run `python -m tests.test_init` to update README.md"
+
+
+def test_readme_quotes_the_broken_org_yaml_diagnostic(tmp_path: Path) -> None:
+    demo = init(tmp_path)
+    org = demo / "org.yaml"
+    org.write_text(org.read_text().replace("temperature: 0.7", "temperature: 7", 1))
+    result = hks_process("validate", cwd=demo)
+    quoted = "org.yaml:9:16: error[SCHEMA-003]: llm_config.temperature must be between 0 and 2, not 7"
+    assert result.returncode == 1 and result.stdout.startswith(quoted)
+    assert quoted in (ROOT / "README.md").read_text()
+
+
+if __name__ == "__main__":
+    path = ROOT / "README.md"
+    path.write_text(readme_with_init_files(path.read_text()))

@@ -1,0 +1,154 @@
+"""The hooks in .pre-commit-hooks.yaml, run by the real pre-commit on a throw-away config
+repository made by `hks init`: a clean config passes both hooks; a broken org.yaml fails
+hks-validate with the diagnostic at its line; a stale rendered folder fails hks-render-check.
+
+pre-commit installs hks from a Git snapshot of this checkout into its own virtualenv (as it
+would from GitHub), once for `try-repo` and once for the repository's own config: slow, so
+each is made once per module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from compiler import __version__
+from compiler.scaffold import HKS_REPO
+from tests.conftest import ROOT, hks_process
+
+PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "hks test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "hks test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, **GIT_ENV, **(env or {})}
+    full.pop("PYTHONPATH", None)
+    full.pop("VIRTUAL_ENV", None)
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=full, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+
+def git(repo: Path, *args: str) -> str:
+    result = run("git", *args, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This checkout's files (tracked, and new ones not ignored) committed in a Git repository of
+    their own: what a `rev:` of hks would hold, including work not yet committed."""
+    assert PRE_COMMIT.exists(), "pre-commit is installed by the test extra (pip install -e '.[test]')"
+    repo = tmp_path_factory.mktemp("hks-snapshot")
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    assert listed.returncode == 0, listed.stderr
+    for name in sorted(set(filter(None, listed.stdout.split("\0")))):
+        source = ROOT / name
+        if source.is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, repo / name)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "snapshot")
+    return repo, git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("config")
+    result = hks_process("init", "demo", cwd=root)
+    assert result.returncode == 0, result.stderr
+    repo = root / "demo"
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "hks init")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return {"PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home"))}
+
+
+def test_manifest_passes_pre_commits_own_check() -> None:
+    result = run(PRE_COMMIT, "validate-manifest", ROOT / ".pre-commit-hooks.yaml", cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    hooks = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert [h["id"] for h in hooks] == ["hks-validate", "hks-render-check"]
+    for hook in hooks:
+        assert hook["language"] == "python" and hook["pass_filenames"] is False and hook["always_run"] is True
+
+
+def test_try_repo_passes_a_clean_config(snapshot: tuple[Path, str], demo: Path) -> None:
+    repo, commit = snapshot
+    result = run(PRE_COMMIT, "try-repo", repo, "--ref", commit, "--all-files", cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _status(result.stdout) == {"hks validate": "Passed", "hks render --check": "Passed"}
+
+
+def local_config(demo: Path, snapshot: tuple[Path, str]) -> None:
+    """The .pre-commit-config.yaml hks init wrote, pointed at the snapshot instead of GitHub."""
+    config_path = demo / ".pre-commit-config.yaml"
+    text = config_path.read_text()
+    assert f"repo: {HKS_REPO}\n" in text and f"rev: v{__version__}\n" in text
+    config_path.write_text(text.replace(HKS_REPO, str(snapshot[0])).replace(f"v{__version__}", snapshot[1]))
+
+
+def test_broken_org_yaml_fails_with_the_diagnostic_at_its_line(
+    snapshot: tuple[Path, str], demo: Path, store: dict[str, str]
+) -> None:
+    local_config(demo, snapshot)
+    try:
+        passing = run(PRE_COMMIT, "run", "--all-files", cwd=demo, env=store)
+        assert passing.returncode == 0, passing.stdout + passing.stderr
+        org = demo / "org.yaml"
+        lines = org.read_text().splitlines(keepends=True)
+        line = next(i for i, text in enumerate(lines, 1) if text.startswith("  temperature: 0.7"))
+        org.write_text("".join(lines).replace("temperature: 0.7", "temperature: 7", 1))
+        git(demo, "add", "-A")
+        result = run(PRE_COMMIT, "run", "--all-files", cwd=demo, env=store)
+        assert result.returncode == 1
+        assert _status(result.stdout)["hks validate"] == "Failed"
+        assert f"org.yaml:{line}:16: error[SCHEMA-003]: llm_config.temperature must be between 0 and 2, not 7" in result.stdout
+        assert "Traceback" not in result.stdout
+    finally:
+        git(demo, "checkout", "--", ".")
+        git(demo, "reset", "-q", "--hard")
+
+
+def test_stale_rendered_folder_fails_render_check(snapshot: tuple[Path, str], demo: Path, store: dict[str, str]) -> None:
+    local_config(demo, snapshot)
+    try:
+        workspace = demo / "workspaces" / "assistant.yaml"
+        workspace.write_text(workspace.read_text().replace("temperature: 0.3", "temperature: 0.2"))
+        git(demo, "add", "-A")
+        result = run(PRE_COMMIT, "run", "--all-files", cwd=demo, env=store)
+        assert result.returncode == 1
+        assert _status(result.stdout) == {"hks validate": "Passed", "hks render --check": "Failed"}
+        assert "rendered is not current" in result.stdout
+        assert "+      \"temperature\": 0.2" in result.stdout
+    finally:
+        git(demo, "reset", "-q", "--hard")
+
+
+def _status(output: str) -> dict[str, Any]:
+    """`hks validate....Passed` lines of pre-commit's report → {name: status}."""
+    found = {}
+    for line in output.splitlines():
+        for status in ("Passed", "Failed", "Skipped"):
+            if line.endswith(status) and "..." in line:
+                found[line.split("..", 1)[0].strip(".")] = status
+    return found
