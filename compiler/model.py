@@ -256,6 +256,7 @@ class SelfHosted(Strict):
     max_loaded_models: int = Field(1, ge=1, description="Models loaded at once per node.")
     max_queue: int = Field(512, ge=1, description="Requests queued before Ollama answers busy.")
     image: Optional[str] = Field(None, description="Override of the pinned Ollama image.")
+    nodes: int = Field(1, ge=1, description="How many LLM nodes run Ollama, for `hks cost` (× `gpu.hourly_usd`).")
 
 
 class Replicas(Strict):
