@@ -329,6 +329,14 @@ class Monitoring(Strict):
         default_factory=lambda: {"grafana_dashboard": "1"}, description="Label the Grafana sidecar selects on."
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    prometheus_namespace: DnsLabel = Field(
+        "monitoring", description="Namespace Prometheus runs in; the gateway's NetworkPolicy lets it scrape /metrics."
+    )
+    runbook_url: str = Field(
+        "https://github.com/hexabase/hks/blob/main/docs/runbooks.md",
+        pattern=r"^https?://\S+$",
+        description="Where the alert runbooks are published; each alert links to its section.",
+    )
 
 
 class OrgFile(Strict):
