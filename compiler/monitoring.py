@@ -285,6 +285,8 @@ def _budget_alerts(config: Config, workspaces: tuple[Workspace, ...]) -> list[di
 
 def _ollama_alerts(config: Config) -> list[dict[str, Any]]:
     where = f'namespace="{config.org.cluster.namespace}", daemonset="ollama"'
+    failed = 'increase(litellm_deployment_failure_responses_total{api_provider="ollama_chat"}[10m])'
+    sent = 'increase(litellm_deployment_total_requests_total{api_provider="ollama_chat"}[10m])'
     return [
         _alert(
             config,
@@ -301,13 +303,17 @@ def _ollama_alerts(config: Config) -> list[dict[str, Any]]:
         _alert(
             config,
             "OllamaModelNotLoaded",
-            "sum by (litellm_model_name, model_id) (increase(litellm_deployment_failure_responses_total"
-            '{api_provider="ollama_chat", exception_status="404"}[10m])) > 0',
+            # LiteLLM 1.80 reports Ollama's 404 "model not found" as APIConnectionError with status
+            # 500 (seen in the e2e test), so the signal is: every request to one Ollama model failed
+            # for 10 minutes while Ollama pods are available.
+            f"(sum by (litellm_model_name, model_id) ({failed}) > 0)\n"
+            f"  >= sum by (litellm_model_name, model_id) ({sent})\n"
+            f"unless on() (kube_daemonset_status_number_available{{{where}}} == 0)",
             "0m",
             "critical",
-            "Ollama does not have model {{ $labels.litellm_model_name }}",
-            "The gateway's requests to {{ $labels.litellm_model_name }} ({{ $labels.model_id }}) are answered "
-            "\"model not found\" by Ollama: the model was not pulled on some node.",
+            "Every request to Ollama model {{ $labels.litellm_model_name }} fails",
+            "All the gateway's requests to {{ $labels.litellm_model_name }} ({{ $labels.model_id }}) failed in the "
+            "last 10 minutes while Ollama pods are up: the model is most likely not pulled on the nodes.",
         ),
     ]
 
