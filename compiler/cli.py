@@ -16,6 +16,7 @@ from compiler import __version__
 
 # name → (module in compiler.commands, one-line help); the table is the registry.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "cost": ("cost", "Estimate the monthly LLM spend, or its change against a Git revision."),
     "render": ("render", "Render the Kubernetes manifests Argo CD deploys."),
     "policy": ("policy", "List, show and test the compliance rules validate enforces."),
     "explain": ("explain", "Show each workspace's effective settings and where every value came from."),
