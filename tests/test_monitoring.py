@@ -20,7 +20,6 @@ from tests.conftest import EXAMPLES, ROOT, write
 from tests.test_render import assert_upstream_valid, rendered_documents
 
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (tests/install-tools.sh installs it)")
 RULES_TEST = ROOT / "tests" / "monitoring"
 
 
@@ -43,7 +42,7 @@ def _dump(value: Any, path: Path) -> Path:
 
 
 def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    assert PROMTOOL is not None
+    assert PROMTOOL is not None, "promtool is missing: run tests/install-tools.sh (CI does; Debian's prometheus package)"
     return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=300)
 
 
@@ -150,7 +149,6 @@ def test_every_metric_used_is_litellms_an_exporters_or_recorded() -> None:
 # --- promtool ---------------------------------------------------------------------------------
 
 
-@needs_promtool
 @pytest.mark.parametrize("name", ["acme", "seed"])
 def test_promtool_checks_the_rendered_rules(name: str, tmp_path: Path) -> None:
     rule = _monitoring_docs(name)["prometheusrule-hks-llm.yaml"]
@@ -159,7 +157,6 @@ def test_promtool_checks_the_rendered_rules(name: str, tmp_path: Path) -> None:
     assert "SUCCESS" in result.stdout
 
 
-@needs_promtool
 def test_promtool_parses_every_dashboard_expression(tmp_path: Path) -> None:
     """promtool has no "parse this expression" command; each becomes a recording rule."""
     grafana = {"$__rate_interval": "5m", "$__range": "1d", "${workspace:regex}": "production", "${model:regex}": "gpt-4o"}
@@ -179,7 +176,6 @@ def test_promtool_parses_every_dashboard_expression(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@needs_promtool
 def test_promtool_rule_unit_tests_fire_on_trouble_and_stay_quiet_when_healthy(tmp_path: Path) -> None:
     """tests/monitoring/rules_test.yaml: budget burn, budget exhausted, error rate, over the rules
     rendered from tests/monitoring/org.yaml. Annotations are left out here (their templates are
