@@ -320,12 +320,17 @@ class Thresholds(Strict):
     budget_warning_ratio: float = Field(0.8, gt=0, le=1, description="Share of budget spent that warns.")
 
 
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+Labels = dict[Annotated[str, Field(pattern=LABEL_KEY)], Annotated[str, Field(pattern=LABEL_VALUE)]]
+
+
 class Monitoring(Strict):
-    enabled: bool = True
-    prometheus_labels: dict[str, str] = Field(
+    enabled: bool = Field(True, description="Render the ServiceMonitor, alert rules and dashboards; turn on LiteLLM's metrics.")
+    prometheus_labels: Labels = Field(
         default_factory=lambda: {"release": "prometheus"}, description="Labels Prometheus selects monitors on."
     )
-    grafana_dashboard_label: dict[str, str] = Field(
+    grafana_dashboard_label: Labels = Field(
         default_factory=lambda: {"grafana_dashboard": "1"}, description="Label the Grafana sidecar selects on."
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)

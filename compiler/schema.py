@@ -31,6 +31,8 @@ PATTERN_MEANINGS = {
     m.SHA256: "64 lowercase hexadecimal digits",
     m.NO_TRIPLE_QUOTES: 'text without """ (it would end the Modelfile\'s SYSTEM block)',
     m.MODEL_NAME: "an Ollama model name such as 'llama3:8b': letters, digits, '.', '_', '-', '/' and ':'",
+    m.LABEL_KEY: "a Kubernetes label key such as 'release' or 'example.com/team'",
+    m.LABEL_VALUE: "a Kubernetes label value: up to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
 }
 
 TYPE_NAMES = {

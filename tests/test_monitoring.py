@@ -189,3 +189,16 @@ def test_promtool_rule_unit_tests_fire_on_trouble_and_stay_quiet_when_healthy(tm
     shutil.copy(RULES_TEST / "rules_test.yaml", tmp_path / "rules_test.yaml")
     result = _promtool("test", "rules", str(tmp_path / "rules_test.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_labels_prometheus_and_grafana_select_on_must_be_kubernetes_labels(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nmonitoring:\n"
+            '  prometheus_labels: {"bad key!": x}\n  grafana_dashboard_label: {grafana_dashboard: "not ok!"}\n'
+        },
+    )
+    compiled = compile_config(str(tmp_path))
+    found = sorted((d.rule, d.position.line, d.position.column) for d in compiled.diagnostics)
+    assert found == [("SCHEMA-006", 3, 23), ("SCHEMA-006", 4, 48)]
