@@ -15,7 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler import cost, monitoring
-from tests.e2e.gateway import chat, get, render, running
+from tests.e2e.gateway import ROOT, chat, get, render, running
 from tests.e2e.standin import MISSING_OLLAMA_MODEL, USAGE_IN, USAGE_OUT, StandIn
 
 ORG = """\
@@ -110,8 +110,10 @@ def test_metrics_endpoint_is_on_without_an_enterprise_licence(metrics: str) -> N
     assert "litellm_proxy_total_requests_metric_total{" in metrics
 
 
-def test_every_metric_the_rules_and_dashboards_use_is_exposed(rendered: Path, metrics: str) -> None:
-    groups, boards = _rules_and_dashboards(rendered)
+@pytest.mark.parametrize("which", ["this test's config", "examples/acme"])
+def test_every_metric_the_rules_and_dashboards_use_is_exposed(which: str, rendered: Path, metrics: str) -> None:
+    folder = rendered if which.startswith("this") else ROOT / "examples" / "acme" / "rendered"
+    groups, boards = _rules_and_dashboards(folder)
     exposed = {name for name, _ in _samples(metrics)}
     recorded = monitoring.recorded(groups)
     used = set().union(*(monitoring.metric_names(e) for e in monitoring.expressions(groups, boards)))
