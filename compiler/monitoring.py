@@ -331,11 +331,10 @@ def _dashboard_data() -> dict[str, Any]:
     return data
 
 
-# Placeholders the dashboard data may use in an expression.
+# Placeholders the dashboard data may use in an expression ($NAMESPACE is the platform's).
 MACROS = {
     "$WORKSPACE": 'requested_model=~"(${workspace:regex})(\\\\.fallback-[0-9]+)?"',
     "$MODEL": 'model=~"${model:regex}"',
-    "$NAMESPACE": "",  # filled per organisation
 }
 
 
