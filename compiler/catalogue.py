@@ -49,3 +49,16 @@ def lookup(provider: str, name: str) -> ModelInfo | None:
 
 def providers_offering(name: str) -> list[str]:
     return sorted(p for p, entries in _catalogue().items() if name in entries)
+
+
+@functools.cache
+def _sources() -> dict[str, str]:
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "models.yaml").read_text("utf-8"))
+    return {provider: str(block.get("source", "")) for provider, block in raw["providers"].items()}
+
+
+def source(provider: str) -> str:
+    """Where the provider's figures come from (the catalogue's `source:` of that provider)."""
+    return _sources().get(provider, "")

@@ -17,6 +17,7 @@ from compiler import __version__
 # name → (module in compiler.commands, one-line help); the table is the registry.
 COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "Show what a change does to each workspace's settings and to the rendered resources."),
+    "cost": ("cost", "Estimate the monthly LLM spend, or its change against a Git revision."),
     "render": ("render", "Render the Kubernetes manifests Argo CD deploys."),
     "policy": ("policy", "List, show and test the compliance rules validate enforces."),
     "init": ("init", "Create a new config repository that validates and renders as it is."),

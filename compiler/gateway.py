@@ -111,7 +111,21 @@ def _deployment(config: Config, workspace: Workspace, target: Target) -> dict[st
     info: dict[str, Any] = {"id": deployment_id(target.alias)}
     if target.provider == "azure-openai":
         info["base_model"] = f"azure/{target.model}"  # the deployment name hides the model: cost needs it
+    info.update(_prices(target))
     return {"model_name": target.alias, "litellm_params": params, "model_info": info}
+
+
+def _prices(target: Target) -> dict[str, float]:
+    """The catalogue's price per token, so the gateway's spend (its budgets, its
+    `litellm_spend_metric`) and `hks cost` use the same numbers, also for models LiteLLM's own
+    price map lacks (custom and self-hosted ones). LiteLLM 1.80 reads these keys from a
+    deployment's `model_info` (`CustomPricingLiteLLMParams`, `use_custom_pricing_for_model`)."""
+    from compiler import cost
+
+    price = cost.token_price(target.provider, target.model)
+    if price is None:
+        return {}
+    return {"input_cost_per_token": price.input_per_token, "output_cost_per_token": price.output_per_token}
 
 
 def _provider_params(config: Config, target: Target) -> dict[str, Any]:
@@ -188,14 +202,18 @@ def _rate_limited(workspace: Workspace) -> bool:
 
 
 def _litellm_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    if config.org.monitoring.enabled:
+        # LiteLLM's own Prometheus metrics on the proxy's port, at /metrics (docs/monitoring.md).
+        settings["callbacks"] = ["prometheus"]
     if not any(w.llm.cache and w.llm.cache.enabled for w in workspaces):
-        return {}
+        return settings
     params: dict[str, Any] = {"mode": "default_off"}
     if shares_state(config):
         params = {"type": "redis", **_redis("host", "port", "password"), **params}
     else:
         params = {"type": "local", **params}
-    return {"cache": True, "cache_params": params}
+    return {**settings, "cache": True, "cache_params": params}
 
 
 def _redis(host: str, port: str, password: str) -> dict[str, str]:

@@ -7,9 +7,12 @@ an org.yaml without `organization:` takes its name from its folder.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from compiler.errors import InputError
 
@@ -77,3 +80,14 @@ def _safe(member: tarfile.TarInfo) -> bool:
     can hold symbolic links, which a config never needs)."""
     parts = Path(member.name).parts
     return (member.isfile() or member.isdir()) and not Path(member.name).is_absolute() and ".." not in parts
+
+
+@contextlib.contextmanager
+def config_at(config_dir: str, rev: str) -> Iterator[Path]:
+    """CONFIG_DIR as it was at REV, in a temporary folder removed afterwards; InputError when
+    the folder did not exist then."""
+    with tempfile.TemporaryDirectory(prefix="hks-base-") as temporary:
+        folder, _ = snapshot(config_dir, rev, Path(temporary))
+        if not folder.is_dir():
+            raise InputError(f"{config_dir} did not exist at {rev}")
+        yield folder

@@ -257,6 +257,7 @@ class SelfHosted(Strict):
     max_loaded_models: int = Field(1, ge=1, description="Models loaded at once per node.")
     max_queue: int = Field(512, ge=1, description="Requests queued before Ollama answers busy.")
     image: Optional[str] = Field(None, description="Override of the pinned Ollama image.")
+    nodes: int = Field(1, ge=1, description="How many LLM nodes run Ollama, for `hks cost` (× `gpu.hourly_usd`).")
 
 
 class Replicas(Strict):
@@ -320,15 +321,28 @@ class Thresholds(Strict):
     budget_warning_ratio: float = Field(0.8, gt=0, le=1, description="Share of budget spent that warns.")
 
 
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+Labels = dict[Annotated[str, Field(pattern=LABEL_KEY)], Annotated[str, Field(pattern=LABEL_VALUE)]]
+
+
 class Monitoring(Strict):
-    enabled: bool = True
-    prometheus_labels: dict[str, str] = Field(
+    enabled: bool = Field(True, description="Render the ServiceMonitor, alert rules and dashboards; turn on LiteLLM's metrics.")
+    prometheus_labels: Labels = Field(
         default_factory=lambda: {"release": "prometheus"}, description="Labels Prometheus selects monitors on."
     )
-    grafana_dashboard_label: dict[str, str] = Field(
+    grafana_dashboard_label: Labels = Field(
         default_factory=lambda: {"grafana_dashboard": "1"}, description="Label the Grafana sidecar selects on."
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    prometheus_namespace: DnsLabel = Field(
+        "monitoring", description="Namespace Prometheus runs in; the gateway's NetworkPolicy lets it scrape /metrics."
+    )
+    runbook_url: str = Field(
+        "https://github.com/hexabase/hks/blob/main/docs/runbooks.md",
+        pattern=r"^https?://\S+$",
+        description="Where the alert runbooks are published; each alert links to its section.",
+    )
 
 
 class OrgFile(Strict):

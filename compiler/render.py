@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import egress, gateway, secretrefs, selfhosted
+from compiler import egress, gateway, monitoring, secretrefs, selfhosted
 from compiler.config import Config
 from compiler.merge import Workspace
 from compiler.resources import data_dir
@@ -55,6 +55,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     manifests += _gateway(env, config, workspaces)
     manifests += _presidio(env, config, workspaces)
     manifests += _secrets(env, config, workspaces)
+    manifests += _monitoring(env, config, workspaces)
     for workspace in workspaces:
         manifests += _workspace(env, config, workspace)
     manifests = [_with_sync_wave(m) for m in manifests]
@@ -282,6 +283,7 @@ def _gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> lis
                 "gateway/networkpolicy.yaml.j2",
                 **common,
                 managed_namespaces={"hks.dev/organization": config.organization},
+                prometheus_namespace=org.monitoring.prometheus_namespace if org.monitoring.enabled else None,
                 egress=_gateway_egress(config, workspaces),
             ),
         ),
@@ -465,6 +467,58 @@ def _secrets(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> lis
         found = sealed.sealed_secrets(config)
         return [Manifest("platform/secrets", found[name].body) for name in grouped if name in found]
     return []
+
+
+# --- monitoring ---------------------------------------------------------------------------------
+
+
+def _monitoring(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    settings = config.org.monitoring
+    if not settings.enabled:
+        return []
+    namespace = config.org.cluster.namespace
+    folder = "platform/monitoring"
+    labels = {**_labels(config, "monitoring"), **settings.prometheus_labels}
+    manifests = [
+        Manifest(
+            folder,
+            _template(
+                env,
+                "monitoring/servicemonitor.yaml.j2",
+                name=GATEWAY_NAME,
+                namespace=namespace,
+                labels=labels,
+                spec=monitoring.service_monitor_spec(config),
+            ),
+        ),
+        Manifest(
+            folder,
+            _template(
+                env,
+                "monitoring/prometheusrule.yaml.j2",
+                name="hks-llm",
+                namespace=namespace,
+                labels=labels,
+                groups=monitoring.rule_groups(config, workspaces),
+            ),
+        ),
+    ]
+    dashboard_labels = {**_labels(config, "monitoring"), **settings.grafana_dashboard_label}
+    for file, board in monitoring.dashboards(config, workspaces).items():
+        manifests.append(
+            Manifest(
+                folder,
+                _template(
+                    env,
+                    "monitoring/configmap-dashboard.yaml.j2",
+                    name=f"grafana-dashboard-{file.removesuffix('.json')}",
+                    namespace=namespace,
+                    labels=dashboard_labels,
+                    data={file: board},
+                ),
+            )
+        )
+    return manifests
 
 
 # --- workspaces -------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ PATTERN_MEANINGS = {
     m.NO_TRIPLE_QUOTES: 'text without """ (it would end the Modelfile\'s SYSTEM block)',
     m.ENDPOINT: "an http(s) URL of a host name or IPv4 address, an optional port and path, and no user, query or fragment",
     m.MODEL_NAME: "an Ollama model name such as 'llama3:8b': letters, digits, '.', '_', '-', '/' and ':'",
+    m.LABEL_KEY: "a Kubernetes label key such as 'release' or 'example.com/team'",
+    m.LABEL_VALUE: "a Kubernetes label value: up to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
 }
 
 TYPE_NAMES = {

@@ -17,7 +17,7 @@ BROKEN = sorted(p.name for p in (EXAMPLES / "broken").iterdir() if p.is_dir())
 def test_valid_example_is_clean(name: str) -> None:
     result = hks("validate", "--strict", f"examples/{name}")
     assert result.exit_code == 0, result.output
-    assert "error" not in result.output and "warning" not in result.output, result.output
+    assert "error[" not in result.output and "warning[" not in result.output, result.output
 
 
 @pytest.mark.parametrize("name", VALID)

@@ -191,6 +191,13 @@ HOSTILE = st.lists(
 ).map("".join)
 
 
+MONITORING_DOCS = [
+    "ConfigMap/grafana-dashboard-hks-llm-cost", "ConfigMap/grafana-dashboard-hks-llm-interactions",
+    "ConfigMap/grafana-dashboard-hks-llm-performance", "ConfigMap/grafana-dashboard-hks-llm-usage",
+    "PrometheusRule/hks-llm", "ServiceMonitor/llm-gateway",
+]  # fmt: skip
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(user=HOSTILE, group=HOSTILE, label=HOSTILE)
 def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: str, group: str, label: str) -> None:
@@ -209,12 +216,13 @@ def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: 
     assert compiled.ok, compiled.diagnostics
     rendered = render_checked(compiled)
     docs = {d["kind"] + "/" + d["metadata"]["name"]: d for d in YAML(typ="safe").load_all(rendered.stream)}
-    assert sorted(docs) == [
+    assert sorted(docs) == sorted([
         "ConfigMap/llm-gateway-config", "ConfigMap/llm-routing", "ConfigMap/ollama-models", "DaemonSet/ollama",
         "Deployment/llm-gateway", "HorizontalPodAutoscaler/llm-gateway", "Namespace/hexabase-aiops", "Namespace/team",
         "NetworkPolicy/llm-gateway", "NetworkPolicy/ollama-from-gateway", "PodDisruptionBudget/llm-gateway",
         "Role/llm-user", "RoleBinding/llm-user", "Service/llm-gateway", "Service/ollama",
-    ]
+        *MONITORING_DOCS,
+    ])
     subjects = docs["RoleBinding/llm-user"]["subjects"]
     assert [(s["kind"], s["name"]) for s in subjects] == [("Group", group), ("User", user)]
     assert docs["DaemonSet/ollama"]["spec"]["template"]["spec"]["nodeSelector"] == {"node-role": label}

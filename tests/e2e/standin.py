@@ -14,6 +14,7 @@ USAGE_IN = 100_000
 USAGE_OUT = 50_000
 FAILING_MODEL = "gpt-4"  # the stand-in answers 500 for it, so fallbacks are exercised
 PII_WORD = "Alice"  # the analyzer "finds" this PERSON; every other text is clean
+MISSING_OLLAMA_MODEL = "mistral:7b"  # the stand-in Ollama answers 404 "not found" for it, as Ollama does
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def respond(path: str, body: Any) -> tuple[int, Any]:
     if path.endswith("/v1/messages"):
         return 200, _anthropic(body)
     if path.endswith("/api/chat"):
+        if body.get("model") == MISSING_OLLAMA_MODEL:
+            return 404, {"error": f'model "{MISSING_OLLAMA_MODEL}" not found, try pulling it first'}
         return 200, _ollama(body)
     if path.endswith("/analyze"):
         text = body.get("text", "")

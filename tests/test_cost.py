@@ -1,0 +1,182 @@
+"""`hks cost`: golden outputs for the realistic example and for a change of model between two
+Git revisions, the budget checks, and the price catalogue it reads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from compiler import catalogue, cost
+from compiler.pipeline import compile_config
+from tests.conftest import EXAMPLES, ROOT, hks, hks_process, write
+
+GOLDEN = ROOT / "tests" / "cost"
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("table", "txt"), ("markdown", "md")])
+def test_acme_cost_golden(fmt: str, suffix: str, file_regression) -> None:  # type: ignore[no-untyped-def]
+    result = hks("cost", "examples/acme", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    file_regression.check(result.output, fullpath=EXAMPLES / "acme" / f"cost.{suffix}")
+
+
+def test_acme_json_adds_up() -> None:
+    result = hks("cost", "examples/acme", "--format", "json")
+    assert result.exit_code == 0, result.output
+    estimate = json.loads(result.output)["estimate"]
+    workspaces = {w["name"]: w for w in estimate["workspaces"]}
+    assert workspaces["batch"]["monthly_usd"] is None  # no usage: block
+    production = workspaces["production"]
+    assert [s["fraction"] for s in production["shares"]] == [0.95, 0.05]
+    assert production["monthly_usd"] == pytest.approx(sum(s["monthly_usd"] for s in production["shares"]), abs=0.02)
+    nodes = estimate["self_hosted_nodes"]
+    assert nodes == {"nodes": 2, "hourly_usd": 1.2, "monthly_usd": 1752.0}
+    parts = sum(w["monthly_usd"] or 0 for w in estimate["workspaces"]) + nodes["monthly_usd"]
+    assert estimate["total_usd"] == pytest.approx(parts, abs=0.01)
+    for label, price in estimate["prices"].items():
+        assert price["source"], label
+        if price["input_per_million"] or price["output_per_million"]:
+            assert price["as_of"], label
+
+
+def test_the_arithmetic_of_one_workspace(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n"
+            "workspaces:\n  a:\n    usage: {requests_per_day: 1000, input_tokens: 1000, output_tokens: 100}\n"
+        },
+    )
+    compiled = compile_config(str(tmp_path))
+    [workspace] = cost.estimate(compiled.config, compiled.workspaces).workspaces  # type: ignore[arg-type]
+    # 1,000 requests × (1,000 × $2.50 + 100 × $10.00) / 1M = $3.50 a day, × 730 / 24 days
+    assert workspace.monthly_usd == pytest.approx(3.5 * 730 / 24)
+
+
+def test_over_budget_warns_and_fails_only_when_asked(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "org.yaml": "llm_config: {provider: openai, model: gpt-4}\n"
+            "workspaces:\n  big:\n    llm_override: {budget: {monthly_usd: 100}}\n"
+            "    usage: {requests_per_day: 1000, input_tokens: 1000, output_tokens: 500}\n"
+        },
+    )
+    warned = hks_process("cost", str(tmp_path))
+    assert warned.returncode == 0
+    assert "big: estimated $1,825.00 a month exceeds budget.monthly_usd $100.00" in warned.stdout
+    failed = hks_process("cost", str(tmp_path), "--fail-over-budget")
+    assert failed.returncode == 1 and "--fail-over-budget" in failed.stderr
+    assert hks_process("cost", "examples/acme", "--fail-over-budget").returncode == 0
+
+
+def test_a_config_with_errors_is_not_estimated() -> None:
+    result = hks_process("cost", "examples/broken/unknown-key")
+    assert result.returncode == 1 and "SCHEMA-001" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- --base REV -----------------------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=hks test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", *args]
+    return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def _set_model(config: Path, model: str) -> None:
+    path = config / "workspaces" / "production.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(f"  model: {model}\n" if line.startswith("  model: ") else line for line in lines))
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    """A config repository whose last commit switches production from gpt-4 to gpt-4o-mini."""
+    repo = tmp_path / "llm-config"
+    shutil.copytree(EXAMPLES / "acme", repo / "acme", ignore=shutil.ignore_patterns("rendered", "*.txt", "*.md"))
+    _git(repo, "init", "-q", "-b", "main")
+    _set_model(repo / "acme", "gpt-4")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "production on gpt-4")
+    _set_model(repo / "acme", "gpt-4o-mini")
+    _git(repo, "commit", "-q", "-am", "production on gpt-4o-mini")
+    return repo
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("table", "txt"), ("markdown", "md")])
+def test_model_change_against_base_golden(repo: Path, fmt: str, suffix: str, file_regression) -> None:  # type: ignore[no-untyped-def]
+    head = _git(repo, "rev-parse", "HEAD")
+    result = hks_process("cost", "acme", "--base", "HEAD~1", "--format", fmt, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "gpt-4 → openai/gpt-4o-mini" in result.stdout
+    file_regression.check(result.stdout, fullpath=GOLDEN / f"model-change.{suffix}")
+    assert _git(repo, "rev-parse", "HEAD") == head and _git(repo, "status", "--porcelain") == ""
+
+
+def test_base_json_states_previous_new_difference_and_percent(repo: Path) -> None:
+    result = hks_process("cost", "acme", "--base", "HEAD~1", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    changes = {c["name"]: c for c in json.loads(result.stdout)["changes"]}
+    production = changes["production"]
+    assert production["new_usd"] < production["previous_usd"]
+    assert production["difference_usd"] == pytest.approx(production["new_usd"] - production["previous_usd"], abs=0.01)
+    assert production["percent"] == pytest.approx(100 * production["difference_usd"] / production["previous_usd"], abs=0.1)
+    assert changes["clinical"]["difference_usd"] == 0
+    assert changes["total"]["difference_usd"] == pytest.approx(production["difference_usd"], abs=0.01)
+
+
+def test_base_reads_uncommitted_changes_against_the_revision(repo: Path) -> None:
+    _set_model(repo / "acme", "gpt-4o")  # not committed
+    result = hks_process("cost", "acme", "--base", "HEAD", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    production = {c["name"]: c for c in json.loads(result.stdout)["changes"]}["production"]
+    assert production["difference_usd"] > 0  # gpt-4o-mini → gpt-4o costs more
+    assert "gpt-4o" in (repo / "acme" / "workspaces" / "production.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["acme", "--base", "no-such-branch"], "no-such-branch: no such revision"),
+        (["acme", "--base", "HEAD~5"], "HEAD~5: no such revision"),
+    ],
+)
+def test_base_errors_are_usage_errors(repo: Path, args: list[str], message: str) -> None:
+    result = hks_process("cost", *args, cwd=repo)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_base_outside_git_is_a_usage_error(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES / "seed", tmp_path / "seed", ignore=shutil.ignore_patterns("rendered"))
+    result = hks_process("cost", str(tmp_path / "seed"), "--base", "HEAD")
+    assert result.returncode == 2 and "not inside a Git repository" in result.stderr
+
+
+def test_base_where_the_folder_did_not_exist(repo: Path) -> None:
+    shutil.copytree(repo / "acme", repo / "newer")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "a second config")
+    result = hks_process("cost", "newer", "--base", "HEAD~1", cwd=repo)
+    assert result.returncode == 2 and "did not exist at HEAD~1" in result.stderr
+
+
+# --- the catalogue ----------------------------------------------------------------------------------
+
+
+def test_every_catalogue_entry_has_a_source_and_a_date() -> None:
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe", pure=True).load((ROOT / "catalogue" / "models.yaml").read_text())
+    for provider, block in raw["providers"].items():
+        assert str(block.get("source", "")).strip(), f"{provider} has no source"
+        for name, entry in block["models"].items():
+            assert entry.get("as_of"), f"{provider}/{name} has no as_of date"
+            if provider != "ollama":
+                assert set(entry["price"]) == {"input", "output"}, f"{provider}/{name}"
+                assert entry["price"]["input"] >= 0 and entry["price"]["output"] >= 0
+                assert cost.token_price(provider, name) is not None
+    assert catalogue.source("openai").startswith("https://")
