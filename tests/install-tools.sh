@@ -22,7 +22,7 @@ if ! command -v promtool >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   else
-    echo "note: promtool is missing; install Debian's 'prometheus' package (the promtool tests skip without it)" >&2
+    echo "note: promtool is missing; install Debian's 'prometheus' package (the promtool tests fail without it)" >&2
   fi
 fi
 echo "tools: litellm $(.venv-litellm/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))')," \
