@@ -210,7 +210,8 @@ def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: 
     assert sorted(docs) == [
         "ConfigMap/llm-gateway-config", "ConfigMap/llm-routing", "ConfigMap/ollama-models", "DaemonSet/ollama",
         "Deployment/llm-gateway", "HorizontalPodAutoscaler/llm-gateway", "Namespace/hexabase-aiops", "Namespace/team",
-        "NetworkPolicy/llm-gateway", "NetworkPolicy/ollama-from-gateway", "PodDisruptionBudget/llm-gateway",
+        "NetworkPolicy/default-deny", "NetworkPolicy/llm-gateway", "NetworkPolicy/llm-gateway-egress",
+        "NetworkPolicy/ollama-from-gateway", "NetworkPolicy/ollama-model-pulls", "PodDisruptionBudget/llm-gateway",
         "Role/llm-user", "RoleBinding/llm-user", "Service/llm-gateway", "Service/ollama",
     ]
     subjects = docs["RoleBinding/llm-user"]["subjects"]
@@ -239,7 +240,7 @@ def test_custom_gguf_model_is_fetched_checked_and_created(tmp_path: Path) -> Non
         'PARAMETER temperature 0.2\nSYSTEM """You help "Acme" customers."""\n'
     )
     init = [c["name"] for c in docs["DaemonSet"]["spec"]["template"]["spec"]["initContainers"]]
-    assert init == ["prepare-storage", "fetch-gguf", "pull-models"]
+    assert init == ["fetch-gguf", "pull-models"]  # no root `chown` step with the default ephemeral storage
 
 
 def test_a_system_prompt_cannot_close_the_modelfile_quotes(tmp_path: Path) -> None:
