@@ -15,10 +15,13 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, Position, error
 from compiler.errors import InputError
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_NODES = 200_000
-MAX_DEPTH = 64
-MAX_WORKSPACE_FILES = 50_000
+# The input limits, each refused with a diagnostic that names it (docs/security.md#limits).
+MAX_FILE_BYTES = 4 * 1024 * 1024  # YAML-008: one file, before it is parsed
+MAX_NODES = 200_000  # YAML-007: nodes one file expands to, aliases included
+MAX_DEPTH = 64  # YAML-009: nesting of mappings and lists
+MAX_STRING_CHARS = 16_384  # YAML-011: one key or value (a long Modelfile SYSTEM prompt fits)
+MAX_WORKSPACES = 20_000  # REPO-004 (files, before they are read) and REPO-006 (files + inline)
+MAX_WORKSPACE_FILES = MAX_WORKSPACES
 WORKSPACE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -73,6 +76,28 @@ def load_repo(config_dir: str) -> tuple[Sources, list[Diagnostic]]:
             )
         )
         workspace_files = []
+    inline = org.data.get("workspaces") if org is not None else None
+    inline_count = len(inline) if isinstance(inline, (dict, list)) else 0
+    if workspace_files and inline_count + len(workspace_files) > MAX_WORKSPACES:
+        assert org is not None
+        diagnostics.append(
+            error(
+                org.position(("workspaces",), key=True),
+                "REPO-006",
+                f"{inline_count} workspaces here and {len(workspace_files)} workspace files: "
+                f"the limit is {MAX_WORKSPACES} workspaces in all",
+            )
+        )
+        workspace_files = []
+    elif inline_count > MAX_WORKSPACES:
+        assert org is not None
+        diagnostics.append(
+            error(
+                org.position(("workspaces",), key=True),
+                "REPO-006",
+                f"{inline_count} workspaces: the limit is {MAX_WORKSPACES}",
+            )
+        )
     workspaces: list[Document] = []
     for path in workspace_files:
         doc, found = load_file(path)
@@ -296,6 +321,15 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
             children = list(node.value)
         else:
             children = []
+            if isinstance(node.value, str) and len(node.value) > MAX_STRING_CHARS:
+                raise _Refused(
+                    error(
+                        where(node),
+                        "YAML-011",
+                        f"a string of {len(node.value)} characters: the limit is {MAX_STRING_CHARS}",
+                        hint="keep long text (prompts, certificates) in the files that need it",
+                    )
+                )
         active.add(key)
         count, depth = 1, 0
         for child in children:
