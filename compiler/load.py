@@ -8,6 +8,7 @@ costs a few milliseconds and no memory.
 from __future__ import annotations
 
 import datetime
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,9 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     try:
         constructor, parser = yaml.get_constructor_parser(text)
         _limit_depth(constructor.composer, name)
-        node = constructor.composer.get_single_node()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a redefined anchor is valid YAML; ruamel warns on stderr
+            node = constructor.composer.get_single_node()
         if node is None:
             return None, None
         problem = _measure(node, name)
@@ -212,6 +215,11 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
         return None, error(Position(name, 1, 1), "YAML-001", str(exc).splitlines()[0])
     except RecursionError:
         return None, _too_deep(Position(name, 1, 1))
+    except (AttributeError, IndexError, KeyError, TypeError):
+        # ruamel's own failures on hostile input (found by fuzzing: a `%TAG` directive before
+        # the first document, a `!!set` tag on a scalar): the file cannot be read, which is
+        # the user's problem to fix, not a crash.
+        return None, error(Position(name, 1, 1), "YAML-001", "YAML syntax error: the file cannot be read as YAML")
     finally:
         if parser is not None:
             parser.dispose()

@@ -213,9 +213,11 @@ def _model_kind(value: Any) -> str:
     return "~custom" if isinstance(value, dict) else "~tag"
 
 
-# Union member tags start with `~`, so diagnostics can tell them from keys in the user's file.
+# Union member tags start with `~`, so diagnostics can tell them from keys in the user's file
+# (which may start with `~` too: schema.py drops exactly these names from error locations).
+UNION_TAGS = ("~tag", "~custom")
 ModelEntry = Annotated[
-    Annotated[Annotated[str, Field(pattern=MODEL_NAME)], Tag("~tag")] | Annotated[CustomModel, Tag("~custom")],
+    Annotated[Annotated[str, Field(pattern=MODEL_NAME)], Tag(UNION_TAGS[0])] | Annotated[CustomModel, Tag(UNION_TAGS[1])],
     Discriminator(_model_kind),
 ]
 

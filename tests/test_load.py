@@ -158,3 +158,24 @@ def test_limits_exit_1_with_the_diagnostic_and_no_traceback(tmp_path: Path) -> N
     result = hks_process("validate", str(tmp_path))
     assert result.returncode == 1
     assert "error[YAML-011]" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+# --- regressions found by the fuzzer (tests/fuzzing.py) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"a: 1\n%TAG ! tag:x,2000:\n",  # ruamel: IndexError in process_directives
+        b"a: 1\n...\n%TAG ! tag:x,2000:\n---\nb: 2\n",
+        b"a: !!set 1\n",  # ruamel: AttributeError, a set tag on a scalar
+    ],
+)
+def test_what_crashed_the_yaml_parser_is_a_syntax_error(raw: bytes) -> None:
+    assert [rule for _, _, rule in problems(raw)] == ["YAML-001"]
+
+
+def test_a_redefined_anchor_is_read_without_a_warning_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    doc, diagnostics = parse_document(b"a: &x 1\nb: &x 2\nc: *x\n", "f.yaml")
+    assert diagnostics == [] and doc is not None and to_plain(doc.data)["c"] == 2
+    assert capfd.readouterr().err == ""
