@@ -277,3 +277,23 @@ def test_emitter_round_trips_awkward_strings_in_yaml_1_1_and_1_2(text: str) -> N
     out = dump({"k": text, "l": [text]})
     assert YAML(typ="safe", pure=True).load(out) == {"k": text, "l": [text]}
     assert pyyaml.safe_load(out) == {"k": text, "l": [text]}
+
+
+def test_both_yaml_parsers_read_every_rendered_template_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """render.py parses templates with libyaml (YAML 1.1) for speed; ruamel's YAML 1.2 must agree."""
+    from compiler import render
+
+    real = render.load_template_yaml
+    seen: list[str] = []
+
+    def both(text: str) -> Any:
+        ours = real(text)
+        assert ours == YAML(typ="safe", pure=True).load(text), text
+        seen.append(text)
+        return ours
+
+    monkeypatch.setattr(render, "load_template_yaml", both)
+    for name in RENDERED:
+        compiled = compile_config(f"examples/{name}")
+        render_checked(compiled)
+    assert len(seen) > 50

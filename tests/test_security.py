@@ -383,27 +383,56 @@ def rule_allows(rule: dict[str, Any], direction: str, namespace: str, peer: Endp
     return not peers or any(peer_matches(p, namespace, peer) for p in peers)
 
 
+def cilium_allows(policy: dict[str, Any], peer: Endpoint, port: tuple[int, str]) -> bool:
+    """One egress rule set of a CiliumNetworkPolicy: `toFQDNs` reach public addresses (the names
+    are checked in tests/test_gateway.py), `toEndpoints` pods by `k8s:` labels."""
+    for rule in policy["spec"].get("egress", []):
+        ports = [p for to in rule.get("toPorts", []) for p in to.get("ports", [])]
+        if ports and not any(int(p["port"]) == port[0] and p["protocol"] in (port[1], "ANY") for p in ports):
+            continue
+        if rule.get("toFQDNs") and peer.role == "internet":
+            return True
+        for selector in rule.get("toEndpoints", []):
+            labels = {k.removeprefix("k8s:"): v for k, v in selector.get("matchLabels", {}).items()}
+            namespace = labels.pop("io.kubernetes.pod.namespace", None)
+            if peer.namespace is not None and namespace in (None, peer.namespace) and selects({"matchLabels": labels}, peer.labels):
+                return True
+    return False
+
+
 def side_allows(policies: list[dict[str, Any]], direction: str, me: Endpoint, peer: Endpoint, port: tuple[int, str]) -> bool:
     if not me.controlled:
         return True
     mine = [
         p
         for p in policies
-        if p["metadata"]["namespace"] == me.namespace
+        if p["kind"] == "NetworkPolicy"
+        and p["metadata"]["namespace"] == me.namespace
         and direction in p["spec"]["policyTypes"]
         and selects(p["spec"]["podSelector"], me.labels)
     ]
-    if not mine:
+    cilium = [
+        p
+        for p in policies
+        if p["kind"] == "CiliumNetworkPolicy"
+        and p["metadata"]["namespace"] == me.namespace
+        and selects(p["spec"]["endpointSelector"], me.labels)
+        and direction == "Egress"
+    ]
+    if not mine and not cilium:
         return True  # not isolated: default-deny is missing, and the test below says so
     key = "egress" if direction == "Egress" else "ingress"
-    return any(rule_allows(r, direction, me.namespace or "", peer, port) for p in mine for r in p["spec"].get(key, []))
+    allowed = any(rule_allows(r, direction, me.namespace or "", peer, port) for p in mine for r in p["spec"].get(key, []))
+    return allowed or any(cilium_allows(p, peer, port) for p in cilium)
 
 
 def flow_graph(docs: list[dict[str, Any]]) -> set[tuple[str, str, int, str]]:
-    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    """Allowed (source, destination, port, protocol) flows. With Cilium, Kubernetes policies and
+    CiliumNetworkPolicies add up; only the egress kinds hks renders are read."""
+    policies = [d for d in docs if d["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
     endpoints = rendered_endpoints(docs) + outside_endpoints()
     ports = {(22, "TCP"), (53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (8080, "TCP"), (9090, "TCP")}
-    for policy in policies:
+    for policy in (p for p in policies if p["kind"] == "NetworkPolicy"):
         for rule in policy["spec"].get("ingress", []) + policy["spec"].get("egress", []):
             ports |= {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
     for doc in docs:
@@ -432,6 +461,7 @@ INTENDED: list[tuple[str, str, list[tuple[int, str]], str]] = [
     ("llm-gateway", "presidio-analyzer", [(3000, "TCP")], "pii"),
     ("llm-gateway", "presidio-anonymizer", [(3000, "TCP")], "pii"),
     ("llm-gateway", "internet", [(443, "TCP")], "providers-by-address"),
+    ("llm-gateway", "internet", [(443, "TCP")], "providers-by-name"),  # Cilium toFQDNs
     ("llm-gateway", "*outside*", [(5432, "TCP")], "database"),
     ("llm-gateway", "*outside*", [(6379, "TCP")], "redis"),
     ("ollama", "kube-dns", DNS, "ollama"),
@@ -441,8 +471,8 @@ INTENDED: list[tuple[str, str, list[tuple[int, str]], str]] = [
 FEATURES = {
     "acme": {"always", "ollama", "pii", "providers-by-address", "database", "redis"},
     "seed": {"always", "ollama", "providers-by-address"},
-    "everything-on": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443"},  # Cilium: FQDNs instead
-    "host-path": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443"},
+    "everything-on": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443", "providers-by-name"},
+    "host-path": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443", "providers-by-name"},
 }
 
 
@@ -472,7 +502,7 @@ def test_every_namespace_denies_by_default_and_every_policy_is_named(name: str, 
         deny = [p for p in policies if p["metadata"]["namespace"] == namespace and p["metadata"]["name"] == "default-deny"]
         assert len(deny) == 1, namespace
         assert deny[0]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    names = [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in policies]
+    names = [(p["kind"], p["metadata"]["namespace"], p["metadata"]["name"]) for p in policies]
     assert len(names) == len(set(names))
 
 
