@@ -297,3 +297,24 @@ def test_both_yaml_parsers_read_every_rendered_template_alike(monkeypatch: pytes
         compiled = compile_config(f"examples/{name}")
         render_checked(compiled)
     assert len(seen) > 50
+
+
+@pytest.mark.parametrize("storage", ["", "storage: {storage_class: local-path, size: 500Gi}", "storage: {type: host-path}"])
+def test_model_storage_and_the_namespace_level_it_allows(tmp_path: Path, storage: str) -> None:
+    org = "llm_config: {provider: ollama, model: llama3:8b}\n" + (f"self_hosted:\n  {storage}\n" if storage else "")
+    write(tmp_path, {"org.yaml": org})
+    compiled = compile_config(str(tmp_path))
+    assert compiled.ok, compiled.diagnostics
+    docs = {d["kind"]: d for d in YAML(typ="safe").load_all(render_checked(compiled).stream) if d["kind"] in ("DaemonSet", "Namespace")}
+    pod = docs["DaemonSet"]["spec"]["template"]["spec"]
+    models = next(v for v in pod["volumes"] if v["name"] == "models")
+    level = docs["Namespace"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+    init = [c["name"] for c in pod["initContainers"]]
+    if "host-path" in storage:
+        assert models["hostPath"] == {"path": "/var/lib/hks/ollama", "type": "DirectoryOrCreate"}
+        assert (level, init) == ("privileged", ["prepare-storage", "pull-models"])
+    else:
+        claim = models["ephemeral"]["volumeClaimTemplate"]["spec"]
+        assert claim["resources"]["requests"]["storage"] == ("500Gi" if storage else "200Gi")
+        assert claim.get("storageClassName") == ("local-path" if storage else None)
+        assert (level, init) == ("restricted", ["pull-models"])
