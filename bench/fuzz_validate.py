@@ -31,11 +31,14 @@ def main() -> int:
     print(
         f"{report.executions} executions in {args.seconds:.0f} s (seed {args.seed}), "
         f"{report.executions / args.seconds:.1f}/s; exit codes {dict(sorted(report.outcomes.items()))}; "
-        f"slowest {report.slowest:.2f} s; peak RSS {report.peak_mb:.0f} MB; {len(report.findings)} findings"
+        f"slowest {report.slowest:.2f} s; over {fuzzing.TIME_LIMIT:.0f} s once but not again: {report.slow_once}; "
+        f"peak RSS {report.peak_mb:.0f} MB; {len(report.findings)} findings"
     )
     distinct: dict[str, fuzzing.Finding] = {}
     for finding in report.findings:
         last = finding.detail.strip().splitlines()[-1] if finding.detail.strip() else ""
+        if finding.kind in ("timeout", "memory"):  # no traceback to tell them apart: keep each input
+            last += f" #{len(distinct)}"
         distinct.setdefault(f"{finding.kind}: {last}", finding)
     for title, finding in sorted(distinct.items()):
         folder = args.out / hashlib.sha256(title.encode()).hexdigest()[:12]
