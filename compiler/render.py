@@ -225,12 +225,12 @@ def _pull_ports(models: list[selfhosted.ServedModel]) -> list[int]:
     ports = {443}
     for model in models:
         if model.custom is not None:
-            url = urlsplit(model.custom.source)
             try:
-                port = url.port
-            except ValueError:  # not a port number: fetch-gguf.sh refuses the URL
-                port = None
-            ports.add(port or (80 if url.scheme == "http" else 443))
+                url = urlsplit(model.custom.source)
+                port, scheme = url.port, url.scheme
+            except ValueError:  # not a URL with a usable port (`[::1`, `:99999`): the HTTPS default
+                port, scheme = None, "https"
+            ports.add(port or (80 if scheme == "http" else 443))
     return sorted(ports)
 
 

@@ -231,3 +231,16 @@ def test_budget_on_a_free_self_hosted_model_warns(tmp_path: Path) -> None:
     org = "llm_config: {provider: ollama, model: llama3:8b, budget: {monthly_usd: 10}}\ngateway: {replicas: {min: 1, max: 1}}\n"
     org += "workspaces:\n  a: {}\n"
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-004", "warning", f"{tmp_path}/org.yaml:1:72")]
+
+
+def test_a_malformed_endpoint_is_gw_006_not_a_crash(tmp_path: Path) -> None:
+    """`http://[::1` passes the schema's URL pattern but makes urlsplit raise; the policy facts
+    and egress read it too. Found while hardening (issue 9)."""
+    org = (
+        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "providers:\n  openai: {endpoint: 'http://[::1'}\n"
+        "  azure-openai: {endpoint: 'http://[::1', api_version: '2024-10-21'}\n"
+        "workspaces:\n  a: {}\n  b: {llm_override: {provider: azure-openai, model: gpt-4o}}\n"
+    )
+    found = rules(tmp_path, {"org.yaml": org})
+    assert [(rule, severity) for rule, severity, _ in found] == [("GW-006", "error"), ("GW-006", "error")]

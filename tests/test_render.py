@@ -318,3 +318,27 @@ def test_model_storage_and_the_namespace_level_it_allows(tmp_path: Path, storage
         assert claim["resources"]["requests"]["storage"] == ("500Gi" if storage else "200Gi")
         assert claim.get("storageClassName") == ("local-path" if storage else None)
         assert (level, init) == ("restricted", ["pull-models"])
+
+
+@pytest.mark.parametrize(
+    ("source", "ports"),
+    [
+        ("https://models.example/a.gguf", [443]),
+        ("http://models.example:8080/a.gguf", [443, 8080]),
+        ("http://models.example/a.gguf", [80, 443]),
+        ("http://[::1/a.gguf", [443]),  # urlsplit raises on these: never a crash
+        ("https://models.example:99999/a.gguf", [443]),
+        ("/srv/models/a.gguf", [443]),
+    ],
+)
+def test_model_pulls_may_reach_the_ports_of_custom_sources(tmp_path: Path, source: str, ports: list[int]) -> None:
+    org = (
+        "llm_config: {provider: ollama, model: x:1b}\nself_hosted:\n  models:\n"
+        f"    - name: x:1b\n      source: '{source}'\n      sha256: {'e' * 64}\n"
+    )
+    write(tmp_path, {"org.yaml": org})
+    compiled = compile_config(str(tmp_path))
+    assert compiled.ok, compiled.diagnostics
+    docs = [d for d in YAML(typ="safe").load_all(render_checked(compiled).stream) if d["metadata"]["name"] == "ollama-model-pulls"]
+    public = docs[0]["spec"]["egress"][1]
+    assert [p["port"] for p in public["ports"]] == ports
