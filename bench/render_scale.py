@@ -1,8 +1,10 @@
-"""Render time and peak memory for 1, 100 and 1,000 generated workspaces (separate processes).
+"""Validate and render time and peak memory for 1 to 10,000 generated workspaces (separate processes).
 
-Target (issue "Render"): 1,000 workspaces under 10 s and 500 MB, cost growing linearly.
+Targets: 1,000 workspaces under 10 s and 500 MB (issue "Render"); 10,000 (issue "Hardening", the
+workspace limit is 20,000) within linear growth: the last column is the time per workspace
+relative to the 1,000 run, which stays near 1.0 when growth is linear.
 
-    python bench/render_scale.py [--sizes 1,100,1000]
+    python bench/render_scale.py [--sizes 1,100,1000,10000]
 """
 
 from __future__ import annotations
@@ -35,31 +37,41 @@ def generate(folder: Path, count: int) -> None:
         )
 
 
-def run(count: int) -> tuple[float, float]:
+def timed(args: list[str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "compiler", *args], cwd=ROOT, check=True, capture_output=True)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024  # RUSAGE_CHILDREN keeps the largest child so far
+
+
+def run(count: int) -> dict[str, tuple[float, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config"
         generate(config, count)
-        started = time.perf_counter()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        subprocess.run(
-            [sys.executable, "-m", "compiler", "render", str(config), "-o", str(Path(tmp) / "out")],
-            cwd=ROOT, check=True, capture_output=True,
-        )
-        elapsed = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return elapsed, max(peak, before) / 1024
+        return {
+            "validate": timed(["validate", str(config)]),
+            "render": timed(["render", str(config), "-o", str(Path(tmp) / "out")]),
+        }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--sizes", default="1,100,1000,10000")
     sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
-    base = None
+    reference: dict[str, float] = {}
     for count in sizes:
-        elapsed, peak_mb = run(count)
-        per = elapsed / count
-        base = base or elapsed
-        print(f"{count:6d} workspaces  {elapsed:7.2f} s  {per * 1000:8.2f} ms/workspace  peak RSS {peak_mb:7.1f} MB")
+        for stage, (elapsed, peak_mb) in run(count).items():
+            per = elapsed / count
+            if count >= 1000:
+                reference.setdefault(stage, per)
+            ratio = f"{per / reference[stage]:5.2f}x" if stage in reference else "    -"
+            print(
+                f"{stage:8s} {count:6d} workspaces  {elapsed:7.2f} s  {per * 1000:8.2f} ms/workspace  "
+                f"peak RSS {peak_mb:7.1f} MB  per-workspace vs 1,000: {ratio}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

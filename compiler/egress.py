@@ -88,6 +88,9 @@ def endpoints_of(config: Config, provider: str) -> list[Endpoint]:
 
 
 def _parse(url: str) -> Endpoint:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return Endpoint(parts.hostname or "", port)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return Endpoint(parts.hostname or "", port)
+    except ValueError:  # validate refuses such endpoints (GW-006) before anything renders
+        return Endpoint("", 443)

@@ -87,8 +87,17 @@ def mode_of(provider: str, settings: m.ProviderSettings | None) -> tuple[Mode, s
 def _openai_host_region(provider: str, endpoint: str | None) -> str | None:
     if provider != "openai" or not endpoint:
         return None
-    match = OPENAI_REGIONAL_HOST.match(urlsplit(endpoint).hostname or "")
+    match = OPENAI_REGIONAL_HOST.match(_hostname(endpoint))
     return match.group(1) if match else None
+
+
+def _hostname(url: str) -> str:
+    """The URL's host, or "" when it has none or is malformed (`http://[::1` raises in urlsplit;
+    GW-006 reports such endpoints: found by the fuzzer)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def area_of(mode: Mode, region: str | None) -> str:
@@ -186,10 +195,10 @@ def org_document(
 
 
 def _endpoint(provider: str, url: str) -> dict[str, Any]:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    host = _hostname(url)
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
     in_cluster = host in LOOPBACK or "." not in host or host.endswith(IN_CLUSTER_SUFFIXES)
-    return {"provider": provider, "url": url, "scheme": parts.scheme, "host": host, "in_cluster": in_cluster}
+    return {"provider": provider, "url": url, "scheme": scheme, "host": host, "in_cluster": in_cluster}
 
 
 def _image(component: str, image: str) -> dict[str, Any]:

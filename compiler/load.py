@@ -8,6 +8,7 @@ costs a few milliseconds and no memory.
 from __future__ import annotations
 
 import datetime
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +17,13 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, Position, error
 from compiler.errors import InputError
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_NODES = 200_000
-MAX_DEPTH = 64
-MAX_WORKSPACE_FILES = 50_000
+# The input limits, each refused with a diagnostic that names it (docs/security.md#limits).
+MAX_FILE_BYTES = 4 * 1024 * 1024  # YAML-008: one file, before it is parsed
+MAX_NODES = 200_000  # YAML-007: nodes one file expands to, aliases included
+MAX_DEPTH = 64  # YAML-009: nesting of mappings and lists
+MAX_STRING_CHARS = 16_384  # YAML-011: one key or value (a long Modelfile SYSTEM prompt fits)
+MAX_WORKSPACES = 20_000  # REPO-004 (files, before they are read) and REPO-006 (files + inline)
+MAX_WORKSPACE_FILES = MAX_WORKSPACES
 WORKSPACE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -82,6 +86,28 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
             )
         )
         workspace_files = []
+    inline = org.data.get("workspaces") if org is not None else None
+    inline_count = len(inline) if isinstance(inline, (dict, list)) else 0
+    if workspace_files and inline_count + len(workspace_files) > MAX_WORKSPACES:
+        assert org is not None
+        diagnostics.append(
+            error(
+                org.position(("workspaces",), key=True),
+                "REPO-006",
+                f"{inline_count} workspaces here and {len(workspace_files)} workspace files: "
+                f"the limit is {MAX_WORKSPACES} workspaces in all",
+            )
+        )
+        workspace_files = []
+    elif inline_count > MAX_WORKSPACES:
+        assert org is not None
+        diagnostics.append(
+            error(
+                org.position(("workspaces",), key=True),
+                "REPO-006",
+                f"{inline_count} workspaces: the limit is {MAX_WORKSPACES}",
+            )
+        )
     workspaces: list[Document] = []
     for path in workspace_files:
         doc, found = read(path)
@@ -175,7 +201,9 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     try:
         constructor, parser = yaml.get_constructor_parser(text)
         _limit_depth(constructor.composer, name)
-        node = constructor.composer.get_single_node()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a redefined anchor is valid YAML; ruamel warns on stderr
+            node = constructor.composer.get_single_node()
         if node is None:
             return None, None
         problem = _measure(node, name)
@@ -197,6 +225,11 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
         return None, error(Position(name, 1, 1), "YAML-001", str(exc).splitlines()[0])
     except RecursionError:
         return None, _too_deep(Position(name, 1, 1))
+    except (AttributeError, IndexError, KeyError, TypeError):
+        # ruamel's own failures on hostile input (found by fuzzing: a `%TAG` directive before
+        # the first document, a `!!set` tag on a scalar): the file cannot be read, which is
+        # the user's problem to fix, not a crash.
+        return None, error(Position(name, 1, 1), "YAML-001", "YAML syntax error: the file cannot be read as YAML")
     finally:
         if parser is not None:
             parser.dispose()
@@ -306,6 +339,15 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
             children = list(node.value)
         else:
             children = []
+            if isinstance(node.value, str) and len(node.value) > MAX_STRING_CHARS:
+                raise _Refused(
+                    error(
+                        where(node),
+                        "YAML-011",
+                        f"a string of {len(node.value)} characters: the limit is {MAX_STRING_CHARS}",
+                        hint="keep long text (prompts, certificates) in the files that need it",
+                    )
+                )
         active.add(key)
         count, depth = 1, 0
         for child in children:

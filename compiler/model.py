@@ -214,9 +214,11 @@ def _model_kind(value: Any) -> str:
     return "~custom" if isinstance(value, dict) else "~tag"
 
 
-# Union member tags start with `~`, so diagnostics can tell them from keys in the user's file.
+# Union member tags start with `~`, so diagnostics can tell them from keys in the user's file
+# (which may start with `~` too: schema.py drops exactly these names from error locations).
+UNION_TAGS = ("~tag", "~custom")
 ModelEntry = Annotated[
-    Annotated[Annotated[str, Field(pattern=MODEL_NAME)], Tag("~tag")] | Annotated[CustomModel, Tag("~custom")],
+    Annotated[Annotated[str, Field(pattern=MODEL_NAME)], Tag(UNION_TAGS[0])] | Annotated[CustomModel, Tag(UNION_TAGS[1])],
     Discriminator(_model_kind),
 ]
 
@@ -236,10 +238,30 @@ class Gpu(Strict):
 
 
 class Storage(Strict):
-    """Where each LLM node keeps its models, so they are pulled once per node, not per pod."""
+    """Where each LLM node keeps its models (docs/self-hosted.md weighs the two kinds)."""
 
+    type: Literal["ephemeral", "host-path"] = Field(
+        "ephemeral",
+        description="`ephemeral`: a generic ephemeral volume per Ollama pod from `storage_class` (Pod Security "
+        "`restricted`; models are pulled again when the pod is replaced). `host-path`: a node-local folder that "
+        "survives pod replacement, but makes the platform namespace `privileged`.",
+    )
+    storage_class: Optional[str] = Field(
+        None,
+        pattern=DNS_SUBDOMAIN,
+        max_length=253,
+        description="StorageClass of the ephemeral volume (a node-local one, such as local-path or TopoLVM); "
+        "the cluster's default when unset.",
+        examples=["local-path"],
+    )
+    size: str = Field(
+        "200Gi", pattern=r"^[1-9][0-9]{0,5}(Mi|Gi|Ti)$", description="Size of the ephemeral volume.", examples=["500Gi"]
+    )
     host_path: str = Field(
-        "/var/lib/hks/ollama", pattern=r"^/[A-Za-z0-9._/-]*$", description="Node-local folder for the models."
+        "/var/lib/hks/ollama",
+        pattern=r"^/[A-Za-z0-9._/-]*$",
+        max_length=1024,
+        description="Node-local folder for the models, with `type: host-path`.",
     )
 
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import egress, gateway, monitoring, secretrefs, selfhosted
+from compiler import egress, gateway, monitoring, scanners, secretrefs, selfhosted
 from compiler.config import Config
 from compiler.merge import Workspace
 from compiler.resources import data_dir
@@ -48,8 +48,18 @@ class Manifest:
 def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     env = _environment()
     platform_ns = config.org.cluster.namespace
+    platform_labels = _labels(config, "platform")
     manifests = [
-        Manifest("platform", _template(env, "platform/namespace.yaml.j2", namespace=platform_ns, labels=_labels(config, "platform"))),
+        Manifest(
+            "platform",
+            _template(
+                env,
+                "platform/namespace.yaml.j2",
+                namespace=platform_ns,
+                labels={**platform_labels, **pod_security(platform_level(config), config)},
+            ),
+        ),
+        Manifest("platform", _template(env, "platform/networkpolicy-default-deny.yaml.j2", namespace=platform_ns, labels=platform_labels)),
     ]
     manifests += _ollama(env, config, workspaces)
     manifests += _gateway(env, config, workspaces)
@@ -58,9 +68,34 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     manifests += _monitoring(env, config, workspaces)
     for workspace in workspaces:
         manifests += _workspace(env, config, workspace)
-    manifests = [_with_sync_wave(m) for m in manifests]
+    manifests = [_with_sync_wave(Manifest(m.folder, scanners.annotate(m.body))) for m in manifests]
     manifests += _argocd(env, config)
     return sorted(manifests, key=lambda m: m.path)
+
+
+# --- Pod Security Standards -----------------------------------------------------------------------
+
+POD_SECURITY_MODES = ("enforce", "warn", "audit")
+
+
+def platform_level(config: Config) -> str:
+    """The strictest Pod Security level the platform namespace's pods meet: every pod hks renders
+    meets `restricted`, except Ollama with a hostPath model store (docs/security.md)."""
+    hosted = config.org.self_hosted
+    if hosted is not None and hosted.storage.type == "host-path":
+        return "privileged"
+    return "restricted"
+
+
+def pod_security(level: str, config: Config) -> dict[str, str]:
+    """The namespace labels of the Pod Security admission controller, pinned to the cluster's
+    version so a newer Kubernetes does not tighten the rules under a running platform."""
+    version = f"v{config.org.cluster.kubernetes_version}"
+    labels: dict[str, str] = {}
+    for mode in POD_SECURITY_MODES:
+        labels[f"pod-security.kubernetes.io/{mode}"] = level
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+    return labels
 
 
 def files(manifests: list[Manifest]) -> dict[str, str]:
@@ -102,11 +137,25 @@ def _environment() -> Any:
 
 
 def _template(env: Any, template: str, **context: Any) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-
     text = env.get_template(template).render(**context)
-    document: dict[str, Any] = YAML(typ="safe", pure=True).load(text)
+    document: dict[str, Any] = load_template_yaml(text)
     return document
+
+
+def load_template_yaml(text: str) -> Any:
+    """A rendered template's YAML. libyaml's parser (through PyYAML, which kubernetes-validate
+    already needs) is ten times faster than ruamel's pure-Python one, which dominated render time
+    at thousands of workspaces. It reads YAML 1.1, which differs from 1.2 only on unquoted
+    literals (`yes`, `0777`, `1e3`): every value reaches a template as JSON (quoted), and
+    tests/test_render.py checks that both parsers read every rendered example the same."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:  # PyYAML built without libyaml
+        from ruamel.yaml import YAML
+
+        return YAML(typ="safe", pure=True).load(text)
+    return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
 
 
 def _labels(config: Config, component: str, name: str | None = None) -> dict[str, str]:
@@ -161,10 +210,11 @@ def _ollama(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         pull_env=[{"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"}, {"name": "OLLAMA_MODELS", "value": "/models"}, {"name": "HOME", "value": OLLAMA_HOME}],
         warm_up_command=_warm_up(models, hosted),
         resources=_ollama_resources(hosted, models),
-        pull_resources={"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
-        small_resources={"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+        pull_resources={"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        small_resources={"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "500m", "memory": "64Mi"}},
         container_security=CONTAINER_SECURITY,
-        host_path=hosted.storage.host_path,
+        host_path=hosted.storage.host_path if hosted.storage.type == "host-path" else None,
+        claim=_model_claim(hosted.storage),
     )
     gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
     return [
@@ -172,7 +222,41 @@ def _ollama(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         Manifest("platform/ollama", daemonset),
         Manifest("platform/ollama", _template(env, "ollama/service.yaml.j2", **common)),
         Manifest("platform/ollama", _template(env, "ollama/networkpolicy.yaml.j2", **common, gateway_selector=gateway_selector)),
+        Manifest(
+            "platform/ollama",
+            _template(env, "ollama/networkpolicy-egress.yaml.j2", **common, egress=[_DNS, _public(_pull_ports(models))]),
+        ),
     ]
+
+
+def _pull_ports(models: list[selfhosted.ServedModel]) -> list[int]:
+    """HTTPS to Ollama's registry, and the ports of custom GGUF sources."""
+    from urllib.parse import urlsplit
+
+    ports = {443}
+    for model in models:
+        if model.custom is not None:
+            try:
+                url = urlsplit(model.custom.source)
+                port, scheme = url.port, url.scheme
+            except ValueError:  # not a URL with a usable port (`[::1`, `:99999`): the HTTPS default
+                port, scheme = None, "https"
+            ports.add(port or (80 if scheme == "http" else 443))
+    return sorted(ports)
+
+
+def _public(ports: list[int]) -> dict[str, Any]:
+    return {
+        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": _PRIVATE_RANGES}}],
+        "ports": [{"port": port, "protocol": "TCP"} for port in ports],
+    }
+
+
+def _model_claim(storage: Any) -> dict[str, Any]:
+    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage.size}}}
+    if storage.storage_class:
+        claim["storageClassName"] = storage.storage_class
+    return claim
 
 
 def _ollama_config(models: list[selfhosted.ServedModel]) -> dict[str, str]:
@@ -263,7 +347,7 @@ def _gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> lis
         uid=GATEWAY_UID,
         image=image,
         container_env=gateway_env,
-        resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
         container_security=CONTAINER_SECURITY,
     )
     folder = "platform/gateway"
@@ -351,13 +435,7 @@ def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[d
         rules.append({"to": [{"ipBlock": {"cidr": f"{endpoint.host}/32"}}], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
     named = [e for e in public if not e.is_ip]
     if named and config.org.cluster.cni != "cilium":
-        ports = sorted({e.port for e in named})
-        rules.append(
-            {
-                "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": _PRIVATE_RANGES}}],
-                "ports": [{"port": port, "protocol": "TCP"} for port in ports],
-            }
-        )
+        rules.append(_public(sorted({e.port for e in named})))
     return rules
 
 
@@ -399,8 +477,8 @@ def _presidio(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> li
         return []
     images = _images()
     sizes = {
-        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
-        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
     }
     manifests = []
     for part in ("analyzer", "anonymizer"):
@@ -530,7 +608,31 @@ def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]
     folder = f"workspaces/{workspace.name}"
     common = {"namespace": namespace, "labels": labels}
     manifests = [
-        Manifest(folder, _template(env, "workspace/namespace.yaml.j2", **common)),
+        Manifest(
+            folder,
+            _template(env, "workspace/namespace.yaml.j2", namespace=namespace, labels={**labels, **pod_security("restricted", config)}),
+        ),
+        Manifest(folder, _template(env, "platform/networkpolicy-default-deny.yaml.j2", **common)),
+        Manifest(
+            folder,
+            _template(
+                env,
+                "workspace/networkpolicy-llm-gateway.yaml.j2",
+                **common,
+                egress=[
+                    _DNS,
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": config.org.cluster.namespace}},
+                                "podSelector": {"matchLabels": {"app.kubernetes.io/name": GATEWAY_NAME}},
+                            }
+                        ],
+                        "ports": [{"port": GATEWAY_PORT, "protocol": "TCP"}],
+                    },
+                ],
+            ),
+        ),
         Manifest(folder, _template(env, "workspace/configmap-routing.yaml.j2", **common, data=routing(config, workspace))),
         Manifest(folder, _template(env, "workspace/role.yaml.j2", **common)),
     ]

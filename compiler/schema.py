@@ -60,7 +60,9 @@ def validate(doc: Document, model: type[BaseModel]) -> tuple[Any, list[Diagnosti
 
 def _diagnostic(doc: Document, model: type[BaseModel], err: Any) -> Diagnostic:
     kind = err["type"]
-    loc = tuple(step for step in err["loc"] if not (isinstance(step, str) and step.startswith("~")))
+    loc = tuple(step for step in err["loc"] if step not in m.UNION_TAGS)
+    if err["loc"] and not loc:  # the user's own key is named like a union tag
+        loc = tuple(err["loc"])
     if loc and loc[-1] == "[key]":
         return _bad_key(doc, loc[:-1], err)
     where = _dotted(loc[:-1]) if loc else ""

@@ -232,3 +232,16 @@ def test_budget_on_a_free_self_hosted_model_warns(tmp_path: Path) -> None:
     org += "gateway: {replicas: {min: 1, max: 1}, cache: {redis_secret: redis}}\n"
     org += "workspaces:\n  a: {}\n"
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-004", "warning", f"{tmp_path}/org.yaml:1:72")]
+
+
+def test_a_malformed_endpoint_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """`http://[::1` makes urlsplit raise, and the policy facts and egress read endpoints too.
+    Found while hardening (issue 9); the endpoint pattern now refuses it first."""
+    org = (
+        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "providers:\n  openai: {endpoint: 'http://[::1'}\n"
+        "  azure-openai: {endpoint: 'http://[::1', api_version: '2024-10-21'}\n"
+        "workspaces:\n  a: {}\n  b: {llm_override: {provider: azure-openai, model: gpt-4o}}\n"
+    )
+    found = rules(tmp_path, {"org.yaml": org})
+    assert [(rule, severity) for rule, severity, _ in found] == [("SCHEMA-006", "error"), ("SCHEMA-006", "error")]

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from compiler.errors import InputError
-from compiler.load import MAX_DEPTH, MAX_FILE_BYTES, load_repo, parse_document, to_plain
+from compiler import load
+from compiler.load import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING_CHARS, load_repo, parse_document, to_plain
+from tests.conftest import hks_process
 from tests.conftest import write
 
 
@@ -99,3 +101,81 @@ def test_missing_org_and_workspace_files_sorted(tmp_path: Path) -> None:
 def test_missing_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         load_repo(str(tmp_path / "nowhere"))
+
+
+# --- limits: each refused with a diagnostic that names it ------------------------------------
+
+
+def test_a_string_over_the_length_limit_is_refused_without_printing_it() -> None:
+    long = "x" * (MAX_STRING_CHARS + 1)
+    found = problems(f"organization: acme\nnote: {long}\n".encode())
+    assert found == [(2, 7, "YAML-011")]
+    doc, diagnostics = parse_document(f"note: {long}\n".encode(), "f.yaml")
+    assert str(MAX_STRING_CHARS) in diagnostics[0].message and long not in diagnostics[0].message
+    assert problems(f"note: {'x' * MAX_STRING_CHARS}\n".encode()) == []
+
+
+def test_a_key_over_the_length_limit_is_refused() -> None:
+    # YAML itself caps implicit keys at 1024 characters; an explicit `?` key has no such cap.
+    assert [rule for _, _, rule in problems(("? " + "k" * (MAX_STRING_CHARS + 1) + "\n: 1\n").encode())] == ["YAML-011"]
+
+
+def test_a_long_string_behind_many_aliases_is_measured_once() -> None:
+    raw = f"a: &a {'x' * MAX_STRING_CHARS}\nb: [{', '.join(['*a'] * 1000)}]\n".encode()
+    started = time.perf_counter()
+    assert problems(raw) == []
+    assert time.perf_counter() - started < 1.0
+
+
+def test_more_workspaces_than_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "MAX_WORKSPACES", 3)
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n  b: {}\n"})
+    write(tmp_path, {f"workspaces/w{i}.yaml": "{}\n" for i in range(2)})
+    sources, diagnostics = load_repo(str(tmp_path))
+    assert [(d.rule, d.position.line) for d in diagnostics] == [("REPO-006", 2)]
+    assert "2 workspaces here and 2 workspace files: the limit is 3 workspaces in all" in diagnostics[0].message
+    assert sources.workspaces == ()
+
+
+def test_more_inline_workspaces_than_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "MAX_WORKSPACES", 1)
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n  b: {}\n"})
+    _, diagnostics = load_repo(str(tmp_path))
+    assert [(d.rule, d.message) for d in diagnostics] == [("REPO-006", "2 workspaces: the limit is 1")]
+
+
+def test_too_many_workspace_files_are_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "MAX_WORKSPACE_FILES", 2)
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n"})
+    write(tmp_path, {f"workspaces/w{i}.yaml": ": broken\n" for i in range(3)})
+    sources, diagnostics = load_repo(str(tmp_path))
+    assert [d.rule for d in diagnostics] == ["REPO-004"]
+    assert "the limit is 2" in diagnostics[0].message
+
+
+def test_limits_exit_1_with_the_diagnostic_and_no_traceback(tmp_path: Path) -> None:
+    write(tmp_path, {"org.yaml": f"organization: acme\nnote: {'y' * (MAX_STRING_CHARS + 5)}\n"})
+    result = hks_process("validate", str(tmp_path))
+    assert result.returncode == 1
+    assert "error[YAML-011]" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+# --- regressions found by the fuzzer (tests/fuzzing.py) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"a: 1\n%TAG ! tag:x,2000:\n",  # ruamel: IndexError in process_directives
+        b"a: 1\n...\n%TAG ! tag:x,2000:\n---\nb: 2\n",
+        b"a: !!set 1\n",  # ruamel: AttributeError, a set tag on a scalar
+    ],
+)
+def test_what_crashed_the_yaml_parser_is_a_syntax_error(raw: bytes) -> None:
+    assert [rule for _, _, rule in problems(raw)] == ["YAML-001"]
+
+
+def test_a_redefined_anchor_is_read_without_a_warning_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    doc, diagnostics = parse_document(b"a: &x 1\nb: &x 2\nc: *x\n", "f.yaml")
+    assert diagnostics == [] and doc is not None and to_plain(doc.data)["c"] == 2
+    assert capfd.readouterr().err == ""

@@ -219,7 +219,8 @@ def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: 
     assert sorted(docs) == sorted([
         "ConfigMap/llm-gateway-config", "ConfigMap/llm-routing", "ConfigMap/ollama-models", "DaemonSet/ollama",
         "Deployment/llm-gateway", "HorizontalPodAutoscaler/llm-gateway", "Namespace/hexabase-aiops", "Namespace/team",
-        "NetworkPolicy/llm-gateway", "NetworkPolicy/ollama-from-gateway", "PodDisruptionBudget/llm-gateway",
+        "NetworkPolicy/default-deny", "NetworkPolicy/llm-gateway", "NetworkPolicy/llm-gateway-egress",
+        "NetworkPolicy/ollama-from-gateway", "NetworkPolicy/ollama-model-pulls", "PodDisruptionBudget/llm-gateway",
         "Role/llm-user", "RoleBinding/llm-user", "Service/llm-gateway", "Service/ollama",
         *MONITORING_DOCS,
     ])
@@ -249,7 +250,7 @@ def test_custom_gguf_model_is_fetched_checked_and_created(tmp_path: Path) -> Non
         'PARAMETER temperature 0.2\nSYSTEM """You help "Acme" customers."""\n'
     )
     init = [c["name"] for c in docs["DaemonSet"]["spec"]["template"]["spec"]["initContainers"]]
-    assert init == ["prepare-storage", "fetch-gguf", "pull-models"]
+    assert init == ["fetch-gguf", "pull-models"]  # no root `chown` step with the default ephemeral storage
 
 
 def test_a_system_prompt_cannot_close_the_modelfile_quotes(tmp_path: Path) -> None:
@@ -286,3 +287,68 @@ def test_emitter_round_trips_awkward_strings_in_yaml_1_1_and_1_2(text: str) -> N
     out = dump({"k": text, "l": [text]})
     assert YAML(typ="safe", pure=True).load(out) == {"k": text, "l": [text]}
     assert pyyaml.safe_load(out) == {"k": text, "l": [text]}
+
+
+def test_both_yaml_parsers_read_every_rendered_template_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """render.py parses templates with libyaml (YAML 1.1) for speed; ruamel's YAML 1.2 must agree."""
+    from compiler import render
+
+    real = render.load_template_yaml
+    seen: list[str] = []
+
+    def both(text: str) -> Any:
+        ours = real(text)
+        assert ours == YAML(typ="safe", pure=True).load(text), text
+        seen.append(text)
+        return ours
+
+    monkeypatch.setattr(render, "load_template_yaml", both)
+    for name in RENDERED:
+        compiled = compile_config(f"examples/{name}")
+        render_checked(compiled)
+    assert len(seen) > 50
+
+
+@pytest.mark.parametrize("storage", ["", "storage: {storage_class: local-path, size: 500Gi}", "storage: {type: host-path}"])
+def test_model_storage_and_the_namespace_level_it_allows(tmp_path: Path, storage: str) -> None:
+    org = "llm_config: {provider: ollama, model: llama3:8b}\n" + (f"self_hosted:\n  {storage}\n" if storage else "")
+    write(tmp_path, {"org.yaml": org})
+    compiled = compile_config(str(tmp_path))
+    assert compiled.ok, compiled.diagnostics
+    docs = {d["kind"]: d for d in YAML(typ="safe").load_all(render_checked(compiled).stream) if d["kind"] in ("DaemonSet", "Namespace")}
+    pod = docs["DaemonSet"]["spec"]["template"]["spec"]
+    models = next(v for v in pod["volumes"] if v["name"] == "models")
+    level = docs["Namespace"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+    init = [c["name"] for c in pod["initContainers"]]
+    if "host-path" in storage:
+        assert models["hostPath"] == {"path": "/var/lib/hks/ollama", "type": "DirectoryOrCreate"}
+        assert (level, init) == ("privileged", ["prepare-storage", "pull-models"])
+    else:
+        claim = models["ephemeral"]["volumeClaimTemplate"]["spec"]
+        assert claim["resources"]["requests"]["storage"] == ("500Gi" if storage else "200Gi")
+        assert claim.get("storageClassName") == ("local-path" if storage else None)
+        assert (level, init) == ("restricted", ["pull-models"])
+
+
+@pytest.mark.parametrize(
+    ("source", "ports"),
+    [
+        ("https://models.example/a.gguf", [443]),
+        ("http://models.example:8080/a.gguf", [443, 8080]),
+        ("http://models.example/a.gguf", [80, 443]),
+        ("http://[::1/a.gguf", [443]),  # urlsplit raises on these: never a crash
+        ("https://models.example:99999/a.gguf", [443]),
+        ("/srv/models/a.gguf", [443]),
+    ],
+)
+def test_model_pulls_may_reach_the_ports_of_custom_sources(tmp_path: Path, source: str, ports: list[int]) -> None:
+    org = (
+        "llm_config: {provider: ollama, model: x:1b}\nself_hosted:\n  models:\n"
+        f"    - name: x:1b\n      source: '{source}'\n      sha256: {'e' * 64}\n"
+    )
+    write(tmp_path, {"org.yaml": org})
+    compiled = compile_config(str(tmp_path))
+    assert compiled.ok, compiled.diagnostics
+    docs = [d for d in YAML(typ="safe").load_all(render_checked(compiled).stream) if d["metadata"]["name"] == "ollama-model-pulls"]
+    public = docs[0]["spec"]["egress"][1]
+    assert [p["port"] for p in public["ports"]] == ports

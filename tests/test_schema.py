@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -79,3 +80,14 @@ def test_no_secret_value_is_repeated_in_a_schema_message() -> None:
     key = "sk-ant-api03-" + "x" * 40
     found = check(BASE + f"  temperature: {key}\n")
     assert found and all(key not in message for _, _, message, _ in found)
+
+
+@pytest.mark.parametrize("key", ["~ llm_override", "~tag", "~custom"])
+def test_a_key_that_looks_like_a_union_tag_is_an_unknown_key(tmp_path: Path, key: str) -> None:
+    """Found by the fuzzer: such keys were dropped from the error location, which crashed."""
+    from compiler.pipeline import compile_config
+    from tests.conftest import write
+
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n", "workspaces/a.yaml": f"'{key}': 1\n"})
+    found = [(d.rule, d.message) for d in compile_config(str(tmp_path)).diagnostics]
+    assert found == [("SCHEMA-001", f"unknown key '{key}' at the top level")]

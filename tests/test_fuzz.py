@@ -1,0 +1,57 @@
+"""The bounded fuzz run of CI: the whole validate pipeline, bytes in, diagnostics out.
+
+HKS_FUZZ_SECONDS sets the budget (default 45); bench/fuzz_validate.py runs the long campaign.
+A finding is printed with the input that caused it; fix it and add a regression test beside the
+module at fault (tests/test_load.py and tests/test_schema.py hold the ones found so far).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import fuzzing
+
+
+def test_the_seeds_are_every_example() -> None:
+    names = {seed.name for seed in fuzzing.seeds()}
+    assert {"acme", "seed", "broken/alias-bomb", "broken/missing-org"} <= names
+
+
+def test_the_harness_reports_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import compiler.pipeline as pipeline
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("planted")
+
+    monkeypatch.setattr(pipeline, "compile_config", boom)
+    seed = next(s for s in fuzzing.seeds() if s.name == "seed")
+    code, finding, _ = fuzzing.run_one(seed.files, tmp_path)
+    assert finding is not None and finding.kind == "exception" and "planted" in finding.detail
+
+
+def test_the_harness_reports_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import compiler.pipeline as pipeline
+
+    monkeypatch.setattr(fuzzing, "TIME_LIMIT", 0.2)
+    monkeypatch.setattr(pipeline, "compile_config", lambda *a, **k: time.sleep(5))
+    seed = next(s for s in fuzzing.seeds() if s.name == "seed")
+    _, finding, elapsed = fuzzing.run_one(seed.files, tmp_path)
+    assert finding is not None and finding.kind == "timeout" and elapsed < 2
+
+
+def test_bounded_fuzz_run_finds_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    seconds = float(os.environ.get("HKS_FUZZ_SECONDS", "45"))
+    report = fuzzing.campaign(seconds, seed=int(os.environ.get("HKS_FUZZ_SEED", "0")))
+    with capsys.disabled():
+        print(
+            f"\nfuzz: {report.executions} executions in {seconds:.0f} s, exit codes {dict(sorted(report.outcomes.items()))}, "
+            f"slowest {report.slowest:.2f} s, peak RSS {report.peak_mb:.0f} MB, {len(report.findings)} findings"
+        )
+    assert report.executions > 100
+    problems = [f"{f.kind}: {f.detail[-1500:]}\ninput: {f.files!r:.3000}" for f in report.findings[:3]]
+    assert not report.findings, "\n\n".join(problems)

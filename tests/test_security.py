@@ -1,0 +1,517 @@
+"""Hardening of what hks renders: a real scanner (checkov), the Kubernetes Pod Security Standards
+checked field by field, and the graph of allowed network flows against the intended one."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from compiler import scanners
+from compiler.pipeline import compile_config, render_checked
+from compiler.write import write_tree
+from tests.conftest import EXAMPLES, ROOT
+
+RENDERED = sorted(p.name for p in EXAMPLES.iterdir() if (p / "rendered").is_dir())
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+SECURITY_DOC = ROOT / "docs" / "security.md"
+GGUF_SHA = "c" * 64
+
+
+# --- configs: the examples, and one that turns every feature on ---------------------------------
+
+
+def copy_example(name: str, target: Path) -> Path:
+    shutil.copytree(EXAMPLES / name, target, ignore=shutil.ignore_patterns("rendered", "explain.txt"))
+    return target
+
+
+def everything_on(target: Path, *, storage: str = "ephemeral") -> Path:
+    """acme (every provider, Ollama, Presidio, ExternalSecrets, Postgres, Redis) plus Cilium FQDN
+    policies, a custom GGUF model from a non-default port, and the chosen model storage."""
+    copy_example("acme", target)
+    org = target / "org.yaml"
+    yaml = YAML()
+    data = yaml.load(org.read_text())
+    data["self_hosted"]["models"].append(
+        {"name": "acme-support:7b", "source": "https://models.example:8443/acme.gguf", "sha256": GGUF_SHA}
+    )
+    data["self_hosted"]["storage"] = {"type": storage}
+    data["cluster"] = {"cni": "cilium"}
+    with org.open("w") as handle:
+        yaml.dump(data, handle)
+    return target
+
+
+def render_to(config: Path, out: Path) -> Path:
+    compiled = compile_config(str(config))
+    assert compiled.ok, [f"{d.position} {d.message}" for d in compiled.diagnostics]
+    write_tree(out, render_checked(compiled).files)
+    return out
+
+
+CONFIGS = {
+    "acme": lambda tmp: render_to(copy_example("acme", tmp / "config"), tmp / "out"),
+    "seed": lambda tmp: render_to(copy_example("seed", tmp / "config"), tmp / "out"),
+    "everything-on": lambda tmp: render_to(everything_on(tmp / "config"), tmp / "out"),
+    "host-path": lambda tmp: render_to(everything_on(tmp / "config", storage="host-path"), tmp / "out"),
+}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Each config rendered once for the module: name -> output folder."""
+    cache: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in cache:
+            cache[name] = CONFIGS[name](tmp_path_factory.mktemp(name))
+        return cache[name]
+
+    return get
+
+
+def documents(out: Path) -> list[dict[str, Any]]:
+    paths = sorted(p for p in out.rglob("*.yaml") if p.name != "kustomization.yaml")
+    return [YAML(typ="safe").load(p.read_text()) for p in paths]
+
+
+def test_every_rendered_example_is_covered() -> None:
+    assert set(RENDERED) <= set(CONFIGS)
+
+
+# --- checkov ----------------------------------------------------------------------------------
+
+
+def documented_reasons() -> set[str]:
+    """The reasons in docs/security.md's exception table: `| CKV_K8S_n | resource | reason |`."""
+    rows = re.findall(r"^\| `(CKV_K8S_\d+)` \| [^|]+ \| (.+?) \|$", SECURITY_DOC.read_text(), re.MULTILINE)
+    return {f"{check}={reason}" for check, reason in rows}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_checkov_finds_nothing_without_a_documented_skip(name: str, rendered: Any) -> None:
+    assert CHECKOV.is_file(), "checkov is needed for this test (tests/install-tools.sh installs it)"
+    out = rendered(name)
+    result = subprocess.run(
+        [str(CHECKOV), "-d", str(out), "--framework", "kubernetes", "--skip-download", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']})" for r in reports for c in r["results"]["failed_checks"]
+    ]
+    assert not failed, "\n".join(failed)
+    assert result.returncode == 0, result.stderr
+    passed = sum(r["summary"]["passed"] for r in reports)
+    assert passed > 100, "checkov checked almost nothing: did it find the files?"
+    documented = documented_reasons()
+    for check in (c for r in reports for c in r["results"]["skipped_checks"]):
+        assert f"{check['check_id']}={check['check_result']['suppress_comment']}" in documented, check["resource"]
+
+
+def test_every_skip_is_documented_and_parses() -> None:
+    documented = documented_reasons()
+    for skip in scanners.SKIPS:
+        assert "=" not in skip.reason, "checkov splits the annotation at '='"
+        assert f"{skip.check}={skip.reason}" in documented, skip
+    assert documented == {f"{s.check}={s.reason}" for s in scanners.SKIPS}
+
+
+def test_a_digest_pinned_image_needs_no_skip(tmp_path: Path) -> None:
+    config = copy_example("acme", tmp_path / "config")
+    org = config / "org.yaml"
+    digest = "sha256:" + "d" * 64
+    org.write_text(org.read_text().replace("gateway:\n", f"gateway:\n  image: ghcr.io/berriai/litellm:v1.80.0-stable@{digest}\n", 1))
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in documents(render_to(config, tmp_path / "out"))}
+    annotations = docs[("Deployment", "llm-gateway")]["metadata"]["annotations"]
+    assert sorted(v.split("=")[0] for v in annotations.values()) == ["CKV_K8S_35"]
+
+
+# --- Pod Security Standards -------------------------------------------------------------------
+# From https://kubernetes.io/docs/concepts/security/pod-security-standards/, control by control.
+
+BASELINE_CAPABILITIES = {
+    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+    "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+}  # fmt: skip
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}  # fmt: skip
+SELINUX_TYPES = {None, "", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+RESTRICTED_VOLUMES = {
+    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
+}  # fmt: skip
+LEVELS = ("privileged", "baseline", "restricted")
+POD_KINDS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob"}
+
+
+def pod_of(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(pod metadata, pod spec) of a workload."""
+    if doc["kind"] == "Pod":
+        return doc["metadata"], doc["spec"]
+    template = doc["spec"]["jobTemplate"]["spec"]["template"] if doc["kind"] == "CronJob" else doc["spec"]["template"]
+    return template.get("metadata", {}), template["spec"]
+
+
+def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for part in ("initContainers", "containers", "ephemeralContainers") for c in spec.get(part, [])]
+
+
+def baseline_violations(meta: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    found = []
+    pod_sc = spec.get("securityContext", {})
+    everything = [("pod", pod_sc)] + [(c["name"], c.get("securityContext", {})) for c in containers(spec)]
+    # HostProcess
+    for who, sc in everything:
+        if sc.get("windowsOptions", {}).get("hostProcess"):
+            found.append(f"{who}: windowsOptions.hostProcess")
+    # Host Namespaces
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(key):
+            found.append(f"pod: {key}")
+    for who, sc in everything[1:]:
+        # Privileged Containers
+        if sc.get("privileged"):
+            found.append(f"{who}: privileged")
+        # Capabilities
+        extra = set(sc.get("capabilities", {}).get("add", [])) - BASELINE_CAPABILITIES
+        if extra:
+            found.append(f"{who}: capabilities.add {sorted(extra)}")
+        # /proc Mount Type
+        if sc.get("procMount", "Default") != "Default":
+            found.append(f"{who}: procMount")
+    # HostPath Volumes
+    found += [f"volume {v['name']}: hostPath" for v in spec.get("volumes", []) if "hostPath" in v]
+    # Host Ports
+    for c in containers(spec):
+        found += [f"{c['name']}: hostPort" for p in c.get("ports", []) if p.get("hostPort", 0)]
+    for who, sc in everything:
+        # AppArmor
+        if sc.get("appArmorProfile", {}).get("type", "RuntimeDefault") not in ("RuntimeDefault", "Localhost"):
+            found.append(f"{who}: appArmorProfile")
+        # SELinux
+        selinux = sc.get("seLinuxOptions", {})
+        if selinux.get("type") not in SELINUX_TYPES or selinux.get("user") or selinux.get("role"):
+            found.append(f"{who}: seLinuxOptions")
+        # Seccomp
+        if sc.get("seccompProfile", {}).get("type") == "Unconfined":
+            found.append(f"{who}: seccompProfile Unconfined")
+    for key, value in meta.get("annotations", {}).items():
+        if key.startswith("container.apparmor.security.beta.kubernetes.io/"):
+            if value != "runtime/default" and not value.startswith("localhost/"):
+                found.append(f"annotation {key}")
+    # Sysctls
+    found += [f"sysctl {s['name']}" for s in pod_sc.get("sysctls", []) if s["name"] not in SAFE_SYSCTLS]
+    return found
+
+
+def restricted_violations(meta: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    found = baseline_violations(meta, spec)
+    pod_sc = spec.get("securityContext", {})
+    # Volume Types
+    for volume in spec.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            found.append(f"volume {volume['name']}: {sorted(kinds)}")
+    if pod_sc.get("runAsUser") == 0:
+        found.append("pod: runAsUser 0")
+    pod_seccomp = pod_sc.get("seccompProfile", {}).get("type")
+    for c in containers(spec):
+        sc = c.get("securityContext", {})
+        who = c["name"]
+        # Privilege Escalation
+        if sc.get("allowPrivilegeEscalation") is not False:
+            found.append(f"{who}: allowPrivilegeEscalation is not false")
+        # Running as Non-root
+        non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot"))
+        if non_root is not True:
+            found.append(f"{who}: runAsNonRoot is not true")
+        # Running as Non-root user
+        if sc.get("runAsUser") == 0:
+            found.append(f"{who}: runAsUser 0")
+        # Seccomp
+        if sc.get("seccompProfile", {}).get("type", pod_seccomp) not in ("RuntimeDefault", "Localhost"):
+            found.append(f"{who}: seccompProfile is not RuntimeDefault or Localhost")
+        # Capabilities
+        caps = sc.get("capabilities", {})
+        if "ALL" not in caps.get("drop", []):
+            found.append(f"{who}: capabilities.drop lacks ALL")
+        if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+            found.append(f"{who}: capabilities.add beyond NET_BIND_SERVICE")
+    return found
+
+
+def strictest_level(meta: dict[str, Any], spec: dict[str, Any]) -> str:
+    if not restricted_violations(meta, spec):
+        return "restricted"
+    return "baseline" if not baseline_violations(meta, spec) else "privileged"
+
+
+def test_the_checks_tell_the_levels_apart() -> None:
+    good = {
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{"name": "c", "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}],
+        "volumes": [{"name": "v", "emptyDir": {}}],
+    }
+    assert strictest_level({}, good) == "restricted"
+    as_root = json.loads(json.dumps(good))
+    as_root["containers"][0]["securityContext"]["runAsUser"] = 0
+    assert strictest_level({}, as_root) == "baseline"
+    for key, value in [("hostNetwork", True), ("volumes", [{"name": "v", "hostPath": {"path": "/x"}}])]:
+        assert strictest_level({}, {**good, key: value}) == "privileged"
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_namespace_is_labelled_at_the_strictest_level_its_pods_meet(name: str, rendered: Any) -> None:
+    docs = documents(rendered(name))
+    namespaces = {d["metadata"]["name"]: d["metadata"]["labels"] for d in docs if d["kind"] == "Namespace"}
+    assert namespaces
+    pods: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {ns: [] for ns in namespaces}
+    for doc in docs:
+        if doc["kind"] in POD_KINDS:
+            meta, spec = pod_of(doc)
+            pods[doc["metadata"]["namespace"]].append((doc["metadata"]["name"], meta, spec))
+    for namespace, labels in namespaces.items():
+        level = labels["pod-security.kubernetes.io/enforce"]
+        for mode in ("warn", "audit"):
+            assert labels[f"pod-security.kubernetes.io/{mode}"] == level
+            assert labels[f"pod-security.kubernetes.io/{mode}-version"] == labels["pod-security.kubernetes.io/enforce-version"]
+        met = [strictest_level(meta, spec) for _, meta, spec in pods[namespace]]
+        for (workload, meta, spec), pod_level in zip(pods[namespace], met):
+            problems = restricted_violations(meta, spec) if level == "restricted" else baseline_violations(meta, spec)
+            assert level == "privileged" or not problems, f"{namespace}/{workload} breaks {level}: {problems}"
+        assert level == min(met, key=LEVELS.index, default="restricted"), namespace
+    if name != "host-path":
+        assert {labels["pod-security.kubernetes.io/enforce"] for labels in namespaces.values()} == {"restricted"}
+
+
+# --- network flows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Something that sends or receives traffic. `controlled`: its namespace is rendered by hks,
+    so its NetworkPolicies decide; elsewhere only the other side's policies apply."""
+
+    role: str
+    namespace: str | None
+    namespace_labels: dict[str, str] = field(hash=False)
+    labels: dict[str, str] = field(hash=False)
+    ip: str
+    controlled: bool
+
+
+POD_IP = "10.244.1.10"
+
+
+def outside_endpoints() -> list[Endpoint]:
+    def ns(name: str) -> dict[str, str]:
+        return {"kubernetes.io/metadata.name": name}
+
+    return [
+        Endpoint("kube-dns", "kube-system", ns("kube-system"), {"k8s-app": "kube-dns"}, POD_IP, False),
+        Endpoint("prometheus", "monitoring", ns("monitoring"), {"app.kubernetes.io/name": "prometheus"}, POD_IP, False),
+        Endpoint("cluster-pod", "default", ns("default"), {"app": "other"}, POD_IP, False),
+        Endpoint("private-network", None, {}, {}, "10.20.0.5", False),
+        Endpoint("internet", None, {}, {}, "203.0.113.7", False),
+    ]
+
+
+def rendered_endpoints(docs: list[dict[str, Any]]) -> list[Endpoint]:
+    namespaces = {
+        d["metadata"]["name"]: {**d["metadata"]["labels"], "kubernetes.io/metadata.name": d["metadata"]["name"]}
+        for d in docs
+        if d["kind"] == "Namespace"
+    }
+    found = []
+    with_pods = set()
+    for doc in docs:
+        if doc["kind"] in POD_KINDS:
+            meta, _ = pod_of(doc)
+            namespace = doc["metadata"]["namespace"]
+            with_pods.add(namespace)
+            found.append(Endpoint(doc["metadata"]["name"], namespace, namespaces[namespace], meta["labels"], POD_IP, True))
+    for namespace, labels in namespaces.items():
+        if labels.get("app.kubernetes.io/component") == "workspace":
+            # The workspace team's own services, with labels hks knows nothing about.
+            found.append(Endpoint("workspace", namespace, labels, {"app": "service"}, POD_IP, True))
+    return found
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert set(selector) <= {"matchLabels"}, "matchExpressions: teach the flow test to read them"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def peer_matches(peer: dict[str, Any], policy_namespace: str, endpoint: Endpoint) -> bool:
+    if "ipBlock" in peer:
+        address = ipaddress.ip_address(endpoint.ip)
+        block = peer["ipBlock"]
+        return address in ipaddress.ip_network(block["cidr"]) and not any(
+            address in ipaddress.ip_network(cidr) for cidr in block.get("except", [])
+        )
+    if endpoint.namespace is None:
+        return False
+    if "namespaceSelector" in peer:
+        if not selects(peer["namespaceSelector"], endpoint.namespace_labels):
+            return False
+    elif endpoint.namespace != policy_namespace:
+        return False
+    return selects(peer.get("podSelector", {}), endpoint.labels)
+
+
+def rule_allows(rule: dict[str, Any], direction: str, namespace: str, peer: Endpoint, port: tuple[int, str]) -> bool:
+    ports = rule.get("ports")
+    if ports and not any(p.get("port") == port[0] and p.get("protocol", "TCP") == port[1] for p in ports):
+        return False
+    peers = rule.get("to" if direction == "Egress" else "from")
+    return not peers or any(peer_matches(p, namespace, peer) for p in peers)
+
+
+def cilium_allows(policy: dict[str, Any], peer: Endpoint, port: tuple[int, str]) -> bool:
+    """One egress rule set of a CiliumNetworkPolicy: `toFQDNs` reach public addresses (the names
+    are checked in tests/test_gateway.py), `toEndpoints` pods by `k8s:` labels."""
+    for rule in policy["spec"].get("egress", []):
+        ports = [p for to in rule.get("toPorts", []) for p in to.get("ports", [])]
+        if ports and not any(int(p["port"]) == port[0] and p["protocol"] in (port[1], "ANY") for p in ports):
+            continue
+        if rule.get("toFQDNs") and peer.role == "internet":
+            return True
+        for selector in rule.get("toEndpoints", []):
+            labels = {k.removeprefix("k8s:"): v for k, v in selector.get("matchLabels", {}).items()}
+            namespace = labels.pop("io.kubernetes.pod.namespace", None)
+            if peer.namespace is not None and namespace in (None, peer.namespace) and selects({"matchLabels": labels}, peer.labels):
+                return True
+    return False
+
+
+def side_allows(policies: list[dict[str, Any]], direction: str, me: Endpoint, peer: Endpoint, port: tuple[int, str]) -> bool:
+    if not me.controlled:
+        return True
+    mine = [
+        p
+        for p in policies
+        if p["kind"] == "NetworkPolicy"
+        and p["metadata"]["namespace"] == me.namespace
+        and direction in p["spec"]["policyTypes"]
+        and selects(p["spec"]["podSelector"], me.labels)
+    ]
+    cilium = [
+        p
+        for p in policies
+        if p["kind"] == "CiliumNetworkPolicy"
+        and p["metadata"]["namespace"] == me.namespace
+        and selects(p["spec"]["endpointSelector"], me.labels)
+        and direction == "Egress"
+    ]
+    if not mine and not cilium:
+        return True  # not isolated: default-deny is missing, and the test below says so
+    key = "egress" if direction == "Egress" else "ingress"
+    allowed = any(rule_allows(r, direction, me.namespace or "", peer, port) for p in mine for r in p["spec"].get(key, []))
+    return allowed or any(cilium_allows(p, peer, port) for p in cilium)
+
+
+def flow_graph(docs: list[dict[str, Any]]) -> set[tuple[str, str, int, str]]:
+    """Allowed (source, destination, port, protocol) flows. With Cilium, Kubernetes policies and
+    CiliumNetworkPolicies add up; only the egress kinds hks renders are read."""
+    policies = [d for d in docs if d["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
+    endpoints = rendered_endpoints(docs) + outside_endpoints()
+    ports = {(22, "TCP"), (53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (8080, "TCP"), (9090, "TCP")}
+    for policy in (p for p in policies if p["kind"] == "NetworkPolicy"):
+        for rule in policy["spec"].get("ingress", []) + policy["spec"].get("egress", []):
+            ports |= {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
+    for doc in docs:
+        if doc["kind"] in POD_KINDS:
+            ports |= {(p["containerPort"], "TCP") for c in containers(pod_of(doc)[1]) for p in c.get("ports", [])}
+    return {
+        (src.role, dst.role, port[0], port[1])
+        for src in endpoints
+        for dst in endpoints
+        if src is not dst and (src.controlled or dst.controlled)
+        for port in sorted(ports)
+        if side_allows(policies, "Egress", src, dst, port) and side_allows(policies, "Ingress", dst, src, port)
+    }
+
+
+OUTSIDE = ("kube-dns", "prometheus", "cluster-pod", "private-network")  # the gateway's stores: in the cluster or private
+DNS = [(53, "UDP"), (53, "TCP")]
+# The intended flows, as data: (source, destination, ports, the feature that needs them).
+# `*outside*` is every endpoint hks does not render in the cluster or on private networks (the
+# Postgres and Redis addresses live in Secrets hks never reads; public addresses are not allowed).
+INTENDED: list[tuple[str, str, list[tuple[int, str]], str]] = [
+    ("workspace", "kube-dns", DNS, "always"),
+    ("workspace", "llm-gateway", [(4000, "TCP")], "always"),
+    ("llm-gateway", "kube-dns", DNS, "always"),
+    ("llm-gateway", "ollama", [(11434, "TCP")], "ollama"),
+    ("llm-gateway", "presidio-analyzer", [(3000, "TCP")], "pii"),
+    ("llm-gateway", "presidio-anonymizer", [(3000, "TCP")], "pii"),
+    ("llm-gateway", "internet", [(443, "TCP")], "providers-by-address"),
+    ("llm-gateway", "internet", [(443, "TCP")], "providers-by-name"),  # Cilium toFQDNs
+    ("llm-gateway", "*outside*", [(5432, "TCP")], "database"),
+    ("llm-gateway", "*outside*", [(6379, "TCP")], "redis"),
+    ("ollama", "kube-dns", DNS, "ollama"),
+    ("ollama", "internet", [(443, "TCP")], "ollama"),
+    ("ollama", "internet", [(8443, "TCP")], "gguf-on-8443"),
+    ("prometheus", "llm-gateway", [(4000, "TCP")], "monitoring"),  # the ServiceMonitor's scrape
+]
+FEATURES = {
+    "acme": {"always", "ollama", "pii", "providers-by-address", "database", "redis", "monitoring"},
+    "seed": {"always", "ollama", "providers-by-address", "monitoring"},
+    "everything-on": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443", "providers-by-name", "monitoring"},
+    "host-path": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443", "providers-by-name", "monitoring"},
+}
+
+
+def intended(features: set[str]) -> set[tuple[str, str, int, str]]:
+    flows = set()
+    for source, destination, ports, feature in INTENDED:
+        if feature in features:
+            for target in OUTSIDE if destination == "*outside*" else (destination,):
+                flows |= {(source, target, port, protocol) for port, protocol in ports}
+    return flows
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_allowed_flows_are_exactly_the_intended_ones(name: str, rendered: Any) -> None:
+    docs = documents(rendered(name))
+    allowed = flow_graph(docs)
+    expected = intended(FEATURES[name])
+    assert sorted(allowed - expected) == [], "flows nobody intended"
+    assert sorted(expected - allowed) == [], "intended flows the policies block"
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_namespace_denies_by_default_and_every_policy_is_named(name: str, rendered: Any) -> None:
+    docs = documents(rendered(name))
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    for namespace in (d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"):
+        deny = [p for p in policies if p["metadata"]["namespace"] == namespace and p["metadata"]["name"] == "default-deny"]
+        assert len(deny) == 1, namespace
+        assert deny[0]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    names = [(p["kind"], p["metadata"]["namespace"], p["metadata"]["name"]) for p in policies]
+    assert len(names) == len(set(names))
+
+
+def test_the_flow_graph_catches_an_unintended_flow(rendered: Any) -> None:
+    docs = documents(rendered("acme"))
+    for doc in docs:
+        if doc["kind"] == "NetworkPolicy" and doc["metadata"]["name"] == "ollama-model-pulls":
+            doc["spec"]["egress"].append({"to": [{"podSelector": {}}]})  # Ollama may now reach its neighbours
+    extra = flow_graph(docs) - intended(FEATURES["acme"])
+    assert ("ollama", "llm-gateway", 4000, "TCP") in extra
+
