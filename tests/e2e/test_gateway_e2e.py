@@ -82,13 +82,6 @@ workspaces:
 
 
 @pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    server = StandIn().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def rendered(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render(ORG.format(port=standin.port), tmp_path_factory)
 

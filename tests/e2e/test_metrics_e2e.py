@@ -9,7 +9,6 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from ruamel.yaml import YAML
@@ -55,13 +54,6 @@ workspaces:
       fallbacks: [{{provider: openai, model: gpt-4}}]
 """
 SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})? ", re.M)
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    server = StandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
