@@ -22,7 +22,7 @@ _GEMINI_HOST = "generativelanguage.googleapis.com"
 _GOOGLE_TOKEN_HOST = "oauth2.googleapis.com"  # Vertex AI: a service account key is exchanged here
 
 
-_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
+CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")  # Kubernetes Service names
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +43,7 @@ class Endpoint:
         """In the cluster or on a private network: not "outside" for `on-premises`."""
         if self.is_ip:
             return ipaddress.IPv4Address(self.host).is_private
-        return "." not in self.host or self.host.endswith(_CLUSTER_SUFFIXES)
+        return "." not in self.host or self.host.endswith(CLUSTER_SUFFIXES)
 
 
 def external_endpoints(config: Config, workspaces: tuple[Workspace, ...]) -> list[Endpoint]:

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 from compiler import model as m
 from compiler.config import Config, WorkspaceSource
 from compiler.diagnostics import Position
+from compiler.egress import CLUSTER_SUFFIXES
 from compiler.merge import Workspace
 from compiler.resources import data_dir
 
 DocPath = tuple[Any, ...]  # keys and list indexes from the document's top
 Origins = dict[DocPath, Position]
 
-IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 OPENAI_REGIONAL_HOST = re.compile(r"^([a-z]{2})\.api\.openai\.com$")
 
@@ -197,7 +197,7 @@ def org_document(
 def _endpoint(provider: str, url: str) -> dict[str, Any]:
     host = _hostname(url)
     scheme = url.partition("://")[0].lower() if "://" in url else ""
-    in_cluster = host in LOOPBACK or "." not in host or host.endswith(IN_CLUSTER_SUFFIXES)
+    in_cluster = host in LOOPBACK or "." not in host or host.endswith(CLUSTER_SUFFIXES)
     return {"provider": provider, "url": url, "scheme": scheme, "host": host, "in_cluster": in_cluster}
 
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import egress, gateway, monitoring, scanners, secretrefs, selfhosted
+from compiler import gateway, monitoring, scanners, selfhosted
 from compiler.config import Config
 from compiler.merge import Workspace
 from compiler.resources import data_dir
@@ -23,13 +23,22 @@ OLLAMA_UID = 10001
 OLLAMA_HOME = "/home/ollama"
 GATEWAY_NAME = gateway.GATEWAY_NAME
 GATEWAY_PORT = gateway.GATEWAY_PORT
-GATEWAY_UID = 10001
-PRESIDIO_UID = 1001  # the user the Presidio images create
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "readOnlyRootFilesystem": True,
     "capabilities": {"drop": ["ALL"]},
 }
+# Egress every workload needs, and the address ranges that are not the internet.
+DNS_EGRESS = {
+    "to": [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ],
+    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+}
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]
 KUSTOMIZATION_HEADER = "# Rendered by hks. Do not edit: `hks render` replaces this folder whole.\n"
 
 
@@ -46,25 +55,27 @@ class Manifest:
 
 
 def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    from compiler import render_gateway  # it builds on this module's helpers
+
     env = _environment()
     platform_ns = config.org.cluster.namespace
-    platform_labels = _labels(config, "platform")
+    platform_labels = standard_labels(config, "platform")
     manifests = [
         Manifest(
             "platform",
-            _template(
+            render_template(
                 env,
                 "platform/namespace.yaml.j2",
                 namespace=platform_ns,
                 labels={**platform_labels, **pod_security(platform_level(config), config)},
             ),
         ),
-        Manifest("platform", _template(env, "platform/networkpolicy-default-deny.yaml.j2", namespace=platform_ns, labels=platform_labels)),
+        Manifest("platform", render_template(env, "platform/networkpolicy-default-deny.yaml.j2", namespace=platform_ns, labels=platform_labels)),
     ]
     manifests += _ollama(env, config, workspaces)
-    manifests += _gateway(env, config, workspaces)
-    manifests += _presidio(env, config, workspaces)
-    manifests += _secrets(env, config, workspaces)
+    manifests += render_gateway.gateway(env, config, workspaces)
+    manifests += render_gateway.presidio(env, config, workspaces)
+    manifests += render_gateway.secrets(env, config, workspaces)
     manifests += _monitoring(env, config, workspaces)
     for workspace in workspaces:
         manifests += _workspace(env, config, workspace)
@@ -136,7 +147,7 @@ def _environment() -> Any:
     )
 
 
-def _template(env: Any, template: str, **context: Any) -> dict[str, Any]:
+def render_template(env: Any, template: str, **context: Any) -> dict[str, Any]:
     text = env.get_template(template).render(**context)
     document: dict[str, Any] = load_template_yaml(text)
     return document
@@ -158,7 +169,7 @@ def load_template_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
 
 
-def _labels(config: Config, component: str, name: str | None = None) -> dict[str, str]:
+def standard_labels(config: Config, component: str, name: str | None = None) -> dict[str, str]:
     labels = {
         "app.kubernetes.io/part-of": "hks",
         "app.kubernetes.io/managed-by": "hks",
@@ -170,7 +181,7 @@ def _labels(config: Config, component: str, name: str | None = None) -> dict[str
     return labels
 
 
-def _images() -> dict[str, str]:
+def pinned_images() -> dict[str, str]:
     from ruamel.yaml import YAML
 
     images: dict[str, str] = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "images.yaml").read_text("utf-8"))
@@ -188,13 +199,13 @@ def _ollama(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         return []
     hosted = config.org.self_hosted or SelfHosted()
     namespace = config.org.cluster.namespace
-    labels = _labels(config, "llm-server", "ollama")
+    labels = standard_labels(config, "llm-server", "ollama")
     selector = {"app.kubernetes.io/name": "ollama"}
     data = _ollama_config(models)
-    images = _images()
+    images = pinned_images()
     image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
     common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT}
-    daemonset = _template(
+    daemonset = render_template(
         env,
         "ollama/daemonset.yaml.j2",
         **common,
@@ -218,13 +229,13 @@ def _ollama(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     )
     gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
     return [
-        Manifest("platform/ollama", _template(env, "ollama/configmap.yaml.j2", **common, data=data)),
+        Manifest("platform/ollama", render_template(env, "ollama/configmap.yaml.j2", **common, data=data)),
         Manifest("platform/ollama", daemonset),
-        Manifest("platform/ollama", _template(env, "ollama/service.yaml.j2", **common)),
-        Manifest("platform/ollama", _template(env, "ollama/networkpolicy.yaml.j2", **common, gateway_selector=gateway_selector)),
+        Manifest("platform/ollama", render_template(env, "ollama/service.yaml.j2", **common)),
+        Manifest("platform/ollama", render_template(env, "ollama/networkpolicy.yaml.j2", **common, gateway_selector=gateway_selector)),
         Manifest(
             "platform/ollama",
-            _template(env, "ollama/networkpolicy-egress.yaml.j2", **common, egress=[_DNS, _public(_pull_ports(models))]),
+            render_template(env, "ollama/networkpolicy-egress.yaml.j2", **common, egress=[DNS_EGRESS, public_egress(_pull_ports(models))]),
         ),
     ]
 
@@ -245,9 +256,9 @@ def _pull_ports(models: list[selfhosted.ServedModel]) -> list[int]:
     return sorted(ports)
 
 
-def _public(ports: list[int]) -> dict[str, Any]:
+def public_egress(ports: list[int]) -> dict[str, Any]:
     return {
-        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": _PRIVATE_RANGES}}],
+        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_RANGES}}],
         "ports": [{"port": port, "protocol": "TCP"} for port in ports],
     }
 
@@ -327,226 +338,6 @@ def _ollama_resources(hosted: Any, models: list[selfhosted.ServedModel]) -> dict
     return resources
 
 
-# --- gateway ----------------------------------------------------------------------------------
-
-
-def _gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
-    org = config.org
-    namespace = org.cluster.namespace
-    labels = _labels(config, "gateway", GATEWAY_NAME)
-    selector = {"app.kubernetes.io/name": GATEWAY_NAME}
-    config_yaml = dump(gateway.litellm_config(config, workspaces))
-    image = org.gateway.image or _images()["litellm"]
-    gateway_env = _gateway_env(config, workspaces)
-    common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
-    deployment = _template(
-        env,
-        "gateway/deployment.yaml.j2",
-        **common,
-        config_hash=hashlib.sha256(json.dumps([image, config_yaml, gateway_env], sort_keys=True).encode()).hexdigest()[:16],
-        uid=GATEWAY_UID,
-        image=image,
-        container_env=gateway_env,
-        resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
-        container_security=CONTAINER_SECURITY,
-    )
-    folder = "platform/gateway"
-    manifests = [
-        Manifest(folder, _template(env, "gateway/configmap.yaml.j2", **common, config_yaml=config_yaml)),
-        Manifest(folder, deployment),
-        Manifest(folder, _template(env, "gateway/service.yaml.j2", **common)),
-        Manifest(
-            folder,
-            _template(env, "gateway/hpa.yaml.j2", **common, min_replicas=org.gateway.replicas.min, max_replicas=org.gateway.replicas.max),
-        ),
-        Manifest(folder, _template(env, "gateway/pdb.yaml.j2", **common)),
-        Manifest(
-            folder,
-            _template(
-                env,
-                "gateway/networkpolicy.yaml.j2",
-                **common,
-                managed_namespaces={"hks.dev/organization": config.organization},
-                prometheus_namespace=org.monitoring.prometheus_namespace if org.monitoring.enabled else None,
-                egress=_gateway_egress(config, workspaces),
-            ),
-        ),
-    ]
-    if org.cluster.cni == "cilium":
-        endpoints = [e for e in egress.external_endpoints(config, workspaces) if not e.is_ip]
-        if endpoints:
-            manifests.append(
-                Manifest(folder, _template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
-            )
-    return manifests
-
-
-def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
-    env: list[dict[str, Any]] = []
-    for ref in secretrefs.references(config, workspaces):
-        key_ref: dict[str, Any] = {"name": ref.secret, "key": ref.key}
-        if ref.env == secretrefs.REDIS_ENV["password"]:
-            key_ref["optional"] = True  # a Redis without a password
-        env.append({"name": ref.env, "valueFrom": {"secretKeyRef": key_ref}})
-    if gateway.pii_modes(workspaces):
-        env.append({"name": "PRESIDIO_ANALYZER_API_BASE", "value": gateway.presidio_url(config, "analyzer")})
-        env.append({"name": "PRESIDIO_ANONYMIZER_API_BASE", "value": gateway.presidio_url(config, "anonymizer")})
-    # The model price map ships in the image; fetching it from GitHub would need egress we forbid.
-    env.append({"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"})
-    env.append({"name": "HOME", "value": "/home/litellm"})
-    env.append({"name": "XDG_CACHE_HOME", "value": "/home/litellm/.cache"})
-    return env
-
-
-_DNS = {
-    "to": [
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        }
-    ],
-    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-}
-_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]
-
-
-def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
-    """DNS, the in-cluster Ollama and Presidio, the gateway's own databases, and (without
-    Cilium, which narrows it to host names) the provider ports on public addresses only."""
-    rules: list[dict[str, Any]] = [_DNS]
-    if "ollama" in secretrefs.providers_in_use(workspaces):
-        rules.append(_to_pods({"app.kubernetes.io/name": "ollama"}, OLLAMA_PORT))
-    if gateway.pii_modes(workspaces):
-        for part in ("analyzer", "anonymizer"):
-            rules.append(_to_pods({"app.kubernetes.io/name": f"presidio-{part}"}, gateway.PRESIDIO_PORT))
-    stores = []
-    if config.org.gateway.database_secret:
-        stores.append({"port": 5432, "protocol": "TCP"})
-    if gateway.shares_state(config):
-        stores.append({"port": 6379, "protocol": "TCP"})
-    if stores:
-        # Their addresses live in Secrets hks never reads: the cluster and private networks.
-        rules.append({"to": [{"namespaceSelector": {}}] + _private_blocks(), "ports": stores})
-    for endpoint in egress.internal_endpoints(config, workspaces):
-        peer = {"ipBlock": {"cidr": f"{endpoint.host}/32"}} if endpoint.is_ip else {"namespaceSelector": {}}
-        rules.append({"to": [peer], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
-    public = egress.external_endpoints(config, workspaces)
-    for endpoint in [e for e in public if e.is_ip]:
-        rules.append({"to": [{"ipBlock": {"cidr": f"{endpoint.host}/32"}}], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
-    named = [e for e in public if not e.is_ip]
-    if named and config.org.cluster.cni != "cilium":
-        rules.append(_public(sorted({e.port for e in named})))
-    return rules
-
-
-def _private_blocks() -> list[dict[str, Any]]:
-    return [{"ipBlock": {"cidr": cidr}} for cidr in _PRIVATE_RANGES[:3]]
-
-
-def _to_pods(selector: dict[str, str], port: int) -> dict[str, Any]:
-    return {"to": [{"podSelector": {"matchLabels": selector}}], "ports": [{"port": port, "protocol": "TCP"}]}
-
-
-def _fqdn_egress(endpoints: list[egress.Endpoint]) -> list[dict[str, Any]]:
-    dns = {
-        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns"}}],
-        "toPorts": [
-            {
-                "ports": [{"port": "53", "protocol": "ANY"}],
-                "rules": {"dns": [{"matchPattern": "*"}]},
-            }
-        ],
-    }
-    rules: list[dict[str, Any]] = [dns]
-    for port in sorted({e.port for e in endpoints}):
-        hosts = sorted({e.host for e in endpoints if e.port == port})
-        rules.append(
-            {
-                "toFQDNs": [{"matchName": host} for host in hosts],
-                "toPorts": [{"ports": [{"port": str(port), "protocol": "TCP"}]}],
-            }
-        )
-    return rules
-
-
-# --- PII: Presidio ------------------------------------------------------------------------------
-
-
-def _presidio(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
-    if not gateway.pii_modes(workspaces):
-        return []
-    images = _images()
-    sizes = {
-        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
-        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-    }
-    manifests = []
-    for part in ("analyzer", "anonymizer"):
-        name = f"presidio-{part}"
-        common = {
-            "name": name,
-            "namespace": config.org.cluster.namespace,
-            "labels": _labels(config, "pii", name),
-            "selector": {"app.kubernetes.io/name": name},
-            "port": gateway.PRESIDIO_PORT,
-        }
-        replicas = min(config.org.gateway.replicas.min, 2)
-        manifests += [
-            Manifest(
-                "platform/pii",
-                _template(
-                    env,
-                    "pii/deployment.yaml.j2",
-                    **common,
-                    replicas=replicas,
-                    image=images[name],
-                    uid=PRESIDIO_UID,
-                    resources=sizes[part],
-                    container_security=CONTAINER_SECURITY,
-                ),
-            ),
-            Manifest("platform/pii", _template(env, "pii/service.yaml.j2", **common)),
-            Manifest(
-                "platform/pii",
-                _template(env, "pii/networkpolicy.yaml.j2", **common, gateway_selector={"app.kubernetes.io/name": GATEWAY_NAME}),
-            ),
-        ]
-    return manifests
-
-
-# --- secrets ------------------------------------------------------------------------------------
-
-
-def _secrets(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
-    backend = config.org.secrets
-    grouped = secretrefs.by_secret(secretrefs.references(config, workspaces))
-    namespace = config.org.cluster.namespace
-    labels = _labels(config, "secrets")
-    if backend.backend == "external-secrets":
-        assert backend.store is not None  # checks.py requires a store for this backend
-        return [
-            Manifest(
-                "platform/secrets",
-                _template(
-                    env,
-                    "secrets/externalsecret.yaml.j2",
-                    name=name,
-                    namespace=namespace,
-                    labels=labels,
-                    store=backend.store.model_dump(),
-                    data=[{"secretKey": r.key, "remoteRef": {"key": name, "property": r.key}} for r in refs],
-                ),
-            )
-            for name, refs in grouped.items()
-        ]
-    if backend.backend == "sealed-secrets":
-        from compiler import sealed
-
-        found = sealed.sealed_secrets(config)
-        return [Manifest("platform/secrets", found[name].body) for name in grouped if name in found]
-    return []
-
-
 # --- monitoring ---------------------------------------------------------------------------------
 
 
@@ -556,11 +347,11 @@ def _monitoring(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> 
         return []
     namespace = config.org.cluster.namespace
     folder = "platform/monitoring"
-    labels = {**_labels(config, "monitoring"), **settings.prometheus_labels}
+    labels = {**standard_labels(config, "monitoring"), **settings.prometheus_labels}
     manifests = [
         Manifest(
             folder,
-            _template(
+            render_template(
                 env,
                 "monitoring/servicemonitor.yaml.j2",
                 name=GATEWAY_NAME,
@@ -571,7 +362,7 @@ def _monitoring(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> 
         ),
         Manifest(
             folder,
-            _template(
+            render_template(
                 env,
                 "monitoring/prometheusrule.yaml.j2",
                 name="hks-llm",
@@ -581,12 +372,12 @@ def _monitoring(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> 
             ),
         ),
     ]
-    dashboard_labels = {**_labels(config, "monitoring"), **settings.grafana_dashboard_label}
+    dashboard_labels = {**standard_labels(config, "monitoring"), **settings.grafana_dashboard_label}
     for file, board in monitoring.dashboards(config, workspaces).items():
         manifests.append(
             Manifest(
                 folder,
-                _template(
+                render_template(
                     env,
                     "monitoring/configmap-dashboard.yaml.j2",
                     name=f"grafana-dashboard-{file.removesuffix('.json')}",
@@ -604,23 +395,23 @@ def _monitoring(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> 
 
 def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]:
     namespace = str(workspace.namespace.value)
-    labels = {**_labels(config, "workspace"), "hks.dev/workspace": workspace.name}
+    labels = {**standard_labels(config, "workspace"), "hks.dev/workspace": workspace.name}
     folder = f"workspaces/{workspace.name}"
     common = {"namespace": namespace, "labels": labels}
     manifests = [
         Manifest(
             folder,
-            _template(env, "workspace/namespace.yaml.j2", namespace=namespace, labels={**labels, **pod_security("restricted", config)}),
+            render_template(env, "workspace/namespace.yaml.j2", namespace=namespace, labels={**labels, **pod_security("restricted", config)}),
         ),
-        Manifest(folder, _template(env, "platform/networkpolicy-default-deny.yaml.j2", **common)),
+        Manifest(folder, render_template(env, "platform/networkpolicy-default-deny.yaml.j2", **common)),
         Manifest(
             folder,
-            _template(
+            render_template(
                 env,
                 "workspace/networkpolicy-llm-gateway.yaml.j2",
                 **common,
                 egress=[
-                    _DNS,
+                    DNS_EGRESS,
                     {
                         "to": [
                             {
@@ -633,13 +424,13 @@ def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]
                 ],
             ),
         ),
-        Manifest(folder, _template(env, "workspace/configmap-routing.yaml.j2", **common, data=routing(config, workspace))),
-        Manifest(folder, _template(env, "workspace/role.yaml.j2", **common)),
+        Manifest(folder, render_template(env, "workspace/configmap-routing.yaml.j2", **common, data=routing(config, workspace))),
+        Manifest(folder, render_template(env, "workspace/role.yaml.j2", **common)),
     ]
     subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in workspace.members.groups]
     subjects += [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": u} for u in workspace.members.users]
     if subjects:
-        manifests.append(Manifest(folder, _template(env, "workspace/rolebinding.yaml.j2", **common, subjects=subjects)))
+        manifests.append(Manifest(folder, render_template(env, "workspace/rolebinding.yaml.j2", **common, subjects=subjects)))
     return manifests
 
 
@@ -697,13 +488,13 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
     common = {
         "argocd_namespace": ARGOCD_NAMESPACE,
         "project": ARGOCD_PROJECT,
-        "labels": _labels(config, "argocd"),
+        "labels": standard_labels(config, "argocd"),
         "sync_policy": SYNC_POLICY,
     }
     source = {"repoURL": cluster.repo_url, "targetRevision": cluster.revision}
     name = application_name(config.organization)
     if cluster.applications == "single":
-        app = _template(
+        app = render_template(
             env,
             "argocd/application.yaml.j2",
             **common,
@@ -712,7 +503,7 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
             destination={**destination, "namespace": cluster.namespace},
         )
         return [Manifest(ARGOCD_FOLDER, app)]
-    platform = _template(
+    platform = render_template(
         env,
         "argocd/application.yaml.j2",
         **common,
@@ -721,7 +512,7 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
         destination={**destination, "namespace": cluster.namespace},
     )
     platform["metadata"]["annotations"] = {SYNC_WAVE: "-1"}  # before the workspaces that use it
-    workspaces = _template(
+    workspaces = render_template(
         env,
         "argocd/applicationset.yaml.j2",
         **common,
@@ -730,7 +521,7 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
         revision=cluster.revision,
         files_path=_join(path, "workspaces/*/namespace-*.yaml"),
         app_name=application_name(config.organization, "{{.path.basename}}"),
-        app_labels={**_labels(config, "argocd"), "hks.dev/workspace": "{{.path.basename}}"},
+        app_labels={**standard_labels(config, "argocd"), "hks.dev/workspace": "{{.path.basename}}"},
         source={**source, "path": "{{.path.path}}"},
         destination={**destination, "namespace": "{{.metadata.name}}"},
     )

@@ -1,0 +1,240 @@
+"""The gateway's manifests: the LiteLLM proxy (its config from gateway.py), its egress, the
+Presidio services it calls for PII, and the secrets backend's objects for the Secrets it reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from compiler import egress, gateway as litellm, secretrefs
+from compiler.config import Config
+from compiler.merge import Workspace
+from compiler.render import (
+    CONTAINER_SECURITY,
+    DNS_EGRESS,
+    GATEWAY_NAME,
+    GATEWAY_PORT,
+    OLLAMA_PORT,
+    PRIVATE_RANGES,
+    Manifest,
+    pinned_images,
+    public_egress,
+    render_template,
+    standard_labels,
+)
+from compiler.yamlout import dump
+
+GATEWAY_UID = 10001
+PRESIDIO_UID = 1001  # the user the Presidio images create
+
+# --- gateway ----------------------------------------------------------------------------------
+
+
+def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    org = config.org
+    namespace = org.cluster.namespace
+    labels = standard_labels(config, "gateway", GATEWAY_NAME)
+    selector = {"app.kubernetes.io/name": GATEWAY_NAME}
+    config_yaml = dump(litellm.litellm_config(config, workspaces))
+    image = org.gateway.image or pinned_images()["litellm"]
+    gateway_env = _gateway_env(config, workspaces)
+    common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
+    deployment = render_template(
+        env,
+        "gateway/deployment.yaml.j2",
+        **common,
+        config_hash=hashlib.sha256(json.dumps([image, config_yaml, gateway_env], sort_keys=True).encode()).hexdigest()[:16],
+        uid=GATEWAY_UID,
+        image=image,
+        container_env=gateway_env,
+        resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        container_security=CONTAINER_SECURITY,
+    )
+    folder = "platform/gateway"
+    manifests = [
+        Manifest(folder, render_template(env, "gateway/configmap.yaml.j2", **common, config_yaml=config_yaml)),
+        Manifest(folder, deployment),
+        Manifest(folder, render_template(env, "gateway/service.yaml.j2", **common)),
+        Manifest(
+            folder,
+            render_template(env, "gateway/hpa.yaml.j2", **common, min_replicas=org.gateway.replicas.min, max_replicas=org.gateway.replicas.max),
+        ),
+        Manifest(folder, render_template(env, "gateway/pdb.yaml.j2", **common)),
+        Manifest(
+            folder,
+            render_template(
+                env,
+                "gateway/networkpolicy.yaml.j2",
+                **common,
+                managed_namespaces={"hks.dev/organization": config.organization},
+                prometheus_namespace=org.monitoring.prometheus_namespace if org.monitoring.enabled else None,
+                egress=_gateway_egress(config, workspaces),
+            ),
+        ),
+    ]
+    if org.cluster.cni == "cilium":
+        endpoints = [e for e in egress.external_endpoints(config, workspaces) if not e.is_ip]
+        if endpoints:
+            manifests.append(
+                Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
+            )
+    return manifests
+
+
+def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = []
+    for ref in secretrefs.references(config, workspaces):
+        key_ref: dict[str, Any] = {"name": ref.secret, "key": ref.key}
+        if ref.env == secretrefs.REDIS_ENV["password"]:
+            key_ref["optional"] = True  # a Redis without a password
+        env.append({"name": ref.env, "valueFrom": {"secretKeyRef": key_ref}})
+    if litellm.pii_modes(workspaces):
+        env.append({"name": "PRESIDIO_ANALYZER_API_BASE", "value": litellm.presidio_url(config, "analyzer")})
+        env.append({"name": "PRESIDIO_ANONYMIZER_API_BASE", "value": litellm.presidio_url(config, "anonymizer")})
+    # The model price map ships in the image; fetching it from GitHub would need egress we forbid.
+    env.append({"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"})
+    env.append({"name": "HOME", "value": "/home/litellm"})
+    env.append({"name": "XDG_CACHE_HOME", "value": "/home/litellm/.cache"})
+    return env
+
+
+
+
+def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
+    """DNS, the in-cluster Ollama and Presidio, the gateway's own databases, and (without
+    Cilium, which narrows it to host names) the provider ports on public addresses only."""
+    rules: list[dict[str, Any]] = [DNS_EGRESS]
+    if "ollama" in secretrefs.providers_in_use(workspaces):
+        rules.append(_to_pods({"app.kubernetes.io/name": "ollama"}, OLLAMA_PORT))
+    if litellm.pii_modes(workspaces):
+        for part in ("analyzer", "anonymizer"):
+            rules.append(_to_pods({"app.kubernetes.io/name": f"presidio-{part}"}, litellm.PRESIDIO_PORT))
+    stores = []
+    if config.org.gateway.database_secret:
+        stores.append({"port": 5432, "protocol": "TCP"})
+    if litellm.shares_state(config):
+        stores.append({"port": 6379, "protocol": "TCP"})
+    if stores:
+        # Their addresses live in Secrets hks never reads: the cluster and private networks.
+        rules.append({"to": [{"namespaceSelector": {}}] + _private_blocks(), "ports": stores})
+    for endpoint in egress.internal_endpoints(config, workspaces):
+        peer = {"ipBlock": {"cidr": f"{endpoint.host}/32"}} if endpoint.is_ip else {"namespaceSelector": {}}
+        rules.append({"to": [peer], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
+    public = egress.external_endpoints(config, workspaces)
+    for endpoint in [e for e in public if e.is_ip]:
+        rules.append({"to": [{"ipBlock": {"cidr": f"{endpoint.host}/32"}}], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
+    named = [e for e in public if not e.is_ip]
+    if named and config.org.cluster.cni != "cilium":
+        rules.append(public_egress(sorted({e.port for e in named})))
+    return rules
+
+
+def _private_blocks() -> list[dict[str, Any]]:
+    return [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE_RANGES[:3]]
+
+
+def _to_pods(selector: dict[str, str], port: int) -> dict[str, Any]:
+    return {"to": [{"podSelector": {"matchLabels": selector}}], "ports": [{"port": port, "protocol": "TCP"}]}
+
+
+def _fqdn_egress(endpoints: list[egress.Endpoint]) -> list[dict[str, Any]]:
+    dns = {
+        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns"}}],
+        "toPorts": [
+            {
+                "ports": [{"port": "53", "protocol": "ANY"}],
+                "rules": {"dns": [{"matchPattern": "*"}]},
+            }
+        ],
+    }
+    rules: list[dict[str, Any]] = [dns]
+    for port in sorted({e.port for e in endpoints}):
+        hosts = sorted({e.host for e in endpoints if e.port == port})
+        rules.append(
+            {
+                "toFQDNs": [{"matchName": host} for host in hosts],
+                "toPorts": [{"ports": [{"port": str(port), "protocol": "TCP"}]}],
+            }
+        )
+    return rules
+
+
+# --- PII: Presidio ------------------------------------------------------------------------------
+
+
+def presidio(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    if not litellm.pii_modes(workspaces):
+        return []
+    images = pinned_images()
+    sizes = {
+        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+    }
+    manifests = []
+    for part in ("analyzer", "anonymizer"):
+        name = f"presidio-{part}"
+        common = {
+            "name": name,
+            "namespace": config.org.cluster.namespace,
+            "labels": standard_labels(config, "pii", name),
+            "selector": {"app.kubernetes.io/name": name},
+            "port": litellm.PRESIDIO_PORT,
+        }
+        replicas = min(config.org.gateway.replicas.min, 2)
+        manifests += [
+            Manifest(
+                "platform/pii",
+                render_template(
+                    env,
+                    "pii/deployment.yaml.j2",
+                    **common,
+                    replicas=replicas,
+                    image=images[name],
+                    uid=PRESIDIO_UID,
+                    resources=sizes[part],
+                    container_security=CONTAINER_SECURITY,
+                ),
+            ),
+            Manifest("platform/pii", render_template(env, "pii/service.yaml.j2", **common)),
+            Manifest(
+                "platform/pii",
+                render_template(env, "pii/networkpolicy.yaml.j2", **common, gateway_selector={"app.kubernetes.io/name": GATEWAY_NAME}),
+            ),
+        ]
+    return manifests
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def secrets(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    backend = config.org.secrets
+    grouped = secretrefs.by_secret(secretrefs.references(config, workspaces))
+    namespace = config.org.cluster.namespace
+    labels = standard_labels(config, "secrets")
+    if backend.backend == "external-secrets":
+        assert backend.store is not None  # checks.py requires a store for this backend
+        return [
+            Manifest(
+                "platform/secrets",
+                render_template(
+                    env,
+                    "secrets/externalsecret.yaml.j2",
+                    name=name,
+                    namespace=namespace,
+                    labels=labels,
+                    store=backend.store.model_dump(),
+                    data=[{"secretKey": r.key, "remoteRef": {"key": name, "property": r.key}} for r in refs],
+                ),
+            )
+            for name, refs in grouped.items()
+        ]
+    if backend.backend == "sealed-secrets":
+        from compiler import sealed
+
+        found = sealed.sealed_secrets(config)
+        return [Manifest("platform/secrets", found[name].body) for name in grouped if name in found]
+    return []
+
+
