@@ -1,7 +1,7 @@
 """`hks init`: the files of a new config repository, as text. Writes nothing (the command does).
 
 The starters are the smallest configs that validate and render as they are; the files name
-the running hks version, so the hooks and CI run the same hks that wrote them.
+the hks they were made with (`hks_source`), so the hooks and CI run the same hks.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 
 from compiler import __version__
+from compiler.hks_source import Source
 from compiler.resources import data_dir
 
-HKS_REPO = "https://github.com/hexabase/hks"
 EXAMPLE_WORKSPACE = "assistant"
 
 
@@ -77,13 +77,20 @@ COST_STEP = """\
 """
 
 
+def _yaml_scalar(text: str) -> str:
+    """`text` as a YAML scalar: plain when it is a path or URL of ordinary characters, else quoted."""
+    import json
+
+    return text if re.fullmatch(r"[A-Za-z0-9_./][A-Za-z0-9_./~+@:-]*", text) else json.dumps(text)
+
+
 def organization_name(folder_name: str) -> str:
     """A DNS-1123 label from a folder's name (`My Org` → `my-org`)."""
     label = re.sub(r"[^a-z0-9]+", "-", folder_name.lower()).strip("-")[:63].strip("-")
     return label or "my-org"
 
 
-def files(organization: str, provider: str, with_cost: bool = False) -> dict[str, str]:
+def files(organization: str, provider: str, source: Source, with_cost: bool = False) -> dict[str, str]:
     from compiler.schema import SCHEMAS, json_schema_text
 
     starter = STARTERS[provider]
@@ -100,7 +107,9 @@ def files(organization: str, provider: str, with_cost: bool = False) -> dict[str
         "@MODEL@": starter.model,
         "@PROVIDER_BLOCK@": starter.block,
         "@OLLAMA_NOTE@": " and Ollama" if provider == "ollama" else "",
-        "@REPO@": HKS_REPO,
+        "@REPO@": _yaml_scalar(source.repo),
+        "@REV@": source.rev,
+        "@PIP_URL@": source.pip_url,
         "@VERSION@": __version__,
         "@COST_STEP@": COST_STEP if with_cost else "",
         "@SECRETS_NOTE@": secrets_note,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler import __version__
 from compiler.commands.init import PROVIDERS
-from compiler.scaffold import HKS_REPO, organization_name
+from compiler.hks_source import published
+from compiler.scaffold import organization_name
 from tests.conftest import ROOT, hks_process
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
@@ -65,16 +65,32 @@ def test_files_it_creates(tmp_path: Path) -> None:
     assert load(demo / "org.yaml")["organization"] == "demo"
 
 
-def test_pre_commit_config_is_pinned_to_this_version(tmp_path: Path) -> None:
-    demo = init(tmp_path)
+def test_hooks_and_ci_install_the_hks_it_names(tmp_path: Path) -> None:
+    repo = "https://git.example.com/platform/hks"
+    demo = init(tmp_path, "--hks-repo", repo, "--hks-rev", "v9.9.9")
     config = load(demo / ".pre-commit-config.yaml")
-    assert config["repos"] == [
-        {"repo": HKS_REPO, "rev": f"v{__version__}", "hooks": [{"id": "hks-validate"}, {"id": "hks-render-check"}]}
-    ]
+    assert config["repos"] == [{"repo": repo, "rev": "v9.9.9", "hooks": [{"id": "hks-validate"}, {"id": "hks-render-check"}]}]
     offered = {hook["id"] for hook in load(ROOT / ".pre-commit-hooks.yaml")}
     assert {h["id"] for h in config["repos"][0]["hooks"]} <= offered
     result = subprocess.run([str(PRE_COMMIT), "validate-config", ".pre-commit-config.yaml"], cwd=demo, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+    install = f'pip install "hks @ git+{repo}@v9.9.9"'
+    github = load(demo / ".github" / "workflows" / "hks.yml")
+    runs = [step.get("run") for job in github["jobs"].values() for step in job["steps"]]
+    assert runs.count(install) == 2
+    assert load(demo / ".gitlab-ci.yml")["default"]["before_script"] == [install]
+
+
+def test_a_local_hks_repository_is_pinned_by_path_and_noted(tmp_path: Path) -> None:
+    folder = tmp_path / "my hks: mirror"
+    folder.mkdir()
+    result = hks_process("init", "demo", "--hks-repo", str(folder), "--hks-rev", "abc123", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    config = load(tmp_path / "demo" / ".pre-commit-config.yaml")
+    assert config["repos"][0]["repo"] == str(folder) and config["repos"][0]["rev"] == "abc123"
+    gitlab = load(tmp_path / "demo" / ".gitlab-ci.yml")
+    assert gitlab["default"]["before_script"] == [f'pip install "hks @ git+{folder.as_uri()}@abc123"']
+    assert f"note: {folder} is a folder on this machine: pre-commit works here, but CI and other machines cannot fetch it" in result.stderr
 
 
 def test_github_workflow_has_what_actions_requires(tmp_path: Path) -> None:
@@ -161,7 +177,7 @@ def readme_with_init_files(readme: str) -> str:
 
     from compiler.scaffold import files
 
-    created = files("demo", "ollama")
+    created = files("demo", "ollama", published())
     for marker, (lang, name) in README_BLOCKS.items():
         block = f"<!-- init:{marker}:start -->\n```{lang}\n{created[name]}```\n<!-- init:{marker}:end -->"
         pattern = re.compile(rf"<!-- init:{marker}:start -->.*?<!-- init:{marker}:end -->", re.DOTALL)

@@ -2,9 +2,11 @@
 repository made by `hks init`: a clean config passes both hooks; a broken org.yaml fails
 hks-validate with the diagnostic at its line; a stale rendered folder fails hks-render-check.
 
-pre-commit installs hks from a Git snapshot of this checkout into its own virtualenv (as it
-would from GitHub), once for `try-repo` and once for the repository's own config: slow, so
-each is made once per module.
+The README's flow, as a new user runs it: hks runs from a Git checkout (here a snapshot of this
+one, as an editable install would), `hks init demo` pins the hooks to that checkout's commit,
+and `pre-commit run --all-files` installs hks from it into its own virtualenv, with no edit.
+pre-commit does that once for `try-repo` and once for the config: slow, so each is made once
+per module.
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler import __version__
-from compiler.scaffold import HKS_REPO
-from tests.conftest import ROOT, hks_process
+from tests.conftest import ROOT
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 GIT_ENV = {
@@ -35,9 +35,8 @@ GIT_ENV = {
 
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **GIT_ENV, **(env or {})}
-    full.pop("PYTHONPATH", None)
-    full.pop("VIRTUAL_ENV", None)
+    inherited = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    full = {**inherited, **GIT_ENV, **(env or {})}
     return subprocess.run([str(a) for a in args], cwd=cwd, env=full, capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
@@ -67,10 +66,12 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo(tmp_path_factory: pytest.TempPathFactory, snapshot: tuple[Path, str]) -> Path:
+    """`hks init demo`, run by the hks in the snapshot, committed."""
     root = tmp_path_factory.mktemp("config")
-    result = hks_process("init", "demo", cwd=root)
+    result = run(sys.executable, "-m", "compiler", "init", "demo", cwd=root, env={"PYTHONPATH": str(snapshot[0])})
     assert result.returncode == 0, result.stderr
+    assert f"hooks and CI: hks from {snapshot[0]} at {snapshot[1]}\n" in result.stderr
     repo = root / "demo"
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
@@ -99,18 +100,12 @@ def test_try_repo_passes_a_clean_config(snapshot: tuple[Path, str], demo: Path) 
     assert _status(result.stdout) == {"hks validate": "Passed", "hks render --check": "Passed"}
 
 
-def local_config(demo: Path, snapshot: tuple[Path, str]) -> None:
-    """The .pre-commit-config.yaml hks init wrote, pointed at the snapshot instead of GitHub."""
-    config_path = demo / ".pre-commit-config.yaml"
-    text = config_path.read_text()
-    assert f"repo: {HKS_REPO}\n" in text and f"rev: v{__version__}\n" in text
-    config_path.write_text(text.replace(HKS_REPO, str(snapshot[0])).replace(f"v{__version__}", snapshot[1]))
+def test_init_pins_the_checkout_hks_runs_from(snapshot: tuple[Path, str], demo: Path) -> None:
+    config = YAML(typ="safe").load((demo / ".pre-commit-config.yaml").read_text())
+    assert [(r["repo"], r["rev"]) for r in config["repos"]] == [(str(snapshot[0]), snapshot[1])]
 
 
-def test_broken_org_yaml_fails_with_the_diagnostic_at_its_line(
-    snapshot: tuple[Path, str], demo: Path, store: dict[str, str]
-) -> None:
-    local_config(demo, snapshot)
+def test_broken_org_yaml_fails_with_the_diagnostic_at_its_line(demo: Path, store: dict[str, str]) -> None:
     try:
         passing = run(PRE_COMMIT, "run", "--all-files", cwd=demo, env=store)
         assert passing.returncode == 0, passing.stdout + passing.stderr
@@ -129,8 +124,7 @@ def test_broken_org_yaml_fails_with_the_diagnostic_at_its_line(
         git(demo, "reset", "-q", "--hard")
 
 
-def test_stale_rendered_folder_fails_render_check(snapshot: tuple[Path, str], demo: Path, store: dict[str, str]) -> None:
-    local_config(demo, snapshot)
+def test_stale_rendered_folder_fails_render_check(demo: Path, store: dict[str, str]) -> None:
     try:
         workspace = demo / "workspaces" / "assistant.yaml"
         workspace.write_text(workspace.read_text().replace("temperature: 0.3", "temperature: 0.2"))

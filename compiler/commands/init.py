@@ -15,25 +15,37 @@ Exit status: 0 created, 2 a file it would write exists already (nothing is writt
 Examples:
   hks init demo                      # a self-hosted (Ollama) starter in ./demo
   hks init llm-config --provider openai
+  hks init demo --hks-repo https://git.example.com/platform/hks --hks-rev v0.1.0
   cd demo && git init && git add -A && pre-commit run --all-files"""
 )
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--provider", type=click.Choice(PROVIDERS), default="ollama", show_default=True, help="The starter's provider.")
 @click.option("--organization", help="The organisation's name (a DNS label); default: from DIRECTORY's name.")
-def command(directory: Path, provider: str, organization: str | None) -> None:
+@click.option(
+    "--hks-repo",
+    metavar="URL|PATH",
+    help="The hks Git repository the hooks and CI install from; default: where this hks was installed from.",
+)
+@click.option("--hks-rev", metavar="REV", help="Its tag or commit; default: the commit this hks was installed from, or its version tag.")
+def command(directory: Path, provider: str, organization: str | None, hks_repo: str | None, hks_rev: str | None) -> None:
     """Create a new config repository in DIRECTORY that validates and renders as it is.
 
     Writes a commented org.yaml, one example workspace, the editor schemas, the rendered
-    folder, .pre-commit-config.yaml pinned to this hks version, CI workflows for GitHub
-    Actions and GitLab CI, a .gitignore and a README. Never overwrites a file.
+    folder, .pre-commit-config.yaml, CI workflows for GitHub Actions and GitLab CI, a
+    .gitignore and a README. Never overwrites a file.
+
+    The hooks and CI install the hks that runs this command: the Git checkout it was
+    installed from, at its commit (which only this machine can fetch: say so with
+    --hks-repo/--hks-rev before sharing), else the published repository at its version's tag.
     """
-    from compiler import scaffold
+    from compiler import hks_source, scaffold
     from compiler.cli import COMMANDS
 
     name = organization or scaffold.organization_name(directory.resolve().name)
     if scaffold.organization_name(name) != name:
         raise click.BadParameter(f"{name!r} is not a DNS label (lowercase letters, digits and '-')", param_hint="--organization")
-    created = scaffold.files(name, provider, with_cost="cost" in COMMANDS)
+    source = hks_source.chosen(hks_repo, hks_rev)
+    created = scaffold.files(name, provider, source, with_cost="cost" in COMMANDS)
     targets = sorted([*created, "rendered"])
     existing = [t for t in targets if (directory / t).exists() or (directory / t).is_symlink()]
     if existing:
@@ -42,6 +54,9 @@ def command(directory: Path, provider: str, organization: str | None) -> None:
     rendered = _render(created)
     _write(directory, {**created, **rendered})
     click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
+    click.echo(f"hooks and CI: hks from {source.repo} at {source.rev}", err=True)
+    for note in source.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(f"next: cd {directory} && git init && git add -A && pre-commit run --all-files", err=True)
 
 
