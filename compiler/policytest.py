@@ -35,6 +35,9 @@ class Outcome:
 def run(rules: list[Rule]) -> list[Outcome]:
     outcomes = []
     for rule in rules:
+        for expected, examples in (("pass", rule.passing), ("fail", rule.failing)):
+            if not examples:  # a rule no example can fail is not tested
+                outcomes.append(Outcome(rule.id, "(none)", expected, f"the rule has no {expected}ing example", rule.defined_at))
         outcomes += [_run(rule, example, "pass") for example in rule.passing]
         outcomes += [_run(rule, example, "fail") for example in rule.failing]
     return outcomes

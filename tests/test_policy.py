@@ -4,7 +4,9 @@ expected; broken packs are reported at their lines."""
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import replace
 import shutil
 from pathlib import Path
 
@@ -13,12 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from compiler import policytest
 from compiler.load import Document
-from compiler.packs import Example, Rule, builtin_rules
+from compiler.packs import Example, Rule, builtin_rules, builtin_rules_with_examples
 from compiler.pipeline import compile_config
 from tests.conftest import EXAMPLES, ROOT, hks, write
 
-RULES_BUILTIN = RULES = builtin_rules()[0]
+RULES_BUILTIN = RULES = builtin_rules_with_examples()[0]
 FAILING = [(rule, example) for rule in RULES for example in rule.failing]
 PASSING = [(rule, example) for rule in RULES for example in rule.passing]
 
@@ -36,12 +39,41 @@ def found(config_dir: Path | str, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def test_builtin_packs_load_and_every_rule_has_examples() -> None:
-    rules, problems = builtin_rules()
+    rules, problems = builtin_rules_with_examples()
     assert problems == ()
     assert len(rules) == len({r.id for r in rules}) >= 16
     for rule in rules:
         assert rule.passing and rule.failing, rule.id
         assert all(e.at is not None for e in rule.failing), f"{rule.id}: failing examples name the place they fail"
+
+
+def test_the_quick_load_of_the_builtin_packs_is_the_full_one_without_examples() -> None:
+    quick, problems = builtin_rules()
+    assert problems == ()
+    assert quick == tuple(replace(rule, passing=(), failing=()) for rule in builtin_rules_with_examples()[0])
+    assert all(rule.defined_at.line > 1 for rule in quick)
+
+
+def test_the_parity_check_sees_yaml_1_1_literals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libyaml reads `yes` as true, YAML 1.2 as a string: a pack written so must not pass."""
+    from compiler import packs
+
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    baseline = tmp_path / "policies" / "baseline.yaml"
+    baseline.write_text(baseline.read_text().replace("plaintext_secrets: {items: {not: {}}}", "plaintext_secrets: {const: yes}", 1))
+    monkeypatch.setattr(packs, "data_dir", lambda name: tmp_path / name)
+    for cached in (packs.builtin_rules, packs.builtin_rules_with_examples, packs.schema):
+        monkeypatch.setattr(packs, cached.__name__, functools.cache(cached.__wrapped__))
+    quick = {rule.id: rule.condition for rule in packs.builtin_rules()[0]}
+    full = {rule.id: rule.condition for rule in packs.builtin_rules_with_examples()[0]}
+    assert quick["SEC-001"] == {"properties": {"plaintext_secrets": {"const": True}}}
+    assert full["SEC-001"] == {"properties": {"plaintext_secrets": {"const": "yes"}}}
+
+
+def test_a_rule_without_examples_fails_policy_test() -> None:
+    rule = replace(builtin_rules_with_examples()[0][0], failing=())
+    outcomes = policytest.run([rule])
+    assert [o.problem for o in outcomes if not o.ok] == ["the rule has no failing example"]
 
 
 def test_hks_policy_test_passes_for_all_builtin_packs() -> None:

@@ -99,7 +99,7 @@ def test(pack: str | None, config_dir: str | None) -> None:
 def _rules(config_dir: str | None) -> list[Rule]:
     from compiler import packs
 
-    builtin, broken = packs.builtin_rules()
+    builtin, broken = packs.builtin_rules_with_examples()
     rules = list(builtin)
     _exit_on(list(broken))
     if config_dir is not None:
