@@ -110,6 +110,22 @@ def _unique(workspaces: list[WorkspaceSource]) -> tuple[tuple[WorkspaceSource, .
 
 
 def _folder_name(root: str) -> str:
-    name = Path(root).resolve().name.lower()
-    label = re.sub(r"[^a-z0-9-]+", "-", name).strip("-")[:63].strip("-")
+    folder = Path(root).resolve()
+    name = (_argocd_folder_name() if folder == Path.cwd().resolve() else None) or folder.name
+    label = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].strip("-")
     return label or "organization"
+
+
+def _argocd_folder_name() -> str | None:
+    """The folder's name in the repository when Argo CD's plugin server runs hks: it unpacks
+    the repository into a folder with a random name, which would rename the organisation (and
+    relabel everything) on every sync. Argo CD says which repository and path it checked out."""
+    import os
+
+    url = os.environ.get("ARGOCD_APP_SOURCE_REPO_URL", "").rstrip("/")
+    if not url:
+        return None
+    path = os.environ.get("ARGOCD_APP_SOURCE_PATH", "").strip("/")
+    if path not in ("", "."):
+        return path.rsplit("/", 1)[-1]
+    return re.split(r"[/:]", url)[-1].removesuffix(".git")

@@ -26,7 +26,7 @@ def load(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text())
 
 
-def generate(app_dir: Path) -> subprocess.CompletedProcess[str]:
+def generate(app_dir: Path, **argocd: str) -> subprocess.CompletedProcess[str]:
     """spec.generate of plugin.yaml, the way the plugin server runs it: in the Application's
     source folder, with Argo CD's build environment, no terminal and nothing on stdin."""
     spec = load(PLUGIN_DIR / "plugin.yaml")["spec"]["generate"]
@@ -44,6 +44,7 @@ def generate(app_dir: Path) -> subprocess.CompletedProcess[str]:
         "ARGOCD_APP_SOURCE_TARGET_REVISION": "main",
         "KUBE_VERSION": "1.35.0",
         "KUBE_API_VERSIONS": "v1,apps/v1",
+        **argocd,
     }
     executable = shutil.which(command[0], path=env["PATH"])
     assert executable, f"{command[0]} is not on the plugin's PATH"
@@ -74,6 +75,28 @@ def test_generate_prints_the_stream_and_nothing_else(tmp_path: Path) -> None:
     # The same resources as the committed rendered folder (which also holds the Application).
     committed = [p for p in (EXAMPLES / "acme" / "rendered").rglob("*.yaml") if p.name != "kustomization.yaml"]
     assert len(documents) == len([p for p in committed if "argocd" not in p.parts])
+
+
+@pytest.mark.parametrize(
+    ("source", "organization"),
+    [
+        ({}, "llm-config"),  # the repository's top: the repository's name
+        ({"ARGOCD_APP_SOURCE_PATH": "teams/Acme_Health"}, "acme-health"),
+        ({"ARGOCD_APP_SOURCE_REPO_URL": "git@git.example.com:platform/ai.git", "ARGOCD_APP_SOURCE_PATH": ""}, "ai"),
+    ],
+)
+def test_an_unnamed_organization_keeps_its_name_across_syncs(tmp_path: Path, source: dict[str, str], organization: str) -> None:
+    """argocd-cmp-server unpacks each revision into a folder with a random name: an org.yaml
+    without `organization:` (the seed's) is named from what Argo CD checked out instead."""
+    streams = []
+    for folder in ("0b8d4c1e-5f3a-4d52-9a51-2f1e7c0d9b11", "7f6e2a90-1c3b-4e8d-b0a4-5d9c8e7f6a21"):
+        app = tmp_path / folder
+        shutil.copytree(EXAMPLES / "seed", app, ignore=shutil.ignore_patterns("rendered", "explain.txt"))
+        result = generate(app, **source)
+        assert result.returncode == 0, result.stderr
+        streams.append(result.stdout)
+    assert streams[0] == streams[1]
+    assert f"hks.dev/organization: {organization}\n" in streams[0]
 
 
 def test_warnings_go_to_stderr(tmp_path: Path) -> None:
