@@ -153,7 +153,7 @@ def _markdown_change(base: Estimate, head: Estimate, revision: str) -> str:
     lines = [
         f"### LLM cost estimate: {head.organization}",
         "",
-        f"Monthly estimate **{_usd(total.new)}**: {_summary(total)} than `{revision}`.",
+        f"Monthly estimate **{_usd(total.new)}**: {_summary(total, revision)}.",
         "",
         "| Workspace | Model | Previous | New | Difference | Change |",
         "|---|---|---:|---:|---:|---:|",
@@ -179,12 +179,12 @@ def _with_base_prices(head: Estimate, base: Estimate) -> Estimate:
     return dataclasses.replace(head, prices=dict(sorted({**base.prices, **head.prices}.items())))
 
 
-def _summary(total: Change) -> str:
+def _summary(total: Change, revision: str) -> str:
     difference = total.difference or 0.0
     if abs(difference) < 0.005:
-        return "no change"
+        return f"no change from `{revision}`"
     word = "less" if difference < 0 else "more"
-    return f"**{_usd(abs(difference))} {word}** ({_percent(total.percent)})"
+    return f"**{_usd(abs(difference))} {word}** ({_percent(total.percent)}) than `{revision}`"
 
 
 def _markdown_notes(estimate: Estimate) -> list[str]:

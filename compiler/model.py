@@ -19,6 +19,8 @@ DURATION = r"^(-1|0|[0-9]+(ms|s|m|h))$"
 SHA256 = r"^[0-9a-f]{64}$"
 NO_TRIPLE_QUOTES = r'^([^"]|"[^"]|""[^"])*"{0,2}$'
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}$"
+REL_FOLDER = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?$"
+REPO_FOLDER = r"^(\.|[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?)$"
 ENDPOINT = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/:-]*)?$"
 
 ProviderName = Literal["ollama", "openai", "anthropic", "google", "azure-openai"]
@@ -332,7 +334,18 @@ class Cluster(Strict):
     cni: Literal["default", "cilium"] = Field("default", description="`cilium` adds FQDN egress policies.")
     repo_url: Optional[str] = Field(None, description="Argo CD: the repository holding the rendered manifests.")
     revision: str = Field("HEAD", description="Argo CD: the revision to sync.")
-    path: str = Field("rendered", description="Argo CD: the rendered folder inside the repository.")
+    path: str = Field(
+        "rendered",
+        pattern=REL_FOLDER,
+        description="The rendered folder, relative to the config folder: what `hks render --check` checks and Argo CD deploys.",
+    )
+    config_folder: str = Field(
+        ".",
+        pattern=REPO_FOLDER,
+        description="Argo CD: the config folder's place in repo_url (`.`: the repository's top), "
+        "so the Application finds config_folder/path.",
+        examples=["llm-config"],
+    )
     destination: Destination = Field(default_factory=Destination)
     applications: Literal["single", "per-workspace"] = Field("single")
 

@@ -483,7 +483,7 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
     cluster = config.org.cluster
     if not cluster.repo_url:
         return []
-    path = cluster.path.strip("/").removeprefix("./") or "."
+    path = _join(cluster.config_folder.strip("/"), cluster.path.strip("/"))
     destination: dict[str, str] = {"name": cluster.destination.name} if cluster.destination.name else {"server": cluster.destination.server}
     common = {
         "argocd_namespace": ARGOCD_NAMESPACE,
@@ -511,7 +511,9 @@ def _argocd(env: Any, config: Config) -> list[Manifest]:
         source={**source, "path": _join(path, "platform"), "directory": {"recurse": True}},
         destination={**destination, "namespace": cluster.namespace},
     )
-    platform["metadata"]["annotations"] = {SYNC_WAVE: "-1"}  # before the workspaces that use it
+    # Orders it first under an app-of-apps; Argo CD waits for its health only if the
+    # Application health check is restored (docs/config.md).
+    platform["metadata"]["annotations"] = {SYNC_WAVE: "-1"}
     workspaces = render_template(
         env,
         "argocd/applicationset.yaml.j2",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from compiler import __version__
 from compiler.hks_source import Source
@@ -60,6 +61,9 @@ self_hosted:
     "openai": Starter("gpt-4o", _api_key("openai")),
 }
 
+# In a sub-folder of a Git repository, the Application must find rendered/ from the top.
+CONFIG_FOLDER_LINE = "  config_folder: {}   # where this folder is in the repository (Argo CD reads from its top)\n"
+
 # file in the new repository → template in templates/init/
 FILES = {
     ".github/workflows/hks.yml": "github-workflow.yml",
@@ -71,11 +75,6 @@ FILES = {
     f"workspaces/{EXAMPLE_WORKSPACE}.yaml": "workspace.yaml",
 }
 
-COST_STEP = """\
-      - name: hks cost
-        run: hks cost . >> comment.md
-"""
-
 
 def _yaml_scalar(text: str) -> str:
     """`text` as a YAML scalar: plain when it is a path or URL of ordinary characters, else quoted."""
@@ -84,13 +83,29 @@ def _yaml_scalar(text: str) -> str:
     return text if re.fullmatch(r"[A-Za-z0-9_./][A-Za-z0-9_./~+@:-]*", text) else json.dumps(text)
 
 
+def place_in_repository(directory: Path) -> tuple[Path | None, str | None]:
+    """The Git work tree DIRECTORY would be in, and DIRECTORY's path inside it when it is not
+    the top: (None, None) outside Git. Found by looking for `.git`, without running git."""
+    target = directory.resolve()
+    for top in [target, *target.parents]:
+        if (top / ".git").exists():
+            return top, (target.relative_to(top).as_posix() if top != target else None)
+    return None, None
+
+
+def is_config_folder(folder: str) -> bool:
+    from compiler.model import REPO_FOLDER
+
+    return re.fullmatch(REPO_FOLDER, folder) is not None
+
+
 def organization_name(folder_name: str) -> str:
     """A DNS-1123 label from a folder's name (`My Org` → `my-org`)."""
     label = re.sub(r"[^a-z0-9]+", "-", folder_name.lower()).strip("-")[:63].strip("-")
     return label or "my-org"
 
 
-def files(organization: str, provider: str, source: Source, with_cost: bool = False) -> dict[str, str]:
+def files(organization: str, provider: str, source: Source, config_folder: str = ".") -> dict[str, str]:
     from compiler.schema import SCHEMAS, json_schema_text
 
     starter = STARTERS[provider]
@@ -111,7 +126,7 @@ def files(organization: str, provider: str, source: Source, with_cost: bool = Fa
         "@REV@": source.rev,
         "@PIP_URL@": source.pip_url,
         "@VERSION@": __version__,
-        "@COST_STEP@": COST_STEP if with_cost else "",
+        "@CONFIG_FOLDER@": CONFIG_FOLDER_LINE.format(config_folder) if config_folder != "." else "",
         "@SECRETS_NOTE@": secrets_note,
     }
     found = {}

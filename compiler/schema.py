@@ -30,6 +30,8 @@ PATTERN_MEANINGS = {
     m.DURATION: "a duration such as '5m', '1h' or '30s', '0', or '-1' for forever",
     m.SHA256: "64 lowercase hexadecimal digits",
     m.NO_TRIPLE_QUOTES: 'text without """ (it would end the Modelfile\'s SYSTEM block)',
+    m.REL_FOLDER: "a folder below the config folder such as 'rendered' or 'deploy/llm': letters, digits, '.', '_' and '-', no part starting with '.'",
+    m.REPO_FOLDER: "'.' or a folder in the repository such as 'llm-config': letters, digits, '.', '_' and '-', no part starting with '.'",
     m.ENDPOINT: "an http(s) URL of a host name or IPv4 address, an optional port and path, and no user, query or fragment",
     m.MODEL_NAME: "an Ollama model name such as 'llama3:8b': letters, digits, '.', '_', '-', '/' and ':'",
     m.LABEL_KEY: "a Kubernetes label key such as 'release' or 'example.com/team'",

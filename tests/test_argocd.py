@@ -69,6 +69,27 @@ def test_per_workspace_applicationset(tmp_path: Path) -> None:
         assert len([p for p in docs if p.startswith(folder + "/namespace-")]) == 1, folder
 
 
+def test_a_config_in_a_sub_folder_of_the_repository(tmp_path: Path) -> None:
+    """cluster.path is below the config folder (render --check reads it there); Argo CD reads
+    the repository from its top, so the Applications name config_folder/path."""
+    single = render_with(tmp_path / "a", "  repo_url: https://git.example/mono.git\n  config_folder: teams/llm-config\n")
+    assert single["argocd/application-acme-health-llm.yaml"]["spec"]["source"]["path"] == "teams/llm-config/rendered"
+    split = render_with(
+        tmp_path / "b", "  repo_url: https://git.example/mono.git\n  config_folder: llm/\n  path: out\n  applications: per-workspace\n"
+    )
+    assert split["argocd/application-acme-health-llm-platform.yaml"]["spec"]["source"]["path"] == "llm/out/platform"
+    generator = split["argocd/applicationset-acme-health-llm-workspaces.yaml"]["spec"]["generators"][0]["git"]
+    assert generator["files"] == [{"path": "llm/out/workspaces/*/namespace-*.yaml"}]
+
+
+@pytest.mark.parametrize("path", ["..", "../outside", "/abs/out", "rendered/../..", ".", "./rendered", ".git", "a b"])
+def test_a_rendered_folder_outside_the_config_folder_is_an_error(tmp_path: Path, path: str) -> None:
+    write(tmp_path / "c", {"org.yaml": f"llm_config: {{provider: ollama, model: 'llama3:8b'}}\ncluster: {{path: '{path}'}}\n"})
+    compiled = compile_config(str(tmp_path / "c"))
+    assert [(d.rule, d.position.line, d.position.column) for d in compiled.diagnostics] == [("SCHEMA-006", 2, 17)]
+    assert "cluster.path must be a folder below the config folder" in compiled.diagnostics[0].message
+
+
 def test_applications_pass_the_upstream_crd_schemas(tmp_path: Path) -> None:
     single = render_with(tmp_path / "a", "  repo_url: https://git.example/llm.git\n")
     per = render_with(tmp_path / "b", "  repo_url: https://git.example/llm.git\n  applications: per-workspace\n")

@@ -129,6 +129,12 @@ def test_base_json_states_previous_new_difference_and_percent(repo: Path) -> Non
     assert changes["total"]["difference_usd"] == pytest.approx(production["difference_usd"], abs=0.01)
 
 
+def test_no_change_against_the_base_says_so(repo: Path) -> None:
+    result = hks_process("cost", "acme", "--base", "HEAD", "--format", "markdown", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2].endswith(": no change from `HEAD`.")
+
+
 def test_base_reads_uncommitted_changes_against_the_revision(repo: Path) -> None:
     _set_model(repo / "acme", "gpt-4o")  # not committed
     result = hks_process("cost", "acme", "--base", "HEAD", "--format", "json", cwd=repo)

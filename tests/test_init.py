@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from compiler.commands.init import PROVIDERS
 from compiler.hks_source import published
 from compiler.scaffold import organization_name
-from tests.conftest import ROOT, hks_process
+from tests.conftest import ROOT, hks_process, write
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
@@ -106,7 +106,13 @@ def test_github_workflow_has_what_actions_requires(tmp_path: Path) -> None:
     runs = [s.get("run", "") for s in steps]
     assert "hks validate --format sarif > hks.sarif" in runs
     assert "hks render . -o rendered --check" in runs
-    assert any(r.startswith('hks diff --base "origin/${{ github.base_ref }}" --format markdown') for r in runs)
+    assert 'hks diff --base "origin/$BASE_REF" --format markdown > comment.md' in runs
+    assert 'hks cost --base "origin/$BASE_REF" --format markdown >> comment.md' in runs
+    comment = workflow["jobs"]["comment"]
+    assert comment["env"]["BASE_REF"] == "${{ github.base_ref }}"  # never pasted into a script
+    assert not [r for r in runs if "${{" in r], "expressions go through env:"
+    post = next(s for s in comment["steps"] if "gh pr comment" in s.get("run", ""))
+    assert post["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
     assert upload["with"]["sarif_file"] == "hks.sarif" and upload["if"] == "always()"
     assert workflow["jobs"]["validate"]["permissions"]["security-events"] == "write"
@@ -127,6 +133,7 @@ def test_gitlab_ci_has_what_gitlab_requires(tmp_path: Path) -> None:
     assert jobs["hks-validate"]["artifacts"]["reports"]["junit"] == "hks-junit.xml"
     assert jobs["hks-validate"]["artifacts"]["when"] == "always"
     assert jobs["hks-validate"]["script"] == ["hks validate --format junit > hks-junit.xml"]
+    assert not [line for line in jobs["hks-diff"]["script"] if "|" in line], "a pipe would hide a failing hks"
 
 
 def test_never_overwrites(tmp_path: Path) -> None:
@@ -137,6 +144,41 @@ def test_never_overwrites(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == f"hks: {Path('demo') / 'org.yaml'} exists: hks init never overwrites a file\n"
     assert sorted(p.name for p in demo.iterdir()) == ["org.yaml"] and (demo / "org.yaml").read_text() == "mine\n"
+
+
+def test_every_existing_file_is_named(tmp_path: Path) -> None:
+    write(tmp_path / "demo", {"org.yaml": "mine\n", "README.md": "mine\n"})
+    result = hks_process("init", "demo", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"hks: {Path('demo') / 'README.md'}, {Path('demo') / 'org.yaml'} exist: hks init never overwrites a file\n"
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    from compiler.commands.init import _write
+    from compiler.errors import InputError
+
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "mine.txt").write_text("mine\n")
+    with pytest.raises(InputError):  # the second file's folder is a file: mkdir fails
+        _write(tmp_path / "demo", {"a/b/one.txt": "1\n", "mine.txt/two.txt": "2\n"})
+    assert sorted(p.name for p in (tmp_path / "demo").rglob("*")) == ["mine.txt"]
+
+
+def test_in_a_sub_folder_of_a_git_repository(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # what hks looks for; git itself is not needed
+    result = hks_process("init", "teams/llm", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    org = load(tmp_path / "teams" / "llm" / "org.yaml")
+    assert org["cluster"]["config_folder"] == "teams/llm"
+    assert f"note: this folder is teams/llm/ in the Git repository {tmp_path}: pre-commit" in result.stderr
+    assert "args: [teams/llm]" in result.stderr
+    assert "next: cd" not in result.stderr  # it has a repository already
+
+
+def test_the_next_step_quotes_the_folder(tmp_path: Path) -> None:
+    result = hks_process("init", "My Org", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "next: cd 'My Org' && git init" in result.stderr
 
 
 def test_an_existing_rendered_folder_is_not_replaced(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ def test_manifest_passes_pre_commits_own_check() -> None:
     assert [h["id"] for h in hooks] == ["hks-validate", "hks-render-check"]
     for hook in hooks:
         assert hook["language"] == "python" and hook["pass_filenames"] is False and hook["always_run"] is True
+        assert hook["stages"] == ["pre-commit", "pre-merge-commit", "pre-push", "manual"]
 
 
 def test_try_repo_passes_a_clean_config(snapshot: tuple[Path, str], demo: Path) -> None:
@@ -98,6 +99,14 @@ def test_try_repo_passes_a_clean_config(snapshot: tuple[Path, str], demo: Path) 
     result = run(PRE_COMMIT, "try-repo", repo, "--ref", commit, "--all-files", cwd=demo)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _status(result.stdout) == {"hks validate": "Passed", "hks render --check": "Passed"}
+
+
+def test_hooks_run_once_per_commit_not_at_every_stage(demo: Path, store: dict[str, str]) -> None:
+    other = run(PRE_COMMIT, "run", "--hook-stage", "post-commit", cwd=demo, env=store)
+    assert other.returncode == 0, other.stdout + other.stderr
+    assert _status(other.stdout) == {}
+    manual = run(PRE_COMMIT, "run", "--hook-stage", "manual", "--all-files", cwd=demo, env=store)
+    assert _status(manual.stdout) == {"hks validate": "Passed", "hks render --check": "Passed"}
 
 
 def test_init_pins_the_checkout_hks_runs_from(snapshot: tuple[Path, str], demo: Path) -> None:
@@ -136,6 +145,25 @@ def test_stale_rendered_folder_fails_render_check(demo: Path, store: dict[str, s
         assert "+      \"temperature\": 0.2" in result.stdout
     finally:
         git(demo, "reset", "-q", "--hard")
+
+
+def test_rendered_files_left_out_of_the_commit_fail_render_check(demo: Path, store: dict[str, str]) -> None:
+    """pre-commit leaves untracked files in place: new rendered files never `git add`ed must
+    not pass, or the commit's kustomization.yaml lists files the commit lacks."""
+    try:
+        (demo / "workspaces" / "second.yaml").write_text("llm_override:\n  temperature: 0.2\n")
+        rendered = run(sys.executable, "-m", "compiler", "render", ".", "-o", "rendered", cwd=demo, env={"PYTHONPATH": str(ROOT)})
+        assert rendered.returncode == 0, rendered.stderr
+        git(demo, "add", "workspaces/second.yaml", "rendered/kustomization.yaml", "rendered/platform")
+        result = run(PRE_COMMIT, "run", cwd=demo, env=store)
+        assert result.returncode == 1
+        assert _status(result.stdout) == {"hks validate": "Passed", "hks render --check": "Failed"}
+        assert "not in Git: rendered/workspaces/second/namespace-second.yaml" in result.stdout
+        git(demo, "add", "rendered")
+        assert run(PRE_COMMIT, "run", cwd=demo, env=store).returncode == 0
+    finally:
+        git(demo, "reset", "-q", "--hard")
+        git(demo, "clean", "-q", "-fd")
 
 
 def _status(output: str) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import shlex
 import sys
 from pathlib import Path
 
@@ -39,25 +41,43 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
     --hks-repo/--hks-rev before sharing), else the published repository at its version's tag.
     """
     from compiler import hks_source, scaffold
-    from compiler.cli import COMMANDS
 
     name = organization or scaffold.organization_name(directory.resolve().name)
     if scaffold.organization_name(name) != name:
         raise click.BadParameter(f"{name!r} is not a DNS label (lowercase letters, digits and '-')", param_hint="--organization")
     source = hks_source.chosen(hks_repo, hks_rev)
-    created = scaffold.files(name, provider, source, with_cost="cost" in COMMANDS)
+    top, folder = scaffold.place_in_repository(directory)
+    created = scaffold.files(name, provider, source, folder if folder and scaffold.is_config_folder(folder) else ".")
     targets = sorted([*created, "rendered"])
     existing = [t for t in targets if (directory / t).exists() or (directory / t).is_symlink()]
     if existing:
-        click.echo(f"hks: {directory / existing[0]} exists: hks init never overwrites a file", err=True)
+        named = ", ".join(str(directory / t) for t in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        click.echo(f"hks: {named} exist{'s' if len(existing) == 1 else ''}: hks init never overwrites a file", err=True)
         sys.exit(2)
     rendered = _render(created)
     _write(directory, {**created, **rendered})
     click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
     click.echo(f"hooks and CI: hks from {source.repo} at {source.rev}", err=True)
-    for note in source.notes:
+    for note in [*source.notes, *_sub_folder_notes(top, folder)]:
         click.echo(f"note: {note}", err=True)
-    click.echo(f"next: cd {directory} && git init && git add -A && pre-commit run --all-files", err=True)
+    if top is None:
+        click.echo(f"next: cd {shlex.quote(str(directory))} && git init && git add -A && pre-commit run --all-files", err=True)
+
+
+def _sub_folder_notes(top: Path | None, folder: str | None) -> list[str]:
+    """pre-commit and CI read their files only at a repository's top."""
+    from compiler import scaffold
+
+    if top is None or folder is None:
+        return []
+    notes = [
+        f"this folder is {folder}/ in the Git repository {top}: pre-commit, GitHub and GitLab read "
+        ".pre-commit-config.yaml, .github/workflows/ and .gitlab-ci.yml only at its top; move them "
+        f"there, give the hooks `args: [{folder}]` and run CI's hks commands in {folder}/"
+    ]
+    if not scaffold.is_config_folder(folder):
+        notes.append(f"set cluster.config_folder in org.yaml to this folder's path in the repository for Argo CD")
+    return notes
 
 
 def _render(created: dict[str, str]) -> dict[str, str]:
@@ -78,13 +98,22 @@ def _render(created: dict[str, str]) -> dict[str, str]:
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
+    """Writes every file or, on an error, removes what it made: never a half-made repository."""
+    made: list[Path] = []  # files and folders this call created, in order
     try:
         for relative, text in files.items():
             path = root / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
+            for folder in reversed(path.parents):
+                if not folder.exists():
+                    folder.mkdir()
+                    made.append(folder)
             with path.open("x", encoding="utf-8") as handle:  # never overwrite, even in a race
+                made.append(path)
                 handle.write(text)
     except OSError as exc:
         from compiler.errors import InputError
 
-        raise InputError(f"{exc.filename}: {exc.strerror}") from None
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() else path.unlink()
+        raise InputError(f"{exc.filename or root}: {exc.strerror}") from None

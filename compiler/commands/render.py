@@ -25,7 +25,8 @@ Examples:
 @click.option(
     "--check",
     is_flag=True,
-    help="Write nothing; exit 1 with a diff if OUT_DIR (default: CONFIG_DIR/cluster.path) is not current.",
+    help="Write nothing; exit 1 with a diff if OUT_DIR (default: CONFIG_DIR/cluster.path) is not current, "
+    "or if Git does not track some of its files.",
 )
 def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool) -> None:
     """Render the Kubernetes manifests Argo CD deploys.
@@ -36,7 +37,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool)
     from compiler import report
     from compiler.pipeline import render_checked
     from compiler.errors import RenderBug
-    from compiler.write import diff_tree, write_tree
+    from compiler.write import write_tree
 
     if to_stdout and (out_dir is not None or check):
         raise click.UsageError("--stdout prints the stream: give no -o OUT_DIR or --check with it")
@@ -56,12 +57,24 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool)
         return
     assert out_dir is not None
     if check:
-        difference = diff_tree(out_dir, rendered.files)
-        if difference:
-            click.echo(difference, nl=False)
-            click.echo(f"{out_dir} is not current: run `hks render {config_dir} -o {out_dir}`", err=True)
-            sys.exit(1)
-        click.echo(f"{out_dir} is current", err=True)
+        _check(config_dir, out_dir, rendered.files)
         return
     write_tree(out_dir, rendered.files)
     click.echo(f"wrote {len(rendered.files)} files to {out_dir}", err=True)
+
+
+def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
+    from compiler.untracked import untracked
+    from compiler.write import diff_tree
+
+    difference = diff_tree(out_dir, files)
+    if difference:
+        click.echo(difference, nl=False)
+        click.echo(f"{out_dir} is not current: run `hks render {config_dir} -o {out_dir}`", err=True)
+        sys.exit(1)
+    loose = untracked(out_dir)
+    if loose:
+        click.echo("".join(f"not in Git: {out_dir / name}\n" for name in loose), nl=False)
+        click.echo(f"{out_dir} is current but Git does not track {len(loose)} of its files: `git add {out_dir}`", err=True)
+        sys.exit(1)
+    click.echo(f"{out_dir} is current", err=True)
