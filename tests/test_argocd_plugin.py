@@ -184,6 +184,8 @@ def test_component_adds_the_sidecar_to_the_repo_server(tmp_path: Path) -> None:
     assert volumes["hks-cmp-plugin"]["configMap"]["name"] == config_map["metadata"]["name"]
     assert {"var-files", "plugins"} <= set(volumes)
     assert not k8s.problems(documents["Deployment"], "1.35")
+    default = documents["Deployment"]["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"]
+    assert default == "argocd-repo-server" and default in {c["name"] for c in pod["containers"]}
 
 
 def test_example_application_uses_the_plugin() -> None:
