@@ -6,6 +6,7 @@ Exit codes: 0 clean (warnings allowed), 1 the config has errors, 2 usage or I/O 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from typing import Any
@@ -69,12 +70,16 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at interpreter exit
+            return result
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
             click.echo("hks: interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:  # an I/O error hks did not expect: writing stdout, mostly
+            _io_failed(exc)
         except Exception as exc:  # our bug: one short line, the traceback only with --debug
             from compiler.errors import InputError, RenderBug
 
@@ -89,6 +94,19 @@ class LazyGroup(click.Group):
             click.echo(f"hks: internal error: {type(exc).__name__}: {exc}", err=True)
             click.echo("hks: this is a bug in hks; run again with --debug for the traceback", err=True)
             sys.exit(3)
+
+
+def _io_failed(exc: OSError) -> None:
+    import errno
+    import os
+
+    with contextlib.suppress(OSError):  # nothing more reaches stdout, not even at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if exc.errno == errno.EPIPE:  # the reader went away (hks ... | head): quiet, as git is
+        sys.exit(141)
+    where = f": {exc.filename}" if exc.filename else ""
+    click.echo(f"hks: I/O error{where}: {exc.strerror or exc}", err=True)
+    sys.exit(2)
 
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,9 @@ import pytest
 
 from compiler import __version__
 from compiler.cli import COMMANDS
-from tests.conftest import hks, hks_process, write
+from tests.conftest import ROOT, hks, hks_process, write
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def test_version() -> None:
@@ -94,3 +97,25 @@ def test_paths_are_shown_relative_to_the_current_folder() -> None:
 
     result = hks("validate", str(ROOT / "examples/broken/unknown-key"))
     assert result.output.startswith("examples/broken/unknown-key/org.yaml:4:3: error[SCHEMA-001]")
+
+
+@pytest.mark.parametrize("args", [["validate", "examples/acme"], ["render", "--stdout", "examples/acme"], ["explain", "examples/acme"]])
+def test_output_that_cannot_be_written_is_an_io_error(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "compiler", *args], stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=ENV
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.endswith("hks: I/O error: No space left on device\n")
+    assert "bug" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_reader_that_goes_away_ends_hks_quietly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "compiler", "schema", "org"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=ENV
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before hks writes: its first write meets a closed pipe
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141, stderr
+    assert stderr == ""
