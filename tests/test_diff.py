@@ -235,19 +235,75 @@ def test_markdown_stays_short_enough_to_post() -> None:
     assert "resource diffs are left out" in out and "Changed: `ConfigMap ns/c4`" in out
 
 
-def test_archive_members_outside_the_folder_are_refused() -> None:
-    import tarfile
+def test_paths_that_would_leave_the_copy_are_refused() -> None:
+    from pathlib import PurePosixPath
 
     from compiler.gitrev import _safe
 
-    def member(name: str, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
-        info = tarfile.TarInfo(name)
-        info.type = kind
-        return info
+    assert _safe(PurePosixPath("org.yaml")) and _safe(PurePosixPath("workspaces/a.yaml"))
+    assert not _safe(PurePosixPath("../evil")) and not _safe(PurePosixPath("/etc/passwd"))
+    assert not _safe(PurePosixPath("a/../../evil"))
 
-    assert _safe(member("org.yaml")) and _safe(member("workspaces", tarfile.DIRTYPE))
-    assert not _safe(member("../evil")) and not _safe(member("/etc/passwd"))
-    assert not _safe(member("link", tarfile.SYMTYPE))
+
+def monorepo(root: Path, attributes: str = "") -> Path:
+    """A repository with the config in `llm-config/` among other things."""
+    repo = write(
+        root / "mono",
+        {
+            "llm-config/org.yaml": ORG.replace("organization: demo\n", ""),
+            "llm-config/workspaces/assistant.yaml": PRODUCTION,
+            "llm-config/workspaces/research.yaml": "llm_override:\n  model: gpt-4o$Format:%H$\n",
+            "services/app/main.py": "print('not config')\n",
+            ".gitattributes": attributes,
+        },
+    )
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    return repo
+
+
+def test_base_is_read_as_committed_whatever_gitattributes_say(tmp_path: Path) -> None:
+    """`git archive` would drop the export-ignore files and expand `$Format:%H$`."""
+    repo = monorepo(tmp_path, "llm-config/workspaces/assistant.yaml export-ignore\nllm-config/workspaces/research.yaml export-subst\n")
+    same = hks_process("diff", "llm-config", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "no changes" in same.stdout
+    path = repo / "llm-config" / "workspaces" / "assistant.yaml"
+    path.write_text(path.read_text().replace("0.3", "0.2"))
+    changed = hks_process("diff", "llm-config", "--base", "HEAD", cwd=repo)
+    assert "  assistant: temperature 0.3 → 0.2\n" in changed.stdout, changed.stdout
+
+
+def test_base_copies_only_the_config_folder_under_the_repository_name(tmp_path: Path) -> None:
+    from compiler import gitrev
+
+    repo = monorepo(tmp_path)
+    folder, commit = gitrev.snapshot(str(repo / "llm-config"), "HEAD", tmp_path / "copy")
+    assert folder == tmp_path / "copy" / "mono" / "llm-config"
+    assert commit == git(repo, "rev-parse", "HEAD").strip()
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*") if p.is_file())
+    assert copied == ["mono/llm-config/org.yaml", "mono/llm-config/workspaces/assistant.yaml", "mono/llm-config/workspaces/research.yaml"]
+    assert (folder / "workspaces" / "research.yaml").read_text() == "llm_override:\n  model: gpt-4o$Format:%H$\n"
+
+
+def test_the_organisation_is_named_after_the_config_folder_at_the_base(tmp_path: Path) -> None:
+    """org.yaml has no `organization:`: both sides take the name `llm-config`."""
+    repo = monorepo(tmp_path)
+    result = hks_process("diff", "llm-config", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_git_lfs_pointer_at_the_base_is_an_error_not_a_comparison(tmp_path: Path) -> None:
+    repo = monorepo(tmp_path)
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 42\n"
+    (repo / "llm-config" / "workspaces" / "research.yaml").write_text(pointer)
+    git(repo, "commit", "-q", "-am", "research in LFS")
+    (repo / "llm-config" / "workspaces" / "research.yaml").write_text("llm_override:\n  model: gpt-4o\n")
+    result = hks_process("diff", "llm-config", "--base", "HEAD", cwd=repo)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "llm-config/workspaces/research.yaml: stored with Git LFS at HEAD" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_symbolic_link_out_of_the_repository_is_not_followed(tmp_path: Path) -> None:

@@ -35,8 +35,8 @@ def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, ex
     """Show what a change to the config does: each workspace's effective settings, and the
     rendered resources added, removed or changed.
 
-    With --base REV, the config at REV (read with `git archive`, the working tree untouched) is
-    compared with the config in CONFIG_DIR. Secret data is never shown.
+    With --base REV, the config at REV (read from Git as committed, the working tree untouched)
+    is compared with the config in CONFIG_DIR. Secret data is never shown.
     """
     from compiler import diff
     from compiler.pipeline import render_checked
