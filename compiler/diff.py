@@ -3,15 +3,14 @@
 1. The effective LLM settings of each workspace (provider, model, parameters, limits,
    compliance), as `hks explain` shows them, before and after.
 2. The rendered resources, by kind/namespace/name: added, removed, or changed with a unified
-   diff. Secret data (Secret `data`/`stringData`, SealedSecret `encryptedData` and template
-   data) is never shown: only which keys changed.
+   diff. Of a Secret or SealedSecret only its name, labels and type and the keys of its data
+   are shown, never a value (see SHOWN).
 
 Pure functions: the command reads Git and the folders, this module compares and formats.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 import re
@@ -180,10 +179,16 @@ def _load(text: str) -> Any:
         return None
 
 
-SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "Secret": (("data",), ("stringData",)),
-    "SealedSecret": (("spec", "encryptedData"), ("spec", "template", "data")),
+SECRET_KINDS = ("Secret", "SealedSecret")
+# All a reviewer sees of a Secret or SealedSecret: these values whole; of any other mapping its
+# keys; of anything else, whatever its shape, only whether it changed.
+SHOWN = {
+    *[("metadata", key) for key in ("name", "namespace", "labels")],
+    *[(key,) for key in ("apiVersion", "kind", "type", "immutable")],
+    *[("spec", "template", key) for key in ("type", "immutable")],
+    *[("spec", "template", "metadata", key) for key in ("name", "namespace", "labels")],
 }
+_MISSING = object()
 
 
 def _patch(old_path: str, old: Any, new_path: str, new: Any) -> str:
@@ -201,26 +206,31 @@ def _patch(old_path: str, old: Any, new_path: str, new: Any) -> str:
 
 
 def _hide_secrets(old: Any, new: Any) -> tuple[Any, Any]:
-    """Copies with every secret value replaced: `(hidden)`, or `(hidden, changed)` on the new
-    side where the value differs, so a reviewer sees which key changed and nothing else."""
-    fields = SECRET_FIELDS.get(str(new.get("kind")))
-    if not fields:
+    """Copies of a Secret or SealedSecret with every value SHOWN does not name replaced:
+    `(hidden)`, or `(hidden, changed)` on the new side where it differs, so a reviewer sees
+    which key changed and nothing else."""
+    if str(new.get("kind")) not in SECRET_KINDS and str(old.get("kind")) not in SECRET_KINDS:
         return old, new
-    hidden_old, hidden_new = copy.deepcopy(old), copy.deepcopy(new)
-    for steps in fields:
-        before, after = _dig(old, steps), _dig(new, steps)
-        for key in (shown := _dig(hidden_old, steps)):
-            shown[key] = HIDDEN
-        for key in (shown := _dig(hidden_new, steps)):
-            same = key in before and before[key] == after[key]
-            shown[key] = HIDDEN if same else HIDDEN_CHANGED
-    return hidden_old, hidden_new
+    return _mask(old, old, ()), _mask(new, old, ())
 
 
-def _dig(document: Any, steps: tuple[str, ...]) -> dict[str, Any]:
-    for step in steps:
-        document = document.get(step) if isinstance(document, dict) else None
-    return document if isinstance(document, dict) else {}
+def _mask(value: Any, before: Any, path: tuple[Any, ...]) -> Any:
+    """VALUE at PATH with what SHOWN does not name hidden; BEFORE is the old side's value there."""
+    if path in SHOWN:
+        return value
+    if not isinstance(value, dict):
+        return _marker(value, before)
+    if any(shown[: len(path)] == path for shown in SHOWN):
+        return {key: _mask(item, _get(before, key), (*path, key)) for key, item in value.items()}
+    return {key: _marker(item, _get(before, key)) for key, item in value.items()}
+
+
+def _marker(value: Any, before: Any) -> str:
+    return HIDDEN if before is not _MISSING and before == value else HIDDEN_CHANGED
+
+
+def _get(value: Any, key: Any) -> Any:
+    return value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
 
 
 # --- output ------------------------------------------------------------------------------------

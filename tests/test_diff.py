@@ -223,6 +223,36 @@ def test_secret_values_are_never_shown() -> None:
     assert 'other: "(hidden)"' in found[0].patch
 
 
+SECRET_SHAPES = {  # a planted value in every place and shape a Secret or SealedSecret can hold one
+    "Secret": [
+        "data: {key: %s}", "data: %s", "data: [%s]", "data: {key: {nested: %s}}", "stringData: %s",
+        "stringData: [{key: %s}]", "extra: %s",
+        "metadata: {name: s, namespace: n, annotations: {kubectl.kubernetes.io/last-applied-configuration: '%s'}}",
+    ],
+    "SealedSecret": [
+        "spec: {encryptedData: {key: %s}}", "spec: {encryptedData: %s}", "spec: {encryptedData: [%s]}",
+        "spec: {template: {data: {key: %s}}}", "spec: {template: {data: %s}}", "spec: {template: [%s]}",
+        "spec: {template: %s}", "spec: %s", "spec: [%s]",
+    ],
+}
+
+
+@pytest.mark.parametrize(("kind", "shape"), [(k, s) for k, shapes in SECRET_SHAPES.items() for s in shapes])
+def test_a_secret_value_in_any_shape_is_never_shown(kind: str, shape: str) -> None:
+    def document(value: str) -> str:
+        body = shape % value
+        metadata = "" if body.startswith("metadata") else "metadata: {name: s, namespace: n}\n"
+        return f"apiVersion: v1\nkind: {kind}\n{metadata}{body}\n"
+
+    found = diff.compare_resources({"s.yaml": document("PLANTED-OLD")}, {"s.yaml": document("PLANTED-NEW")})
+    assert [r.status for r in found] == ["changed"]
+    result = diff.Diff("HEAD", (), tuple(found))
+    for name, fmt in diff.FORMATS.items():
+        out = fmt(result, False)
+        assert "PLANTED" not in out, f"{name}: {out}"
+        assert "(hidden, changed)" in out, f"{name}: {out}"
+
+
 def test_markdown_code_spans_survive_backticks_and_pipes() -> None:
     assert diff._code("a`b|c") == "``a`b\\|c``"
 
