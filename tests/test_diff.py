@@ -207,12 +207,64 @@ def test_against_a_stale_rendered_folder(tmp_path: Path) -> None:
     assert "production: temperature 0.3 → 0.2" in result.output
 
 
+# what a hand-edited rendered folder may hold → the path `hks diff` must name
+STALE = {
+    "stray": ("workspaces/production/stray.yaml", "password: PLANTED-1\n  bad: [\n"),
+    "not-a-resource": ("platform/notes.yaml", "kind: Secret\nstringData: {key: PLANTED-2}\n"),
+    "several-documents": ("platform/two.yaml", "kind: Secret\nstringData: {key: PLANTED-3}\n---\nkind: Secret\n"),
+    "binary": ("platform/blob.bin", b"\x00\xffPLANTED-4"),
+    "comment": ("workspaces/production/namespace-production.yaml", "# PLANTED-5\n"),
+    "kustomization": ("kustomization.yaml", "# PLANTED-6\n"),
+    "duplicate": ("platform/copy-of-namespace.yaml", None),
+}
+
+
+def stale_copy(tmp_path: Path, case: str | None) -> Path:
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "acme", tmp_path / "acme")
+    rendered = tmp_path / "acme" / "rendered"
+    if case is None:
+        return rendered
+    name, content = STALE[case]
+    path = rendered / name
+    if content is None:
+        content = (rendered / "workspaces" / "production" / "namespace-production.yaml").read_text()
+    elif path.exists() and isinstance(content, str):
+        content = content + path.read_text()
+    write(rendered, {name: content})
+    return rendered
+
+
+@pytest.mark.parametrize("case", sorted(STALE))
+def test_against_sees_what_render_check_sees(case: str, tmp_path: Path) -> None:
+    rendered = stale_copy(tmp_path, case)
+    config = str(rendered.parent)
+    assert hks("render", config, "-o", str(rendered), "--check").exit_code == 1
+    found = hks("diff", config, "--against", str(rendered), "--exit-code")
+    assert found.exit_code == 1, found.output
+    assert f"{STALE[case][0]}  (" in found.output
+    for fmt in ("json", "markdown"):
+        out = hks("diff", config, "--against", str(rendered), "--format", fmt).output
+        assert STALE[case][0] in out and "PLANTED" not in out
+    assert "PLANTED" not in found.output
+
+
+def test_against_a_folder_with_timestamps_is_no_internal_error(tmp_path: Path) -> None:
+    rendered = stale_copy(tmp_path, None)
+    path = rendered / "workspaces" / "production" / "namespace-production.yaml"
+    path.write_text(path.read_text().replace("metadata:\n", "metadata:\n  creationTimestamp: 2026-01-01T00:00:00Z\n"))
+    found = hks("diff", str(rendered.parent), "--against", str(rendered))
+    assert found.exit_code == 0, found.output
+    assert "-  creationTimestamp: \"2026-01-01 00:00:00+00:00\"" in found.output
+
+
 def test_secret_values_are_never_shown() -> None:
     old = "kind: SealedSecret\nmetadata: {name: k, namespace: n}\nspec:\n  encryptedData: {key: AgBSECRETOLD, other: AgBSAME}\n"
     new = "kind: SealedSecret\nmetadata: {name: k, namespace: n}\nspec:\n  encryptedData: {key: AgBSECRETNEW, other: AgBSAME}\n"
     plain_old = "kind: Secret\nmetadata: {name: s, namespace: n}\nstringData: {key: hunter2}\n"
     plain_new = "kind: Secret\nmetadata: {name: s, namespace: n}\nstringData: {key: hunter3}\n"
-    found = diff.compare_resources({"a.yaml": old, "s.yaml": plain_old}, {"a.yaml": new, "s.yaml": plain_new})
+    found, _ = diff.compare_rendered({"a.yaml": old, "s.yaml": plain_old}, {"a.yaml": new, "s.yaml": plain_new})
     assert [r.status for r in found] == ["changed", "changed"]
     result = diff.Diff("HEAD", (), tuple(found))
     for fmt in diff.FORMATS.values():
@@ -244,7 +296,7 @@ def test_a_secret_value_in_any_shape_is_never_shown(kind: str, shape: str) -> No
         metadata = "" if body.startswith("metadata") else "metadata: {name: s, namespace: n}\n"
         return f"apiVersion: v1\nkind: {kind}\n{metadata}{body}\n"
 
-    found = diff.compare_resources({"s.yaml": document("PLANTED-OLD")}, {"s.yaml": document("PLANTED-NEW")})
+    found, _ = diff.compare_rendered({"s.yaml": document("PLANTED-OLD")}, {"s.yaml": document("PLANTED-NEW")})
     assert [r.status for r in found] == ["changed"]
     result = diff.Diff("HEAD", (), tuple(found))
     for name, fmt in diff.FORMATS.items():

@@ -61,7 +61,8 @@ def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, ex
         workspaces = diff.compare_settings(before, after, keys=known)
         base = str(out_dir)
         notes.append("compared with a rendered folder: compliance and residency are not in it")
-    result = diff.Diff(base, tuple(workspaces), tuple(diff.compare_resources(before_files, after_files)), tuple(notes))
+    resources, files = diff.compare_rendered(before_files, after_files)
+    result = diff.Diff(base, tuple(workspaces), tuple(resources), tuple(notes), tuple(files))
     click.echo(diff.FORMATS[fmt](result, fmt == "text" and use_colour(sys.stdout)), nl=False)
     if exit_code and result.changed:
         sys.exit(1)
