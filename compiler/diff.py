@@ -350,7 +350,7 @@ def text(diff: Diff, colour: bool = False) -> str:
     if not diff.changed:
         return "\n".join(lines + ["no changes"]) + "\n"
     lines.append("")
-    lines.append(style(f"Workspaces: {len(diff.workspaces)} changed" if diff.workspaces else "Workspaces: no setting changed", bold=True))
+    lines.append(style(f"Workspaces: {_counts(diff.workspaces)}" if diff.workspaces else "Workspaces: no setting changed", bold=True))
     for workspace in diff.workspaces:
         lines.append(f"  {workspace.name}: {summary(workspace)}")
     lines.append("")

@@ -142,6 +142,7 @@ def test_new_workspace_and_removed_workspace(tmp_path: Path) -> None:
     write(repo, {"workspaces/research.yaml": "llm_override:\n  provider: anthropic\n  model: claude-sonnet-4-20250514\n"})
     result = hks_process("diff", "--base", "HEAD", cwd=repo)
     assert result.returncode == 0, result.stderr
+    assert "Workspaces: 1 added, 1 removed, 0 changed\n" in result.stdout
     assert "  development: removed\n" in result.stdout
     assert "  research: added (provider anthropic, model claude-sonnet-4-20250514)\n" in result.stdout
     assert "+ Namespace research" in result.stdout and "- Namespace development" in result.stdout
