@@ -136,6 +136,21 @@ def test_exit_code(tmp_path: Path) -> None:
     assert hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo).returncode == 1
 
 
+def test_a_ci_script_can_tell_a_change_from_a_config_error(tmp_path: Path) -> None:
+    """Both exit 1 with --exit-code (1 is a config error for every hks command): the help says
+    how to tell them apart, and that is what happens."""
+    help_text = " ".join(hks("diff", "--help").output.split())
+    assert "1 with --exit-code: something changes; the diff is on stdout, nothing on stderr" in help_text
+    assert "1 the config in CONFIG_DIR has errors" in help_text and "they are on stderr, nothing on stdout" in help_text
+    repo = config_repo(tmp_path)
+    change(repo, "limit")
+    changed = hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert (changed.returncode, changed.stderr) == (1, "") and changed.stdout
+    (repo / "org.yaml").write_text(ORG.replace("temperature: 0.7", "temperature: 7"))
+    broken = hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert (broken.returncode, broken.stdout) == (1, "") and "error[" in broken.stderr
+
+
 def test_new_workspace_and_removed_workspace(tmp_path: Path) -> None:
     repo = config_repo(tmp_path)
     (repo / "workspaces" / "development.yaml").unlink()

@@ -13,8 +13,13 @@ FORMATS = ["json", "markdown", "text"]
 
 @click.command(
     epilog="""\b
-Exit status: 0 it ran (1 with --exit-code when anything changes), 1 the config has errors,
-2 usage or I/O error (no such revision, not a Git repository), 3 an internal error of hks.
+Exit status:
+  0  it ran (with --exit-code: and nothing changes)
+  1  with --exit-code: something changes; the diff is on stdout, nothing on stderr
+  1  the config in CONFIG_DIR has errors, as for every hks command; they are on stderr,
+     nothing on stdout (in CI, `hks validate` first tells the two apart)
+  2  usage or I/O error: no such revision, not a Git repository, a file in Git LFS
+  3  an internal error of hks
 \b
 Examples:
   hks diff --base main                        # this branch against main
@@ -30,7 +35,7 @@ Examples:
     help="Compare with an existing rendered folder instead (resources and routing settings only).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--exit-code", is_flag=True, help="Exit 1 when anything changes, like `git diff --exit-code`.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anything changes, like `git diff --exit-code` (see Exit status).")
 def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, exit_code: bool) -> None:
     """Show what a change to the config does: each workspace's effective settings, and the
     rendered resources added, removed or changed.
