@@ -112,14 +112,15 @@ def settings_from_rendered(files: dict[str, str]) -> dict[str, Settings]:
     for path, text in files.items():
         match = re.fullmatch(r"workspaces/([^/]+)/configmap-llm-routing\.yaml", path)
         document = _load(text) if match else None
-        if not match or not isinstance(document, dict):
-            continue
+        if not match or not isinstance(document, dict) or document.get("kind") != "ConfigMap":
+            continue  # a Secret put in its place must not have its data shown as settings
         try:
-            values = _flatten(json.loads(document["data"]["settings.json"]))
-            values["namespace"] = document["metadata"]["namespace"]
-        except (KeyError, TypeError, ValueError):
+            values = json.loads(document["data"]["settings.json"])
+            namespace = document["metadata"]["namespace"]
+        except (KeyError, TypeError, ValueError, RecursionError):
             continue
-        found[match.group(1)] = values
+        if isinstance(values, dict):
+            found[match.group(1)] = {**_flatten(values), "namespace": namespace}
     return found
 
 

@@ -266,6 +266,18 @@ def test_against_sees_what_render_check_sees(case: str, tmp_path: Path) -> None:
     assert "PLANTED" not in found.output
 
 
+@pytest.mark.parametrize("kind", ["Secret", "ConfigMap"])
+def test_a_secret_in_place_of_the_routing_config_map_is_not_read_as_settings(kind: str, tmp_path: Path) -> None:
+    rendered = stale_copy(tmp_path, None)
+    path = rendered / "workspaces" / "production" / "configmap-llm-routing.yaml"
+    settings = '[]' if kind == "ConfigMap" else '{"model": "PLANTED"}'  # a ConfigMap with a list: no crash
+    write(path.parent, {path.name: f"kind: {kind}\nmetadata: {{name: llm-routing, namespace: production}}\ndata:\n  settings.json: '{settings}'\n"})
+    for fmt in diff.FORMATS:
+        found = hks("diff", str(rendered.parent), "--against", str(rendered), "--format", fmt)
+        assert found.exit_code == 0, found.output
+        assert "PLANTED" not in found.output and "production" in found.output
+
+
 def test_against_a_folder_with_timestamps_is_no_internal_error(tmp_path: Path) -> None:
     rendered = stale_copy(tmp_path, None)
     path = rendered / "workspaces" / "production" / "namespace-production.yaml"
