@@ -160,7 +160,7 @@ def compare_settings(before: dict[str, Settings], after: dict[str, Settings], ke
 
 
 Key = tuple[str, str, str]  # kind, namespace, name
-UNPARSABLE = object()
+_UNPARSABLE = object()
 
 
 def compare_rendered(before: dict[str, str], after: dict[str, str]) -> tuple[list[ResourceDiff], list[FileDiff]]:
@@ -183,7 +183,7 @@ def compare_rendered(before: dict[str, str], after: dict[str, str]) -> tuple[lis
 
 
 def _why(path: str, status: str, documents: list[Any]) -> str:
-    if any(d is UNPARSABLE for d in documents):
+    if any(d is _UNPARSABLE for d in documents):
         return "cannot be parsed"
     if any(_key(path, d) is None for d in documents):
         return "not a Kubernetes resource"
@@ -231,14 +231,14 @@ def _key(path: str, document: Any) -> Key | None:
 
 
 def _load(text: str) -> Any:
-    """One YAML document as plain values, or UNPARSABLE (several documents count as such)."""
+    """One YAML document as plain values, or _UNPARSABLE (several documents count as such)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
         return _plain(YAML(typ="safe", pure=True).load(text))
     except (YAMLError, ValueError, RecursionError):  # ValueError: a date such as 2024-13-45
-        return UNPARSABLE
+        return _UNPARSABLE
 
 
 def _plain(value: Any) -> Any:
