@@ -3,15 +3,15 @@
 1. The effective LLM settings of each workspace (provider, model, parameters, limits,
    compliance), as `hks explain` shows them, before and after.
 2. The rendered resources, by kind/namespace/name: added, removed, or changed with a unified
-   diff. Secret data (Secret `data`/`stringData`, SealedSecret `encryptedData` and template
-   data) is never shown: only which keys changed.
+   diff. Of a Secret or SealedSecret only its name, labels and type and the keys of its data
+   are shown, never a value (see SHOWN).
 
 Pure functions: the command reads Git and the folders, this module compares and formats.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import difflib
 import json
 import re
@@ -40,6 +40,14 @@ class WorkspaceDiff:
     settings: Settings = field(default_factory=dict)  # the new settings of an added workspace
 
 
+def _group(path: str) -> str:
+    """The workspace a rendered file belongs to, or `platform` / `argocd`."""
+    parts = path.split("/")
+    if parts[0] == "workspaces" and len(parts) > 2:
+        return parts[1]
+    return parts[0] if parts[0] == "argocd" else "platform"
+
+
 @dataclass(frozen=True)
 class ResourceDiff:
     kind: str
@@ -51,15 +59,25 @@ class ResourceDiff:
 
     @property
     def group(self) -> str:
-        """The workspace a resource belongs to, or `platform` / `argocd`."""
-        parts = self.path.split("/")
-        if parts[0] == "workspaces" and len(parts) > 2:
-            return parts[1]
-        return parts[0] if parts[0] == "argocd" else "platform"
+        return _group(self.path)
 
     @property
     def title(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """A rendered file whose text differs where no resource does; never its content, which
+    may hold anything (a file that cannot be parsed may still be a Secret)."""
+
+    path: str
+    status: str  # added, removed, changed
+    why: str
+
+    @property
+    def group(self) -> str:
+        return _group(self.path)
 
 
 @dataclass(frozen=True)
@@ -68,10 +86,11 @@ class Diff:
     workspaces: tuple[WorkspaceDiff, ...]
     resources: tuple[ResourceDiff, ...]
     notes: tuple[str, ...] = ()
+    files: tuple[FileDiff, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return bool(self.workspaces or self.resources)
+        return bool(self.workspaces or self.resources or self.files)
 
 
 # --- the settings level --------------------------------------------------------------------------
@@ -93,14 +112,15 @@ def settings_from_rendered(files: dict[str, str]) -> dict[str, Settings]:
     for path, text in files.items():
         match = re.fullmatch(r"workspaces/([^/]+)/configmap-llm-routing\.yaml", path)
         document = _load(text) if match else None
-        if not match or not isinstance(document, dict):
-            continue
+        if not match or not isinstance(document, dict) or document.get("kind") != "ConfigMap":
+            continue  # a Secret put in its place must not have its data shown as settings
         try:
-            values = _flatten(json.loads(document["data"]["settings.json"]))
-            values["namespace"] = document["metadata"]["namespace"]
-        except (KeyError, TypeError, ValueError):
+            values = json.loads(document["data"]["settings.json"])
+            namespace = document["metadata"]["namespace"]
+        except (KeyError, TypeError, ValueError, RecursionError):
             continue
-        found[match.group(1)] = values
+        if isinstance(values, dict):
+            found[match.group(1)] = {**_flatten(values), "namespace": namespace}
     return found
 
 
@@ -139,9 +159,38 @@ def compare_settings(before: dict[str, Settings], after: dict[str, Settings], ke
 # --- the resource level ------------------------------------------------------------------------
 
 
-def compare_resources(before: dict[str, str], after: dict[str, str]) -> list[ResourceDiff]:
-    """Resources by kind/namespace/name (the file a resource is in may move), in path order."""
-    old, new = _resources(before), _resources(after)
+Key = tuple[str, str, str]  # kind, namespace, name
+_UNPARSABLE = object()
+
+
+def compare_rendered(before: dict[str, str], after: dict[str, str]) -> tuple[list[ResourceDiff], list[FileDiff]]:
+    """Two rendered folders (path → text): the resources by kind/namespace/name (a resource may
+    move to another file), then every other file whose text differs, so that nothing `hks
+    render --check` would report goes unseen."""
+    old_documents, new_documents = _documents(before), _documents(after)
+    old, new = _resources(old_documents), _resources(new_documents)
+    resources = _compare_resources(old, new)
+    keys = {(r.kind, r.namespace, r.name) for r in resources}
+    explained = {side[key][0] for side in (old, new) for key in keys if key in side}
+    files = []
+    for path in sorted(set(before) | set(after)):
+        if before.get(path) == after.get(path) or path in explained:
+            continue
+        status = "added" if path not in before else "removed" if path not in after else "changed"
+        found = [documents[path] for documents in (old_documents, new_documents) if path in documents]
+        files.append(FileDiff(path, status, _why(path, status, found)))
+    return resources, files
+
+
+def _why(path: str, status: str, documents: list[Any]) -> str:
+    if any(d is _UNPARSABLE for d in documents):
+        return "cannot be parsed"
+    if any(_key(path, d) is None for d in documents):
+        return "not a Kubernetes resource"
+    return "only comments or formatting differ" if status == "changed" else "a moved or duplicated resource"
+
+
+def _compare_resources(old: dict[Key, tuple[str, Any]], new: dict[Key, tuple[str, Any]]) -> list[ResourceDiff]:
     found = []
     for key in set(old) | set(new):
         kind, namespace, name = key
@@ -156,34 +205,63 @@ def compare_resources(before: dict[str, str], after: dict[str, str]) -> list[Res
     return sorted(found, key=lambda r: (r.path, r.title))
 
 
-def _resources(files: dict[str, str]) -> dict[tuple[str, str, str], tuple[str, Any]]:
-    found = {}
-    for path, text in sorted(files.items()):
-        if path.rsplit("/", 1)[-1] == "kustomization.yaml":
-            continue
-        document = _load(text)
-        if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
-            continue
-        metadata = document["metadata"]
-        key = (str(document.get("kind", "")), str(metadata.get("namespace", "")), str(metadata.get("name", "")))
-        found[key] = (path, document)
+def _documents(files: dict[str, str]) -> dict[str, Any]:
+    return {path: _load(text) for path, text in files.items()}
+
+
+def _resources(documents: dict[str, Any]) -> dict[Key, tuple[str, Any]]:
+    """Each resource in the first file (in path order) that holds it; a copy in another file is
+    left to the file level."""
+    found: dict[Key, tuple[str, Any]] = {}
+    for path, document in sorted(documents.items()):
+        key = _key(path, document)
+        if key is not None and key not in found:
+            found[key] = (path, document)
     return found
 
 
+def _key(path: str, document: Any) -> Key | None:
+    """A Kubernetes resource's kind/namespace/name; None for anything else."""
+    if path.rsplit("/", 1)[-1] == "kustomization.yaml" or not isinstance(document, dict):
+        return None
+    metadata, kind = document.get("metadata"), document.get("kind")
+    if not isinstance(metadata, dict) or not isinstance(kind, str) or not kind:
+        return None
+    return (kind, str(metadata.get("namespace", "")), str(metadata.get("name", "")))
+
+
 def _load(text: str) -> Any:
+    """One YAML document as plain values, or _UNPARSABLE (several documents count as such)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        return YAML(typ="safe", pure=True).load(text)
-    except YAMLError:
-        return None
+        return _plain(YAML(typ="safe", pure=True).load(text))
+    except (YAMLError, ValueError, RecursionError):  # ValueError: a date such as 2024-13-45
+        return _UNPARSABLE
 
 
-SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "Secret": (("data",), ("stringData",)),
-    "SealedSecret": (("spec", "encryptedData"), ("spec", "template", "data")),
+def _plain(value: Any) -> Any:
+    """Timestamps, binary and sets as text: a patch is written with hks's own YAML writer."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)
+
+
+SECRET_KINDS = ("Secret", "SealedSecret")
+# All a reviewer sees of a Secret or SealedSecret: these values whole; of any other mapping its
+# keys; of anything else, whatever its shape, only whether it changed.
+SHOWN = {
+    *[("metadata", key) for key in ("name", "namespace", "labels")],
+    *[(key,) for key in ("apiVersion", "kind", "type", "immutable")],
+    *[("spec", "template", key) for key in ("type", "immutable")],
+    *[("spec", "template", "metadata", key) for key in ("name", "namespace", "labels")],
 }
+_MISSING = object()
 
 
 def _patch(old_path: str, old: Any, new_path: str, new: Any) -> str:
@@ -201,26 +279,31 @@ def _patch(old_path: str, old: Any, new_path: str, new: Any) -> str:
 
 
 def _hide_secrets(old: Any, new: Any) -> tuple[Any, Any]:
-    """Copies with every secret value replaced: `(hidden)`, or `(hidden, changed)` on the new
-    side where the value differs, so a reviewer sees which key changed and nothing else."""
-    fields = SECRET_FIELDS.get(str(new.get("kind")))
-    if not fields:
+    """Copies of a Secret or SealedSecret with every value SHOWN does not name replaced:
+    `(hidden)`, or `(hidden, changed)` on the new side where it differs, so a reviewer sees
+    which key changed and nothing else."""
+    if str(new.get("kind")) not in SECRET_KINDS and str(old.get("kind")) not in SECRET_KINDS:
         return old, new
-    hidden_old, hidden_new = copy.deepcopy(old), copy.deepcopy(new)
-    for steps in fields:
-        before, after = _dig(old, steps), _dig(new, steps)
-        for key in (shown := _dig(hidden_old, steps)):
-            shown[key] = HIDDEN
-        for key in (shown := _dig(hidden_new, steps)):
-            same = key in before and before[key] == after[key]
-            shown[key] = HIDDEN if same else HIDDEN_CHANGED
-    return hidden_old, hidden_new
+    return _mask(old, old, ()), _mask(new, old, ())
 
 
-def _dig(document: Any, steps: tuple[str, ...]) -> dict[str, Any]:
-    for step in steps:
-        document = document.get(step) if isinstance(document, dict) else None
-    return document if isinstance(document, dict) else {}
+def _mask(value: Any, before: Any, path: tuple[Any, ...]) -> Any:
+    """VALUE at PATH with what SHOWN does not name hidden; BEFORE is the old side's value there."""
+    if path in SHOWN:
+        return value
+    if not isinstance(value, dict):
+        return _marker(value, before)
+    if any(shown[: len(path)] == path for shown in SHOWN):
+        return {key: _mask(item, _get(before, key), (*path, key)) for key, item in value.items()}
+    return {key: _marker(item, _get(before, key)) for key, item in value.items()}
+
+
+def _marker(value: Any, before: Any) -> str:
+    return HIDDEN if before is not _MISSING and before == value else HIDDEN_CHANGED
+
+
+def _get(value: Any, key: Any) -> Any:
+    return value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -249,8 +332,8 @@ def summary(workspace: WorkspaceDiff) -> str:
     return ", ".join(f"{c.key} {show(c.before)} → {show(c.after)}" for c in workspace.changes)
 
 
-def _counts(resources: tuple[ResourceDiff, ...] | list[ResourceDiff]) -> str:
-    n = {s: sum(r.status == s for r in resources) for s in ("added", "removed", "changed")}
+def _counts(items: tuple[ResourceDiff | FileDiff | WorkspaceDiff, ...]) -> str:
+    n = {s: sum(i.status == s for i in items) for s in ("added", "removed", "changed")}
     return f"{n['added']} added, {n['removed']} removed, {n['changed']} changed"
 
 
@@ -268,7 +351,7 @@ def text(diff: Diff, colour: bool = False) -> str:
     if not diff.changed:
         return "\n".join(lines + ["no changes"]) + "\n"
     lines.append("")
-    lines.append(style(f"Workspaces: {len(diff.workspaces)} changed" if diff.workspaces else "Workspaces: no setting changed", bold=True))
+    lines.append(style(f"Workspaces: {_counts(diff.workspaces)}" if diff.workspaces else "Workspaces: no setting changed", bold=True))
     for workspace in diff.workspaces:
         lines.append(f"  {workspace.name}: {summary(workspace)}")
     lines.append("")
@@ -276,6 +359,10 @@ def text(diff: Diff, colour: bool = False) -> str:
     colours = {"added": "green", "removed": "red", "changed": "yellow"}
     for resource in diff.resources:
         lines.append(style(f"  {MARKS[resource.status]} {resource.title}  ({resource.path})", fg=colours[resource.status]))
+    if diff.files:
+        lines.append(style(f"Other files: {_counts(diff.files)}", bold=True))
+    for file in diff.files:
+        lines.append(style(f"  {MARKS[file.status]} {file.path}  ({file.why})", fg=colours[file.status]))
     patches = [r.patch for r in diff.resources if r.patch]
     if patches:
         lines.append("")
@@ -311,7 +398,7 @@ def markdown(diff: Diff, colour: bool = False) -> str:
     if len(text) <= MARKDOWN_LIMIT:
         return text
     note = "The resource diffs are left out: with them this comment would be too long to post. Run `hks diff` to see them."
-    return _markdown(Diff(diff.base, diff.workspaces, diff.resources, diff.notes + (note,)), patches=False)
+    return _markdown(dataclasses.replace(diff, notes=diff.notes + (note,)), patches=False)
 
 
 def _markdown(diff: Diff, patches: bool) -> str:
@@ -327,13 +414,17 @@ def _markdown(diff: Diff, patches: bool) -> str:
             lines.append(f"| **{workspace.name}** | {_markdown_summary(workspace)} |")
         lines.append("")
     lines.append(f"Rendered resources: {_counts(diff.resources)}.")
+    if diff.files:
+        lines[-1] += f" Other rendered files: {_counts(diff.files)}."
     lines.append("")
-    groups = sorted({w.name for w in diff.workspaces} | {r.group for r in diff.resources if r.group not in ("platform", "argocd")})
+    rendered = diff.resources + diff.files
+    groups = sorted({w.name for w in diff.workspaces} | {r.group for r in rendered if r.group not in ("platform", "argocd")})
     by_name = {w.name: w for w in diff.workspaces}
     for group in groups + ["platform", "argocd"]:
         resources = [r for r in diff.resources if r.group == group]
+        files = [f for f in diff.files if f.group == group]
         workspace = by_name.get(group)
-        if not resources and workspace is None:
+        if not resources and not files and workspace is None:
             continue
         label = {"platform": "Platform", "argocd": "Argo CD"}.get(group, group)
         parts = []
@@ -342,6 +433,8 @@ def _markdown(diff: Diff, patches: bool) -> str:
             parts.append(workspace.status if workspace.status != "changed" else changed)
         if resources:
             parts.append(_plural(len(resources), "resource"))
+        if files:
+            parts.append(_plural(len(files), "other file"))
         lines += ["<details>", f"<summary><b>{label}</b>: {', '.join(parts)}</summary>", ""]
         if workspace is not None and workspace.changes:
             lines += ["| Setting | Before | After |", "|---|---|---|"]
@@ -354,6 +447,8 @@ def _markdown(diff: Diff, patches: bool) -> str:
             if resource.patch and patches:
                 lines += _fence(resource.patch, "diff")
                 lines.append("")
+        for file in files:
+            lines += [f"{file.status.capitalize()} file: {_code(file.path)} ({file.why})", ""]
         lines += ["</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -386,6 +481,7 @@ def as_json(diff: Diff, colour: bool = False) -> str:
             {"kind": r.kind, "namespace": r.namespace, "name": r.name, "path": r.path, "status": r.status, "diff": r.patch}
             for r in diff.resources
         ],
+        "files": [{"path": f.path, "status": f.status, "why": f.why} for f in diff.files],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -1,36 +1,46 @@
-"""Reads a config repository as it was at a Git revision, without touching the working tree.
+"""Reads a config folder as it was at a Git revision, without touching the working tree.
 
-`git archive REV` streams the commit's files into a temporary folder; the index, the working
-tree and HEAD stay exactly as they were. The copy keeps the repository folder's name, because
-an org.yaml without `organization:` takes its name from its folder.
+The files come from Git's object store exactly as committed (`git ls-tree` lists the config
+folder's subtree, `git cat-file --batch` reads its files): no `.gitattributes` applies, where
+`git archive` would drop `export-ignore` files and rewrite `export-subst` ones, and nothing
+outside the config folder is read. The index, the working tree and HEAD stay exactly as they
+were. The copy keeps the repository folder's name, because an org.yaml without `organization:`
+takes its name from its folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
-import tarfile
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from compiler.errors import InputError
 
+SYMBOLIC_LINK = b"120000"  # a config never needs one; the working tree's copy is not followed either
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
-def _git(config_dir: str, *args: str) -> str:
+
+def _run(cwd: str | Path, args: list[str], stdin: bytes | None = None) -> bytes:
     try:
-        result = subprocess.run(["git", "-C", config_dir, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        result = subprocess.run(["git", "-C", str(cwd), *args], input=stdin, capture_output=True)
     except FileNotFoundError:
         raise InputError("git is not installed: --base needs it") from None
     if result.returncode != 0:
-        message = result.stderr.strip().splitlines()
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputError(f"git {args[0]}: {message[-1] if message else 'failed'}")
-    return result.stdout.rstrip("\n")
+    return result.stdout
+
+
+def _git(cwd: str | Path, *args: str) -> str:
+    return _run(cwd, list(args), stdin=b"").decode("utf-8", "surrogateescape").rstrip("\n")
 
 
 def snapshot(config_dir: str, rev: str, into: Path) -> tuple[Path, str]:
-    """Extracts the repository holding CONFIG_DIR at REV below INTO; returns the config folder
-    inside the copy (which may not exist: the config is new since REV) and REV's commit id."""
+    """Copies CONFIG_DIR as it was at REV below INTO; returns the copy (which does not exist
+    when the config is new since REV) and REV's commit id."""
     if not Path(config_dir).is_dir():
         raise InputError(f"{config_dir}: no such config folder")
     try:
@@ -42,44 +52,64 @@ def snapshot(config_dir: str, rev: str, into: Path) -> tuple[Path, str]:
         commit = _git(config_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     except InputError:
         raise InputError(f"{rev}: no such revision in {top.name}") from None
-    root = into / top.name
-    root.mkdir(parents=True)
-    if not _git(config_dir, "ls-tree", "--name-only", commit):
-        return root / prefix, commit  # an empty commit: nothing to extract
-    process = subprocess.Popen(
-        ["git", "-C", str(top), "archive", "--format=tar", commit],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
-        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
-            archive.extractall(root, filter=_skip_unsafe)
-        else:
-            for member in archive:
-                if _safe(member):
-                    archive.extract(member, root)
-    _, err = process.communicate()
-    if process.returncode != 0:
-        raise InputError(f"git archive {rev}: {err.decode('utf-8', 'replace').strip()}")
-    return root / prefix, commit
+    folder = into / top.name / prefix
+    tree = f"{commit}:{prefix}"  # gitrevisions(7): the tree at that path in the commit
+    if _object_type(top, tree) != "tree":
+        (into / top.name).mkdir(parents=True)
+        return folder, commit
+    folder.mkdir(parents=True)
+    entries = _entries(top, tree)
+    for (path, _), content in zip(entries, _contents(top, [oid for _, oid in entries])):
+        if path.suffix in (".yaml", ".yml") and content.startswith(LFS_POINTER):
+            raise InputError(f"{Path(config_dir, path)}: stored with Git LFS at {rev}, so --base cannot read it")
+        target = folder.joinpath(*path.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return folder, commit
 
 
-def _skip_unsafe(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
-    """tarfile's data filter, skipping (not failing on) what it refuses, such as a symbolic link
-    out of the repository: the working tree's copy of such a file is not read either."""
+def _object_type(top: Path, name: str) -> str | None:
     try:
-        return tarfile.data_filter(member, path)
-    except tarfile.FilterError:
-        return None
+        return _git(top, "cat-file", "-t", name)
+    except InputError:
+        return None  # no such path in the commit
 
 
-def _safe(member: tarfile.TarInfo) -> bool:
-    """Without tarfile's data filter: only plain files and folders inside the target (a commit
-    can hold symbolic links, which a config never needs)."""
-    parts = Path(member.name).parts
-    return (member.isfile() or member.isdir()) and not Path(member.name).is_absolute() and ".." not in parts
+def _entries(top: Path, tree: str) -> list[tuple[PurePosixPath, str]]:
+    """The files below TREE (path relative to it, blob id), without symbolic links, submodules
+    or paths that would leave the copy."""
+    found = []
+    for record in _run(top, ["ls-tree", "-r", "-z", tree]).split(b"\0"):
+        if not record:
+            continue
+        info, _, name = record.partition(b"\t")
+        mode, kind, oid = info.split(b" ")
+        path = PurePosixPath(os.fsdecode(name))
+        if kind == b"blob" and mode != SYMBOLIC_LINK and _safe(path):
+            found.append((path, oid.decode("ascii")))
+    return found
+
+
+def _safe(path: PurePosixPath) -> bool:
+    return not path.is_absolute() and all(part not in ("", ".", "..") for part in path.parts)
+
+
+def _contents(top: Path, oids: list[str]) -> list[bytes]:
+    """The blobs' bytes as Git stores them, in one `git cat-file --batch`: each answer is
+    `<oid> SP <type> SP <size> LF <contents> LF` (git-cat-file(1), BATCH OUTPUT)."""
+    if not oids:
+        return []
+    out = _run(top, ["cat-file", "--batch"], stdin="".join(f"{oid}\n" for oid in oids).encode("ascii"))
+    found, at = [], 0
+    for oid in oids:
+        end = out.index(b"\n", at)
+        header = out[at:end].split(b" ")
+        if len(header) != 3:
+            raise InputError(f"git cat-file: {oid}: {out[at:end].decode('utf-8', 'replace')}")
+        size = int(header[2])
+        found.append(out[end + 1 : end + 1 + size])
+        at = end + 1 + size + 1
+    return found
 
 
 @contextlib.contextmanager

@@ -136,12 +136,28 @@ def test_exit_code(tmp_path: Path) -> None:
     assert hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo).returncode == 1
 
 
+def test_a_ci_script_can_tell_a_change_from_a_config_error(tmp_path: Path) -> None:
+    """Both exit 1 with --exit-code (1 is a config error for every hks command): the help says
+    how to tell them apart, and that is what happens."""
+    help_text = " ".join(hks("diff", "--help").output.split())
+    assert "1 with --exit-code: something changes; the diff is on stdout, nothing on stderr" in help_text
+    assert "1 the config in CONFIG_DIR has errors" in help_text and "they are on stderr, nothing on stdout" in help_text
+    repo = config_repo(tmp_path)
+    change(repo, "limit")
+    changed = hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert (changed.returncode, changed.stderr) == (1, "") and changed.stdout
+    (repo / "org.yaml").write_text(ORG.replace("temperature: 0.7", "temperature: 7"))
+    broken = hks_process("diff", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert (broken.returncode, broken.stdout) == (1, "") and "error[" in broken.stderr
+
+
 def test_new_workspace_and_removed_workspace(tmp_path: Path) -> None:
     repo = config_repo(tmp_path)
     (repo / "workspaces" / "development.yaml").unlink()
     write(repo, {"workspaces/research.yaml": "llm_override:\n  provider: anthropic\n  model: claude-sonnet-4-20250514\n"})
     result = hks_process("diff", "--base", "HEAD", cwd=repo)
     assert result.returncode == 0, result.stderr
+    assert "Workspaces: 1 added, 1 removed, 0 changed\n" in result.stdout
     assert "  development: removed\n" in result.stdout
     assert "  research: added (provider anthropic, model claude-sonnet-4-20250514)\n" in result.stdout
     assert "+ Namespace research" in result.stdout and "- Namespace development" in result.stdout
@@ -207,12 +223,76 @@ def test_against_a_stale_rendered_folder(tmp_path: Path) -> None:
     assert "production: temperature 0.3 → 0.2" in result.output
 
 
+# what a hand-edited rendered folder may hold → the path `hks diff` must name
+STALE = {
+    "stray": ("workspaces/production/stray.yaml", "password: PLANTED-1\n  bad: [\n"),
+    "not-a-resource": ("platform/notes.yaml", "kind: Secret\nstringData: {key: PLANTED-2}\n"),
+    "several-documents": ("platform/two.yaml", "kind: Secret\nstringData: {key: PLANTED-3}\n---\nkind: Secret\n"),
+    "binary": ("platform/blob.bin", b"\x00\xffPLANTED-4"),
+    "comment": ("workspaces/production/namespace-production.yaml", "# PLANTED-5\n"),
+    "kustomization": ("kustomization.yaml", "# PLANTED-6\n"),
+    "duplicate": ("platform/copy-of-namespace.yaml", None),
+}
+
+
+def stale_copy(tmp_path: Path, case: str | None) -> Path:
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "acme", tmp_path / "acme")
+    rendered = tmp_path / "acme" / "rendered"
+    if case is None:
+        return rendered
+    name, content = STALE[case]
+    path = rendered / name
+    if content is None:
+        content = (rendered / "workspaces" / "production" / "namespace-production.yaml").read_text()
+    elif path.exists() and isinstance(content, str):
+        content = content + path.read_text()
+    write(rendered, {name: content})
+    return rendered
+
+
+@pytest.mark.parametrize("case", sorted(STALE))
+def test_against_sees_what_render_check_sees(case: str, tmp_path: Path) -> None:
+    rendered = stale_copy(tmp_path, case)
+    config = str(rendered.parent)
+    assert hks("render", config, "-o", str(rendered), "--check").exit_code == 1
+    found = hks("diff", config, "--against", str(rendered), "--exit-code")
+    assert found.exit_code == 1, found.output
+    assert f"{STALE[case][0]}  (" in found.output
+    for fmt in ("json", "markdown"):
+        out = hks("diff", config, "--against", str(rendered), "--format", fmt).output
+        assert STALE[case][0] in out and "PLANTED" not in out
+    assert "PLANTED" not in found.output
+
+
+@pytest.mark.parametrize("kind", ["Secret", "ConfigMap"])
+def test_a_secret_in_place_of_the_routing_config_map_is_not_read_as_settings(kind: str, tmp_path: Path) -> None:
+    rendered = stale_copy(tmp_path, None)
+    path = rendered / "workspaces" / "production" / "configmap-llm-routing.yaml"
+    settings = '[]' if kind == "ConfigMap" else '{"model": "PLANTED"}'  # a ConfigMap with a list: no crash
+    write(path.parent, {path.name: f"kind: {kind}\nmetadata: {{name: llm-routing, namespace: production}}\ndata:\n  settings.json: '{settings}'\n"})
+    for fmt in diff.FORMATS:
+        found = hks("diff", str(rendered.parent), "--against", str(rendered), "--format", fmt)
+        assert found.exit_code == 0, found.output
+        assert "PLANTED" not in found.output and "production" in found.output
+
+
+def test_against_a_folder_with_timestamps_is_no_internal_error(tmp_path: Path) -> None:
+    rendered = stale_copy(tmp_path, None)
+    path = rendered / "workspaces" / "production" / "namespace-production.yaml"
+    path.write_text(path.read_text().replace("metadata:\n", "metadata:\n  creationTimestamp: 2026-01-01T00:00:00Z\n"))
+    found = hks("diff", str(rendered.parent), "--against", str(rendered))
+    assert found.exit_code == 0, found.output
+    assert "-  creationTimestamp: \"2026-01-01 00:00:00+00:00\"" in found.output
+
+
 def test_secret_values_are_never_shown() -> None:
     old = "kind: SealedSecret\nmetadata: {name: k, namespace: n}\nspec:\n  encryptedData: {key: AgBSECRETOLD, other: AgBSAME}\n"
     new = "kind: SealedSecret\nmetadata: {name: k, namespace: n}\nspec:\n  encryptedData: {key: AgBSECRETNEW, other: AgBSAME}\n"
     plain_old = "kind: Secret\nmetadata: {name: s, namespace: n}\nstringData: {key: hunter2}\n"
     plain_new = "kind: Secret\nmetadata: {name: s, namespace: n}\nstringData: {key: hunter3}\n"
-    found = diff.compare_resources({"a.yaml": old, "s.yaml": plain_old}, {"a.yaml": new, "s.yaml": plain_new})
+    found, _ = diff.compare_rendered({"a.yaml": old, "s.yaml": plain_old}, {"a.yaml": new, "s.yaml": plain_new})
     assert [r.status for r in found] == ["changed", "changed"]
     result = diff.Diff("HEAD", (), tuple(found))
     for fmt in diff.FORMATS.values():
@@ -221,6 +301,36 @@ def test_secret_values_are_never_shown() -> None:
             assert secret not in out
         assert "(hidden, changed)" in out
     assert 'other: "(hidden)"' in found[0].patch
+
+
+SECRET_SHAPES = {  # a planted value in every place and shape a Secret or SealedSecret can hold one
+    "Secret": [
+        "data: {key: %s}", "data: %s", "data: [%s]", "data: {key: {nested: %s}}", "stringData: %s",
+        "stringData: [{key: %s}]", "extra: %s",
+        "metadata: {name: s, namespace: n, annotations: {kubectl.kubernetes.io/last-applied-configuration: '%s'}}",
+    ],
+    "SealedSecret": [
+        "spec: {encryptedData: {key: %s}}", "spec: {encryptedData: %s}", "spec: {encryptedData: [%s]}",
+        "spec: {template: {data: {key: %s}}}", "spec: {template: {data: %s}}", "spec: {template: [%s]}",
+        "spec: {template: %s}", "spec: %s", "spec: [%s]",
+    ],
+}
+
+
+@pytest.mark.parametrize(("kind", "shape"), [(k, s) for k, shapes in SECRET_SHAPES.items() for s in shapes])
+def test_a_secret_value_in_any_shape_is_never_shown(kind: str, shape: str) -> None:
+    def document(value: str) -> str:
+        body = shape % value
+        metadata = "" if body.startswith("metadata") else "metadata: {name: s, namespace: n}\n"
+        return f"apiVersion: v1\nkind: {kind}\n{metadata}{body}\n"
+
+    found, _ = diff.compare_rendered({"s.yaml": document("PLANTED-OLD")}, {"s.yaml": document("PLANTED-NEW")})
+    assert [r.status for r in found] == ["changed"]
+    result = diff.Diff("HEAD", (), tuple(found))
+    for name, fmt in diff.FORMATS.items():
+        out = fmt(result, False)
+        assert "PLANTED" not in out, f"{name}: {out}"
+        assert "(hidden, changed)" in out, f"{name}: {out}"
 
 
 def test_markdown_code_spans_survive_backticks_and_pipes() -> None:
@@ -235,19 +345,75 @@ def test_markdown_stays_short_enough_to_post() -> None:
     assert "resource diffs are left out" in out and "Changed: `ConfigMap ns/c4`" in out
 
 
-def test_archive_members_outside_the_folder_are_refused() -> None:
-    import tarfile
+def test_paths_that_would_leave_the_copy_are_refused() -> None:
+    from pathlib import PurePosixPath
 
     from compiler.gitrev import _safe
 
-    def member(name: str, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
-        info = tarfile.TarInfo(name)
-        info.type = kind
-        return info
+    assert _safe(PurePosixPath("org.yaml")) and _safe(PurePosixPath("workspaces/a.yaml"))
+    assert not _safe(PurePosixPath("../evil")) and not _safe(PurePosixPath("/etc/passwd"))
+    assert not _safe(PurePosixPath("a/../../evil"))
 
-    assert _safe(member("org.yaml")) and _safe(member("workspaces", tarfile.DIRTYPE))
-    assert not _safe(member("../evil")) and not _safe(member("/etc/passwd"))
-    assert not _safe(member("link", tarfile.SYMTYPE))
+
+def monorepo(root: Path, attributes: str = "") -> Path:
+    """A repository with the config in `llm-config/` among other things."""
+    repo = write(
+        root / "mono",
+        {
+            "llm-config/org.yaml": ORG.replace("organization: demo\n", ""),
+            "llm-config/workspaces/assistant.yaml": PRODUCTION,
+            "llm-config/workspaces/research.yaml": "llm_override:\n  model: gpt-4o$Format:%H$\n",
+            "services/app/main.py": "print('not config')\n",
+            ".gitattributes": attributes,
+        },
+    )
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    return repo
+
+
+def test_base_is_read_as_committed_whatever_gitattributes_say(tmp_path: Path) -> None:
+    """`git archive` would drop the export-ignore files and expand `$Format:%H$`."""
+    repo = monorepo(tmp_path, "llm-config/workspaces/assistant.yaml export-ignore\nllm-config/workspaces/research.yaml export-subst\n")
+    same = hks_process("diff", "llm-config", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "no changes" in same.stdout
+    path = repo / "llm-config" / "workspaces" / "assistant.yaml"
+    path.write_text(path.read_text().replace("0.3", "0.2"))
+    changed = hks_process("diff", "llm-config", "--base", "HEAD", cwd=repo)
+    assert "  assistant: temperature 0.3 → 0.2\n" in changed.stdout, changed.stdout
+
+
+def test_base_copies_only_the_config_folder_under_the_repository_name(tmp_path: Path) -> None:
+    from compiler import gitrev
+
+    repo = monorepo(tmp_path)
+    folder, commit = gitrev.snapshot(str(repo / "llm-config"), "HEAD", tmp_path / "copy")
+    assert folder == tmp_path / "copy" / "mono" / "llm-config"
+    assert commit == git(repo, "rev-parse", "HEAD").strip()
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*") if p.is_file())
+    assert copied == ["mono/llm-config/org.yaml", "mono/llm-config/workspaces/assistant.yaml", "mono/llm-config/workspaces/research.yaml"]
+    assert (folder / "workspaces" / "research.yaml").read_text() == "llm_override:\n  model: gpt-4o$Format:%H$\n"
+
+
+def test_the_organisation_is_named_after_the_config_folder_at_the_base(tmp_path: Path) -> None:
+    """org.yaml has no `organization:`: both sides take the name `llm-config`."""
+    repo = monorepo(tmp_path)
+    result = hks_process("diff", "llm-config", "--base", "HEAD", "--exit-code", cwd=repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_git_lfs_pointer_at_the_base_is_an_error_not_a_comparison(tmp_path: Path) -> None:
+    repo = monorepo(tmp_path)
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 42\n"
+    (repo / "llm-config" / "workspaces" / "research.yaml").write_text(pointer)
+    git(repo, "commit", "-q", "-am", "research in LFS")
+    (repo / "llm-config" / "workspaces" / "research.yaml").write_text("llm_override:\n  model: gpt-4o\n")
+    result = hks_process("diff", "llm-config", "--base", "HEAD", cwd=repo)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "llm-config/workspaces/research.yaml: stored with Git LFS at HEAD" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_symbolic_link_out_of_the_repository_is_not_followed(tmp_path: Path) -> None:

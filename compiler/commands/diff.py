@@ -13,8 +13,13 @@ FORMATS = ["json", "markdown", "text"]
 
 @click.command(
     epilog="""\b
-Exit status: 0 it ran (1 with --exit-code when anything changes), 1 the config has errors,
-2 usage or I/O error (no such revision, not a Git repository), 3 an internal error of hks.
+Exit status:
+  0  it ran (with --exit-code: and nothing changes)
+  1  with --exit-code: something changes; the diff is on stdout, nothing on stderr
+  1  the config in CONFIG_DIR has errors, as for every hks command; they are on stderr,
+     nothing on stdout (in CI, `hks validate` first tells the two apart)
+  2  usage or I/O error: no such revision, not a Git repository, a file in Git LFS
+  3  an internal error of hks
 \b
 Examples:
   hks diff --base main                        # this branch against main
@@ -30,13 +35,13 @@ Examples:
     help="Compare with an existing rendered folder instead (resources and routing settings only).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--exit-code", is_flag=True, help="Exit 1 when anything changes, like `git diff --exit-code`.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anything changes, like `git diff --exit-code` (see Exit status).")
 def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, exit_code: bool) -> None:
     """Show what a change to the config does: each workspace's effective settings, and the
     rendered resources added, removed or changed.
 
-    With --base REV, the config at REV (read with `git archive`, the working tree untouched) is
-    compared with the config in CONFIG_DIR. Secret data is never shown.
+    With --base REV, the config at REV (read from Git as committed, the working tree untouched)
+    is compared with the config in CONFIG_DIR. Secret data is never shown.
     """
     from compiler import diff
     from compiler.pipeline import render_checked
@@ -61,7 +66,8 @@ def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, ex
         workspaces = diff.compare_settings(before, after, keys=known)
         base = str(out_dir)
         notes.append("compared with a rendered folder: compliance and residency are not in it")
-    result = diff.Diff(base, tuple(workspaces), tuple(diff.compare_resources(before_files, after_files)), tuple(notes))
+    resources, files = diff.compare_rendered(before_files, after_files)
+    result = diff.Diff(base, tuple(workspaces), tuple(resources), tuple(notes), tuple(files))
     click.echo(diff.FORMATS[fmt](result, fmt == "text" and use_colour(sys.stdout)), nl=False)
     if exit_code and result.changed:
         sys.exit(1)
