@@ -10,12 +10,9 @@ takes its name from its folder.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
-import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from compiler.errors import InputError
 
@@ -110,14 +107,3 @@ def _contents(top: Path, oids: list[str]) -> list[bytes]:
         found.append(out[end + 1 : end + 1 + size])
         at = end + 1 + size + 1
     return found
-
-
-@contextlib.contextmanager
-def config_at(config_dir: str, rev: str) -> Iterator[Path]:
-    """CONFIG_DIR as it was at REV, in a temporary folder removed afterwards; InputError when
-    the folder did not exist then."""
-    with tempfile.TemporaryDirectory(prefix="hks-base-") as temporary:
-        folder, _ = snapshot(config_dir, rev, Path(temporary))
-        if not folder.is_dir():
-            raise InputError(f"{config_dir} did not exist at {rev}")
-        yield folder

@@ -166,8 +166,22 @@ def test_base_where_the_folder_did_not_exist(repo: Path) -> None:
     shutil.copytree(repo / "acme", repo / "newer")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "a second config")
-    result = hks_process("cost", "newer", "--base", "HEAD~1", cwd=repo)
-    assert result.returncode == 2 and "did not exist at HEAD~1" in result.stderr
+    result = hks_process("cost", "newer", "--base", "HEAD~1", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "hks: note: HEAD~1 has no config in this folder: everything is new\n"
+    changes = {c["name"]: c for c in json.loads(result.stdout)["changes"]}
+    assert changes["production"]["previous_usd"] is None and changes["production"]["new_usd"] > 0
+
+
+def test_a_base_with_errors_is_compared_as_nothing(repo: Path) -> None:
+    org = repo / "acme" / "org.yaml"
+    good = org.read_text()
+    org.write_text(good.replace("temperature: 0.7", "temperature: 7", 1))
+    _git(repo, "commit", "-q", "-am", "broken")
+    org.write_text(good)  # the pull request that repairs it
+    result = hks_process("cost", "acme", "--base", "HEAD", "--format", "markdown", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "hks: note: the config at HEAD has 1 error(s): compared with nothing\n"
 
 
 # --- the catalogue ----------------------------------------------------------------------------------

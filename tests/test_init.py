@@ -120,6 +120,28 @@ def test_github_workflow_has_what_actions_requires(tmp_path: Path) -> None:
     assert workflow["jobs"]["comment"]["steps"][0]["with"]["fetch-depth"] == 0
 
 
+def test_the_comment_job_works_on_the_pull_request_that_adds_the_config(tmp_path: Path) -> None:
+    """The first pull request of a repository made by hks init has no config at its base: the
+    comment job's commands, as the workflow writes them, must still succeed."""
+    from tests.test_hks_source import git
+
+    repo = tmp_path / "fresh"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "notes.txt").write_text("before hks\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "start")
+    assert hks_process("init", cwd=repo).returncode == 0
+    workflow = load(repo / ".github" / "workflows" / "hks.yml")
+    commands = [s["run"] for s in workflow["jobs"]["comment"]["steps"] if s.get("run", "").startswith(("hks diff", "hks cost"))]
+    assert len(commands) == 2
+    for command in commands:
+        args = command.split(">")[0].replace('"origin/$BASE_REF"', "HEAD").split()[1:]
+        result = hks_process(*args, cwd=repo)
+        assert result.returncode == 0, result.stderr
+        assert "everything is new" in result.stdout + result.stderr
+
+
 GITLAB_KEYWORDS = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script"}
 
 

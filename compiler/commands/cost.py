@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -48,21 +49,30 @@ def command(config_dir: str, base_rev: str | None, fmt: str, fail_over_budget: b
     estimate = cost.estimate(compiled.config, compiled.workspaces, fallback_share)
     base = None
     if base_rev is not None:
-        base = _base_estimate(config_dir, base_rev, fallback_share)
+        base = _base_estimate(config_dir, base_rev, compiled.config.organization, fallback_share)
     click.echo(costreport.FORMATS[fmt](estimate, base, base_rev or ""), nl=False)
     if fail_over_budget and costreport.warnings(estimate):
         click.echo("hks: a workspace's estimate exceeds its budget (--fail-over-budget)", err=True)
         sys.exit(1)
 
 
-def _base_estimate(config_dir: str, revision: str, fallback_share: float) -> Estimate:
-    from compiler import cost, gitrev, report
+def _base_estimate(config_dir: str, revision: str, organization: str, fallback_share: float) -> Estimate:
+    """The estimate of the config at REVISION; an empty one (with a note) when REVISION has no
+    config there or one with errors, so a pull request that adds or repairs it still compares."""
+    import tempfile
+
+    from compiler import cost, gitrev
     from compiler.pipeline import compile_config
 
-    with gitrev.config_at(config_dir, revision) as folder:
+    nothing = cost.Estimate(organization, (), None, fallback_share)
+    with tempfile.TemporaryDirectory(prefix="hks-cost-") as temporary:
+        folder, _ = gitrev.snapshot(config_dir, revision, Path(temporary))
+        if not (folder / "org.yaml").is_file():
+            click.echo(f"hks: note: {revision} has no config in this folder: everything is new", err=True)
+            return nothing
         compiled = compile_config(str(folder))
         if not compiled.ok or compiled.config is None:
-            text = report.text(compiled.diagnostics, False).replace(str(folder), f"{config_dir}@{revision}")
-            click.echo(f"hks: the config at {revision} has errors, so there is nothing to compare with:\n{text}", err=True, nl=False)
-            sys.exit(1)
+            errors = sum(1 for d in compiled.diagnostics if d.is_error)
+            click.echo(f"hks: note: the config at {revision} has {errors} error(s): compared with nothing", err=True)
+            return nothing
         return cost.estimate(compiled.config, compiled.workspaces, fallback_share)
