@@ -57,6 +57,10 @@ def chosen(repo: str | None, rev: str | None) -> Source:
     if is_url(repo):
         return Source(repo, rev or f"v{__version__}")
     folder = Path(repo).expanduser().resolve()
+    if not (folder / HOOKS_FILE).is_file():
+        from compiler.errors import InputError
+
+        raise InputError(f"{repo}: not a checkout of hks (it has no {HOOKS_FILE})")
     if rev is None:
         found = checkout(folder)
         if found:

@@ -84,6 +84,7 @@ def test_hooks_and_ci_install_the_hks_it_names(tmp_path: Path) -> None:
 def test_a_local_hks_repository_is_pinned_by_path_and_noted(tmp_path: Path) -> None:
     folder = tmp_path / "my hks: mirror"
     folder.mkdir()
+    (folder / ".pre-commit-hooks.yaml").write_text("[]\n")
     result = hks_process("init", "demo", "--hks-repo", str(folder), "--hks-rev", "abc123", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     config = load(tmp_path / "demo" / ".pre-commit-config.yaml")
@@ -168,6 +169,13 @@ def test_never_overwrites(tmp_path: Path) -> None:
     assert sorted(p.name for p in demo.iterdir()) == ["org.yaml"] and (demo / "org.yaml").read_text() == "mine\n"
 
 
+def test_a_local_hks_repository_must_be_a_checkout_of_hks(tmp_path: Path) -> None:
+    result = hks_process("init", "demo", "--hks-repo", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"hks: {tmp_path / 'nowhere'}: not a checkout of hks (it has no .pre-commit-hooks.yaml)\n"
+    assert not (tmp_path / "demo").exists()
+
+
 def test_every_existing_file_is_named(tmp_path: Path) -> None:
     write(tmp_path / "demo", {"org.yaml": "mine\n", "README.md": "mine\n"})
     result = hks_process("init", "demo", cwd=tmp_path)
@@ -201,6 +209,10 @@ def test_the_next_step_quotes_the_folder(tmp_path: Path) -> None:
     result = hks_process("init", "My Org", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "next: cd 'My Org' && git init" in result.stderr
+    (tmp_path / "here").mkdir()
+    here = hks_process("init", cwd=tmp_path / "here")  # hks init in the folder itself
+    assert here.returncode == 0, here.stderr
+    assert "next: git init && git add -A" in here.stderr
 
 
 def test_an_existing_rendered_folder_is_not_replaced(tmp_path: Path) -> None:

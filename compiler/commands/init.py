@@ -61,7 +61,8 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
     for note in [*source.notes, *_sub_folder_notes(top, folder)]:
         click.echo(f"note: {note}", err=True)
     if top is None:
-        click.echo(f"next: cd {shlex.quote(str(directory))} && git init && git add -A && pre-commit run --all-files", err=True)
+        enter = "" if directory.resolve() == Path.cwd() else f"cd {shlex.quote(str(directory))} && "
+        click.echo(f"next: {enter}git init && git add -A && pre-commit run --all-files", err=True)
 
 
 def _sub_folder_notes(top: Path | None, folder: str | None) -> list[str]:
@@ -76,7 +77,10 @@ def _sub_folder_notes(top: Path | None, folder: str | None) -> list[str]:
         f"there, give the hooks `args: [{folder}]` and run CI's hks commands in {folder}/"
     ]
     if not scaffold.is_config_folder(folder):
-        notes.append(f"set cluster.config_folder in org.yaml to this folder's path in the repository for Argo CD")
+        notes.append(
+            f"cluster.config_folder cannot name {folder}/ (letters, digits, '.', '_' and '-', no part "
+            "starting with '.'): rename the folder before Argo CD deploys from it"
+        )
     return notes
 
 
