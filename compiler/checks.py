@@ -195,7 +195,7 @@ def check_cluster(config: Config) -> list[Diagnostic]:
     from compiler import k8s
 
     version = config.org.cluster.kubernetes_version
-    diagnostics = check_application_names(config)
+    diagnostics = check_application_names(config) + check_rendered_folder(config)
     if k8s.supported(version):
         return diagnostics
     return [
@@ -205,6 +205,24 @@ def check_cluster(config: Config) -> list[Diagnostic]:
             f"hks has no schemas for Kubernetes {version}; it validates against 1.19 to {k8s.latest_version()[:4]}",
         )
     ] + diagnostics
+
+
+# Folders of the config repository itself: a rendered folder there would replace them.
+CONFIG_FOLDERS = ("workspaces", "policies", "schemas", "secrets")
+
+
+def check_rendered_folder(config: Config) -> list[Diagnostic]:
+    first = config.org.cluster.path.strip("/").split("/")[0]
+    if first not in CONFIG_FOLDERS:
+        return []
+    return [
+        error(
+            config.org_doc.position(("cluster", "path")),
+            "REPO-007",
+            f"cluster.path '{config.org.cluster.path}' is inside the config's own {first}/ folder",
+            hint="name a folder of its own, such as 'rendered'",
+        )
+    ]
 
 
 # With label tracking (Argo CD before 3.0, or application.resourceTrackingMethod: label) the

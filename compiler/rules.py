@@ -37,6 +37,7 @@ RULES: dict[str, str] = {
     "CAP-002": "self-hosted models cannot all stay loaded",
     "REPO-005": "namespace used twice",
     "REPO-006": "more workspaces than the limit",
+    "REPO-007": "rendered folder inside one of the config's own folders",
     "K8S-001": "Kubernetes version without schemas",
     "ARGO-001": "Argo CD Application name longer than a tracking label",
     "GW-001": "gateway replicas: min above max",

@@ -90,6 +90,13 @@ def test_a_rendered_folder_outside_the_config_folder_is_an_error(tmp_path: Path,
     assert "cluster.path must be a folder below the config folder" in compiled.diagnostics[0].message
 
 
+@pytest.mark.parametrize("path", ["workspaces", "policies/out", "schemas/", "secrets"])
+def test_a_rendered_folder_inside_the_configs_own_folders_is_an_error(tmp_path: Path, path: str) -> None:
+    write(tmp_path / "c", {"org.yaml": f"llm_config: {{provider: ollama, model: 'llama3:8b'}}\ncluster: {{path: '{path}'}}\n"})
+    compiled = compile_config(str(tmp_path / "c"))
+    assert [(d.rule, d.position.line, d.position.column) for d in compiled.diagnostics] == [("REPO-007", 2, 17)]
+
+
 def test_applications_pass_the_upstream_crd_schemas(tmp_path: Path) -> None:
     single = render_with(tmp_path / "a", "  repo_url: https://git.example/llm.git\n")
     per = render_with(tmp_path / "b", "  repo_url: https://git.example/llm.git\n  applications: per-workspace\n")
