@@ -166,6 +166,30 @@ def test_rendered_files_left_out_of_the_commit_fail_render_check(demo: Path, sto
         git(demo, "clean", "-q", "-fd")
 
 
+def test_git_commit_through_the_installed_hook(demo: Path, store: dict[str, str]) -> None:
+    """The hook as Git runs it after `pre-commit install`: a commit without the new rendered
+    files is refused, with them it goes through."""
+    head = git(demo, "rev-parse", "HEAD")
+    installed = run(PRE_COMMIT, "install", cwd=demo, env=store)
+    assert installed.returncode == 0, installed.stderr
+    try:
+        (demo / "workspaces" / "third.yaml").write_text("llm_override:\n  temperature: 0.1\n")
+        rendered = run(sys.executable, "-m", "compiler", "render", ".", "-o", "rendered", cwd=demo, env={"PYTHONPATH": str(ROOT)})
+        assert rendered.returncode == 0, rendered.stderr
+        git(demo, "add", "workspaces/third.yaml", "rendered/kustomization.yaml", "rendered/platform")
+        refused = run("git", "commit", "-q", "-m", "third, without its rendered files", cwd=demo, env=store)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "not in Git: rendered/workspaces/third/namespace-third.yaml" in refused.stdout + refused.stderr
+        assert git(demo, "rev-parse", "HEAD") == head
+        git(demo, "add", "rendered")
+        accepted = run("git", "commit", "-q", "-m", "third", cwd=demo, env=store)
+        assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    finally:
+        run(PRE_COMMIT, "uninstall", cwd=demo, env=store)
+        git(demo, "reset", "-q", "--hard", head)
+        git(demo, "clean", "-q", "-fd")
+
+
 def _status(output: str) -> dict[str, Any]:
     """`hks validate....Passed` lines of pre-commit's report → {name: status}."""
     found = {}
