@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.resources import data_dir
+from compiler import datafiles
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,7 @@ class ModelInfo:
 
 @functools.cache
 def _catalogue() -> dict[str, dict[str, ModelInfo]]:
-    from ruamel.yaml import YAML
-
-    raw = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "models.yaml").read_text("utf-8"))
+    raw = datafiles.load("catalogue", "models.yaml")
     return {
         provider: {
             name: ModelInfo(provider, name, entry["context_window"], entry["max_output"], dict(entry))
@@ -53,9 +51,7 @@ def providers_offering(name: str) -> list[str]:
 
 @functools.cache
 def _sources() -> dict[str, str]:
-    from ruamel.yaml import YAML
-
-    raw = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "models.yaml").read_text("utf-8"))
+    raw = datafiles.load("catalogue", "models.yaml")
     return {provider: str(block.get("source", "")) for provider, block in raw["providers"].items()}
 
 

@@ -18,7 +18,6 @@ from compiler.config import Config, WorkspaceSource
 from compiler.diagnostics import Position
 from compiler.egress import CLUSTER_SUFFIXES
 from compiler.merge import Workspace
-from compiler.resources import data_dir
 
 DocPath = tuple[Any, ...]  # keys and list indexes from the document's top
 Origins = dict[DocPath, Position]
@@ -48,9 +47,9 @@ class Secret:
 
 @functools.cache
 def _modes() -> dict[str, dict[str, Mode]]:
-    from ruamel.yaml import YAML
+    from compiler import datafiles
 
-    raw = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "providers.yaml").read_text("utf-8"))
+    raw = datafiles.load("catalogue", "providers.yaml")
     return {
         provider: {
             key: Mode(

@@ -18,7 +18,6 @@ from typing import Any
 from compiler import gateway
 from compiler.config import Config
 from compiler.merge import Workspace
-from compiler.resources import data_dir
 
 # Names as /metrics shows them (prometheus_client adds `_total` to counters and `_bucket`,
 # `_sum`, `_count` to histograms) → where LiteLLM 1.80 defines them.
@@ -323,11 +322,9 @@ def _ollama_alerts(config: Config) -> list[dict[str, Any]]:
 
 @functools.cache
 def _dashboard_data() -> dict[str, Any]:
-    from ruamel.yaml import YAML
+    from compiler import datafiles
 
-    data: dict[str, Any] = YAML(typ="safe", pure=True).load(
-        (data_dir("templates") / "monitoring" / "dashboards.yaml").read_text("utf-8")
-    )
+    data: dict[str, Any] = datafiles.load("templates", "monitoring/dashboards.yaml")
     return data
 
 

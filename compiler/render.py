@@ -154,19 +154,12 @@ def render_template(env: Any, template: str, **context: Any) -> dict[str, Any]:
 
 
 def load_template_yaml(text: str) -> Any:
-    """A rendered template's YAML. libyaml's parser (through PyYAML, which kubernetes-validate
-    already needs) is ten times faster than ruamel's pure-Python one, which dominated render time
-    at thousands of workspaces. It reads YAML 1.1, which differs from 1.2 only on unquoted
-    literals (`yes`, `0777`, `1e3`): every value reaches a template as JSON (quoted), and
-    tests/test_render.py checks that both parsers read every rendered example the same."""
-    import yaml
+    """A rendered template's YAML, with libyaml (compiler/datafiles.py): every value reaches a
+    template as JSON (quoted), and tests/test_render.py checks that YAML 1.1 and 1.2 read every
+    rendered example the same."""
+    from compiler import datafiles
 
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is None:  # PyYAML built without libyaml
-        from ruamel.yaml import YAML
-
-        return YAML(typ="safe", pure=True).load(text)
-    return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+    return datafiles.parse(text)
 
 
 def standard_labels(config: Config, component: str, name: str | None = None) -> dict[str, str]:
@@ -182,9 +175,9 @@ def standard_labels(config: Config, component: str, name: str | None = None) -> 
 
 
 def pinned_images() -> dict[str, str]:
-    from ruamel.yaml import YAML
+    from compiler import datafiles
 
-    images: dict[str, str] = YAML(typ="safe", pure=True).load((data_dir("catalogue") / "images.yaml").read_text("utf-8"))
+    images: dict[str, str] = datafiles.load("catalogue", "images.yaml")
     return images
 
 
