@@ -133,6 +133,24 @@ def test_remove_names_the_workspace_and_its_line(tmp_path: Path) -> None:
     assert f"workspace 'batch' ({root}/org.yaml:49:20)" in result.output
 
 
+def test_removing_the_model_that_breaks_the_config_is_allowed(tmp_path: Path) -> None:
+    """Errors the config already has do not block an edit that fixes them (docs/commands.md)."""
+    org = "llm_config: {provider: ollama, model: 'llama3:8b'}\nself_hosted:\n  gpu: {memory_gib: 16}\n  models: ['llama3:8b', 'llama3:70b']\n"
+    root = write(tmp_path / "repo", {"org.yaml": org})
+    assert "error[CAP-001]: llama3:70b needs about" in hks("validate", str(root)).output
+    result = hks("llm", "remove", "llama3:70b", "-C", str(root))
+    assert result.exit_code == 0, result.output
+    assert "models: ['llama3:8b']" in (root / "org.yaml").read_text()
+    assert hks("validate", str(root)).exit_code == 0
+
+
+def test_a_config_that_cannot_be_read_blocks_remove(tmp_path: Path) -> None:
+    root = write(tmp_path / "repo", {"org.yaml": "llm_config: {provider: ollama}\nself_hosted: {models: ['llama3:8b']}\n"})
+    result = hks("llm", "remove", "llama3:8b", "-C", str(root))
+    assert result.exit_code == 1 and "error[SCHEMA-004]" in result.output
+    assert "llama3:8b" in (root / "org.yaml").read_text()
+
+
 def test_policy_refusal(tmp_path: Path) -> None:
     """A HIPAA workspace may not move to a provider the policies forbid."""
     root = repo_copy(tmp_path)

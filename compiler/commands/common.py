@@ -18,14 +18,16 @@ def use_colour(stream: IO[str]) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def compile_or_exit(config_dir: str, *, show_warnings: bool = True) -> Compiled:
-    """Compiles; on errors prints the diagnostics to stderr and exits 1."""
+def compile_or_exit(config_dir: str, *, show_warnings: bool = True, allow_errors: bool = False) -> Compiled:
+    """Compiles; on errors prints the diagnostics to stderr and exits 1. With `allow_errors`,
+    only when the config could not be assembled at all (an editing command that may fix the
+    errors needs the config, not a clean one)."""
     from compiler import report
     from compiler.pipeline import compile_config
 
     compiled = compile_config(config_dir)
     shown = compiled.diagnostics if show_warnings or not compiled.ok else []
-    if not compiled.ok:
+    if compiled.config is None or (not compiled.ok and not allow_errors):
         click.echo(report.text(shown, use_colour(sys.stderr)), err=True, nl=False)
         sys.exit(1)
     return compiled

@@ -223,7 +223,7 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
     from compiler import changes
     from compiler.commands.common import compile_or_exit
 
-    compiled = compile_or_exit(directory, show_warnings=False)
+    compiled = compile_or_exit(directory, show_warnings=False, allow_errors=True)  # removing may fix them
     users = _users(compiled, model)
     if users:
         fail(
