@@ -204,6 +204,13 @@ def test_enable_says_what_is_left_to_do(tmp_path: Path) -> None:
     assert "next: store the API key: hks secret create openai-api-key --from-literal=key=-" in result.output
 
 
+def test_enable_without_a_secrets_backend_says_to_make_the_secret_in_the_cluster(tmp_path: Path) -> None:
+    result = hks("llm", "enable", "--provider", "openai", "-C", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "next: create the API key's Secret in the cluster: kubectl create secret generic openai-api-key" in result.output
+    assert "hks secret create" not in result.output.split("(or", 1)[0]  # it would be refused: backend none
+
+
 def test_unknown_values_and_flags_suggest(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
     assert "Did you mean 'openai'?" in hks("llm", "enable", "--provider", "opneai", "-C", str(root)).output

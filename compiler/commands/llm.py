@@ -81,7 +81,14 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
             steps.append("set self_hosted.gpu.memory_gib so hks can check that models fit the GPUs")
     else:
         secret = edit.find(org.data, ("providers", provider, "api_key_secret")) or changes.default_secret(provider)
-        steps = [f"store the API key: hks secret create {secret} --from-literal=key=-   (reads it from stdin)"]
+        if (edit.find(org.data, ("secrets", "backend")) or "none") == "none":  # hks only references it
+            namespace = edit.find(org.data, ("cluster", "namespace")) or "hexabase-aiops"
+            steps = [
+                f"create the API key's Secret in the cluster: kubectl create secret generic {secret} -n {namespace} "
+                "--from-literal=key=...   (or set secrets.backend to keep it in this repository with hks secret create)"
+            ]
+        else:
+            steps = [f"store the API key: hks secret create {secret} --from-literal=key=-   (reads it from stdin)"]
         if provider == "azure-openai":
             steps.append("set providers.azure-openai.endpoint, api_version and deployments")
     finish(directory, [org], dry_run=dry_run, done=done, next_steps=steps)
