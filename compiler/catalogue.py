@@ -9,6 +9,16 @@ from typing import Any
 from compiler import datafiles
 
 
+# Each provider's everyday model: what `hks llm enable` sets and what hints suggest.
+DEFAULT_MODELS = {
+    "anthropic": "claude-sonnet-4-20250514",
+    "azure-openai": "gpt-4o",
+    "google": "gemini-2.5-flash",
+    "ollama": "llama3:8b",
+    "openai": "gpt-4o",
+}
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     provider: str

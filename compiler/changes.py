@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import edit
+from compiler import catalogue, edit
 
 # What `hks llm enable` sets when the organisation has no llm_config yet.
-DEFAULT_MODELS = {
-    "anthropic": "claude-sonnet-4-20250514",
-    "azure-openai": "gpt-4o",
-    "google": "gemini-2.5-flash",
-    "ollama": "llama3:8b",
-    "openai": "gpt-4o",
-}
+DEFAULT_MODELS = catalogue.DEFAULT_MODELS
 
 # `hks llm enable --provider ollama`: the keys a platform engineer will want to look at first,
 # at their built-in defaults (the schema's), so the file shows what can be tuned.

@@ -62,7 +62,7 @@ def _check_model(
                     origin,
                     "CAT-003",
                     f"model '{name}' is offered by {', '.join(others)}, not by {provider}",
-                    hint=f"set provider: {others[0]}",
+                    hint=f"set provider: {others[0]}, or a model {provider} offers, such as {catalogue.DEFAULT_MODELS[provider]}",
                 )
             ]
         hint = did_you_mean(name, catalogue.models(provider)) or "hks knows nothing of its limits or price"
