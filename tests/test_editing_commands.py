@@ -144,6 +144,13 @@ def test_removing_the_model_that_breaks_the_config_is_allowed(tmp_path: Path) ->
     assert hks("validate", str(root)).exit_code == 0
 
 
+def test_removing_the_organisations_model_points_at_org_set_llm(tmp_path: Path) -> None:
+    root = write(tmp_path / "repo", {"org.yaml": "llm_config: {provider: ollama, model: 'llama3:8b'}\nself_hosted: {models: ['llama3:8b']}\n"})
+    result = hks("llm", "remove", "llama3:8b", "-C", str(root))
+    assert result.exit_code == 1
+    assert "hint: point those at another model first (hks org set-llm --model ...)" in result.output
+
+
 def test_a_config_that_cannot_be_read_blocks_remove(tmp_path: Path) -> None:
     root = write(tmp_path / "repo", {"org.yaml": "llm_config: {provider: ollama}\nself_hosted: {models: ['llama3:8b']}\n"})
     result = hks("llm", "remove", "llama3:8b", "-C", str(root))

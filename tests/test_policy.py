@@ -229,7 +229,7 @@ def test_an_organisation_pack_is_enforced_listed_and_tested(acme: Path) -> None:
     assert "ACME-001" in hks("policy", "list", "--config", str(acme)).output
     result = hks("policy", "test", str(acme / "policies" / "acme.yaml"))
     assert result.exit_code == 0, result.output
-    assert "2 examples of 1 rules: 2 passed, 0 failed" in result.output
+    assert "2 examples of 1 rule: 2 passed, 0 failed" in result.output
 
 
 @pytest.mark.parametrize(

@@ -233,10 +233,10 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
     compiled = compile_or_exit(directory, show_warnings=False, allow_errors=True)  # removing may fix them
     users = _users(compiled, model)
     if users:
-        fail(
-            f"{model} is still in use, by " + "; ".join(users),
-            hint="point those at another model first (hks workspace set-llm NAME --model ...)",
-        )
+        commands = ["hks workspace set-llm NAME --model ..."] if any(u.startswith("workspace") for u in users) else []
+        if users[0].startswith("the organisation"):
+            commands.insert(0, "hks org set-llm --model ...")
+        fail(f"{model} is still in use, by " + "; ".join(users), hint=f"point those at another model first ({', '.join(commands)})")
     org = open_or_exit(Path(directory) / "org.yaml")
     finish(directory, [org], dry_run=dry_run, done=changes.remove(org, model))
 

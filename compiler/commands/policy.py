@@ -90,10 +90,14 @@ def test(pack: str | None, config_dir: str | None) -> None:
         line = f"{outcome.position}: {verdict} {outcome.rule} {outcome.expected}: {outcome.example}"
         lines.append(line + (f"\n  {outcome.problem}" if outcome.problem else ""))
     failed = sum(1 for outcome in outcomes if not outcome.ok)
-    lines.append(f"{len(outcomes)} examples of {len(rules)} rules: {len(outcomes) - failed} passed, {failed} failed")
+    lines.append(f"{_count(len(outcomes), 'example')} of {_count(len(rules), 'rule')}: {len(outcomes) - failed} passed, {failed} failed")
     click.echo("\n".join(lines))
     if failed:
         sys.exit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _rules(config_dir: str | None) -> list[Rule]:

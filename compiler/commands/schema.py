@@ -7,8 +7,10 @@ import click
 
 @click.command(
     epilog="""\b
-Editors complete and check config files with these schemas; put this first line in org.yaml:
-  # yaml-language-server: $schema=https://hks.dev/schemas/org.schema.json
+Editors complete and check config files with these schemas: write them into the config
+repository (schemas/, as hks init does) and put this first line in org.yaml:
+  # yaml-language-server: $schema=schemas/org.schema.json
+and in workspaces/*.yaml: # yaml-language-server: $schema=../schemas/workspace.schema.json
 \b
 Examples:
   hks schema org > org.schema.json

@@ -161,7 +161,7 @@ def _sealed(
         encrypted[data_key] = seal.seal(key, namespace, name, _read(kind, where))
         done.append(f"{path.parent.name}/{path.name}: sealed key '{data_key}' for {namespace}/{name}")
     if kept:
-        click.echo(f"hks: {path.name} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
+        click.echo(f"hks: {path.parent.name}/{path.name} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
     if not done:
         click.echo("nothing to change")
         return sorted(encrypted)

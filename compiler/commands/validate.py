@@ -11,7 +11,8 @@ FORMATS = ["github", "json", "junit", "sarif", "text"]
 
 @click.command(
     epilog="""\b
-Exit status: 0 clean (warnings allowed), 1 the config has errors, 2 usage or I/O error.
+Exit status: 0 clean (warnings allowed), 1 the config has errors (or, with --strict, warnings),
+2 usage or I/O error, 3 an internal error of hks.
 \b
 Examples:
   hks validate                      # the config repository in this folder
