@@ -14,7 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler.kubelogs import COMPONENT_LABEL, COMPONENTS
-from tests.conftest import ROOT, hks
+from tests.conftest import ROOT, hks, write
 
 WORKLOADS = ("DaemonSet", "Deployment", "StatefulSet")
 
@@ -85,6 +85,16 @@ def test_a_component_the_config_does_not_render_is_said_clearly() -> None:
     result = hks("logs", "pii", "--print", "-C", "examples/seed")  # no workspace sets sanitization.pii
     assert result.exit_code == 1
     assert "this config renders no pii workload" in result.output
+
+
+def test_a_config_with_errors_still_shows_its_logs(tmp_path: Path) -> None:
+    """Troubleshooting during an incident must not wait for a clean config."""
+    org = "llm_config: {provider: ollama, model: 'llama3:8b'}\nself_hosted:\n  gpu: {memory_gib: 16}\n  models: ['llama3:8b', 'llama3:70b']\n"
+    write(tmp_path / "repo", {"org.yaml": org})
+    result = run(["logs", "ollama", "--print", "-C", str(tmp_path / "repo")], dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "hks: note: the config has 1 error(s) (see hks validate); the logs are of what it renders\n"
+    assert parse(result.stdout.splitlines()[0])["container"] == "ollama"
 
 
 def test_flags_reach_kubectl() -> None:

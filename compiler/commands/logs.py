@@ -42,8 +42,13 @@ def command(
     from compiler import kubelogs, render
     from compiler.commands.common import compile_or_exit
 
-    compiled = compile_or_exit(directory, show_warnings=False)
+    # Troubleshooting must not wait for a clean config: an error such as a missing sealed key
+    # does not change which workloads run or how they are labelled.
+    compiled = compile_or_exit(directory, show_warnings=False, allow_errors=True)
     assert compiled.config is not None
+    if not compiled.ok:
+        errors = sum(1 for d in compiled.diagnostics if d.is_error)
+        click.echo(f"hks: note: the config has {errors} error(s) (see hks validate); the logs are of what it renders", err=True)
     documents = [m.body for m in render.render(compiled.config, compiled.workspaces)]
     wanted = [component] if component else list(COMPONENT_NAMES)
     found = {name: kubelogs.targets(documents, name) for name in wanted}
