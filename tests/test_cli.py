@@ -119,3 +119,24 @@ def test_a_reader_that_goes_away_ends_hks_quietly() -> None:
     stderr = process.stderr.read().decode()
     assert process.wait() == 141, stderr
     assert stderr == ""
+
+
+def test_render_without_output_writes_cluster_path(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    config = tmp_path / "llm-config"
+    shutil.copytree(EXAMPLES / "seed", config, ignore=shutil.ignore_patterns("rendered"))
+    result = hks_process("render", cwd=config)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("files to rendered\n")
+    assert (config / "rendered" / "kustomization.yaml").is_file()
+    assert hks_process("render", "--check", cwd=config).returncode == 0
+
+
+def test_a_file_for_the_config_folder_says_what_to_give(tmp_path: Path) -> None:
+    write(tmp_path, {"org.yaml": "llm_config: {provider: ollama, model: 'llama3:8b'}\n"})
+    result = hks_process("validate", str(tmp_path / "org.yaml"))
+    assert result.returncode == 2
+    assert f"{tmp_path / 'org.yaml'} is a file: give the config folder, the one that holds org.yaml" in result.stderr

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from compiler.pipeline import Compiled
 
-CONFIG_DIR = click.Path(file_okay=False, dir_okay=True, path_type=str)
+class ConfigDir(click.Path):
+    """A config folder; a file given instead (org.yaml, say) gets a message that says so."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, dir_okay=True, path_type=str)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if os.path.isfile(value):
+            self.fail(f"{value} is a file: give the config folder, the one that holds org.yaml", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+CONFIG_DIR = ConfigDir()
 
 
 def use_colour(stream: IO[str]) -> bool:

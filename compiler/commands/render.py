@@ -15,12 +15,19 @@ OUT_DIR is stale), 2 usage or I/O error, 3 an internal error of hks.
 \b
 Examples:
   hks render examples/acme -o rendered
+  hks render                                       # into cluster.path (default rendered/) of this config
   hks render examples/acme -o rendered --check      # in CI: is the committed folder current?
   hks render --check                               # the same, for the folder cluster.path names
   hks render --stdout                              # an Argo CD plugin's generate command"""
 )
 @click.argument("config_dir", default=".", type=CONFIG_DIR)
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="The folder to write.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write (default: CONFIG_DIR/cluster.path, rendered/ unless set).",
+)
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print one multi-document YAML stream instead.")
 @click.option(
     "--check",
@@ -41,10 +48,8 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool)
 
     if to_stdout and (out_dir is not None or check):
         raise click.UsageError("--stdout prints the stream: give no -o OUT_DIR or --check with it")
-    if not to_stdout and out_dir is None and not check:
-        raise click.UsageError("give either -o OUT_DIR or --stdout")
     compiled = compile_or_exit(config_dir)
-    if check and out_dir is None:
+    if not to_stdout and out_dir is None:
         assert compiled.config is not None
         out_dir = Path(config_dir) / compiled.config.org.cluster.path
     if compiled.diagnostics:
