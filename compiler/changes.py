@@ -47,10 +47,11 @@ def enable(org: edit.YamlFile, provider: str) -> list[str]:
 
 def set_llm(target: edit.YamlFile, at: tuple[str, ...], values: dict[str, Any]) -> list[str]:
     """Sets llm keys in the mapping at `at` (made when missing)."""
+    where, said = ".".join(at), []
     for key, value in values.items():
-        edit.set_path(target.data, at + (key,), value, target.original)
-    where = ".".join(at)
-    return [f"{_name(target)}: {where}.{key}: {_show(value)}" for key, value in values.items()]
+        changed = edit.set_path(target.data, at + (key,), value, target.original)
+        said.append(f"{_name(target)}: {where}.{key}" + (f": {_show(value)}" if changed else f" is already {_show(value)}"))
+    return said
 
 
 def unset_llm(target: edit.YamlFile, at: tuple[str, ...], keys: list[str]) -> list[str]:

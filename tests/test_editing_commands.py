@@ -158,6 +158,14 @@ def test_a_config_that_cannot_be_read_blocks_remove(tmp_path: Path) -> None:
     assert "llama3:8b" in (root / "org.yaml").read_text()
 
 
+def test_set_llm_says_which_values_were_already_set(tmp_path: Path) -> None:
+    root = write(tmp_path / "repo", {"org.yaml": "llm_config:\n  provider: ollama\n  model: llama3:8b\n  temperature: 0.7\n"})
+    result = hks("org", "set-llm", "--model", "llama3:8b", "--temperature", "0.5", "-C", str(root))
+    assert result.exit_code == 0, result.output
+    assert "org.yaml: llm_config.model is already llama3:8b\n" in result.output
+    assert "org.yaml: llm_config.temperature: 0.5\n" in result.output
+
+
 def test_policy_refusal(tmp_path: Path) -> None:
     """A HIPAA workspace may not move to a provider the policies forbid."""
     root = repo_copy(tmp_path)
