@@ -48,12 +48,7 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
     source = hks_source.chosen(hks_repo, hks_rev)
     top, folder = scaffold.place_in_repository(directory)
     created = scaffold.files(name, provider, source, folder if folder and scaffold.is_config_folder(folder) else ".")
-    targets = sorted([*created, "rendered"])
-    existing = [t for t in targets if (directory / t).exists() or (directory / t).is_symlink()]
-    if existing:
-        named = ", ".join(str(directory / t) for t in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        click.echo(f"hks: {named} exist{'s' if len(existing) == 1 else ''}: hks init never overwrites a file", err=True)
-        sys.exit(2)
+    _refuse_existing(directory, sorted([*created, "rendered"]))
     rendered = _render(created)
     _write(directory, {**created, **rendered})
     click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
@@ -63,6 +58,16 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
     if top is None:
         enter = "" if directory.resolve() == Path.cwd() else f"cd {shlex.quote(str(directory))} && "
         click.echo(f"next: {enter}git init && git add -A && pre-commit run --all-files", err=True)
+
+
+def _refuse_existing(directory: Path, targets: list[str]) -> None:
+    """Exit 2, naming them, when any of the files or folders init would make exists."""
+    existing = [t for t in targets if (directory / t).exists() or (directory / t).is_symlink()]
+    if not existing:
+        return
+    named = ", ".join(str(directory / t) for t in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+    click.echo(f"hks: {named} exist{'s' if len(existing) == 1 else ''}: hks init never overwrites a file", err=True)
+    sys.exit(2)
 
 
 def _sub_folder_notes(top: Path | None, folder: str | None) -> list[str]:
