@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,6 @@ def _argocd_folder_name() -> str | None:
     """The folder's name in the repository when Argo CD's plugin server runs hks: it unpacks
     the repository into a folder with a random name, which would rename the organisation (and
     relabel everything) on every sync. Argo CD says which repository and path it checked out."""
-    import os
-
     url = os.environ.get("ARGOCD_APP_SOURCE_REPO_URL", "").rstrip("/")
     if not url:
         return None

@@ -30,9 +30,16 @@ def load(folder: str, name: str) -> Any:
 def parse(text: str) -> Any:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is None:  # PyYAML built without libyaml
+    loader = libyaml_loader()
+    if loader is None:
         from ruamel.yaml import YAML
 
         return YAML(typ="safe", pure=True).load(text)
     return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+
+
+def libyaml_loader() -> Any:
+    """PyYAML's safe loader on libyaml; None when PyYAML was built without libyaml."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", None)

@@ -10,11 +10,17 @@ takes its name from its folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import tempfile
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Iterator
 
 from compiler.errors import InputError
+
+if TYPE_CHECKING:
+    from compiler.pipeline import Compiled
 
 SYMBOLIC_LINK = b"120000"  # a config never needs one; the working tree's copy is not followed either
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
@@ -107,3 +113,23 @@ def _contents(top: Path, oids: list[str]) -> list[bytes]:
         found.append(out[end + 1 : end + 1 + size])
         at = end + 1 + size + 1
     return found
+
+
+@contextlib.contextmanager
+def compiled_at(config_dir: str, rev: str) -> Iterator[tuple["Compiled | None", str | None]]:
+    """The config in CONFIG_DIR as it was at REV, compiled in a temporary copy (removed after).
+    (None, a note) when REV has no config there or one with errors: a pull request that adds
+    or repairs the config is compared with nothing rather than refused."""
+    from compiler.pipeline import compile_config
+
+    with tempfile.TemporaryDirectory(prefix="hks-base-") as temporary:
+        folder, _ = snapshot(config_dir, rev, Path(temporary))
+        if not (folder / "org.yaml").is_file():
+            yield None, f"{rev} has no config in this folder: everything is new"
+            return
+        compiled = compile_config(str(folder))
+        if not compiled.ok:
+            errors = sum(1 for d in compiled.diagnostics if d.is_error)
+            yield None, f"the config at {rev} has {errors} error(s): compared with nothing"
+            return
+        yield compiled, None

@@ -11,6 +11,7 @@ the repository. In order:
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -128,8 +129,6 @@ def _local_note(folder: Path) -> str:
 
 
 def _git(folder: Path, *args: str) -> str | None:
-    import os
-
     env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
     try:
         result = subprocess.run(

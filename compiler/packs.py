@@ -116,8 +116,10 @@ def _quick_rules(path: Path, name: str) -> list[Rule] | None:
     import yaml
     from jsonschema import Draft202012Validator
 
-    loader_class = getattr(yaml, "CSafeLoader", None)
-    if loader_class is None:  # PyYAML built without libyaml: the full load is as fast
+    from compiler.datafiles import libyaml_loader
+
+    loader_class = libyaml_loader()
+    if loader_class is None:  # without libyaml the full load is as fast
         return None
     loader = loader_class(path.read_bytes())
     try:

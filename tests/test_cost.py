@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from compiler import catalogue, cost
 from compiler.pipeline import compile_config
-from tests.conftest import EXAMPLES, ROOT, hks, hks_process, write
+from tests.conftest import EXAMPLES, ROOT, git, hks, hks_process, write
 
 GOLDEN = ROOT / "tests" / "cost"
 
@@ -82,11 +81,6 @@ def test_a_config_with_errors_is_not_estimated() -> None:
 # --- --base REV -----------------------------------------------------------------------------------
 
 
-def _git(repo: Path, *args: str) -> str:
-    command = ["git", "-c", "user.name=hks test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", *args]
-    return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
-
-
 def _set_model(config: Path, model: str) -> None:
     path = config / "workspaces" / "production.yaml"
     lines = path.read_text().splitlines(keepends=True)
@@ -98,23 +92,23 @@ def repo(tmp_path: Path) -> Path:
     """A config repository whose last commit switches production from gpt-4 to gpt-4o-mini."""
     repo = tmp_path / "llm-config"
     shutil.copytree(EXAMPLES / "acme", repo / "acme", ignore=shutil.ignore_patterns("rendered", "*.txt", "*.md"))
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     _set_model(repo / "acme", "gpt-4")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "production on gpt-4")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "production on gpt-4")
     _set_model(repo / "acme", "gpt-4o-mini")
-    _git(repo, "commit", "-q", "-am", "production on gpt-4o-mini")
+    git(repo, "commit", "-q", "-am", "production on gpt-4o-mini")
     return repo
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("table", "txt"), ("markdown", "md")])
 def test_model_change_against_base_golden(repo: Path, fmt: str, suffix: str, file_regression) -> None:  # type: ignore[no-untyped-def]
-    head = _git(repo, "rev-parse", "HEAD")
+    head = git(repo, "rev-parse", "HEAD")
     result = hks_process("cost", "acme", "--base", "HEAD~1", "--format", fmt, cwd=repo)
     assert result.returncode == 0, result.stderr
     assert "gpt-4 → openai/gpt-4o-mini" in result.stdout
     file_regression.check(result.stdout, fullpath=GOLDEN / f"model-change.{suffix}")
-    assert _git(repo, "rev-parse", "HEAD") == head and _git(repo, "status", "--porcelain") == ""
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
 
 
 def test_base_json_states_previous_new_difference_and_percent(repo: Path) -> None:
@@ -164,8 +158,8 @@ def test_base_outside_git_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_base_where_the_folder_did_not_exist(repo: Path) -> None:
     shutil.copytree(repo / "acme", repo / "newer")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "a second config")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a second config")
     result = hks_process("cost", "newer", "--base", "HEAD~1", "--format", "json", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "hks: note: HEAD~1 has no config in this folder: everything is new\n"
@@ -177,7 +171,7 @@ def test_a_base_with_errors_is_compared_as_nothing(repo: Path) -> None:
     org = repo / "acme" / "org.yaml"
     good = org.read_text()
     org.write_text(good.replace("temperature: 0.7", "temperature: 7", 1))
-    _git(repo, "commit", "-q", "-am", "broken")
+    git(repo, "commit", "-q", "-am", "broken")
     org.write_text(good)  # the pull request that repairs it
     result = hks_process("cost", "acme", "--base", "HEAD", "--format", "markdown", cwd=repo)
     assert result.returncode == 0, result.stderr

@@ -4,14 +4,12 @@ repository, and the guarantees around them (working tree untouched, secrets hidd
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from compiler import diff
-from tests.conftest import ROOT, hks, hks_process, write
+from tests.conftest import ROOT, git, hks, hks_process, write
 
 GOLDEN = ROOT / "tests" / "golden" / "diff"
 
@@ -49,24 +47,6 @@ CHANGES = {
     "limit": ("org.yaml", "    rpm: 600\n", "    rpm: 1200\n"),
     "compliance": ("workspaces/production.yaml", "llm_override:\n", "compliance: [soc2]\nllm_override:\n"),
 }
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "hks test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "hks test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
-    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def config_repo(root: Path) -> Path:
     repo = write(root / "demo", {"org.yaml": ORG, "workspaces/production.yaml": PRODUCTION, "workspaces/development.yaml": DEVELOPMENT})
     git(repo, "init", "-q", "-b", "main")

@@ -3,31 +3,13 @@ when it installed hks (PEP 610), or the published repository at the version's ta
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from compiler import __version__
 from compiler.hks_source import PUBLISHED_REPO, Source, checkout, chosen, from_direct_url, is_url, published
-
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "hks test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "hks test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(folder: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=folder, env=GIT_ENV, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
+from tests.conftest import git
 
 def hks_checkout(folder: Path) -> str:
     """A Git repository with a hooks file, committed; its HEAD."""

@@ -124,7 +124,7 @@ def test_github_workflow_has_what_actions_requires(tmp_path: Path) -> None:
 def test_the_comment_job_works_on_the_pull_request_that_adds_the_config(tmp_path: Path) -> None:
     """The first pull request of a repository made by hks init has no config at its base: the
     comment job's commands, as the workflow writes them, must still succeed."""
-    from tests.test_hks_source import git
+    from tests.conftest import git
 
     repo = tmp_path / "fresh"
     repo.mkdir()

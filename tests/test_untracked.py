@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.untracked import untracked
-from tests.test_hks_source import git
+from tests.conftest import git
 
 
 def test_outside_git_nothing_is_untracked(tmp_path: Path) -> None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -57,22 +56,12 @@ def command(config_dir: str, base_rev: str | None, fmt: str, fail_over_budget: b
 
 
 def _base_estimate(config_dir: str, revision: str, organization: str, fallback_share: float) -> Estimate:
-    """The estimate of the config at REVISION; an empty one (with a note) when REVISION has no
-    config there or one with errors, so a pull request that adds or repairs it still compares."""
-    import tempfile
-
+    """The estimate of the config at REVISION; an empty one, with a note, when there is none to
+    compare with (gitrev.compiled_at)."""
     from compiler import cost, gitrev
-    from compiler.pipeline import compile_config
 
-    nothing = cost.Estimate(organization, (), None, fallback_share)
-    with tempfile.TemporaryDirectory(prefix="hks-cost-") as temporary:
-        folder, _ = gitrev.snapshot(config_dir, revision, Path(temporary))
-        if not (folder / "org.yaml").is_file():
-            click.echo(f"hks: note: {revision} has no config in this folder: everything is new", err=True)
-            return nothing
-        compiled = compile_config(str(folder))
-        if not compiled.ok or compiled.config is None:
-            errors = sum(1 for d in compiled.diagnostics if d.is_error)
-            click.echo(f"hks: note: the config at {revision} has {errors} error(s): compared with nothing", err=True)
-            return nothing
+    with gitrev.compiled_at(config_dir, revision) as (compiled, note):
+        if compiled is None or compiled.config is None:
+            click.echo(f"hks: note: {note}", err=True)
+            return cost.Estimate(organization, (), None, fallback_share)
         return cost.estimate(compiled.config, compiled.workspaces, fallback_share)

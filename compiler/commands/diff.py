@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -74,18 +73,13 @@ def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, ex
 
 
 def _at_revision(config_dir: str, rev: str) -> tuple[dict[str, str], dict[str, dict[str, object]], list[str], str]:
-    """The rendered files and settings of the config at REV; empty (with a note) when REV has
-    no config there or one with errors, so a pull request that adds or repairs it still diffs."""
+    """The rendered files and settings of the config at REV; empty, with a note, when there is
+    none to compare with (gitrev.compiled_at)."""
     from compiler import diff, gitrev
-    from compiler.pipeline import compile_config, render_checked
+    from compiler.pipeline import render_checked
 
-    with tempfile.TemporaryDirectory(prefix="hks-diff-") as temporary:
-        folder, _ = gitrev.snapshot(config_dir, rev, Path(temporary))
-        if not (folder / "org.yaml").is_file():
-            return {}, {}, [f"{rev} has no config in this folder: everything is new"], rev
-        compiled = compile_config(str(folder))
-        if not compiled.ok:
-            errors = sum(1 for d in compiled.diagnostics if d.severity.value == "error")
-            return {}, {}, [f"the config at {rev} has {errors} error(s): compared with nothing"], rev
+    with gitrev.compiled_at(config_dir, rev) as (compiled, note):
+        if compiled is None:
+            return {}, {}, [note or ""], rev
         files = render_checked(compiled).files
         return files, {w.name: diff.settings(w) for w in compiled.workspaces}, [], rev
