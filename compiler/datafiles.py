@@ -17,6 +17,7 @@ DATA_FILES = (
     ("catalogue", "models.yaml"),
     ("catalogue", "providers.yaml"),
     ("catalogue", "images.yaml"),
+    ("catalogue", "advisories.yaml"),
     ("templates", "monitoring/dashboards.yaml"),
 )
 

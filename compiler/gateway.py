@@ -29,6 +29,14 @@ PII_ENTITIES = (
 # LiteLLM's scheduler reads an integer `priority` (lower runs first, 0 to 255). It treats 0 as
 # "no priority" (`kwargs.get("priority") or default`), so the highest level hks uses is 1.
 SCHEDULER_PRIORITY = {"critical": 1, "standard": 128, "batch": 255}
+# Workspace identity (docs/gateway.md, "Who may call the gateway"): a module LiteLLM loads from
+# beside its config.yaml, and the table of workspaces it reads.
+AUTH_MODULE = "hks_workspace_auth"
+AUTH_TABLE = "workspaces.json"
+# Prometheus's scrape credential: the token of a ServiceAccount of its own, in a Secret the
+# Kubernetes token controller fills (nothing for the user to create or rotate).
+METRICS_ACCOUNT = f"{GATEWAY_NAME}-metrics"
+METRICS_TOKEN_SECRET = f"{GATEWAY_NAME}-metrics-token"
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,29 @@ def litellm_config(config: Config, workspaces: tuple[Workspace, ...]) -> dict[st
     if guardrails:
         document["guardrails"] = guardrails
     return document
+
+
+def token_audience(config: Config) -> str:
+    """The audience a workspace pod's projected ServiceAccount token is made for: this gateway."""
+    return f"{GATEWAY_NAME}.{config.org.cluster.namespace}.svc"
+
+
+def workspace_table(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
+    """Who may call which aliases, by the namespace a token's ServiceAccount lives in."""
+    table = {
+        str(w.namespace.value): {
+            "workspace": w.name,
+            "aliases": [t.alias for t in targets(w)],
+            "priority": SCHEDULER_PRIORITY[w.llm.priority],
+        }
+        for w in workspaces
+    }
+    scraper = f"system:serviceaccount:{config.org.cluster.namespace}:{METRICS_ACCOUNT}"
+    return {
+        "audience": token_audience(config),
+        "metrics": scraper if config.org.monitoring.enabled else None,
+        "workspaces": dict(sorted(table.items())),
+    }
 
 
 def pii_modes(workspaces: tuple[Workspace, ...]) -> list[str]:
@@ -202,10 +233,13 @@ def _rate_limited(workspace: Workspace) -> bool:
 
 
 def _litellm_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
+    # The workspace hooks set each request's priority from its workspace (hks_workspace_auth.py).
+    settings: dict[str, Any] = {"callbacks": [f"{AUTH_MODULE}.workspace_hooks"]}
     if config.org.monitoring.enabled:
-        # LiteLLM's own Prometheus metrics on the proxy's port, at /metrics (docs/monitoring.md).
-        settings["callbacks"] = ["prometheus"]
+        # LiteLLM's own Prometheus metrics on the proxy's port, at /metrics (docs/monitoring.md),
+        # readable with the scrape token only (the default from 1.84; said for every version).
+        settings["callbacks"].append("prometheus")
+    settings["require_auth_for_metrics_endpoint"] = True
     if not any(w.llm.cache and w.llm.cache.enabled for w in workspaces):
         return settings
     params: dict[str, Any] = {"mode": "default_off"}
@@ -223,7 +257,10 @@ def _redis(host: str, port: str, password: str) -> dict[str, str]:
 
 def _general_settings(config: Config) -> dict[str, Any]:
     gateway = config.org.gateway
-    settings: dict[str, Any] = {"master_key": f"os.environ/{secretrefs.MASTER_KEY_ENV}"}
+    settings: dict[str, Any] = {
+        "master_key": f"os.environ/{secretrefs.MASTER_KEY_ENV}",
+        "custom_auth": f"{AUTH_MODULE}.user_api_key_auth",
+    }
     if gateway.database_secret:
         settings["database_url"] = f"os.environ/{secretrefs.DATABASE_ENV}"
         if gateway.audit_log.enabled:

@@ -46,6 +46,7 @@ EXTERNAL_METRICS: dict[str, str] = {
     "kube_pod_container_status_restarts_total": "kube-state-metrics",
     "DCGM_FI_DEV_GPU_UTIL": "NVIDIA DCGM exporter (GPU operator; optional)",
     "DCGM_FI_DEV_FB_USED": "NVIDIA DCGM exporter (GPU operator; optional)",
+    "up": "Prometheus itself (one series per scrape target)",
 }
 
 SPEND_RATE = "workspace:litellm_spend_usd:rate1h"
@@ -69,7 +70,21 @@ def service_monitor_spec(config: Config) -> dict[str, Any]:
     return {
         "selector": {"matchLabels": {"app.kubernetes.io/name": gateway.GATEWAY_NAME}},
         "namespaceSelector": {"matchNames": [config.org.cluster.namespace]},
-        "endpoints": [{"port": "http", "path": "/metrics", "interval": SCRAPE_INTERVAL, "scheme": "http"}],
+        "endpoints": [
+            {
+                "port": "http",
+                "path": "/metrics",
+                "interval": SCRAPE_INTERVAL,
+                "scheme": "http",
+                # A credential of its own, good for /metrics only (hks_workspace_auth.py): the
+                # metrics name workspaces and keys, so they are not open to every caller. The
+                # Secret is a ServiceAccount token Kubernetes fills in (render_gateway.py).
+                "authorization": {
+                    "type": "Bearer",
+                    "credentials": {"name": gateway.METRICS_TOKEN_SECRET, "key": "token"},
+                },
+            }
+        ],
     }
 
 
@@ -154,9 +169,10 @@ def _by_workspace(expr: str) -> str:
 
 def _gateway_records() -> list[dict[str, Any]]:
     # Requests the router refused before choosing a deployment (its own rate limits) carry
-    # api_provider="None"; they are counted by the rate-limit alert, not as provider errors.
-    failures = _by_workspace('rate(litellm_deployment_failure_responses_total{api_provider!="None"}[5m])')
-    requests = _by_workspace('rate(litellm_deployment_total_requests_total{api_provider!="None"}[5m])')
+    # api_provider="None" (LiteLLM before 1.108) or "" (from 1.108); they are counted by the
+    # rate-limit alert, not as provider errors.
+    failures = _by_workspace('rate(litellm_deployment_failure_responses_total{api_provider!~"None|"}[5m])')
+    requests = _by_workspace('rate(litellm_deployment_total_requests_total{api_provider!~"None|"}[5m])')
     return [
         {"record": FAILURES, "expr": f"sum by (workspace, api_provider) ({failures})"},
         {"record": REQUESTS, "expr": f"sum by (workspace, api_provider) ({requests})"},
@@ -175,6 +191,24 @@ def _alert(config: Config, name: str, expr: str, duration: str, severity: str, s
 
 def _gateway_alerts(config: Config) -> list[dict[str, Any]]:
     limits = config.org.monitoring.thresholds
+    target = f'up{{job="{gateway.GATEWAY_NAME}",namespace="{config.org.cluster.namespace}"}}'
+    return [
+        _alert(
+            config,
+            "LLMGatewayMetricsDown",
+            # No target scraped at all (absent, or every scrape refused) or one that fails.
+            f"absent({target} == 1) or ({target} == 0)",
+            "5m",
+            "critical",
+            "Prometheus cannot scrape the LLM gateway's metrics",
+            "No gateway replica's /metrics has been scraped for 5 minutes (the target is missing, down or "
+            "refused: check the scrape token Secret). Every other gateway alert is blind until it is.",
+        ),
+        *_traffic_alerts(config, limits),
+    ]
+
+
+def _traffic_alerts(config: Config, limits: Any) -> list[dict[str, Any]]:
     latency = _by_workspace("rate(litellm_request_total_latency_metric_bucket[5m])")
     fallbacks = _by_workspace("rate(litellm_deployment_successful_fallbacks_total[10m])")
     requests = _by_workspace("rate(litellm_proxy_total_requests_metric_total[10m])")
@@ -449,7 +483,7 @@ def _variables(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[s
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _MATCHERS = re.compile(r"\{[^}]*\}")
 _LABEL_LISTS = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
-_METRIC = re.compile(r"\b(?:litellm_|kube_|DCGM_)[A-Za-z0-9_]+|\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b")
+_METRIC = re.compile(r"\b(?:litellm_|kube_|DCGM_)[A-Za-z0-9_]+|\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b|\bup\b")
 
 
 def metric_names(expr: str) -> set[str]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.advisories import check_advisories
 from compiler.checks import (
     check_cluster,
     check_models,
@@ -56,6 +57,7 @@ def compile_config(
     diagnostics += check_workspaces(config, workspaces)
     diagnostics += check_cluster(config)
     diagnostics += check_gateway(config, workspaces)
+    diagnostics += check_advisories(config)
     diagnostics += check_policies(config, workspaces, secrets, today or datetime.date.today())
     return Compiled(config, workspaces, sort_diagnostics(_secrets_first(diagnostics)))
 

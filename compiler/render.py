@@ -428,18 +428,18 @@ def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]
 
 
 def routing(config: Config, workspace: Workspace) -> dict[str, str]:
-    """What the platform's services read: where to send this workspace's requests, and how.
-    `request-priority` is the integer a client puts in each request's `priority` field for
-    LiteLLM's scheduler (docs/gateway.md)."""
+    """What the platform's services read: where to send this workspace's requests, and with
+    which credential: a projected ServiceAccount token for `token-audience` (docs/gateway.md,
+    "How a workspace's pod calls the gateway"). The gateway sets the priority itself."""
     llm = workspace.llm
     settings = llm.model_dump(mode="json", exclude_none=True)
     return {
         "gateway-url": gateway.gateway_url(config),
         "model": workspace.name,
         "priority": llm.priority,
-        "request-priority": str(gateway.SCHEDULER_PRIORITY[llm.priority]),
         "provider": llm.provider,
         "settings.json": json.dumps(settings, indent=2, sort_keys=True) + "\n",
+        "token-audience": gateway.token_audience(config),
         "upstream-model": llm.model,
         "workspace": workspace.name,
     }
@@ -453,7 +453,8 @@ ARGOCD_PROJECT = "default"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # Argo CD applies lower waves first and waits for them to be healthy: namespaces, then the
 # secrets the workloads read, then everything else (wave 0, no annotation).
-SYNC_WAVES = {"Namespace": "-2", "ExternalSecret": "-1", "SealedSecret": "-1", "Secret": "-1"}
+# A ServiceAccount goes with the secrets: Kubernetes deletes a token Secret whose account is missing.
+SYNC_WAVES = {"Namespace": "-2", "ExternalSecret": "-1", "SealedSecret": "-1", "Secret": "-1", "ServiceAccount": "-1"}
 SYNC_POLICY = {
     "automated": {"prune": True, "selfHeal": True},
     "syncOptions": ["CreateNamespace=true"],

@@ -37,6 +37,11 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     labels = standard_labels(config, "gateway", GATEWAY_NAME)
     selector = {"app.kubernetes.io/name": GATEWAY_NAME}
     config_yaml = dump(litellm.litellm_config(config, workspaces))
+    config_data = {
+        "config.yaml": config_yaml,
+        f"{litellm.AUTH_MODULE}.py": _auth_module(),
+        litellm.AUTH_TABLE: json.dumps(litellm.workspace_table(config, workspaces), indent=2, sort_keys=True) + "\n",
+    }
     image = org.gateway.image or pinned_images()["litellm"]
     gateway_env = _gateway_env(config, workspaces)
     common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
@@ -44,7 +49,7 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         env,
         "gateway/deployment.yaml.j2",
         **common,
-        config_hash=hashlib.sha256(json.dumps([image, config_yaml, gateway_env], sort_keys=True).encode()).hexdigest()[:16],
+        config_hash=hashlib.sha256(json.dumps([image, config_data, gateway_env], sort_keys=True).encode()).hexdigest()[:16],
         uid=GATEWAY_UID,
         image=image,
         container_env=gateway_env,
@@ -53,7 +58,10 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     )
     folder = "platform/gateway"
     manifests = [
-        Manifest(folder, render_template(env, "gateway/configmap.yaml.j2", **common, config_yaml=config_yaml)),
+        Manifest(folder, render_template(env, "gateway/configmap.yaml.j2", **common, data=config_data)),
+        Manifest(folder, render_template(env, "gateway/serviceaccount.yaml.j2", **common)),
+        *_token_review_access(env, config, labels),
+        *_metrics_credential(env, config),
         Manifest(folder, deployment),
         Manifest(folder, render_template(env, "gateway/service.yaml.j2", **common)),
         Manifest(
@@ -82,6 +90,36 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     return manifests
 
 
+def _auth_module() -> str:
+    from compiler.resources import data_dir
+
+    return (data_dir("templates") / "gateway" / f"{litellm.AUTH_MODULE}.py").read_text(encoding="utf-8")
+
+
+def _token_review_access(env: Any, config: Config, labels: dict[str, str]) -> list[Manifest]:
+    """A cluster-wide grant (TokenReviews are not namespaced), named after the namespace so two
+    organisations in one cluster do not share it."""
+    names = {"name": GATEWAY_NAME, "namespace": config.org.cluster.namespace, "labels": labels}
+    role = f"{config.org.cluster.namespace}-{GATEWAY_NAME}-tokenreview"
+    return [
+        Manifest("platform/gateway", render_template(env, f"gateway/{kind}-tokenreview.yaml.j2", role=role, **names))
+        for kind in ("clusterrole", "clusterrolebinding")
+    ]
+
+
+def _metrics_credential(env: Any, config: Config) -> list[Manifest]:
+    if not config.org.monitoring.enabled:
+        return []
+    namespace = config.org.cluster.namespace
+    labels = standard_labels(config, "monitoring", litellm.METRICS_ACCOUNT)
+    names = {"name": litellm.METRICS_ACCOUNT, "namespace": namespace, "labels": labels}
+    token = {"secret": litellm.METRICS_TOKEN_SECRET, "account": litellm.METRICS_ACCOUNT, **names}
+    return [
+        Manifest("platform/monitoring", render_template(env, "gateway/serviceaccount.yaml.j2", **names)),
+        Manifest("platform/monitoring", render_template(env, "gateway/secret-metrics-token.yaml.j2", **token)),
+    ]
+
+
 def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = []
     for ref in secretrefs.references(config, workspaces):
@@ -94,6 +132,11 @@ def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict
         env.append({"name": "PRESIDIO_ANONYMIZER_API_BASE", "value": litellm.presidio_url(config, "anonymizer")})
     # The model price map ships in the image; fetching it from GitHub would need egress we forbid.
     env.append({"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"})
+    # No admin UI, login page or API docs to anyone who reaches the port: the master key holder
+    # administers through the API (docs/gateway.md).
+    env.append({"name": "DISABLE_ADMIN_UI", "value": "True"})
+    env.append({"name": "NO_DOCS", "value": "True"})
+    env.append({"name": "NO_REDOC", "value": "True"})
     env.append({"name": "HOME", "value": "/home/litellm"})
     env.append({"name": "XDG_CACHE_HOME", "value": "/home/litellm/.cache"})
     return env
@@ -104,7 +147,7 @@ def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict
 def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
     """DNS, the in-cluster Ollama and Presidio, the gateway's own databases, and (without
     Cilium, which narrows it to host names) the provider ports on public addresses only."""
-    rules: list[dict[str, Any]] = [DNS_EGRESS]
+    rules: list[dict[str, Any]] = [DNS_EGRESS, _api_server_egress()]
     if "ollama" in secretrefs.providers_in_use(workspaces):
         rules.append(_to_pods({"app.kubernetes.io/name": "ollama"}, OLLAMA_PORT))
     if litellm.pii_modes(workspaces):
@@ -128,6 +171,13 @@ def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[d
     if named and config.org.cluster.cni != "cilium":
         rules.append(public_egress(sorted({e.port for e in named})))
     return rules
+
+
+def _api_server_egress() -> dict[str, Any]:
+    """The Kubernetes API, for TokenReviews: its endpoints are the control plane's addresses
+    (private ones; docs/gateway.md says what a public control-plane endpoint needs)."""
+    ports = [{"port": port, "protocol": "TCP"} for port in (443, 6443)]
+    return {"to": _private_blocks(), "ports": ports}
 
 
 def _private_blocks() -> list[dict[str, Any]]:

@@ -49,6 +49,8 @@ RULES: dict[str, str] = {
     "GW-007": "response cache sends every prompt to Presidio",
     "GW-008": "on-premises workspace with a self-hosted server outside the cluster",
     "GW-009": "limit counted per fallback alias",
+    "GW-010": "image release with a known advisory",
+    "GW-011": "image release that cannot be checked against advisories",
     "SEC-002": "referenced Secret has no SealedSecret",
     "SEC-003": "malformed or mis-scoped SealedSecret",
     "SEC-004": "external-secrets backend without a store",

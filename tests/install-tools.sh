@@ -8,16 +8,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LITELLM_VERSION=1.80.0
+# The gateway's LiteLLM: the version hks pins (catalogue/images.yaml says the same) and the oldest
+# one hks still supports: the newest patch of LiteLLM's LTS line (1.108.x; catalogue/images.yaml
+# says why). tests/e2e runs against both, each in its own venv.
+LITELLM_VERSION=1.110.2
+LITELLM_OLDEST_VERSION=1.108.14
 PROMETHEUS_CLIENT_VERSION=0.20.0
-if ! .venv-litellm/bin/litellm --version 2>/dev/null | grep -q "$LITELLM_VERSION"; then
-  python3 -m venv .venv-litellm
-  .venv-litellm/bin/python -m pip install --quiet --upgrade pip
-  .venv-litellm/bin/python -m pip install --quiet "litellm[proxy]==${LITELLM_VERSION}"
-fi
-if ! .venv-litellm/bin/python -c "import prometheus_client" 2>/dev/null; then
-  .venv-litellm/bin/python -m pip install --quiet "prometheus_client==${PROMETHEUS_CLIENT_VERSION}"
-fi
+
+# From 1.84 `litellm[proxy]` names a `litellm-proxy` package that was never published: install
+# litellm itself, then the proxy extra's own requirements as its wheel lists them.
+install_litellm() {  # VENV VERSION
+  local venv=$1 version=$2
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null)" = "$version" ] &&
+     "$venv/bin/python" -c "import prometheus_client, fastapi, litellm_enterprise" 2>/dev/null; then
+    return
+  fi
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet "litellm==${version}"
+  "$venv/bin/python" tests/tools/litellm_proxy_requirements.py > "$venv/proxy-requirements.txt"
+  "$venv/bin/python" -m pip install --quiet -r "$venv/proxy-requirements.txt" "prometheus_client==${PROMETHEUS_CLIENT_VERSION}"
+}
+install_litellm .venv-litellm "$LITELLM_VERSION"
+install_litellm .venv-litellm-oldest "$LITELLM_OLDEST_VERSION"
+
 if ! command -v promtool >/dev/null; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq
@@ -32,6 +47,7 @@ if ! .venv-checkov/bin/checkov --version 2>/dev/null | grep -qx "$CHECKOV_VERSIO
   .venv-checkov/bin/python -m pip install --quiet --upgrade pip
   .venv-checkov/bin/python -m pip install --quiet "checkov==${CHECKOV_VERSION}"
 fi
-echo "tools: checkov $(.venv-checkov/bin/checkov --version), litellm $(.venv-litellm/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))')," \
+echo "tools: checkov $(.venv-checkov/bin/checkov --version), litellm $(.venv-litellm/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))')" \
+  "and $(.venv-litellm-oldest/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))')," \
   "prometheus_client $(.venv-litellm/bin/python -c 'import importlib.metadata as m; print(m.version("prometheus_client"))')," \
   "$(promtool --version 2>/dev/null | head -1 || echo 'no promtool')"

@@ -41,15 +41,23 @@ def litellm_config(docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
 # --- egress -------------------------------------------------------------------------------------
 
 
+# The gateway's way to the Kubernetes API (TokenReviews): the control plane's private addresses.
+API_SERVER = {
+    "to": [{"ipBlock": {"cidr": cidr}} for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")],
+    "ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}],
+}
+
+
 def test_cilium_allows_exactly_the_provider_hosts_in_use(tmp_path: Path) -> None:
     org = OPENAI_EU + "cluster: {cni: cilium}\nworkspaces:\n  vertex: {llm_override: {provider: google, model: gemini-1.5-pro}}\n  chat: {}\n"
     docs = render(tmp_path, {"org.yaml": org})
     policy = docs["CiliumNetworkPolicy/llm-gateway-fqdn"]
     fqdns = [m["matchName"] for rule in policy["spec"]["egress"] for m in rule.get("toFQDNs", [])]
     assert fqdns == ["eu.api.openai.com", "europe-west4-aiplatform.googleapis.com", "oauth2.googleapis.com"]
-    # The Kubernetes policy keeps DNS and in-cluster rules only: Cilium narrows the internet to names.
+    # The Kubernetes policy keeps DNS, in-cluster rules and the Kubernetes API only: Cilium narrows
+    # the internet to names.
     egress = docs["NetworkPolicy/llm-gateway"]["spec"]["egress"]
-    assert not [rule for rule in egress if any("ipBlock" in peer for peer in rule.get("to", []))]
+    assert not [rule for rule in egress if any("ipBlock" in peer for peer in rule.get("to", [])) and rule != API_SERVER]
     assert_upstream_valid([("CiliumNetworkPolicy", policy)])
 
 
@@ -59,7 +67,8 @@ def test_on_premises_workspaces_get_no_way_out_of_the_cluster(tmp_path: Path) ->
     docs = render(tmp_path, {"org.yaml": org})
     assert "CiliumNetworkPolicy/llm-gateway-fqdn" not in docs
     egress = docs["NetworkPolicy/llm-gateway"]["spec"]["egress"]
-    peers = [peer for rule in egress for peer in rule.get("to", [])]
+    assert API_SERVER in egress  # token reviews; private addresses only
+    peers = [peer for rule in egress if rule != API_SERVER for peer in rule.get("to", [])]
     assert not [p for p in peers if "ipBlock" in p]
     assert {p["podSelector"]["matchLabels"].get("app.kubernetes.io/name") or p["podSelector"]["matchLabels"].get("k8s-app") for p in peers} == {"kube-dns", "ollama"}
 
@@ -67,7 +76,7 @@ def test_on_premises_workspaces_get_no_way_out_of_the_cluster(tmp_path: Path) ->
 def test_https_out_only_when_a_commercial_provider_is_used(tmp_path: Path) -> None:
     docs = render(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n"})
     egress = docs["NetworkPolicy/llm-gateway"]["spec"]["egress"]
-    [internet] = [rule for rule in egress if any("ipBlock" in peer for peer in rule.get("to", []))]
+    [internet] = [rule for rule in egress if any("ipBlock" in peer for peer in rule.get("to", [])) and rule != API_SERVER]
     assert internet["ports"] == [{"port": 443, "protocol": "TCP"}]
     assert "10.0.0.0/8" in internet["to"][0]["ipBlock"]["except"]
 

@@ -57,11 +57,21 @@ def test_acme_renders_a_service_monitor_rules_and_the_four_dashboards() -> None:
         "configmap-grafana-dashboard-hks-llm-performance.yaml",
         "configmap-grafana-dashboard-hks-llm-usage.yaml",
         "prometheusrule-hks-llm.yaml",
+        "secret-llm-gateway-metrics-token.yaml",
+        "serviceaccount-llm-gateway-metrics.yaml",
         "servicemonitor-llm-gateway.yaml",
     ]
     monitor = docs["servicemonitor-llm-gateway.yaml"]
     assert monitor["metadata"]["labels"]["release"] == "prometheus"  # monitoring.prometheus_labels
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s", "scheme": "http"}]
+    # The scrape credential: the token Kubernetes writes for the metrics account, in the same namespace.
+    credential = {"type": "Bearer", "credentials": {"name": "llm-gateway-metrics-token", "key": "token"}}
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "30s", "scheme": "http", "authorization": credential}
+    ]
+    secret = docs["secret-llm-gateway-metrics-token.yaml"]
+    assert secret["type"] == "kubernetes.io/service-account-token" and "data" not in secret
+    assert secret["metadata"]["annotations"]["kubernetes.io/service-account.name"] == "llm-gateway-metrics"
+    assert secret["metadata"]["namespace"] == monitor["metadata"]["namespace"]
     for name, doc in docs.items():
         if name.startswith("configmap-grafana"):
             assert doc["metadata"]["labels"]["grafana_dashboard"] == "1"
@@ -72,7 +82,7 @@ def test_acme_renders_a_service_monitor_rules_and_the_four_dashboards() -> None:
 
 
 def test_monitoring_objects_validate_against_the_upstream_crds() -> None:
-    docs = [(name, doc) for name, doc in _monitoring_docs("acme").items() if doc["kind"] != "ConfigMap"]
+    docs = [(name, doc) for name, doc in _monitoring_docs("acme").items() if doc["kind"] not in ("ConfigMap", "Secret", "ServiceAccount")]
     assert {doc["kind"] for _, doc in docs} == {"ServiceMonitor", "PrometheusRule"}
     assert_upstream_valid(docs)
 

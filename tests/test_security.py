@@ -133,7 +133,7 @@ def test_a_digest_pinned_image_needs_no_skip(tmp_path: Path) -> None:
     config = copy_example("acme", tmp_path / "config")
     org = config / "org.yaml"
     digest = "sha256:" + "d" * 64
-    org.write_text(org.read_text().replace("gateway:\n", f"gateway:\n  image: ghcr.io/berriai/litellm:v1.80.0-stable@{digest}\n", 1))
+    org.write_text(org.read_text().replace("gateway:\n", f"gateway:\n  image: ghcr.io/berriai/litellm:v1.110.2@{digest}\n", 1))
     docs = {(d["kind"], d["metadata"]["name"]): d for d in documents(render_to(config, tmp_path / "out"))}
     annotations = docs[("Deployment", "llm-gateway")]["metadata"]["annotations"]
     assert sorted(v.split("=")[0] for v in annotations.values()) == ["CKV_K8S_35"]

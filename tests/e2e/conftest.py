@@ -1,16 +1,42 @@
-"""Fixtures shared by the end-to-end tests: the loopback stand-in for every upstream."""
+"""Fixtures shared by the end-to-end tests: the loopback stand-ins for every upstream and for the
+Kubernetes API, and the LiteLLM releases the suite runs against (tests/install-tools.sh installs
+both: the pinned one and the oldest hks still supports; `$HKS_LITELLM` runs one other)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from tests.e2e.gateway import ROOT
+from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
+
+RELEASES = (
+    {"custom": Path(os.environ["HKS_LITELLM"]).resolve()}
+    if os.environ.get("HKS_LITELLM")
+    else {"pinned": ROOT / ".venv-litellm/bin/litellm", "oldest": ROOT / ".venv-litellm-oldest/bin/litellm"}
+)
+
+
+@pytest.fixture(scope="session", params=sorted(RELEASES))
+def litellm(request: pytest.FixtureRequest) -> Path:
+    path = RELEASES[request.param]
+    assert path.exists(), f"{path} is missing: run tests/install-tools.sh (CI does)"
+    return path
 
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[StandIn]:
     server = StandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kubeapi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeAPI]:
+    server = KubeAPI(tmp_path_factory.mktemp("kubeapi")).start()
     yield server
     server.stop()

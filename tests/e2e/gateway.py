@@ -17,10 +17,12 @@ from typing import Any, Iterator
 import pytest
 from ruamel.yaml import YAML
 
+from tests.e2e.kubeapi import API_AUDIENCE, KubeAPI, token
 from tests.e2e.standin import StandIn
 
 ROOT = Path(__file__).resolve().parents[2]
-LITELLM = Path(os.environ.get("HKS_LITELLM") or ROOT / ".venv-litellm" / "bin" / "litellm")
+# The token audience of a gateway in the default platform namespace (routing ConfigMap).
+AUDIENCE = "llm-gateway.hexabase-aiops.svc"
 SECRETS = {
     "LITELLM_MASTER_KEY": "sk-e2e-master-0d5f9c1b7a",
     "OPENAI_API_KEY": "e2e-openai-key-7f3a91c2",
@@ -29,10 +31,13 @@ SECRETS = {
 }
 
 
-def render(text: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Renders an org.yaml with the installed `hks`; returns the output folder."""
+def render(text: str, tmp_path_factory: pytest.TempPathFactory, files: dict[str, str] | None = None) -> Path:
+    """Renders an org.yaml (and other config files) with the installed `hks`; returns the output folder."""
     config = tmp_path_factory.mktemp("config")
     (config / "org.yaml").write_text(text)
+    for name, content in (files or {}).items():
+        (config / name).parent.mkdir(parents=True, exist_ok=True)
+        (config / name).write_text(content)
     out = tmp_path_factory.mktemp("out") / "rendered"
     result = subprocess.run(["hks", "render", str(config), "-o", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -40,20 +45,23 @@ def render(text: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextlib.contextmanager
-def running(rendered: Path, standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Runs the real LiteLLM proxy on loopback with the rendered config, unmodified."""
-    assert LITELLM.exists(), f"{LITELLM} is missing: run tests/install-tools.sh (CI does)"
+def running(
+    rendered: Path, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Runs the real LiteLLM proxy on loopback with the rendered config, unmodified: every file of
+    the gateway's ConfigMap in one folder, as the Deployment mounts it."""
     work = tmp_path_factory.mktemp("gateway")
     yaml = YAML(typ="safe", pure=True)
     configmap = yaml.load((rendered / "platform/gateway/configmap-llm-gateway-config.yaml").read_text())
-    (work / "config.yaml").write_text(configmap["data"]["config.yaml"])
+    for name, text in configmap["data"].items():
+        (work / name).write_text(text)
     port = free_port()
-    env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin)}
+    env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin), **kubeapi.env()}
     if "LITELLM_LOG" in os.environ:  # LITELLM_LOG=DEBUG shows what the proxy does, in litellm.log
         env["LITELLM_LOG"] = os.environ["LITELLM_LOG"]
     with (work / "litellm.log").open("w") as log:
         process = subprocess.Popen(
-            [str(LITELLM), "--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
+            [str(litellm), "--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=work,
             stdout=log,
@@ -108,13 +116,27 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"litellm did not become ready in 180 s:\n{log.read_text()[-4000:]}")
 
 
-def chat(url: str, model: str, text: str = "hello", **extra: Any) -> tuple[int, Any]:
-    body = json.dumps({"model": model, "messages": [{"role": "user", "content": text}], **extra}).encode()
-    request = urllib.request.Request(
-        f"{url}/chat/completions",
-        data=body,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {SECRETS['LITELLM_MASTER_KEY']}"},
-    )
+def workspace_token(model: str) -> str:
+    """The projected token of a pod in the namespace of the workspace an alias belongs to (the
+    workspace's name, which is its namespace unless the config says otherwise)."""
+    return token(model.split(".")[0], AUDIENCE)
+
+
+def scrape_token() -> str:
+    """What Kubernetes writes into the ServiceMonitor's token Secret: a token of the gateway's
+    metrics account, for the API server's own audience."""
+    return token("hexabase-aiops", API_AUDIENCE, account="llm-gateway-metrics")
+
+
+def chat(url: str, model: str, text: str = "hello", *, credential: str | None = None, **extra: Any) -> tuple[int, Any]:
+    """A chat request as the alias's own workspace sends it, unless `credential` says otherwise."""
+    body = {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+    return post(url, "/chat/completions", body, credential or workspace_token(model))
+
+
+def post(url: str, path: str, body: Any, credential: str | None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {credential}"} if credential else {})}
+    request = urllib.request.Request(f"{url}{path}", data=json.dumps(body).encode(), headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -122,9 +144,10 @@ def chat(url: str, model: str, text: str = "hello", **extra: Any) -> tuple[int, 
         return exc.code, exc.read().decode(errors="replace")
 
 
-def get(url: str) -> tuple[int, str]:
+def get(url: str, credential: str | None = None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {credential}"} if credential else {}
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")

@@ -1,0 +1,161 @@
+"""End to end: who may call what. The real LiteLLM proxy runs the rendered gateway config with its
+workspace-identity module; a stand-in Kubernetes API reviews the tokens. A workspace's pod, with
+the projected token the kubelet gives it, reaches its own aliases and nothing else: not another
+workspace's alias, not a deployment id, not an admin route, not MCP. What `validate` proves per
+workspace (a HIPAA workspace only on providers with a BAA, an on-premises one only in the cluster)
+therefore holds per request."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.e2e.gateway import AUDIENCE, SECRETS, chat, get, post, render, running, scrape_token, workspace_token
+from tests.e2e.kubeapi import KubeAPI, token
+from tests.e2e.standin import StandIn
+
+ORG = """\
+organization: e2e-identity
+llm_config:
+  provider: openai
+  model: gpt-4o
+providers:
+  openai:
+    endpoint: http://127.0.0.1:{port}/v1
+  ollama:
+    endpoint: http://127.0.0.1:{port}
+  azure-openai:
+    endpoint: http://127.0.0.1:{port}
+    api_version: "2024-10-21"
+    deployments: {{gpt-4o: clinical-4o}}
+    baa: true
+self_hosted:
+  models: [llama3:8b]
+gateway:
+  replicas: {{min: 1, max: 1}}
+workspaces:
+  chat: {{}}
+  clinical:
+    compliance: [hipaa]
+    llm_override:
+      provider: azure-openai
+      sanitization: {{pii: redact}}
+      fallbacks: [{{provider: ollama, model: "llama3:8b"}}]
+  onprem:
+    data_residency: on-premises
+    llm_override: {{provider: ollama, model: "llama3:8b"}}
+"""
+# What the loopback stand-ins cannot offer a HIPAA workspace: TLS and a Postgres audit log.
+WAIVERS = """\
+waivers:
+  - {rule: HIPAA-005, workspace: clinical, reason: loopback stand-ins, expires: 2099-12-31, approver: e2e@example.com}
+  - {rule: HIPAA-004, reason: no Postgres in the test, expires: 2099-12-31, approver: e2e@example.com}
+"""
+ADMIN_ROUTES = [
+    ("POST", "/key/generate"),
+    ("POST", "/config/update"),
+    ("GET", "/get/config/callbacks"),
+    ("POST", "/team/new"),
+    ("POST", "/user/new"),
+    ("POST", "/model/new"),
+    ("GET", "/model/info"),
+    ("GET", "/health"),
+    ("POST", "/mcp-rest/test/connection"),
+    ("POST", "/mcp-rest/test/tools/list"),
+    ("POST", "/mcp/"),
+    ("GET", "/spend/logs"),
+    ("GET", "/global/spend"),
+]
+
+
+@pytest.fixture(scope="module")
+def rendered(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(ORG.format(port=standin.port), tmp_path_factory, {"policies/waivers.yaml": WAIVERS})
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    rendered: Path, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with running(rendered, standin, kubeapi, litellm, tmp_path_factory) as url:
+        yield url
+
+
+def call(url: str, method: str, path: str, credential: str | None) -> int:
+    if method == "GET":
+        return get(f"{url}{path}", credential)[0]
+    return post(url, path, {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}, credential)[0]
+
+
+def test_a_workspace_reaches_its_alias_and_its_fallback(gateway: str) -> None:
+    assert chat(gateway, "clinical")[0] == 200
+    assert chat(gateway, "clinical.fallback-1", credential=workspace_token("clinical"))[0] == 200
+
+
+def test_a_workspace_is_refused_every_other_alias(gateway: str) -> None:
+    for alias in ("chat", "onprem", "clinical.fallback-1"):
+        status, body = chat(gateway, alias, credential=workspace_token("onprem") if alias != "onprem" else workspace_token("chat"))
+        assert status == 403, (alias, body)
+
+
+def test_hipaa_and_on_premises_hold_per_request(gateway: str) -> None:
+    # The HIPAA workspace may not reach the alias routed to OpenAI, which has no BAA here.
+    assert chat(gateway, "chat", credential=workspace_token("clinical"))[0] == 403
+    # The on-premises workspace may not reach any commercial alias.
+    for alias in ("chat", "clinical"):
+        assert chat(gateway, alias, credential=workspace_token("onprem"))[0] == 403
+    assert chat(gateway, "onprem")[0] == 200
+
+
+def test_a_deployment_id_and_routing_fields_are_refused(gateway: str) -> None:
+    ws = workspace_token("chat")
+    assert chat(gateway, "chat.deployment", credential=ws)[0] == 403
+    assert chat(gateway, "chat", credential=ws, fallbacks=["clinical"])[0] == 403
+    # LiteLLM's own guard on client-side api_base answers before hks's module does: refused either way.
+    assert chat(gateway, "chat", credential=ws, api_base="http://169.254.169.254")[0] in (400, 403, 500)
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
+def test_admin_and_mcp_routes_are_closed_to_workspaces(gateway: str, method: str, path: str) -> None:
+    assert call(gateway, method, path, workspace_token("chat")) in (401, 403)
+
+
+def test_the_scrape_account_reads_metrics_and_nothing_else(gateway: str) -> None:
+    assert get(f"{gateway}/metrics", scrape_token())[0] == 200
+    assert get(f"{gateway}/metrics", workspace_token("chat"))[0] in (401, 403)  # not for the API's audience
+    assert get(f"{gateway}/metrics")[0] == 401
+    assert chat(gateway, "chat", credential=scrape_token())[0] in (401, 403)
+
+
+def test_the_master_key_stays_the_administrators(gateway: str) -> None:
+    status, body = get(f"{gateway}/model/info", SECRETS["LITELLM_MASTER_KEY"])
+    assert status == 200
+    assert {m["model_name"] for m in json.loads(body)["data"]} >= {"chat", "clinical", "onprem"}
+
+
+def test_a_workspace_lists_only_its_own_models(gateway: str) -> None:
+    status, body = get(f"{gateway}/v1/models", workspace_token("clinical"))
+    assert status == 200
+    assert {m["id"] for m in json.loads(body)["data"]} == {"clinical", "clinical.fallback-1"}
+
+
+INVALID = {
+    "no credential": None,
+    "an expired token": token("chat", AUDIENCE, expires_in=-60),
+    "a token for another audience": token("chat", "https://kubernetes.default.svc.cluster.local"),
+    "a token signed by another key": token("chat", AUDIENCE, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+    "a random string": "not-a-token",
+    "a namespace that is no workspace": token("kube-system", AUDIENCE),
+}
+
+
+@pytest.mark.parametrize("what", sorted(INVALID))
+def test_invalid_credentials_are_refused(gateway: str, standin: StandIn, what: str) -> None:
+    standin.take()
+    status, _ = post(gateway, "/chat/completions", {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}, INVALID[what])
+    assert status in (401, 403)
+    assert not [r for r in standin.take() if r.path.endswith("/chat/completions")]
