@@ -195,6 +195,7 @@ MONITORING_DOCS = [
     "ConfigMap/grafana-dashboard-hks-llm-cost", "ConfigMap/grafana-dashboard-hks-llm-interactions",
     "ConfigMap/grafana-dashboard-hks-llm-performance", "ConfigMap/grafana-dashboard-hks-llm-usage",
     "PrometheusRule/hks-llm", "ServiceMonitor/llm-gateway",
+    "ServiceAccount/llm-gateway-metrics", "Secret/llm-gateway-metrics-token",
 ]  # fmt: skip
 
 
@@ -222,6 +223,8 @@ def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: 
         "NetworkPolicy/default-deny", "NetworkPolicy/llm-gateway", "NetworkPolicy/llm-gateway-egress",
         "NetworkPolicy/ollama-from-gateway", "NetworkPolicy/ollama-model-pulls", "PodDisruptionBudget/llm-gateway",
         "Role/llm-user", "RoleBinding/llm-user", "Service/llm-gateway", "Service/ollama",
+        "ServiceAccount/llm-gateway", "ClusterRole/hexabase-aiops-llm-gateway-tokenreview",
+        "ClusterRoleBinding/hexabase-aiops-llm-gateway-tokenreview",
         *MONITORING_DOCS,
     ])
     subjects = docs["RoleBinding/llm-user"]["subjects"]

@@ -457,6 +457,9 @@ INTENDED: list[tuple[str, str, list[tuple[int, str]], str]] = [
     ("workspace", "kube-dns", DNS, "always"),
     ("workspace", "llm-gateway", [(4000, "TCP")], "always"),
     ("llm-gateway", "kube-dns", DNS, "always"),
+    # The Kubernetes API, for TokenReviews: its endpoints are the control plane's private addresses,
+    # which a NetworkPolicy can only name as private ranges (docs/gateway.md).
+    ("llm-gateway", "*outside*", [(443, "TCP"), (6443, "TCP")], "always"),
     ("llm-gateway", "ollama", [(11434, "TCP")], "ollama"),
     ("llm-gateway", "presidio-analyzer", [(3000, "TCP")], "pii"),
     ("llm-gateway", "presidio-anonymizer", [(3000, "TCP")], "pii"),
