@@ -95,6 +95,7 @@ def workspace_table(config: Config, workspaces: tuple[Workspace, ...]) -> dict[s
             "workspace": w.name,
             "aliases": [t.alias for t in targets(w)],
             "priority": SCHEDULER_PRIORITY[w.llm.priority],
+            "budget_usd": w.llm.budget.monthly_usd if w.llm.budget else None,
         }
         for w in workspaces
     }

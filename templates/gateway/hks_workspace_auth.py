@@ -85,20 +85,65 @@ async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
 
 
 class WorkspaceHooks(CustomLogger):
-    """Applies the workspace's own decisions to each of its requests, whatever the client sent."""
+    """Applies the workspace's own decisions to each of its requests, whatever the client sent:
+    its aliases only, its priority, and one monthly budget for its alias and fallbacks together."""
 
     async def async_pre_call_hook(self, user_api_key_dict: UserAPIKeyAuth, cache: Any, data: dict, call_type: Any) -> dict:
         name = (user_api_key_dict.metadata or {}).get("hks_workspace")
         if name is None:
             return data  # the administrator
-        workspace = next(w for w in WORKSPACES.values() if w["workspace"] == name)
+        workspace = _by_name(name)
         _check_request(data, workspace)
+        budget = workspace.get("budget_usd")
+        if budget is not None and await _spent(name) >= budget:
+            raise HTTPException(
+                status_code=429,
+                detail=f"workspace {name} has spent its budget of ${budget:g} for this month (all its aliases together)",
+            )
         if workspace.get("priority") is not None and call_type in ("completion", "acompletion", "text_completion", "atext_completion"):
             data["priority"] = workspace["priority"]
         return data
 
+    async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        logged = kwargs.get("standard_logging_object") or {}
+        user = str((logged.get("metadata") or {}).get("user_api_key_user_id") or "")
+        cost = logged.get("response_cost") or kwargs.get("response_cost") or 0.0
+        if user.startswith("workspace:") and cost > 0 and _by_name(user[len("workspace:") :]).get("budget_usd") is not None:
+            await _spend(user[len("workspace:") :], float(cost))
+
 
 workspace_hooks = WorkspaceHooks()
+
+
+def _by_name(name: str) -> dict[str, Any]:
+    return next(w for w in WORKSPACES.values() if w["workspace"] == name)
+
+
+# --- the monthly spend of a workspace, across its aliases -----------------------------------------
+# In the router's cache: Redis when the replicas share one (gateway.cache.redis_secret), else this
+# replica's memory. The month is the calendar month in UTC, as `hks cost` estimates it.
+
+
+def _spend_key(name: str) -> str:
+    return f"hks:workspace-spend:{name}:{time.strftime('%Y-%m', time.gmtime())}"
+
+
+def _router_cache() -> Any:
+    from litellm.proxy.proxy_server import llm_router
+
+    return llm_router.cache
+
+
+async def _spent(name: str) -> float:
+    cache = _router_cache()
+    store = cache.redis_cache or cache.in_memory_cache
+    return float(await store.async_get_cache(_spend_key(name)) or 0.0)
+
+
+async def _spend(name: str, cost: float) -> None:
+    cache = _router_cache()
+    store = cache.redis_cache or cache.in_memory_cache
+    await store.async_increment(_spend_key(name), cost, ttl=32 * 24 * 3600)
 
 
 def _check_request(body: dict[str, Any], workspace: dict[str, Any]) -> None:

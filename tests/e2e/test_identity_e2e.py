@@ -8,6 +8,7 @@ therefore holds per request."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -48,6 +49,10 @@ workspaces:
   onprem:
     data_residency: on-premises
     llm_override: {{provider: ollama, model: "llama3:8b"}}
+  thrifty:
+    llm_override:
+      budget: {{monthly_usd: 0.01}}
+      fallbacks: [{{provider: openai, model: gpt-4o-mini}}]
 """
 # What the loopback stand-ins cannot offer a HIPAA workspace: TLS and a Postgres audit log.
 WAIVERS = """\
@@ -141,6 +146,20 @@ def test_a_workspace_lists_only_its_own_models(gateway: str) -> None:
     status, body = get(f"{gateway}/v1/models", workspace_token("clinical"))
     assert status == 200
     assert {m["id"] for m in json.loads(body)["data"]} == {"clinical", "clinical.fallback-1"}
+
+
+def test_a_workspace_budget_counts_its_alias_and_fallbacks_together(gateway: str, standin: StandIn) -> None:
+    assert chat(gateway, "thrifty")[0] == 200  # the stand-in's usage costs far more than $0.01
+    for _ in range(20):  # spend is recorded just after the response
+        if chat(gateway, "thrifty")[0] == 429:
+            break
+        time.sleep(0.25)
+    standin.take()
+    # The fallback's own deployment has spent nothing yet: only the workspace's shared budget refuses.
+    status, body = chat(gateway, "thrifty.fallback-1", credential=workspace_token("thrifty"))
+    assert status == 429, body
+    assert "all its aliases together" in str(body)
+    assert not [r for r in standin.take() if r.path.endswith("/chat/completions")]
 
 
 INVALID = {
