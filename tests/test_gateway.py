@@ -3,9 +3,11 @@ LiteLLM cannot honour. The real proxy runs in tests/e2e."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML
 
 from compiler.pipeline import compile_config, render_checked
@@ -254,3 +256,49 @@ def test_a_malformed_endpoint_is_an_error_not_a_crash(tmp_path: Path) -> None:
     )
     found = rules(tmp_path, {"org.yaml": org})
     assert [(rule, severity) for rule, severity, _ in found] == [("SCHEMA-006", "error"), ("SCHEMA-006", "error")]
+
+
+# --- workspace identity ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["acme", "seed"])
+def test_no_workspace_object_references_the_master_key(name: str) -> None:
+    from tests.test_render import rendered_documents
+
+    platform = {"acme": "hexabase-aiops", "seed": "hexabase-aiops"}[name]
+    workspace_docs = [(p, d) for p, d in rendered_documents(name) if d["metadata"].get("namespace", d["metadata"]["name"]) != platform]
+    workspace_docs = [(p, d) for p, d in workspace_docs if "workspaces" in p.parts]
+    assert workspace_docs
+    for path, doc in workspace_docs:
+        text = json.dumps(doc)
+        assert "master-key" not in text and "MASTER_KEY" not in text, path
+    routing = [d for _, d in workspace_docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "llm-routing"]
+    assert routing and all(d["data"]["token-audience"] == f"llm-gateway.{platform}.svc" for d in routing)
+
+
+def test_the_gateway_table_names_each_workspace_namespace_its_aliases_priority_and_budget(tmp_path: Path) -> None:
+    org = (
+        "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n"
+        "  a: {namespace: team-a, llm_override: {priority: critical, budget: {monthly_usd: 50},"
+        " fallbacks: [{provider: anthropic, model: claude-3-5-haiku-20241022}]}}\n  b: {}\n"
+    )
+    docs = render(tmp_path, {"org.yaml": org})
+    data = docs["ConfigMap/llm-gateway-config"]["data"]
+    table = json.loads(data["workspaces.json"])
+    assert table == {
+        "audience": "llm-gateway.hexabase-aiops.svc",
+        "metrics": "system:serviceaccount:hexabase-aiops:llm-gateway-metrics",
+        "workspaces": {
+            "b": {"workspace": "b", "aliases": ["b"], "priority": 128, "budget_usd": None},
+            "team-a": {"workspace": "a", "aliases": ["a", "a.fallback-1"], "priority": 1, "budget_usd": 50.0},
+        },
+    }
+    config = YAML(typ="safe").load(data["config.yaml"])
+    assert config["general_settings"]["custom_auth"] == "hks_workspace_auth.user_api_key_auth"
+    assert "hks_workspace_auth.workspace_hooks" in config["litellm_settings"]["callbacks"]
+    assert config["litellm_settings"]["require_auth_for_metrics_endpoint"] is True
+    assert "def user_api_key_auth" in data["hks_workspace_auth.py"]
+    pod = docs["Deployment/llm-gateway"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "llm-gateway" and pod["automountServiceAccountToken"] is False
+    role = docs["ClusterRole/hexabase-aiops-llm-gateway-tokenreview"]
+    assert role["rules"] == [{"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]}]
