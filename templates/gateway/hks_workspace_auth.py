@@ -73,6 +73,9 @@ async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
         raise HTTPException(status_code=403, detail=f"namespace {namespace} is not a workspace of this gateway")
     if route in MODEL_ROUTES:
         _check_request(await _body(request), workspace)
+        # LiteLLM takes `?model=` over the body's model: it must be one of the aliases too.
+        if "model" in request.query_params:
+            _check_request({"model": request.query_params["model"]}, workspace)
     elif route not in LISTING_ROUTES:
         raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} may not call {route}")
     return UserAPIKeyAuth(

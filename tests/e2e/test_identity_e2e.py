@@ -120,6 +120,9 @@ def test_a_deployment_id_and_routing_fields_are_refused(gateway: str) -> None:
     ws = workspace_token("chat")
     assert chat(gateway, "chat.deployment", credential=ws)[0] == 403
     assert chat(gateway, "chat", credential=ws, fallbacks=["clinical"])[0] == 403
+    # LiteLLM takes a `model` query parameter over the body's.
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    assert post(gateway, "/chat/completions?model=clinical", body, ws)[0] == 403
     # LiteLLM's own guard on client-side api_base answers before hks's module does: refused either way.
     assert chat(gateway, "chat", credential=ws, api_base="http://169.254.169.254")[0] in (400, 403, 500)
 
