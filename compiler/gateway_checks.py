@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from compiler import egress, sealed, secretrefs
 from compiler.config import Config
 from compiler.diagnostics import Diagnostic, Position, error, info, warning
-from compiler.gateway import pii_modes, shares_state, targets
+from compiler.gateway import shares_state, targets
 from compiler.merge import Workspace
 
 
@@ -23,7 +23,8 @@ def check_gateway(config: Config, workspaces: tuple[Workspace, ...]) -> list[Dia
         + _check_providers(config, workspaces)
         + _check_endpoints(config)
         + _check_secrets_backend(config, workspaces)
-        + _check_cache_with_pii(workspaces)
+        # No GW-007 any more: with the response cache on, LiteLLM 1.80 ran Presidio's logging hook for
+        # every request; from 1.108.14 it does not (docs/research/litellm.md, "PII: the Presidio guardrail").
         + _check_fallback_limits(workspaces)
         + _check_on_premises_endpoints(config, workspaces)
     )
@@ -99,11 +100,14 @@ _REDIS_HINT = "name a Redis Secret in gateway.cache.redis_secret so the replicas
 
 
 def _check_fallback_limits(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
-    """LiteLLM counts limits per alias and falls back when one is reached."""
+    """LiteLLM counts a deployment's rpm/tpm per alias and falls back when one is reached (the
+    fallback serves the next request and has a count of its own: seen on 1.108.14 and 1.110.2).
+    The budget is not multiplied: the workspace hooks count it across the alias and its fallbacks
+    (templates/gateway/hks_workspace_auth.py)."""
     found = []
     for workspace in workspaces:
         llm = workspace.llm
-        if not llm.fallbacks or not (llm.rate_limit or llm.budget):
+        if not llm.fallbacks or not llm.rate_limit:
             continue
         source = workspace.llm_sources.get("fallbacks")
         times = len(llm.fallbacks) + 1
@@ -111,9 +115,9 @@ def _check_fallback_limits(workspaces: tuple[Workspace, ...]) -> list[Diagnostic
             info(
                 source.origin if source and source.origin else workspace.defined_at,
                 "GW-009",
-                f"workspace '{workspace.name}': LiteLLM counts rate limits and budgets per model alias and falls "
-                f"back when one is reached, so with its fallbacks up to {times} times the limit can pass",
-                hint="set the workspace's limits to what one alias may use, or drop the fallbacks",
+                f"workspace '{workspace.name}': LiteLLM counts rate limits per model alias and falls back when "
+                f"one is reached, so with its fallbacks up to {times} times the rate limit can pass",
+                hint="set the workspace's rate limit to what one alias may use, or drop the fallbacks",
             )
         )
     return found
@@ -220,26 +224,3 @@ def _check_secrets_backend(config: Config, workspaces: tuple[Workspace, ...]) ->
                 needed.setdefault(ref.secret, []).append(ref.key)
         return sealed.check(config, needed, _at(config, "secrets", "backend"))
     return []
-
-
-def _check_cache_with_pii(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
-    """LiteLLM 1.80 turns on its synchronous success logging when the cache is on, and that path
-    runs every Presidio guardrail's logging hook without asking whether the request chose it."""
-    if not pii_modes(workspaces):
-        return []
-    cached = [w for w in workspaces if w.llm.cache and w.llm.cache.enabled]
-    if not cached:
-        return []
-    others = [w.name for w in workspaces if not (w.llm.sanitization and w.llm.sanitization.pii != "off")]
-    if not others:
-        return []
-    source = cached[0].llm_sources.get("cache.enabled")
-    return [
-        warning(
-            source.origin if source and source.origin else cached[0].defined_at,
-            "GW-007",
-            "with the response cache on, LiteLLM 1.80 also sends the prompts of workspaces without PII "
-            f"sanitization to the in-cluster Presidio, to mask its own logs ({', '.join(others)})",
-            hint="turn sanitization on for those workspaces too, or the cache off",
-        )
-    ]

@@ -2,10 +2,10 @@
 alert and recording rules, and the dashboards. Returns plain values; render.py wraps them in
 Kubernetes objects.
 
-Every metric is one LiteLLM 1.80 really exposes (the e2e test scrapes a real proxy and checks
-each name used here), or one of the cluster exporters in EXTERNAL_METRICS. Ollama has no
-Prometheus endpoint (docs/monitoring.md), so models are watched through the gateway's
-per-deployment metrics and the DaemonSet through kube-state-metrics.
+Every metric is one LiteLLM really exposes (the e2e test scrapes the pinned 1.110.2 and the
+oldest supported 1.108.14 and checks each name used here), or one of the cluster exporters in
+EXTERNAL_METRICS. Ollama has no Prometheus endpoint (docs/monitoring.md), so models are watched
+through the gateway's per-deployment metrics and the DaemonSet through kube-state-metrics.
 """
 
 from __future__ import annotations
@@ -20,24 +20,24 @@ from compiler.config import Config
 from compiler.merge import Workspace
 
 # Names as /metrics shows them (prometheus_client adds `_total` to counters and `_bucket`,
-# `_sum`, `_count` to histograms) → where LiteLLM 1.80 defines them.
+# `_sum`, `_count` to histograms) → where LiteLLM 1.110.2 defines them (1.108.14: the same names).
 LITELLM_METRICS: dict[str, str] = {
-    "litellm_proxy_total_requests_metric_total": "litellm/integrations/prometheus.py:60",
-    "litellm_proxy_failed_requests_metric_total": "litellm/integrations/prometheus.py:52",
-    "litellm_request_total_latency_metric_bucket": "litellm/integrations/prometheus.py:69",
-    "litellm_llm_api_latency_metric_bucket": "litellm/integrations/prometheus.py:78",
-    "litellm_spend_metric_total": "litellm/integrations/prometheus.py:102",
-    "litellm_total_tokens_metric_total": "litellm/integrations/prometheus.py:109",
-    "litellm_input_tokens_metric_total": "litellm/integrations/prometheus.py:115",
-    "litellm_output_tokens_metric_total": "litellm/integrations/prometheus.py:121",
-    "litellm_overhead_latency_metric_bucket": "litellm/integrations/prometheus.py:216",
-    "litellm_deployment_state": "litellm/integrations/prometheus.py:232",
-    "litellm_deployment_success_responses_total": "litellm/integrations/prometheus.py:245",
-    "litellm_deployment_failure_responses_total": "litellm/integrations/prometheus.py:252",
-    "litellm_deployment_total_requests_total": "litellm/integrations/prometheus.py:260",
-    "litellm_deployment_latency_per_output_token_bucket": "litellm/integrations/prometheus.py:269",
-    "litellm_deployment_successful_fallbacks_total": "litellm/integrations/prometheus.py:277",
-    "litellm_deployment_failed_fallbacks_total": "litellm/integrations/prometheus.py:283",
+    "litellm_proxy_total_requests_metric_total": "litellm/integrations/prometheus.py:562",
+    "litellm_proxy_failed_requests_metric_total": "litellm/integrations/prometheus.py:556",
+    "litellm_request_total_latency_metric_bucket": "litellm/integrations/prometheus.py:569",
+    "litellm_llm_api_latency_metric_bucket": "litellm/integrations/prometheus.py:578",
+    "litellm_spend_metric_total": "litellm/integrations/prometheus.py:600",
+    "litellm_total_tokens_metric_total": "litellm/integrations/prometheus.py:607",
+    "litellm_input_tokens_metric_total": "litellm/integrations/prometheus.py:613",
+    "litellm_output_tokens_metric_total": "litellm/integrations/prometheus.py:619",
+    "litellm_overhead_latency_metric_bucket": "litellm/integrations/prometheus.py:858",
+    "litellm_deployment_state": "litellm/integrations/prometheus.py:909",
+    "litellm_deployment_success_responses_total": "litellm/integrations/prometheus.py:934",
+    "litellm_deployment_failure_responses_total": "litellm/integrations/prometheus.py:939",
+    "litellm_deployment_total_requests_total": "litellm/integrations/prometheus.py:945",
+    "litellm_deployment_latency_per_output_token_bucket": "litellm/integrations/prometheus.py:952",
+    "litellm_deployment_successful_fallbacks_total": "litellm/integrations/prometheus.py:958",
+    "litellm_deployment_failed_fallbacks_total": "litellm/integrations/prometheus.py:964",
 }
 # Metrics from exporters a Kubernetes monitoring stack runs beside Prometheus, not from LiteLLM.
 EXTERNAL_METRICS: dict[str, str] = {
@@ -336,9 +336,10 @@ def _ollama_alerts(config: Config) -> list[dict[str, Any]]:
         _alert(
             config,
             "OllamaModelNotLoaded",
-            # LiteLLM 1.80 reports Ollama's 404 "model not found" as APIConnectionError with status
-            # 500 (seen in the e2e test), so the signal is: every request to one Ollama model failed
-            # for 10 minutes while Ollama pods are available.
+            # The signal: every request to one Ollama model failed for 10 minutes while Ollama pods
+            # are available. Not the status: LiteLLM 1.108.14 and 1.110.2 report Ollama's 404
+            # "model not found" as 404 (Ollama_chat.NotFoundError), 1.80 reported it as 500
+            # (APIConnectionError), and a model that is there but fails to load gives other ones.
             f"(sum by (litellm_model_name, model_id) ({failed}) > 0)\n"
             f"  >= sum by (litellm_model_name, model_id) ({sent})\n"
             f"unless on() (kube_daemonset_status_number_available{{{where}}} == 0)",

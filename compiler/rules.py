@@ -46,7 +46,6 @@ RULES: dict[str, str] = {
     "GW-004": "budget on a model that costs nothing",
     "GW-005": "Azure OpenAI without endpoint or API version",
     "GW-006": "provider endpoint is not a usable URL",
-    "GW-007": "response cache sends every prompt to Presidio",
     "GW-008": "on-premises workspace with a self-hosted server outside the cluster",
     "GW-009": "limit counted per fallback alias",
     "GW-010": "image release with a known advisory",

@@ -245,6 +245,35 @@ def test_budget_on_a_free_self_hosted_model_warns(tmp_path: Path) -> None:
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-004", "warning", f"{tmp_path}/org.yaml:1:72")]
 
 
+def test_a_rate_limit_passes_once_per_fallback_alias_a_budget_does_not(tmp_path: Path) -> None:
+    """LiteLLM counts rpm/tpm per alias and falls back when one is reached (GW-009); the workspace
+    hooks count the budget across the alias and its fallbacks, so a budget alone is no finding."""
+    fallback = "fallbacks: [{provider: anthropic, model: claude-3-5-haiku-20241022}]"
+    org = (
+        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "gateway: {replicas: {min: 1, max: 1}, cache: {redis_secret: redis}}\n"
+        f"workspaces:\n  limited: {{llm_override: {{rate_limit: {{rpm: 10}}, {fallback}}}}}\n"
+        f"  budgeted: {{llm_override: {{budget: {{monthly_usd: 10}}, {fallback}}}}}\n"
+    )
+    write(tmp_path, {"org.yaml": org})
+    [found] = compile_config(str(tmp_path)).diagnostics
+    assert (found.rule, found.severity.value, str(found.position)) == ("GW-009", "info", f"{tmp_path}/org.yaml:4:62")
+    assert found.message.startswith("workspace 'limited': LiteLLM counts rate limits per model alias")
+    assert "up to 2 times the rate limit" in found.message
+
+
+def test_the_response_cache_beside_a_pii_guardrail_is_no_finding(tmp_path: Path) -> None:
+    """LiteLLM 1.80 ran Presidio's logging hook for every request once the cache was on (the old
+    GW-007); from 1.108.14 the guardrail's hooks run for the aliases that name it only."""
+    org = (
+        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "gateway: {replicas: {min: 1, max: 1}, cache: {redis_secret: redis}}\n"
+        "workspaces:\n  cached: {llm_override: {cache: {enabled: true}}}\n"
+        "  private: {llm_override: {sanitization: {pii: redact}}}\n  plain: {}\n"
+    )
+    assert rules(tmp_path, {"org.yaml": org}) == []
+
+
 def test_a_malformed_endpoint_is_an_error_not_a_crash(tmp_path: Path) -> None:
     """`http://[::1` makes urlsplit raise, and the policy facts and egress read endpoints too.
     Found while hardening (issue 9); the endpoint pattern now refuses it first."""
