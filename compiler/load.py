@@ -192,6 +192,23 @@ def _decode(raw: bytes, name: str) -> tuple[str, Diagnostic | None]:
 
 
 def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
+    """libyaml's fast path first; ruamel for whatever it is not sure of (compiler/yamlfast.py)."""
+    from compiler import yamlfast
+
+    node = yamlfast.compose(text, MAX_DEPTH)
+    if node is None:
+        return None, None
+    if node is not yamlfast.UNSURE:
+        problem = _measure(node, name)
+        if problem:
+            return None, problem
+        data = yamlfast.build(node)
+        if data is not yamlfast.UNSURE:
+            return data, None
+    return _parse_round_trip(text, name)
+
+
+def _parse_round_trip(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
@@ -236,14 +253,12 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
 
 
 def _bad_date(root: Any, name: str) -> Diagnostic:
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
-
     pending = [root]
     while pending:
         node = pending.pop(0)
-        if isinstance(node, MappingNode):
+        if node.id == "mapping":
             pending += [child for pair in node.value for child in pair]
-        elif isinstance(node, SequenceNode):
+        elif node.id == "sequence":
             pending += list(node.value)
         elif node.tag.endswith(":timestamp") and not _is_date(node.value):
             position = Position(name, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -318,9 +333,8 @@ def _too_deep(position: Position) -> Diagnostic:
 
 
 def _measure(root: Any, name: str) -> Diagnostic | None:
-    """Counts the nodes and depth the graph expands to, sharing the work between aliases."""
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
-
+    """Counts the nodes and depth the graph expands to, sharing the work between aliases (on
+    ruamel's nodes or libyaml's, which name their kind alike)."""
     sizes: dict[int, tuple[int, int]] = {}
     active: set[int] = set()
 
@@ -333,9 +347,9 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
             return sizes[key]
         if key in active:
             raise _Refused(error(where(node), "YAML-007", "a recursive alias refers to itself"))
-        if isinstance(node, MappingNode):
+        if node.id == "mapping":
             children = [child for pair in node.value for child in pair]
-        elif isinstance(node, SequenceNode):
+        elif node.id == "sequence":
             children = list(node.value)
         else:
             children = []
