@@ -96,6 +96,9 @@ def workspace_table(config: Config, workspaces: tuple[Workspace, ...]) -> dict[s
             "aliases": [t.alias for t in targets(w)],
             "priority": SCHEDULER_PRIORITY[w.llm.priority],
             "budget_usd": w.llm.budget.monthly_usd if w.llm.budget else None,
+            "max_tokens": w.llm.max_tokens,
+            # Per token, input and output, for the budget's reservations (as in model_info below).
+            "prices": {t.alias: _price_pair(t) for t in targets(w)},
         }
         for w in workspaces
     }
@@ -145,6 +148,11 @@ def _deployment(config: Config, workspace: Workspace, target: Target) -> dict[st
         info["base_model"] = f"azure/{target.model}"  # the deployment name hides the model: cost needs it
     info.update(_prices(target))
     return {"model_name": target.alias, "litellm_params": params, "model_info": info}
+
+
+def _price_pair(target: Target) -> list[float]:
+    prices = _prices(target)
+    return [prices.get("input_cost_per_token", 0.0), prices.get("output_cost_per_token", 0.0)]
 
 
 def _prices(target: Target) -> dict[str, float]:
@@ -241,6 +249,8 @@ def _litellm_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict
         # readable with the scrape token only (the default from 1.84; said for every version).
         settings["callbacks"].append("prometheus")
     settings["require_auth_for_metrics_endpoint"] = True
+    # A request's `no-log` would skip every callback, the workspace hooks' spend count with them.
+    settings["global_disable_no_log_param"] = True
     if not any(w.llm.cache and w.llm.cache.enabled for w in workspaces):
         return settings
     params: dict[str, Any] = {"mode": "default_off"}

@@ -201,8 +201,9 @@ def _gateway_alerts(config: Config) -> list[dict[str, Any]]:
             "5m",
             "critical",
             "Prometheus cannot scrape the LLM gateway's metrics",
-            "No gateway replica's /metrics has been scraped for 5 minutes (the target is missing, down or "
-            "refused: check the scrape token Secret). Every other gateway alert is blind until it is.",
+            "For 5 minutes no gateway replica's /metrics was scraped, or one replica's scrape failed (the "
+            "target is missing, down or refused: check the scrape token Secret). The gateway alerts are "
+            "blind to what is not scraped.",
         ),
         *_traffic_alerts(config, limits),
     ]

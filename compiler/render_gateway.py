@@ -82,6 +82,7 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         ),
     ]
     if org.cluster.cni == "cilium":
+        manifests.append(Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy-kube-apiserver.yaml.j2", **common)))
         endpoints = [e for e in egress.external_endpoints(config, workspaces) if not e.is_ip]
         if endpoints:
             manifests.append(

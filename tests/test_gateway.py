@@ -60,7 +60,10 @@ def test_cilium_allows_exactly_the_provider_hosts_in_use(tmp_path: Path) -> None
     # the internet to names.
     egress = docs["NetworkPolicy/llm-gateway"]["spec"]["egress"]
     assert not [rule for rule in egress if any("ipBlock" in peer for peer in rule.get("to", [])) and rule != API_SERVER]
-    assert_upstream_valid([("CiliumNetworkPolicy", policy)])
+    # Cilium's CIDR rules miss the control plane's host-network endpoints: the API is named.
+    api = docs["CiliumNetworkPolicy/llm-gateway-kube-apiserver"]
+    assert [rule["toEntities"] for rule in api["spec"]["egress"]] == [["kube-apiserver"]]
+    assert_upstream_valid([("CiliumNetworkPolicy", policy), ("CiliumNetworkPolicy", api)])
 
 
 def test_on_premises_workspaces_get_no_way_out_of_the_cluster(tmp_path: Path) -> None:
@@ -306,6 +309,10 @@ def test_no_workspace_object_references_the_master_key(name: str) -> None:
 
 
 def test_the_gateway_table_names_each_workspace_namespace_its_aliases_priority_and_budget(tmp_path: Path) -> None:
+    from compiler import cost
+
+    GPT_4O, HAIKU = cost.token_price("openai", "gpt-4o"), cost.token_price("anthropic", "claude-3-5-haiku-20241022")
+    assert GPT_4O and HAIKU and GPT_4O.input_per_token > 0
     org = (
         "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n"
         "  a: {namespace: team-a, llm_override: {priority: critical, budget: {monthly_usd: 50},"
@@ -318,11 +325,18 @@ def test_the_gateway_table_names_each_workspace_namespace_its_aliases_priority_a
         "audience": "llm-gateway.hexabase-aiops.svc",
         "metrics": "system:serviceaccount:hexabase-aiops:llm-gateway-metrics",
         "workspaces": {
-            "b": {"workspace": "b", "aliases": ["b"], "priority": 128, "budget_usd": None},
-            "team-a": {"workspace": "a", "aliases": ["a", "a.fallback-1"], "priority": 1, "budget_usd": 50.0},
+            "b": {
+                "workspace": "b", "aliases": ["b"], "priority": 128, "budget_usd": None, "max_tokens": 4096,
+                "prices": {"b": [GPT_4O.input_per_token, GPT_4O.output_per_token]},
+            },
+            "team-a": {
+                "workspace": "a", "aliases": ["a", "a.fallback-1"], "priority": 1, "budget_usd": 50.0, "max_tokens": 4096,
+                "prices": {"a": [GPT_4O.input_per_token, GPT_4O.output_per_token], "a.fallback-1": [HAIKU.input_per_token, HAIKU.output_per_token]},
+            },
         },
     }
     config = YAML(typ="safe").load(data["config.yaml"])
+    assert config["litellm_settings"]["global_disable_no_log_param"] is True  # no-log would skip the spend count
     assert config["general_settings"]["custom_auth"] == "hks_workspace_auth.user_api_key_auth"
     assert "hks_workspace_auth.workspace_hooks" in config["litellm_settings"]["callbacks"]
     assert config["litellm_settings"]["require_auth_for_metrics_endpoint"] is True

@@ -29,6 +29,7 @@ import httpx
 from fastapi import HTTPException, Request
 from litellm.integrations.custom_logger import CustomLogger
 from litellm.proxy._types import LitellmUserRoles, UserAPIKeyAuth
+from litellm.proxy.auth.auth_utils import get_request_route
 
 TABLE = json.loads((Path(__file__).parent / "workspaces.json").read_text())
 AUDIENCE: str = TABLE["audience"]
@@ -41,21 +42,29 @@ MODEL_ROUTES = frozenset(
 )
 LISTING_ROUTES = frozenset(("/models", "/v1/models"))
 METRICS_ROUTES = frozenset(("/metrics", "/metrics/"))
-# Request fields with which a caller could reach a model other than the one it names.
-ROUTING_FIELDS = frozenset(
+# The request fields of OpenAI's chat, completions and embeddings APIs. Anything else is refused:
+# LiteLLM lets a request's own fields override a deployment's settings (its upstream, region,
+# prices, logging), so only what the OpenAI API defines may pass.
+REQUEST_FIELDS = frozenset(
     (
-        "fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "mock_testing_fallbacks",
-        "specific_deployment", "deployment_id", "model_list", "api_base", "base_url", "api_key", "user_config",
+        "model", "messages", "prompt", "input", "encoding_format", "dimensions", "suffix", "echo", "best_of",
+        "frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "top_logprobs", "max_tokens",
+        "max_completion_tokens", "n", "response_format", "seed", "stop", "stream", "stream_options",
+        "temperature", "top_p", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call",
+        "user", "modalities", "audio", "prediction", "reasoning_effort", "verbosity", "store",
+        "web_search_options", "priority",
     )
 )  # fmt: skip
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 CACHE_SECONDS = 60  # a verified token is trusted this long (never past its own expiry)
-_verified: dict[tuple[str, str | None], tuple[float, str]] = {}  # (sha256, audience) -> (until, account)
+REFUSED_SECONDS = 5  # a refused token is not reviewed again for this long
+_verified: dict[tuple[str, str | None], tuple[float, str | None]] = {}  # (sha256, audience) -> (until, account)
+_api: list[httpx.AsyncClient] = []  # one client for every review
 
 
 async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
-    route = request.url.path
+    route = get_request_route(request)  # as LiteLLM itself routes the request
     token = _bearer(request, api_key)
     if _equal(token, os.environ.get("LITELLM_MASTER_KEY")):
         # As LiteLLM keeps a key: its SHA-256, never the key itself (it reaches logs and metrics).
@@ -96,23 +105,21 @@ class WorkspaceHooks(CustomLogger):
         if name is None:
             return data  # the administrator
         workspace = _by_name(name)
-        _check_request(data, workspace)
-        budget = workspace.get("budget_usd")
-        if budget is not None and await _spent(name) >= budget:
-            raise HTTPException(
-                status_code=429,
-                detail=f"workspace {name} has spent its budget of ${budget:g} for this month (all its aliases together)",
-            )
+        _check_request(data, workspace, merged=True)
+        await _reserve(workspace, data)
         if workspace.get("priority") is not None and call_type in ("completion", "acompletion", "text_completion", "atext_completion"):
             data["priority"] = workspace["priority"]
         return data
 
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         logged = kwargs.get("standard_logging_object") or {}
-        user = str((logged.get("metadata") or {}).get("user_api_key_user_id") or "")
-        cost = logged.get("response_cost") or kwargs.get("response_cost") or 0.0
-        if user.startswith("workspace:") and cost > 0 and _by_name(user[len("workspace:") :]).get("budget_usd") is not None:
-            await _spend(user[len("workspace:") :], float(cost))
+        await _settle(kwargs.get("litellm_call_id"), float(logged.get("response_cost") or kwargs.get("response_cost") or 0.0))
+
+    async def async_log_failure_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        logged = kwargs.get("standard_logging_object") or {}
+        error = (logged.get("error_information") or {}).get("error_code")
+        if str(error) != "499":  # a client that hung up mid-answer keeps its reservation: it was served
+            await _settle(kwargs.get("litellm_call_id"), float(logged.get("response_cost") or 0.0))
 
 
 workspace_hooks = WorkspaceHooks()
@@ -122,40 +129,15 @@ def _by_name(name: str) -> dict[str, Any]:
     return next(w for w in WORKSPACES.values() if w["workspace"] == name)
 
 
-# --- the monthly spend of a workspace, across its aliases -----------------------------------------
-# In the router's cache: Redis when the replicas share one (gateway.cache.redis_secret), else this
-# replica's memory. The month is the calendar month in UTC, as `hks cost` estimates it.
-
-
-def _spend_key(name: str) -> str:
-    return f"hks:workspace-spend:{name}:{time.strftime('%Y-%m', time.gmtime())}"
-
-
-def _router_cache() -> Any:
-    from litellm.proxy.proxy_server import llm_router
-
-    return llm_router.cache
-
-
-async def _spent(name: str) -> float:
-    cache = _router_cache()
-    store = cache.redis_cache or cache.in_memory_cache
-    return float(await store.async_get_cache(_spend_key(name)) or 0.0)
-
-
-async def _spend(name: str, cost: float) -> None:
-    cache = _router_cache()
-    store = cache.redis_cache or cache.in_memory_cache
-    await store.async_increment(_spend_key(name), cost, ttl=32 * 24 * 3600)
-
-
-def _check_request(body: dict[str, Any], workspace: dict[str, Any]) -> None:
+def _check_request(body: dict[str, Any], workspace: dict[str, Any], *, merged: bool = False) -> None:
     model = body.get("model")
     if not isinstance(model, str) or model not in workspace["aliases"]:
         raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} may not use model {model!r}")
-    named = sorted(ROUTING_FIELDS.intersection(body))
-    if named:
-        raise HTTPException(status_code=403, detail=f"the gateway decides routing: remove {', '.join(named)}")
+    if merged:
+        return  # LiteLLM's own fields are in the request by now
+    unknown = sorted(str(key) for key in body if key not in REQUEST_FIELDS)
+    if unknown:
+        raise HTTPException(status_code=400, detail=f"the gateway accepts OpenAI's request fields only, not: {', '.join(unknown)}")
 
 
 def _bearer(request: Request, api_key: str) -> str:
@@ -179,6 +161,75 @@ async def _body(request: Request) -> dict[str, Any]:
     return body
 
 
+# --- the monthly spend of a workspace, across its aliases -----------------------------------------
+# Each request reserves an estimate of its cost before it is sent (its prompt at one token per
+# three characters and its whole max_tokens, at the alias's prices), so concurrent requests see
+# each other; the cost LiteLLM reports settles it. A request whose answer is dropped halfway stays
+# charged its reservation. The count is in Redis when the replicas share one (gateway.cache.redis_secret), else in this replica's
+# memory; the month is the calendar month in UTC, as `hks cost` estimates it.
+
+_reserved: dict[str, tuple[str, float]] = {}  # LiteLLM's call id -> (workspace, amount)
+_memory: dict[str, float] = {}  # spend by key, without Redis
+
+
+async def _reserve(workspace: dict[str, Any], data: dict[str, Any]) -> None:
+    budget = workspace.get("budget_usd")
+    if budget is None:
+        return
+    name = workspace["workspace"]
+    estimate = _estimate(workspace, data)
+    total = await _add(name, estimate)
+    if total - estimate >= budget:
+        await _add(name, -estimate)
+        raise HTTPException(
+            status_code=429,
+            detail=f"workspace {name} has spent its budget of ${budget:g} for this month (all its aliases together)",
+        )
+    call = data.get("litellm_call_id")
+    if call:
+        _reserved[str(call)] = (name, estimate)
+
+
+def _estimate(workspace: dict[str, Any], data: dict[str, Any]) -> float:
+    price = workspace["prices"].get(data.get("model"), [0.0, 0.0])
+    prompt = len(json.dumps(data.get("messages") or data.get("prompt") or data.get("input") or "")) / 3
+    answer = data.get("max_tokens") or data.get("max_completion_tokens") or workspace.get("max_tokens") or 0
+    answer = 0 if "input" in data and "messages" not in data else answer  # embeddings answer no tokens
+    return float(prompt * price[0] + float(answer) * price[1])
+
+
+async def _settle(call: Any, cost: float) -> None:
+    reserved = _reserved.pop(str(call), None)
+    if reserved is not None:
+        name, estimate = reserved
+        try:
+            await _add(name, cost - estimate)
+        except HTTPException:
+            pass  # Redis is down: the next request's reservation refuses (503) until it is back
+
+
+async def _add(name: str, amount: float) -> float:
+    key = f"hks:workspace-spend:{name}:{time.strftime('%Y-%m', time.gmtime())}"
+    redis = _router_redis()
+    if redis is None:
+        _memory[key] = _memory.get(key, 0.0) + amount
+        return _memory[key]
+    try:
+        total = float(await redis.incrbyfloat(key, amount))
+        await redis.expire(key, 32 * 24 * 3600)
+    except Exception as exc:  # any Redis failure: refuse rather than spend unseen
+        raise HTTPException(status_code=503, detail="the gateway cannot reach its Redis to count the budget") from exc
+    return total
+
+
+def _router_redis() -> Any:
+    from litellm.proxy.proxy_server import llm_router
+
+    cache = getattr(llm_router, "cache", None)
+    redis = getattr(cache, "redis_cache", None)
+    return None if redis is None else redis.init_async_client()
+
+
 # --- the token --------------------------------------------------------------------------------
 
 
@@ -189,12 +240,33 @@ async def _account_of(token: str, audience: str | None) -> str:
     now = time.monotonic()
     cached = _verified.get(key)
     if cached and cached[0] > now:
+        if cached[1] is None:
+            raise HTTPException(status_code=401, detail="the token is not valid for this gateway")
         return cached[1]
-    account = await _token_review(token, audience)
     if len(_verified) > 10_000:
         _verified.clear()
+    try:
+        _precheck(token, audience)
+        account = await _token_review(token, audience)
+    except HTTPException as refused:
+        if refused.status_code == 401:
+            _verified[key] = (now + REFUSED_SECONDS, None)
+        raise
     _verified[key] = (now + min(CACHE_SECONDS, _seconds_left(token)), account)
     return account
+
+
+def _precheck(token: str, audience: str | None) -> None:
+    """What the token says of itself, before the API is asked: a workspace token that cannot
+    pass (wrong audience, expired, another namespace) costs the API server nothing."""
+    claims = _claims(token)
+    if claims is None or float(claims.get("exp", float("inf"))) <= time.time():  # legacy tokens never expire
+        raise HTTPException(status_code=401, detail="the token is not valid for this gateway")
+    if audience is not None:
+        audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+        namespace = (claims.get("kubernetes.io") or {}).get("namespace")
+        if audience not in audiences or namespace not in WORKSPACES:
+            raise HTTPException(status_code=401, detail="the token is not valid for this gateway")
 
 
 async def _token_review(token: str, audience: str | None) -> str:
@@ -204,12 +276,11 @@ async def _token_review(token: str, audience: str | None) -> str:
         "spec": {"token": token, **({"audiences": [audience]} if audience else {})},
     }
     try:
-        async with httpx.AsyncClient(verify=_api_tls(), timeout=10) as client:
-            response = await client.post(
-                f"{_api_url()}/apis/authentication.k8s.io/v1/tokenreviews",
-                json=review,
-                headers={"Authorization": f"Bearer {_own_token()}"},
-            )
+        response = await _api_client().post(
+            f"{_api_url()}/apis/authentication.k8s.io/v1/tokenreviews",
+            json=review,
+            headers={"Authorization": f"Bearer {_own_token()}"},
+        )
     except httpx.HTTPError as exc:
         raise HTTPException(status_code=503, detail="cannot reach the Kubernetes API to verify the token") from exc
     if response.status_code not in (200, 201):
@@ -225,24 +296,35 @@ async def _token_review(token: str, audience: str | None) -> str:
     return account
 
 
-def _seconds_left(token: str) -> float:
-    """The token's own expiry, read only to bound the cache (the API server checked it)."""
+def _claims(token: str) -> dict[str, Any] | None:
+    """The token's claims, unverified (the API server verifies; these only spare it work)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return max(0.0, float(claims["exp"]) - time.time())
-    except (IndexError, ValueError, KeyError, TypeError):
+    except (IndexError, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _seconds_left(token: str) -> float:
+    claims = _claims(token) or {}
+    try:
+        return max(0.0, float(claims.get("exp", time.time() + CACHE_SECONDS)) - time.time())
+    except (TypeError, ValueError):
         return 0.0
+
+
+def _api_client() -> httpx.AsyncClient:
+    if not _api:
+        ca = os.environ.get("HKS_KUBERNETES_CA_FILE", str(SERVICE_ACCOUNT / "ca.crt"))
+        _api.append(httpx.AsyncClient(verify=ssl.create_default_context(cafile=ca), timeout=10))
+    return _api[0]
 
 
 def _api_url() -> str:
     host = os.environ["KUBERNETES_SERVICE_HOST"]
     host = f"[{host}]" if ":" in host else host
     return f"https://{host}:{os.environ.get('KUBERNETES_SERVICE_PORT', '443')}"
-
-
-def _api_tls() -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=os.environ.get("HKS_KUBERNETES_CA_FILE", str(SERVICE_ACCOUNT / "ca.crt")))
 
 
 def _own_token() -> str:

@@ -49,6 +49,8 @@ workspaces:
   onprem:
     data_residency: on-premises
     llm_override: {{provider: ollama, model: "llama3:8b"}}
+  sprint:
+    llm_override: {{budget: {{monthly_usd: 0.01}}}}
   thrifty:
     llm_override:
       budget: {{monthly_usd: 0.01}}
@@ -116,15 +118,22 @@ def test_hipaa_and_on_premises_hold_per_request(gateway: str) -> None:
     assert chat(gateway, "onprem")[0] == 200
 
 
-def test_a_deployment_id_and_routing_fields_are_refused(gateway: str) -> None:
+def test_a_deployment_id_and_routing_fields_are_refused(gateway: str, standin: StandIn) -> None:
     ws = workspace_token("chat")
     assert chat(gateway, "chat.deployment", credential=ws)[0] == 403
-    assert chat(gateway, "chat", credential=ws, fallbacks=["clinical"])[0] == 403
+    assert chat(gateway, "chat", credential=ws, fallbacks=["clinical"])[0] == 400
     # LiteLLM takes a `model` query parameter over the body's.
     body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
     assert post(gateway, "/chat/completions?model=clinical", body, ws)[0] == 403
-    # LiteLLM's own guard on client-side api_base answers before hks's module does: refused either way.
-    assert chat(gateway, "chat", credential=ws, api_base="http://169.254.169.254")[0] in (400, 403, 500)
+    # Only OpenAI's request fields: LiteLLM would let its own override the deployment's settings.
+    # (LiteLLM's own guard answers a client-side api_base or price with 500 before hks's module runs.)
+    for field, value in [("api_base", "http://169.254.169.254"), ("vertex_location", "us-central1"),
+                         ("api_version", "2099-01-01"), ("input_cost_per_token", 0), ("no-log", True)]:  # fmt: skip
+        standin.take()
+        assert chat(gateway, "clinical" if field == "api_version" else "chat",
+                    credential=workspace_token("clinical" if field == "api_version" else "chat"),
+                    **{field: value})[0] in ((400, 500) if field in ("api_base", "input_cost_per_token") else (400,)), field  # fmt: skip
+        assert not [r for r in standin.take() if "/chat/completions" in r.path], field
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
@@ -163,6 +172,14 @@ def test_a_workspace_budget_counts_its_alias_and_fallbacks_together(gateway: str
     assert status == 429, body
     assert "all its aliases together" in str(body)
     assert not [r for r in standin.take() if r.path.endswith("/chat/completions")]
+
+
+def test_concurrent_requests_cannot_overrun_the_budget(gateway: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(10) as pool:  # each reserves its estimate before it is sent
+        statuses = list(pool.map(lambda _: chat(gateway, "sprint")[0], range(10)))
+    assert statuses.count(200) == 1 and statuses.count(429) == 9, statuses
 
 
 INVALID = {
