@@ -16,17 +16,18 @@ from compiler.suggest import did_you_mean
 
 def check_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     custom = _custom_models(config)
-    diagnostics = _check_defaults(config, custom)
+    enabled = _enabled(config)
+    diagnostics = _check_defaults(config, custom, enabled)
     for workspace in workspaces:
         sources = workspace.llm_sources
         llm = workspace.llm
-        diagnostics += _check_model(llm.provider, llm.model, sources["model"], custom, sources.get("max_tokens"))
+        diagnostics += _check_model(llm.provider, llm.model, sources["model"], custom, sources.get("max_tokens"), enabled)
         for fallback in llm.fallbacks or ():
-            diagnostics += _check_model(fallback.provider, fallback.model, sources["fallbacks"], custom, None)
+            diagnostics += _check_model(fallback.provider, fallback.model, sources["fallbacks"], custom, None, enabled)
     return diagnostics
 
 
-def _check_defaults(config: Config, custom: set[str]) -> list[Diagnostic]:
+def _check_defaults(config: Config, custom: set[str], enabled: frozenset[str]) -> list[Diagnostic]:
     """The org's own llm_config, which every workspace inherits (and which stands alone when
     there are no workspaces yet)."""
     llm = config.org.llm_config
@@ -36,9 +37,9 @@ def _check_defaults(config: Config, custom: set[str]) -> list[Diagnostic]:
         return Sourced(None, doc.position(("llm_config", *keys)), "org")
 
     max_tokens = Sourced(llm.max_tokens, doc.position(("llm_config", "max_tokens")), "org")
-    found = _check_model(llm.provider, llm.model, at("model"), custom, max_tokens)
+    found = _check_model(llm.provider, llm.model, at("model"), custom, max_tokens, enabled)
     for fallback in llm.fallbacks or ():
-        found += _check_model(fallback.provider, fallback.model, at("fallbacks"), custom, None)
+        found += _check_model(fallback.provider, fallback.model, at("fallbacks"), custom, None, enabled)
     return found
 
 
@@ -47,15 +48,21 @@ def _custom_models(config: Config) -> set[str]:
     return {m.name for m in hosted.models if not isinstance(m, str)} if hosted else set()
 
 
+def _enabled(config: Config) -> frozenset[str]:
+    """The providers the organisation has set up: a CAT-003 hint names one of these first."""
+    return frozenset(config.org.providers) | ({"ollama"} if config.org.self_hosted else set())
+
+
 def _check_model(
-    provider: str, name: str, where: Sourced, custom: set[str], max_tokens: Sourced | None
+    provider: str, name: str, where: Sourced, custom: set[str], max_tokens: Sourced | None,
+    enabled: frozenset[str] = frozenset(),
 ) -> list[Diagnostic]:
     origin = where.origin or Position("<built-in>")
     if provider == "ollama" and name in custom:
         return []
     info = catalogue.lookup(provider, name)
     if info is None:
-        others = [p for p in catalogue.providers_offering(name) if p != provider]
+        others = catalogue.rank_providers([p for p in catalogue.providers_offering(name) if p != provider], enabled)
         if others:
             return [
                 error(

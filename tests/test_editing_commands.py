@@ -35,7 +35,7 @@ CASES: dict[str, list[str]] = {
     "workspace-set-llm-file": ["workspace", "set-llm", "production", "--model", "claude-3-7-sonnet-20250219", "--max-tokens", "16000"],
     "workspace-set-llm-flow": ["workspace", "set-llm", "support", "--temperature", "0.4"],
     "workspace-set-llm-inline": ["workspace", "set-llm", "batch", "--temperature", "0.2", "--max-tokens", "2048"],
-    "workspace-set-llm-new": ["workspace", "set-llm", "research", "--provider", "anthropic", "--model", "claude-opus-4-20250514"],
+    "workspace-set-llm-new": ["workspace", "set-llm", "research", "--create", "--provider", "anthropic", "--model", "claude-opus-4-20250514"],
     "workspace-unset": ["workspace", "set-llm", "production", "--unset", "temperature"],
     "workspace-unset-last": ["workspace", "set-llm", "support", "--unset", "model"],
     "workspace-unset-inline": ["workspace", "set-llm", "batch", "--unset", "model", "--unset", "rate_limit"],
@@ -91,7 +91,8 @@ def test_golden_diff_dry_run_then_write_then_idempotent(case: str, tmp_path: Pat
 
 REFUSED: dict[str, tuple[list[str], int, str]] = {
     # the edit would make the config invalid: the usual diagnostics, exit 1
-    "model-of-another-provider": (["org", "set-llm", "--model", "gpt-4o"], 1, "error[CAT-003]"),
+    "model-of-another-provider": (["org", "set-llm", "--provider", "ollama", "--model", "gpt-4o"], 1, "error[CAT-003]"),
+    "model-of-a-provider-not-enabled": (["org", "set-llm", "--model", "gpt-4o"], 1, "hint: add --provider openai"),
     "workspace-provider-without-its-model": (["workspace", "set-llm", "batch", "--provider", "google"], 1, "error[CAT-003]"),
     "does-not-fit-the-gpu": (["llm", "install", "llama3.1:70b"], 1, "error[CAP-001]"),
     "max-tokens-over-the-model-limit": (["workspace", "set-llm", "production", "--max-tokens", "100000"], 1, "error[CAT-002]"),
@@ -99,7 +100,9 @@ REFUSED: dict[str, tuple[list[str], int, str]] = {
     # the request itself cannot be done
     "model-in-use": (["llm", "remove", "codellama:13b"], 1, "workspace 'batch' ("),
     "near-miss-tag": (["llm", "install", "lama3:8b"], 1, "did you mean 'llama3:8b'?"),
-    "unset-unknown-workspace": (["workspace", "set-llm", "nobody", "--unset", "model"], 2, "does not exist"),
+    "unset-unknown-workspace": (["workspace", "set-llm", "nobody", "--unset", "model"], 1, "does not exist"),
+    "unknown-workspace": (["workspace", "set-llm", "prodution", "--model", "x"], 1, "did you mean 'production'?"),
+    "create-existing-workspace": (["workspace", "create", "batch"], 1, "exists already (org.yaml)"),
     "bad-workspace-name": (["workspace", "set-llm", "Not_A_Name", "--model", "x"], 2, "not a workspace name"),
     "nothing-to-set": (["org", "set-llm"], 2, "nothing to set"),
     "remote-gguf-without-sha": (["llm", "install", "x:1b", "--from", "https://e.example/x.gguf"], 2, "--sha256 is required"),
@@ -122,7 +125,7 @@ def test_refusal_leaves_every_file_byte_identical(case: str, tmp_path: Path) -> 
 
 def test_refusal_names_the_file_and_line_of_the_problem(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    result = hks("org", "set-llm", "--model", "gpt-4o", "-C", str(root))
+    result = hks("org", "set-llm", "--provider", "ollama", "--model", "gpt-4o", "-C", str(root))
     assert f"{root}/org.yaml:12:12: error[CAT-003]" in result.output
     assert "refused: the edit would make the config invalid; nothing was changed" in result.output
 

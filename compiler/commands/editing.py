@@ -158,3 +158,71 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
 def fail_usage(message: str) -> NoReturn:
     click.echo(f"hks: {message}", err=True)
     sys.exit(2)
+
+
+def require_org(directory: str, command: str) -> Path:
+    """org.yaml of the config to edit; without one, says where the config is (a folder below
+    holding org.yaml: the usual mistake is running at a repository's top) or how to start one."""
+    path = Path(directory) / "org.yaml"
+    if path.is_file():
+        return path
+    below = configs_below(Path(directory))
+    if below:
+        where, others = below[0], [str(p) for p in below[1:]]
+        also = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        fail(
+            f"no org.yaml in {directory}; the config is in {where}/" + (f" (also in {also})" if others else ""),
+            hint=f"name it: hks {command} -C {where} ...",
+        )
+    fail(f"no org.yaml in {directory}", hint="start a config here with `hks llm enable --provider P` or `hks init`")
+
+
+def configs_below(root: Path, depth: int = 3) -> list[Path]:
+    """Folders below `root` (not root itself) that hold an org.yaml, nearest first."""
+    found: list[Path] = []
+    level = [root]
+    for _ in range(depth):
+        level = [
+            child for folder in level for child in _subfolders(folder)
+        ]
+        found += [p.relative_to(root) for p in level if (p / "org.yaml").is_file()]
+    return found
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED)
+    except OSError:
+        return []
+
+
+SKIPPED = frozenset({"node_modules", "rendered", "venv", "__pycache__", "secrets", "workspaces", "policies"})
+
+
+def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict[str, Any]:
+    """`--model` without `--provider` for a model the current provider does not offer: the
+    provider is the one the organisation has enabled that offers it (the user just ran
+    `hks llm enable` for it); with none or several, say which flag to add."""
+    from compiler import catalogue, edit
+
+    model = values.get("model")
+    if model is None or "provider" in values or not current or catalogue.lookup(current, str(model)):
+        return values
+    offering = sorted(set(catalogue.providers_offering(str(model))) | set(catalogue.providers_offering(catalogue.normalise("ollama", str(model)))))
+    if not offering:
+        return values  # not in the catalogue at all: validation says so, with its own hint
+    providers = edit.find(org.data, ("providers",)) if org is not None else None
+    enabled = {str(p) for p in providers or {}}
+    if org is not None and edit.find(org.data, ("self_hosted",)) is not None:
+        enabled.add("ollama")
+    offering = catalogue.rank_providers(offering, enabled)
+    chosen = [p for p in offering if p in enabled]
+    if len(chosen) == 1:
+        click.echo(f"provider {chosen[0]}: {model} is not offered by {current}, and {chosen[0]} is the enabled provider that offers it")
+        return {"provider": chosen[0], **values}
+    if chosen:
+        fail(f"refused: {model} is offered by {', '.join(chosen)}, all enabled; say which (nothing was changed)",
+             hint=" or ".join(f"--provider {p}" for p in chosen))
+    fail(f"refused: {model} is not offered by {current} (the provider in use) but by {', '.join(offering)} "
+         "(nothing was changed)",
+         hint=f"add --provider {offering[0]} (after `hks llm enable --provider {offering[0]}` if the organisation does not use it yet)")

@@ -15,6 +15,8 @@ from compiler.commands.editing import (
     finish,
     open_or_exit,
     repo_options,
+    require_org,
+    configs_below,
 )
 
 SHA256_CHUNK = 1 << 20
@@ -50,11 +52,16 @@ def command() -> None:
     """Enable LLM providers and manage the self-hosted models (edits org.yaml in place)."""
 
 
-def _org(directory: str) -> Any:
+def _org(directory: str, command: str) -> Any:
+    """org.yaml, or a new one in a folder that has no config at all (not even one below)."""
     from compiler.edit import new_file
 
     path = Path(directory) / "org.yaml"
-    return open_or_exit(path) if path.exists() else new_file(path)
+    if path.exists() or command != "llm enable":
+        return open_or_exit(require_org(directory, command))
+    if configs_below(Path(directory)):
+        require_org(directory, command)  # says where the config is instead of making a second one
+    return new_file(path)
 
 
 @command.command(
@@ -73,7 +80,7 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
     sets llm_config.provider when none is set, and says what is left to do."""
     from compiler import changes, edit
 
-    org = _org(directory)
+    org = _org(directory, "llm enable")
     done = changes.enable(org, provider)
     if provider == "ollama":
         steps = ["install a model: hks llm install llama3:8b"]
@@ -133,7 +140,7 @@ def install(
         entry: str | dict[str, Any] = model
     else:
         entry = _custom(model, source, sha256, params, system, directory)
-    org = _org(directory)
+    org = _org(directory, "llm install")
     done = changes.install(org, entry)
     if finish(directory, [org], dry_run=dry_run, done=done, next_steps=["render and sync: Ollama pulls it on every LLM node"]):
         _say_fit(directory, changes.model_name(entry))
@@ -230,6 +237,7 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
     from compiler import changes
     from compiler.commands.common import compile_or_exit
 
+    require_org(directory, "llm remove")
     compiled = compile_or_exit(directory, show_warnings=False, allow_errors=True)  # removing may fix them
     users = _users(compiled, model)
     if users:
@@ -237,7 +245,7 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
         if users[0].startswith("the organisation"):
             commands.insert(0, "hks org set-llm --model ...")
         fail(f"{model} is still in use, by " + "; ".join(users), hint=f"point those at another model first ({', '.join(commands)})")
-    org = open_or_exit(Path(directory) / "org.yaml")
+    org = open_or_exit(require_org(directory, "llm remove"))
     finish(directory, [org], dry_run=dry_run, done=changes.remove(org, model))
 
 
