@@ -222,11 +222,13 @@ def test_enable_says_what_is_left_to_do(tmp_path: Path) -> None:
     assert "next: store the API key: hks secret create openai-api-key --from-literal=key=-" in result.output
 
 
-def test_enable_without_a_secrets_backend_says_to_make_the_secret_in_the_cluster(tmp_path: Path) -> None:
+def test_enable_without_a_secrets_backend_says_how_to_choose_one(tmp_path: Path) -> None:
     result = hks("llm", "enable", "--provider", "openai", "-C", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "next: create the API key's Secret in the cluster: kubectl create secret generic openai-api-key" in result.output
-    assert "hks secret create" not in result.output.split("(or", 1)[0]  # it would be refused: backend none
+    step = result.output.split("next: ", 1)[1]
+    # the backend first (secret create is refused without one), then the secret; or kubectl
+    assert step.index("hks secret backend sealed-secrets --cert") < step.index("hks secret create openai-api-key")
+    assert "kubectl create secret generic openai-api-key" in step
 
 
 def test_unknown_values_and_flags_suggest(tmp_path: Path) -> None:

@@ -104,10 +104,12 @@ def finish(
     done: list[str],
     next_steps: Iterable[str] = (),
     texts: dict[Path, str] | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> bool:
     """Checks the edited config as `hks validate` would, then prints the diff (--dry-run) or
     writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
-    Returns whether files were written."""
+    `allow` names rules an edit may introduce because they are its next steps (a new secrets
+    backend's secrets, say). Returns whether files were written."""
     from compiler import edit
 
     changes = {f.path: f.text() for f in files if f.changed}
@@ -116,8 +118,11 @@ def finish(
         click.echo("nothing to change: " + "; ".join(done) if done else "nothing to change")
         return False
     verdict = edit.check(directory, changes)
-    if verdict.introduced:
-        refuse(verdict.introduced, "refused: the edit would make the config invalid; nothing was changed")
+    introduced = [d for d in verdict.introduced if d.rule not in allow]
+    if introduced:
+        new = [_relative(path, Path(directory)) for path in sorted(changes) if not path.exists()]
+        refuse(introduced, "refused: the edit would make the config invalid; nothing was changed"
+               + (f" ({', '.join(new)} not created)" if new else ""))
     if dry_run:
         click.echo(edit.unified_diff(Path(directory), changes), nl=False)
         return False
@@ -127,12 +132,27 @@ def finish(
         click.echo(line)
     for step in next_steps:
         click.echo(f"next: {step}")
-    if verdict.remaining:
+    # counted again on disk: a file the edit adds (a sealed secret) may fix some
+    if verdict.remaining and (count := _errors_on_disk(directory)):
         click.echo(
-            f"hks: note: the config still has {len(verdict.remaining)} error(s) it had before; run `hks validate`",
+            f"hks: note: the config still has {count} error(s) it had before; run `hks validate`",
             err=True,
         )
     return True
+
+
+def _errors_on_disk(directory: str) -> int:
+    from compiler.diagnostics import Severity
+    from compiler.pipeline import compile_config
+
+    return sum(1 for d in compile_config(directory).diagnostics if d.severity == Severity.ERROR)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _differs(path: Path, text: str) -> bool:

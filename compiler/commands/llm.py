@@ -91,8 +91,10 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
         if (edit.find(org.data, ("secrets", "backend")) or "none") == "none":  # hks only references it
             namespace = edit.find(org.data, ("cluster", "namespace")) or "hexabase-aiops"
             steps = [
-                f"create the API key's Secret in the cluster: kubectl create secret generic {secret} -n {namespace} "
-                "--from-literal=key=...   (or set secrets.backend to keep it in this repository with hks secret create)"
+                "choose where the API key lives: hks secret backend sealed-secrets --cert sealed-secrets.pem "
+                "(after kubeseal --fetch-cert > sealed-secrets.pem), then hks secret create "
+                f"{secret} --from-literal=key=-; or make it in the cluster: kubectl create secret generic {secret} "
+                f"-n {namespace} --from-literal=key=..."
             ]
         else:
             steps = [f"store the API key: hks secret create {secret} --from-literal=key=-   (reads it from stdin)"]

@@ -202,8 +202,9 @@ def _locate(root: Path, name: str) -> tuple[Any, tuple[str, ...]]:
 
 def _no_name(root: Path) -> str:
     names = _workspace_names(root)
-    listed = ", ".join(names) if names else "none yet"
-    fail_usage(f"which workspace? Give its NAME or set ${ENV_WORKSPACE}. Workspaces: {listed}")
+    if not names:
+        fail_usage("which workspace? There is none yet: make one with hks workspace create NAME")
+    fail_usage(f"which workspace? Give its NAME or set ${ENV_WORKSPACE}. Workspaces: {', '.join(names)}")
 
 
 def _workspace_names(root: Path) -> list[str]:
