@@ -127,6 +127,28 @@ def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str
     return found
 
 
+def check_installed(config: Config) -> list[Diagnostic]:
+    """self_hosted.models is checked like every other model: a tag the catalogue does not know
+    (a typo's pull fails on the node, and the pod never turns Ready) and a tag that moves
+    (`llama3`, `llama3:latest`: each node may pull a different model)."""
+    hosted = config.org.self_hosted
+    found: list[Diagnostic] = []
+    for index, tag in enumerate(hosted.models if hosted else ()):
+        if not isinstance(tag, str):
+            continue
+        where = config.org_doc.position(("self_hosted", "models", index))
+        family, _, version = tag.partition(":")
+        pinned = sorted(t for t in catalogue.models("ollama") if t.split(":")[0] == family and not t.endswith(":latest"))
+        if version in ("", "latest"):
+            found.append(warning(where, "CAT-004", f"'{tag}' is not pinned: its model changes when Ollama moves the tag, "
+                                 "and nodes that pull at different times serve different models",
+                                 hint=f"pin a size tag, such as {', '.join(pinned[:3])}" if pinned else "pin a tag that names the size"))
+        elif catalogue.lookup("ollama", tag) is None:
+            hint = did_you_mean(tag, catalogue.models("ollama")) or "hks cannot check that it exists or fits the GPU"
+            found.append(warning(where, "CAT-001", f"model '{tag}' is not in the catalogue of ollama models", hint))
+    return found
+
+
 def check_self_hosted(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     """Each model must fit the nodes' GPU memory; all of them should stay loaded together."""
     from compiler.model import SelfHosted

@@ -32,6 +32,7 @@ RULES: dict[str, str] = {
     "CAT-001": "model not in the catalogue",
     "CAT-002": "max_tokens above the model's output limit",
     "CAT-003": "model offered by another provider",
+    "CAT-004": "self-hosted model tag not pinned",
     "SEC-001": "plaintext secret in the config",
     "CAP-001": "self-hosted model does not fit the GPU memory",
     "CAP-002": "self-hosted models cannot all stay loaded",

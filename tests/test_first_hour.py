@@ -1,0 +1,93 @@
+"""The first hour of a new user (issue 21): each mistake a newcomer makes gets a way out.
+Every test drives the installed `hks` in a temporary folder, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_walkthrough import hks_command
+
+SELF_HOSTED_ORG = """\
+llm_config:
+  provider: ollama
+  model: llama3:8b
+self_hosted:
+  models:
+    - llama3:8b
+"""
+
+
+def hks(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("HKS_WORKSPACE", None)
+    return subprocess.run([*hks_command(), *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=180)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    root = tmp_path / "llm-config"
+    root.mkdir()
+    (root / "org.yaml").write_text(SELF_HOSTED_ORG)
+    return root
+
+
+# 2. Typos never create things silently ------------------------------------------------------
+
+
+def test_a_misspelt_workspace_is_refused_with_the_nearest_name(config: Path) -> None:
+    assert hks(config, "workspace", "create", "assistant").returncode == 0
+    before = files(config)
+    typo = hks(config, "workspace", "set-llm", "asistant", "--temperature", "0.2")
+    assert typo.returncode == 1
+    assert "no workspace 'asistant'; did you mean 'assistant'?" in typo.stderr
+    assert "hks workspace create asistant" in typo.stderr
+    assert files(config) == before
+    listed = hks(config, "workspace", "list")
+    assert listed.returncode == 0 and listed.stdout == "assistant\tworkspaces/assistant.yaml\n"
+
+
+def test_create_is_explicit_and_refuses_an_existing_workspace(config: Path) -> None:
+    made = hks(config, "workspace", "set-llm", "research", "--create", "--temperature", "0.2")
+    assert made.returncode == 0, made.stderr
+    assert (config / "workspaces" / "research.yaml").read_text() == (
+        "workspace: research\n\nllm_override:\n  temperature: 0.2\n"
+    )
+    again = hks(config, "workspace", "create", "research")
+    assert again.returncode == 1 and "exists already (workspaces/research.yaml)" in again.stderr
+
+
+def test_without_org_yaml_nothing_is_created(tmp_path: Path) -> None:
+    for args in (["workspace", "set-llm", "production", "--create", "--model", "gpt-4o"], ["workspace", "create", "x"],
+                 ["org", "set-llm", "--temperature", "0.2"], ["llm", "install", "llama3:8b"]):
+        result = hks(tmp_path, *args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "no org.yaml in ." in result.stderr and "hks llm enable --provider P" in result.stderr
+        assert files(tmp_path) == {}
+
+
+# 3. self_hosted.models is checked like every other model ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tag", "says"),
+    [
+        ("lama3:8b", "warning[CAT-001]: model 'lama3:8b' is not in the catalogue of ollama models\n  hint: did you mean 'llama3:8b'?"),
+        ("llama3:latest", "warning[CAT-004]: 'llama3:latest' is not pinned"),
+        ("llama3", "warning[CAT-004]: 'llama3' is not pinned: its model changes when Ollama moves the tag, and nodes "
+                   "that pull at different times serve different models\n  hint: pin a size tag, such as llama3:70b, llama3:8b"),
+    ],
+)
+def test_installed_models_are_checked_against_the_catalogue(config: Path, tag: str, says: str) -> None:
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + f"    - {tag}\n")
+    result = hks(config, "validate")
+    assert f"org.yaml:7:7: {says}" in result.stdout + result.stderr
+    assert hks(config, "validate", "--strict").returncode == 1
