@@ -135,6 +135,7 @@ def check_installed(config: Config) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for index, tag in enumerate(hosted.models if hosted else ()):
         if not isinstance(tag, str):
+            found += _check_source(config, index, tag.name, tag.source)
             continue
         where = config.org_doc.position(("self_hosted", "models", index))
         family, _, version = tag.partition(":")
@@ -147,6 +148,21 @@ def check_installed(config: Config) -> list[Diagnostic]:
             hint = did_you_mean(tag, catalogue.models("ollama")) or "hks cannot check that it exists or fits the GPU"
             found.append(warning(where, "CAT-001", f"model '{tag}' is not in the catalogue of ollama models", hint))
     return found
+
+
+def _check_source(config: Config, index: int, name: str, source: str) -> list[Diagnostic]:
+    """Each LLM node downloads a custom model itself (templates/ollama/fetch-gguf.sh, with curl):
+    a path on the author's machine means nothing there, and file:// would read the node's disk."""
+    if source.startswith(("https://", "http://")):
+        return []
+    return [error(
+        config.org_doc.position(("self_hosted", "models", index, "source")),
+        "CAT-005",
+        f"the source of '{name}' is not an http(s) URL: the LLM nodes download the file themselves, "
+        "so a path on this machine cannot reach them",
+        hint="upload the file where the nodes can fetch it (an object store, an internal web server, "
+        "a Hugging Face repository) and give its https:// URL",
+    )]
 
 
 def check_self_hosted(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:

@@ -198,15 +198,20 @@ def test_no_workspace_lists_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "Workspaces: batch, production, support" in result.output
 
 
-def test_custom_model_sha256_of_a_local_file(tmp_path: Path) -> None:
+def test_a_local_gguf_file_is_refused_with_its_sha256_and_the_way_forward(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
+    before = snapshot(root)
     (root / "models").mkdir()
     (root / "models" / "tiny.gguf").write_bytes(b"GGUF tiny")
     result = hks("llm", "install", "tiny:1b", "--from", "models/tiny.gguf", "-C", str(root))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     import hashlib
 
-    assert hashlib.sha256(b"GGUF tiny").hexdigest() in (root / "org.yaml").read_text()
+    digest = hashlib.sha256(b"GGUF tiny").hexdigest()
+    assert f"hks llm install tiny:1b --from https://.../tiny.gguf --sha256 {digest}" in result.output
+    (root / "models" / "tiny.gguf").unlink()
+    (root / "models").rmdir()
+    assert snapshot(root) == before
 
 
 def test_enable_in_an_empty_folder_makes_a_valid_org_yaml(tmp_path: Path) -> None:

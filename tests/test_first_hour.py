@@ -91,3 +91,22 @@ def test_installed_models_are_checked_against_the_catalogue(config: Path, tag: s
     result = hks(config, "validate")
     assert f"org.yaml:7:7: {says}" in result.stdout + result.stderr
     assert hks(config, "validate", "--strict").returncode == 1
+
+
+# 4. Local files never reach the cluster as paths ---------------------------------------------
+
+
+def test_a_local_gguf_path_is_refused_by_install_and_by_validate(config: Path) -> None:
+    (config / "my.gguf").write_bytes(b"GGUF local")
+    before = files(config)
+    install = hks(config, "llm", "install", "mymodel:1b", "--from", "./my.gguf")
+    assert install.returncode == 1
+    assert "must be an https:// URL they can reach, not a path on this machine" in install.stderr
+    assert "hks llm install mymodel:1b --from https://.../my.gguf --sha256 " in install.stderr
+    assert files(config) == before
+    # written by hand: validate refuses it at the source's line, and render writes nothing
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + f"    - name: mymodel:1b\n      source: ./my.gguf\n      sha256: {'a' * 64}\n")
+    validate = hks(config, "validate")
+    assert validate.returncode == 1
+    assert "org.yaml:8:15: error[CAT-005]: the source of 'mymodel:1b' is not an http(s) URL" in validate.stdout + validate.stderr
+    assert hks(config, "render").returncode == 1 and not (config / "rendered").exists()

@@ -108,13 +108,13 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
 Examples:
   hks llm install llama3:8b
   hks llm install mistral:7b --dry-run
-  hks llm install acme-support:7b --from ./models/acme.gguf --param num_ctx=8192
   hks llm install acme-support:7b --from https://models.example/acme.gguf --sha256 <hex> \\
-      --system "You answer support tickets."""
+      --param num_ctx=8192 --system "You answer support tickets."
+"""
 )
 @click.argument("model")
-@click.option("--from", "source", metavar="URL_OR_PATH", help="A custom GGUF file to import instead of an Ollama tag.")
-@click.option("--sha256", help="The GGUF file's sha256 (computed for a local file when omitted).")
+@click.option("--from", "source", metavar="URL", help="A custom GGUF file's https:// URL, which the LLM nodes download.")
+@click.option("--sha256", help="The GGUF file's sha256, which the download is checked against.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A Modelfile PARAMETER, e.g. num_ctx=8192 (repeatable).")
 @click.option("--system", help="The Modelfile SYSTEM prompt.")
 @click.option("--allow-unknown", is_flag=True, help="Install a tag the catalogue does not know, even one close to a known tag.")
@@ -186,17 +186,26 @@ def _check_catalogue(model: str, allow_unknown: bool) -> None:
 def _custom(
     name: str, source: str, sha256: str | None, params: tuple[str, ...], system: str | None, directory: str
 ) -> dict[str, Any]:
-    local = Path(directory) / source if not Path(source).is_absolute() else Path(source)
+    if not source.startswith(("https://", "http://")):
+        _local_source(name, source, directory)
     if sha256 is None:
-        if "://" in source or not local.is_file():
-            fail_usage("--sha256 is required for a remote GGUF file (hks checks the download against it)")
-        sha256 = _file_sha256(local)
+        fail_usage("--sha256 is required for a remote GGUF file (hks checks the download against it)")
     entry: dict[str, Any] = {"name": name, "source": source, "sha256": sha256.lower()}
     if params:
         entry["parameters"] = dict(_parameter(p) for p in params)
     if system is not None:
         entry["system"] = system
     return entry
+
+
+def _local_source(name: str, source: str, directory: str) -> None:
+    """Each LLM node downloads the file itself: a path on this machine means nothing there."""
+    local = Path(source) if Path(source).is_absolute() else Path(directory) / source
+    digest = _file_sha256(local) if local.is_file() else "<sha256 of the file>"
+    fail(f"--from {source}: the LLM nodes download the model themselves, so it must be an https:// URL they can reach, "
+         "not a path on this machine",
+         hint=f"upload it (an object store, an internal web server, a Hugging Face repository), then: "
+         f"hks llm install {name} --from https://.../{local.name} --sha256 {digest}")
 
 
 def _parameter(text: str) -> tuple[str, str | int | float]:
