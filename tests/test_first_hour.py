@@ -32,6 +32,29 @@ def files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+# the README's example of an organisation's own pack
+OWN_PACK = """\
+pack: acme
+title: Acme's own rules
+rules:
+  - id: ACME-001
+    framework: acme
+    severity: error
+    title: no Anthropic (legal has not approved it)
+    message: workspace '{workspace}' uses {item.provider}, which legal has not approved
+    remediation: use openai or azure-openai
+    condition:
+      properties:
+        targets: {items: {properties: {provider: {not: {const: anthropic}}}}}
+    examples:
+      pass: [{name: openai, config: {llm_config: {provider: openai, model: gpt-4o}, workspaces: {p: {}}}}]
+      fail:
+        - name: anthropic
+          config: {llm_config: {provider: anthropic, model: claude-sonnet-4-20250514}, workspaces: {p: {}}}
+          at: llm_config.provider
+"""
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     root = tmp_path / "llm-config"
@@ -110,3 +133,65 @@ def test_a_local_gguf_path_is_refused_by_install_and_by_validate(config: Path) -
     assert validate.returncode == 1
     assert "org.yaml:8:15: error[CAT-005]: the source of 'mymodel:1b' is not an http(s) URL" in validate.stdout + validate.stderr
     assert hks(config, "render").returncode == 1 and not (config / "rendered").exists()
+
+
+# 5. One way to name the config folder --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate"], ["render", "--stdout"], ["cost"], ["explain"], ["explain", "main"], ["workspace", "list"], ["policy", "list"]],
+)
+def test_every_command_takes_the_config_folder_as_dash_c(config: Path, args: list[str]) -> None:
+    (config / "workspaces").mkdir()
+    (config / "workspaces" / "main.yaml").write_text("llm_override:\n  temperature: 0.2\n")
+    (config / "policies").mkdir()
+    (config / "policies" / "acme.yaml").write_text(OWN_PACK)
+    from_above = hks(config.parent, args[0], *args[1:], "-C", config.name)
+    from_inside = hks(config, *args)
+    assert from_above.returncode == 0, from_above.stderr
+    assert from_inside.returncode == 0, from_inside.stderr
+    assert from_above.stdout.replace(f"{config.name}/", "") == from_inside.stdout
+
+
+def test_policy_reads_the_organisations_own_packs_by_default(config: Path) -> None:
+    (config / "policies").mkdir()
+    (config / "policies" / "acme.yaml").write_text(OWN_PACK)
+    assert "ACME-001" in hks(config, "policy", "list").stdout
+    assert "ACME-001" not in hks(config.parent, "policy", "list").stdout
+    tested = hks(config, "policy", "test", "acme")
+    assert tested.returncode == 0 and "2 examples of 1 rule: 2 passed, 0 failed" in tested.stdout
+
+
+def test_a_positional_folder_is_still_accepted_and_two_different_ones_refused(config: Path) -> None:
+    assert hks(config.parent, "validate", config.name).returncode == 0
+    clash = hks(config.parent, "validate", config.name, "-C", "elsewhere")
+    assert clash.returncode == 2 and "two config folders" in clash.stderr
+
+
+# 6. Messages that point the right way --------------------------------------------------------
+
+
+def test_at_a_repository_top_every_command_finds_the_config_below(config: Path) -> None:
+    top = config.parent
+    validate = hks(top, "validate")
+    assert "hint: the config is in llm-config/: give it with -C llm-config" in validate.stdout + validate.stderr
+    for args in (["org", "set-llm", "--temperature", "0.1"], ["llm", "enable", "--provider", "openai"]):
+        result = hks(top, *args)
+        assert result.returncode == 1 and "the config is in llm-config/" in result.stderr
+        assert f"hks {' '.join(args[:2])} -C llm-config" in result.stderr
+    assert not (top / "org.yaml").exists()  # llm enable made no second config
+
+
+def test_explain_suggests_a_key_from_its_beginning(config: Path) -> None:
+    result = hks(config, "explain", "--key", "temp")
+    assert result.returncode == 2 and "did you mean 'temperature' or 'llm.temperature'?" in result.stderr
+
+
+def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> None:
+    assert hks(config, "llm", "enable", "--provider", "openai").returncode == 0
+    (config / "workspaces").mkdir()
+    (config / "workspaces" / "prod.yaml").write_text("llm_override:\n  model: gpt-4o\n")
+    result = hks(config, "validate")
+    assert "error[CAT-003]: model 'gpt-4o' is offered by openai, azure-openai, not by ollama" in result.stdout
+    assert "hint: set provider: openai," in result.stdout

@@ -186,6 +186,8 @@ def require_org(directory: str, command: str) -> Path:
     path = Path(directory) / "org.yaml"
     if path.is_file():
         return path
+    from compiler.load import configs_below
+
     below = configs_below(Path(directory))
     if below:
         where, others = below[0], [str(p) for p in below[1:]]
@@ -195,28 +197,6 @@ def require_org(directory: str, command: str) -> Path:
             hint=f"name it: hks {command} -C {where} ...",
         )
     fail(f"no org.yaml in {directory}", hint="start a config here with `hks llm enable --provider P` or `hks init`")
-
-
-def configs_below(root: Path, depth: int = 3) -> list[Path]:
-    """Folders below `root` (not root itself) that hold an org.yaml, nearest first."""
-    found: list[Path] = []
-    level = [root]
-    for _ in range(depth):
-        level = [
-            child for folder in level for child in _subfolders(folder)
-        ]
-        found += [p.relative_to(root) for p in level if (p / "org.yaml").is_file()]
-    return found
-
-
-def _subfolders(folder: Path) -> list[Path]:
-    try:
-        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED)
-    except OSError:
-        return []
-
-
-SKIPPED = frozenset({"node_modules", "rendered", "venv", "__pycache__", "secrets", "workspaces", "policies"})
 
 
 def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from compiler.commands.editing import (
     open_or_exit,
     repo_options,
     require_org,
-    configs_below,
 )
 
 SHA256_CHUNK = 1 << 20
@@ -59,6 +58,8 @@ def _org(directory: str, command: str) -> Any:
     path = Path(directory) / "org.yaml"
     if path.exists() or command != "llm enable":
         return open_or_exit(require_org(directory, command))
+    from compiler.load import configs_below
+
     if configs_below(Path(directory)):
         require_org(directory, command)  # says where the config is instead of making a second one
     return new_file(path)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from compiler.commands.common import CONFIG_DIR, compile_or_exit, use_colour
+from compiler.commands.common import config_dir_arguments, compile_or_exit, use_colour
 
 
 @click.command(
@@ -20,7 +20,7 @@ Examples:
   hks render --check                               # the same, for the folder cluster.path names
   hks render --stdout                              # an Argo CD plugin's generate command"""
 )
-@click.argument("config_dir", default=".", type=CONFIG_DIR)
+@config_dir_arguments
 @click.option(
     "-o",
     "--output",
