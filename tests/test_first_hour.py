@@ -195,3 +195,54 @@ def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> 
     result = hks(config, "validate")
     assert "error[CAT-003]: model 'gpt-4o' is offered by openai, azure-openai, not by ollama" in result.stdout
     assert "hint: set provider: openai," in result.stdout
+
+
+# 9. Small things -----------------------------------------------------------------------------
+
+
+def _all_help_texts() -> list[str]:
+    from click.testing import CliRunner
+
+    from compiler.cli import COMMANDS, main
+
+    runner, texts = CliRunner(), []
+    for name in COMMANDS:
+        group = main.get_command(None, name)  # type: ignore[arg-type]
+        texts.append(runner.invoke(main, [name, "--help"]).output)
+        for sub in getattr(group, "commands", {}):
+            texts.append(runner.invoke(main, [name, sub, "--help"]).output)
+    return texts
+
+
+def test_every_example_in_the_help_is_a_complete_shell_line() -> None:
+    import shlex
+
+    checked = 0
+    for text in _all_help_texts():
+        lines = text.splitlines()
+        for index, line in enumerate(lines):
+            if not line.strip().startswith(("hks ", "HKS_")):
+                continue
+            command = line.split("  #")[0].strip()
+            while command.endswith("\\") and index + 1 < len(lines):  # a continued example
+                index += 1
+                command = command[:-1] + " " + lines[index].split("  #")[0].strip()
+            shlex.split(command)  # raises on an unclosed quote
+            checked += 1
+    assert checked > 40
+
+
+def test_the_documented_refusal_is_what_the_shipped_example_prints(tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    text = (ROOT / "docs" / "commands.md").read_text()
+    block = re.search(r"<!-- refusal:start -->\n```console\n\$ (.*?)\n(.*?)```\n", text, re.S)
+    assert block
+    root = tmp_path / "acme"
+    shutil.copytree(ROOT / "examples" / "acme", root)
+    import shlex
+
+    result = hks(root, *shlex.split(block.group(1))[1:])
+    assert result.returncode == 1
+    assert result.stdout + result.stderr == block.group(2)
