@@ -246,3 +246,20 @@ def test_the_documented_refusal_is_what_the_shipped_example_prints(tmp_path: Pat
     result = hks(root, *shlex.split(block.group(1))[1:])
     assert result.returncode == 1
     assert result.stdout + result.stderr == block.group(2)
+
+
+def test_strict_says_the_warnings_made_it_fail(config: Path) -> None:
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + "    - llama3\n")
+    assert hks(config, "validate").returncode == 0
+    strict = hks(config, "validate", "--strict")
+    assert strict.returncode == 1 and "hks: failed because of warnings (--strict treats them as errors)" in strict.stderr
+
+
+# 7. Output a person can read -----------------------------------------------------------------
+
+
+def test_render_check_against_a_missing_folder_says_so_in_one_line(config: Path) -> None:
+    result = hks(config, "render", "--check")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == "rendered does not exist: run `hks render -C . -o rendered` and commit it\n"

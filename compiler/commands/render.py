@@ -72,6 +72,9 @@ def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
     from compiler.untracked import untracked
     from compiler.write import diff_tree
 
+    if not out_dir.is_dir():  # a diff against nothing is every line of every file: say what is wrong
+        click.echo(f"{out_dir} does not exist: run `hks render -C {config_dir} -o {out_dir}` and commit it", err=True)
+        sys.exit(1)
     difference = diff_tree(out_dir, files)
     if difference:
         click.echo(difference, nl=False)

@@ -39,4 +39,6 @@ def command(config_dir: str, fmt: str, strict: bool) -> None:
     click.echo(report.FORMATS[fmt](compiled.diagnostics, use_colour(sys.stdout)), nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     if compiled.config is None or any(d.severity in failing and not d.waiver for d in compiled.diagnostics):
+        if strict and not any(d.severity is Severity.ERROR and not d.waiver for d in compiled.diagnostics):
+            click.echo("hks: failed because of warnings (--strict treats them as errors)", err=True)
         sys.exit(1)
