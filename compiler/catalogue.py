@@ -59,6 +59,12 @@ def providers_offering(name: str) -> list[str]:
     return sorted(p for p, entries in _catalogue().items() if name in entries)
 
 
+def rank_providers(names: list[str], enabled: frozenset[str] | set[str]) -> list[str]:
+    """Providers to suggest for a model, best first: those the organisation has set up, then the
+    model's maker before Azure OpenAI (which serves OpenAI's models only through deployments)."""
+    return sorted(names, key=lambda p: (p not in enabled, p == "azure-openai", p))
+
+
 @functools.cache
 def _sources() -> dict[str, str]:
     raw = datafiles.load("catalogue", "models.yaml")

@@ -16,17 +16,18 @@ from compiler.suggest import did_you_mean
 
 def check_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     custom = _custom_models(config)
-    diagnostics = _check_defaults(config, custom)
+    enabled = _enabled(config)
+    diagnostics = _check_defaults(config, custom, enabled)
     for workspace in workspaces:
         sources = workspace.llm_sources
         llm = workspace.llm
-        diagnostics += _check_model(llm.provider, llm.model, sources["model"], custom, sources.get("max_tokens"))
+        diagnostics += _check_model(llm.provider, llm.model, sources["model"], custom, sources.get("max_tokens"), enabled)
         for fallback in llm.fallbacks or ():
-            diagnostics += _check_model(fallback.provider, fallback.model, sources["fallbacks"], custom, None)
+            diagnostics += _check_model(fallback.provider, fallback.model, sources["fallbacks"], custom, None, enabled)
     return diagnostics
 
 
-def _check_defaults(config: Config, custom: set[str]) -> list[Diagnostic]:
+def _check_defaults(config: Config, custom: set[str], enabled: frozenset[str]) -> list[Diagnostic]:
     """The org's own llm_config, which every workspace inherits (and which stands alone when
     there are no workspaces yet)."""
     llm = config.org.llm_config
@@ -36,9 +37,9 @@ def _check_defaults(config: Config, custom: set[str]) -> list[Diagnostic]:
         return Sourced(None, doc.position(("llm_config", *keys)), "org")
 
     max_tokens = Sourced(llm.max_tokens, doc.position(("llm_config", "max_tokens")), "org")
-    found = _check_model(llm.provider, llm.model, at("model"), custom, max_tokens)
+    found = _check_model(llm.provider, llm.model, at("model"), custom, max_tokens, enabled)
     for fallback in llm.fallbacks or ():
-        found += _check_model(fallback.provider, fallback.model, at("fallbacks"), custom, None)
+        found += _check_model(fallback.provider, fallback.model, at("fallbacks"), custom, None, enabled)
     return found
 
 
@@ -47,15 +48,21 @@ def _custom_models(config: Config) -> set[str]:
     return {m.name for m in hosted.models if not isinstance(m, str)} if hosted else set()
 
 
+def _enabled(config: Config) -> frozenset[str]:
+    """The providers the organisation has set up: a CAT-003 hint names one of these first."""
+    return frozenset(config.org.providers) | ({"ollama"} if config.org.self_hosted else set())
+
+
 def _check_model(
-    provider: str, name: str, where: Sourced, custom: set[str], max_tokens: Sourced | None
+    provider: str, name: str, where: Sourced, custom: set[str], max_tokens: Sourced | None,
+    enabled: frozenset[str] = frozenset(),
 ) -> list[Diagnostic]:
     origin = where.origin or Position("<built-in>")
     if provider == "ollama" and name in custom:
         return []
     info = catalogue.lookup(provider, name)
     if info is None:
-        others = [p for p in catalogue.providers_offering(name) if p != provider]
+        others = catalogue.rank_providers([p for p in catalogue.providers_offering(name) if p != provider], enabled)
         if others:
             return [
                 error(
@@ -118,6 +125,44 @@ def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str
     elif isinstance(node, str):
         found.append((loc, node, False))
     return found
+
+
+def check_installed(config: Config) -> list[Diagnostic]:
+    """self_hosted.models is checked like every other model: a tag the catalogue does not know
+    (a typo's pull fails on the node, and the pod never turns Ready) and a tag that moves
+    (`llama3`, `llama3:latest`: each node may pull a different model)."""
+    hosted = config.org.self_hosted
+    found: list[Diagnostic] = []
+    for index, tag in enumerate(hosted.models if hosted else ()):
+        if not isinstance(tag, str):
+            found += _check_source(config, index, tag.name, tag.source)
+            continue
+        where = config.org_doc.position(("self_hosted", "models", index))
+        family, _, version = tag.partition(":")
+        pinned = sorted(t for t in catalogue.models("ollama") if t.split(":")[0] == family and not t.endswith(":latest"))
+        if version in ("", "latest"):
+            found.append(warning(where, "CAT-004", f"'{tag}' is not pinned: its model changes when Ollama moves the tag, "
+                                 "and nodes that pull at different times serve different models",
+                                 hint=f"pin a size tag, such as {', '.join(pinned[:3])}" if pinned else "pin a tag that names the size"))
+        elif catalogue.lookup("ollama", tag) is None:
+            hint = did_you_mean(tag, catalogue.models("ollama")) or "hks cannot check that it exists or fits the GPU"
+            found.append(warning(where, "CAT-001", f"model '{tag}' is not in the catalogue of ollama models", hint))
+    return found
+
+
+def _check_source(config: Config, index: int, name: str, source: str) -> list[Diagnostic]:
+    """Each LLM node downloads a custom model itself (templates/ollama/fetch-gguf.sh, with curl):
+    a path on the author's machine means nothing there, and file:// would read the node's disk."""
+    if source.startswith(("https://", "http://")):
+        return []
+    return [error(
+        config.org_doc.position(("self_hosted", "models", index, "source")),
+        "CAT-005",
+        f"the source of '{name}' is not an http(s) URL: the LLM nodes download the file themselves, "
+        "so a path on this machine cannot reach them",
+        hint="upload the file where the nodes can fetch it (an object store, an internal web server, "
+        "a Hugging Face repository) and give its https:// URL",
+    )]
 
 
 def check_self_hosted(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:

@@ -73,7 +73,7 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
                 Position(str(org_path)),
                 "REPO-001",
                 "org.yaml is missing: every config repository needs one with the organisation's defaults",
-                hint="run `hks init` to create one, or point hks at the folder that holds org.yaml",
+                hint=_where_is_the_config(root),
             )
         )
     workspace_files = _workspace_files(root / "workspaces", staged)
@@ -451,3 +451,33 @@ def to_plain(node: Any) -> Any:
     if isinstance(node, datetime.datetime):
         return node if node.hour or node.minute or node.second else node.date()
     return node
+
+
+def _where_is_the_config(root: Path) -> str:
+    below = configs_below(root)
+    if below:
+        more = f" ({len(below) - 1} more below)" if below[1:] else ""
+        return f"the config is in {below[0]}/{more}: give it with -C {below[0]}"
+    return "run `hks init` to create one, or point hks at the folder that holds org.yaml (-C DIR)"
+
+
+def configs_below(root: Path, depth: int = 3) -> list[Path]:
+    """Folders below `root` (not root itself) that hold an org.yaml, nearest first."""
+    found: list[Path] = []
+    level = [root]
+    for _ in range(depth):
+        level = [
+            child for folder in level for child in _subfolders(folder)
+        ]
+        found += [p.relative_to(root) for p in level if (p / "org.yaml").is_file()]
+    return found
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED)
+    except OSError:
+        return []
+
+
+SKIPPED = frozenset({"node_modules", "rendered", "venv", "__pycache__", "secrets", "workspaces", "policies"})

@@ -10,6 +10,7 @@ from pathlib import Path
 from compiler.advisories import check_advisories
 from compiler.checks import (
     check_cluster,
+    check_installed,
     check_models,
     check_self_hosted,
     check_workspaces,
@@ -53,6 +54,7 @@ def compile_config(
     workspaces, found = merge(config)
     diagnostics += found
     diagnostics += check_models(config, workspaces)
+    diagnostics += check_installed(config)
     diagnostics += check_self_hosted(config, workspaces)
     diagnostics += check_workspaces(config, workspaces)
     diagnostics += check_cluster(config)

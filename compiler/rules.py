@@ -32,6 +32,8 @@ RULES: dict[str, str] = {
     "CAT-001": "model not in the catalogue",
     "CAT-002": "max_tokens above the model's output limit",
     "CAT-003": "model offered by another provider",
+    "CAT-004": "self-hosted model tag not pinned",
+    "CAT-005": "custom model source is not a URL the nodes can fetch",
     "SEC-001": "plaintext secret in the config",
     "CAP-001": "self-hosted model does not fit the GPU memory",
     "CAP-002": "self-hosted models cannot all stay loaded",

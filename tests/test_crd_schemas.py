@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "schemas" / "crds"
-UPSTREAM = Path(os.environ.get("HKS_UPSTREAM_CRD_SCHEMAS", "/work/shared/crd-schemas"))
+UPSTREAM = Path(os.environ.get("HKS_UPSTREAM_CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 
 # kind → (group, file name): our file and the upstream one share the catalogue layout.
 KINDS: dict[str, tuple[str, str]] = {

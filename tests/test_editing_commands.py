@@ -35,7 +35,7 @@ CASES: dict[str, list[str]] = {
     "workspace-set-llm-file": ["workspace", "set-llm", "production", "--model", "claude-3-7-sonnet-20250219", "--max-tokens", "16000"],
     "workspace-set-llm-flow": ["workspace", "set-llm", "support", "--temperature", "0.4"],
     "workspace-set-llm-inline": ["workspace", "set-llm", "batch", "--temperature", "0.2", "--max-tokens", "2048"],
-    "workspace-set-llm-new": ["workspace", "set-llm", "research", "--provider", "anthropic", "--model", "claude-opus-4-20250514"],
+    "workspace-set-llm-new": ["workspace", "set-llm", "research", "--create", "--provider", "anthropic", "--model", "claude-opus-4-20250514"],
     "workspace-unset": ["workspace", "set-llm", "production", "--unset", "temperature"],
     "workspace-unset-last": ["workspace", "set-llm", "support", "--unset", "model"],
     "workspace-unset-inline": ["workspace", "set-llm", "batch", "--unset", "model", "--unset", "rate_limit"],
@@ -91,7 +91,8 @@ def test_golden_diff_dry_run_then_write_then_idempotent(case: str, tmp_path: Pat
 
 REFUSED: dict[str, tuple[list[str], int, str]] = {
     # the edit would make the config invalid: the usual diagnostics, exit 1
-    "model-of-another-provider": (["org", "set-llm", "--model", "gpt-4o"], 1, "error[CAT-003]"),
+    "model-of-another-provider": (["org", "set-llm", "--provider", "ollama", "--model", "gpt-4o"], 1, "error[CAT-003]"),
+    "model-of-a-provider-not-enabled": (["org", "set-llm", "--model", "gpt-4o"], 1, "hint: add --provider openai"),
     "workspace-provider-without-its-model": (["workspace", "set-llm", "batch", "--provider", "google"], 1, "error[CAT-003]"),
     "does-not-fit-the-gpu": (["llm", "install", "llama3.1:70b"], 1, "error[CAP-001]"),
     "max-tokens-over-the-model-limit": (["workspace", "set-llm", "production", "--max-tokens", "100000"], 1, "error[CAT-002]"),
@@ -99,7 +100,9 @@ REFUSED: dict[str, tuple[list[str], int, str]] = {
     # the request itself cannot be done
     "model-in-use": (["llm", "remove", "codellama:13b"], 1, "workspace 'batch' ("),
     "near-miss-tag": (["llm", "install", "lama3:8b"], 1, "did you mean 'llama3:8b'?"),
-    "unset-unknown-workspace": (["workspace", "set-llm", "nobody", "--unset", "model"], 2, "does not exist"),
+    "unset-unknown-workspace": (["workspace", "set-llm", "nobody", "--unset", "model"], 1, "does not exist"),
+    "unknown-workspace": (["workspace", "set-llm", "prodution", "--model", "x"], 1, "did you mean 'production'?"),
+    "create-existing-workspace": (["workspace", "create", "batch"], 1, "exists already (org.yaml)"),
     "bad-workspace-name": (["workspace", "set-llm", "Not_A_Name", "--model", "x"], 2, "not a workspace name"),
     "nothing-to-set": (["org", "set-llm"], 2, "nothing to set"),
     "remote-gguf-without-sha": (["llm", "install", "x:1b", "--from", "https://e.example/x.gguf"], 2, "--sha256 is required"),
@@ -122,7 +125,7 @@ def test_refusal_leaves_every_file_byte_identical(case: str, tmp_path: Path) -> 
 
 def test_refusal_names_the_file_and_line_of_the_problem(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    result = hks("org", "set-llm", "--model", "gpt-4o", "-C", str(root))
+    result = hks("org", "set-llm", "--provider", "ollama", "--model", "gpt-4o", "-C", str(root))
     assert f"{root}/org.yaml:12:12: error[CAT-003]" in result.output
     assert "refused: the edit would make the config invalid; nothing was changed" in result.output
 
@@ -195,15 +198,20 @@ def test_no_workspace_lists_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "Workspaces: batch, production, support" in result.output
 
 
-def test_custom_model_sha256_of_a_local_file(tmp_path: Path) -> None:
+def test_a_local_gguf_file_is_refused_with_its_sha256_and_the_way_forward(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
+    before = snapshot(root)
     (root / "models").mkdir()
     (root / "models" / "tiny.gguf").write_bytes(b"GGUF tiny")
     result = hks("llm", "install", "tiny:1b", "--from", "models/tiny.gguf", "-C", str(root))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     import hashlib
 
-    assert hashlib.sha256(b"GGUF tiny").hexdigest() in (root / "org.yaml").read_text()
+    digest = hashlib.sha256(b"GGUF tiny").hexdigest()
+    assert f"hks llm install tiny:1b --from https://.../tiny.gguf --sha256 {digest}" in result.output
+    (root / "models" / "tiny.gguf").unlink()
+    (root / "models").rmdir()
+    assert snapshot(root) == before
 
 
 def test_enable_in_an_empty_folder_makes_a_valid_org_yaml(tmp_path: Path) -> None:
@@ -219,11 +227,13 @@ def test_enable_says_what_is_left_to_do(tmp_path: Path) -> None:
     assert "next: store the API key: hks secret create openai-api-key --from-literal=key=-" in result.output
 
 
-def test_enable_without_a_secrets_backend_says_to_make_the_secret_in_the_cluster(tmp_path: Path) -> None:
+def test_enable_without_a_secrets_backend_says_how_to_choose_one(tmp_path: Path) -> None:
     result = hks("llm", "enable", "--provider", "openai", "-C", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "next: create the API key's Secret in the cluster: kubectl create secret generic openai-api-key" in result.output
-    assert "hks secret create" not in result.output.split("(or", 1)[0]  # it would be refused: backend none
+    step = result.output.split("next: ", 1)[1]
+    # the backend first (secret create is refused without one), then the secret; or kubectl
+    assert step.index("hks secret backend sealed-secrets --cert") < step.index("hks secret create openai-api-key")
+    assert "kubectl create secret generic openai-api-key" in step
 
 
 def test_unknown_values_and_flags_suggest(tmp_path: Path) -> None:

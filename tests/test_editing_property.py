@@ -60,7 +60,7 @@ def test_random_edits_do_what_they_promise_or_change_nothing(sequence: list[tupl
             if kind == "org":
                 result = hks("org", "set-llm", *flags(payload), "-C", str(root))
             elif kind == "workspace":
-                result = hks("workspace", "set-llm", name, *flags(payload), "-C", str(root))
+                result = hks("workspace", "set-llm", name, "--create", *flags(payload), "-C", str(root))
             else:
                 result = hks("workspace", "set-llm", name, "--unset", payload, "-C", str(root))
             assert "Traceback" not in result.output

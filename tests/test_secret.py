@@ -250,3 +250,52 @@ def test_adding_a_key_to_a_complete_secret_notes_nothing_missing(repo: Path) -> 
     assert hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo)).exit_code == 0
     result = hks("secret", "create", "openai-api-key", "--from-literal=org=acme", "-C", str(repo))
     assert result.exit_code == 0 and "also reads" not in result.output
+
+
+def test_backend_none_names_the_command_that_chooses_one(tmp_path: Path) -> None:
+    repo = write(tmp_path / "repo", {"org.yaml": "llm_config:\n  provider: openai\n  model: gpt-4o\n"})
+    result = hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo))
+    assert "hks secret backend sealed-secrets --cert sealed-secrets.pem" in result.output
+
+
+def test_secret_backend_sealed_secrets_sets_it_and_names_what_to_store(tmp_path: Path, private_key: rsa.RSAPrivateKey) -> None:
+    org = "llm_config:\n  provider: openai  # the default\n  model: gpt-4o\nworkspaces:\n  app: {}\n"
+    repo = write(tmp_path / "repo", {"org.yaml": org})
+    (repo / "sealed-secrets.pem").write_bytes(certificate(private_key))
+    result = hks("secret", "backend", "sealed-secrets", "--cert", "sealed-secrets.pem", "-C", str(repo))
+    assert result.exit_code == 0, result.output
+    assert (repo / "org.yaml").read_text() == org + "secrets:\n  backend: sealed-secrets\n  cert: sealed-secrets.pem\n"
+    # the Secrets the config reads are the next steps, each with its command
+    assert "next: store the gateway's admin key: hks secret create llm-gateway-master-key --from-literal=key=-" in result.output
+    assert "hks secret create openai-api-key --from-literal=key=-" in result.output
+    again = hks("secret", "backend", "sealed-secrets", "--cert", "sealed-secrets.pem", "-C", str(repo))
+    assert again.exit_code == 0 and "nothing to change" in again.output
+    back = hks("secret", "backend", "none", "-C", str(repo))
+    assert back.exit_code == 0, back.output
+    assert "secrets.cert removed" in back.output and "kubectl create secret generic openai-api-key" in back.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["sealed-secrets"], 2, "sealed-secrets needs it: --cert"),
+        (["none", "--cert", "x.pem"], 2, "--cert goes with sealed-secrets"),
+        (["external-secrets"], 2, "external-secrets needs it: --store NAME"),
+        (["sealed-secrets", "--cert", "missing.pem"], 1, "kubeseal --fetch-cert >"),
+        (["sealed-secret", "--cert", "x.pem"], 2, "Did you mean 'sealed-secrets'?"),
+    ],
+)
+def test_secret_backend_refusals_change_nothing(tmp_path: Path, args: list[str], code: int, says: str) -> None:
+    org = "llm_config:\n  provider: openai\n  model: gpt-4o\n"
+    repo = write(tmp_path / "repo", {"org.yaml": org})
+    result = hks("secret", "backend", *args, "-C", str(repo))
+    assert result.exit_code == code and says in result.output, result.output
+    assert (repo / "org.yaml").read_text() == org
+
+
+def test_secret_backend_external_secrets_takes_a_store(tmp_path: Path) -> None:
+    repo = write(tmp_path / "repo", {"org.yaml": "llm_config:\n  provider: openai\n  model: gpt-4o\nworkspaces:\n  app: {}\n"})
+    result = hks("secret", "backend", "external-secrets", "--store", "vault", "-C", str(repo))
+    assert result.exit_code == 0, result.output
+    assert "store:\n    name: vault\n    kind: ClusterSecretStore\n" in (repo / "org.yaml").read_text()
+    assert "hks secret create openai-api-key" in result.output

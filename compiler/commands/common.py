@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from compiler.pipeline import Compiled
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class ConfigDir(click.Path):
     """A config folder; a file given instead (org.yaml, say) gets a message that says so."""
@@ -24,6 +29,23 @@ class ConfigDir(click.Path):
 
 
 CONFIG_DIR = ConfigDir()
+
+
+def config_dir_arguments(function: F) -> F:
+    """The config folder, the same way for every command: `-C DIR` (as git and make take it),
+    or as the first argument where a command always took it so; the current folder by default."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, config_dir: str | None = None, directory: str | None = None, **kwargs: Any) -> Any:
+        if config_dir and directory and os.path.normpath(config_dir) != os.path.normpath(directory):
+            raise click.UsageError(f"two config folders: {config_dir} and -C {directory}; give one")
+        return function(*args, config_dir=config_dir or directory or ".", **kwargs)
+
+    wrapper = click.argument("config_dir", required=False, type=CONFIG_DIR)(wrapper)
+    option = click.option(
+        "-C", "--directory", "directory", type=CONFIG_DIR, help="The config folder (default: the current folder)."
+    )
+    return option(wrapper)  # type: ignore[return-value]
 
 
 def use_colour(stream: IO[str]) -> bool:

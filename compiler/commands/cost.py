@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from compiler.commands.common import CONFIG_DIR, compile_or_exit
+from compiler.commands.common import config_dir_arguments, compile_or_exit
 
 if TYPE_CHECKING:
     from compiler.cost import Estimate
@@ -21,7 +21,7 @@ Examples:
   hks cost --base origin/main --format markdown   # a pull request comment
   hks cost --fail-over-budget                     # in CI: refuse a change that breaks a budget"""
 )
-@click.argument("config_dir", default=".", type=CONFIG_DIR)
+@config_dir_arguments
 @click.option("--base", "base_rev", metavar="REV", help="Compare with the config at this Git revision.")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "markdown", "table"]), default="table", show_default=True

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from compiler.commands.common import CONFIG_DIR, compile_or_exit, use_colour
+from compiler.commands.common import config_dir_arguments, compile_or_exit, use_colour
 
 FORMATS = ["json", "markdown", "text"]
 
@@ -25,7 +25,7 @@ Examples:
   hks diff --base HEAD~1 --format markdown    # a pull-request comment
   hks diff examples/acme --against examples/acme/rendered --exit-code"""
 )
-@click.argument("config_dir", default=".", type=CONFIG_DIR)
+@config_dir_arguments
 @click.option("--base", "rev", metavar="REV", help="Compare with the config at this Git revision.")
 @click.option(
     "--against",

@@ -104,10 +104,12 @@ def finish(
     done: list[str],
     next_steps: Iterable[str] = (),
     texts: dict[Path, str] | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> bool:
     """Checks the edited config as `hks validate` would, then prints the diff (--dry-run) or
     writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
-    Returns whether files were written."""
+    `allow` names rules an edit may introduce because they are its next steps (a new secrets
+    backend's secrets, say). Returns whether files were written."""
     from compiler import edit
 
     changes = {f.path: f.text() for f in files if f.changed}
@@ -116,8 +118,11 @@ def finish(
         click.echo("nothing to change: " + "; ".join(done) if done else "nothing to change")
         return False
     verdict = edit.check(directory, changes)
-    if verdict.introduced:
-        refuse(verdict.introduced, "refused: the edit would make the config invalid; nothing was changed")
+    introduced = [d for d in verdict.introduced if d.rule not in allow]
+    if introduced:
+        new = [_relative(path, Path(directory)) for path in sorted(changes) if not path.exists()]
+        refuse(introduced, "refused: the edit would make the config invalid; nothing was changed"
+               + (f" ({', '.join(new)} not created)" if new else ""))
     if dry_run:
         click.echo(edit.unified_diff(Path(directory), changes), nl=False)
         return False
@@ -127,12 +132,27 @@ def finish(
         click.echo(line)
     for step in next_steps:
         click.echo(f"next: {step}")
-    if verdict.remaining:
+    # counted again on disk: a file the edit adds (a sealed secret) may fix some
+    if verdict.remaining and (count := _errors_on_disk(directory)):
         click.echo(
-            f"hks: note: the config still has {len(verdict.remaining)} error(s) it had before; run `hks validate`",
+            f"hks: note: the config still has {count} error(s) it had before; run `hks validate`",
             err=True,
         )
     return True
+
+
+def _errors_on_disk(directory: str) -> int:
+    from compiler.diagnostics import Severity
+    from compiler.pipeline import compile_config
+
+    return sum(1 for d in compile_config(directory).diagnostics if d.severity == Severity.ERROR)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _differs(path: Path, text: str) -> bool:
@@ -158,3 +178,51 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
 def fail_usage(message: str) -> NoReturn:
     click.echo(f"hks: {message}", err=True)
     sys.exit(2)
+
+
+def require_org(directory: str, command: str) -> Path:
+    """org.yaml of the config to edit; without one, says where the config is (a folder below
+    holding org.yaml: the usual mistake is running at a repository's top) or how to start one."""
+    path = Path(directory) / "org.yaml"
+    if path.is_file():
+        return path
+    from compiler.load import configs_below
+
+    below = configs_below(Path(directory))
+    if below:
+        where, others = below[0], [str(p) for p in below[1:]]
+        also = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        fail(
+            f"no org.yaml in {directory}; the config is in {where}/" + (f" (also in {also})" if others else ""),
+            hint=f"name it: hks {command} -C {where} ...",
+        )
+    fail(f"no org.yaml in {directory}", hint="start a config here with `hks llm enable --provider P` or `hks init`")
+
+
+def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict[str, Any]:
+    """`--model` without `--provider` for a model the current provider does not offer: the
+    provider is the one the organisation has enabled that offers it (the user just ran
+    `hks llm enable` for it); with none or several, say which flag to add."""
+    from compiler import catalogue, edit
+
+    model = values.get("model")
+    if model is None or "provider" in values or not current or catalogue.lookup(current, str(model)):
+        return values
+    offering = sorted(set(catalogue.providers_offering(str(model))) | set(catalogue.providers_offering(catalogue.normalise("ollama", str(model)))))
+    if not offering:
+        return values  # not in the catalogue at all: validation says so, with its own hint
+    providers = edit.find(org.data, ("providers",)) if org is not None else None
+    enabled = {str(p) for p in providers or {}}
+    if org is not None and edit.find(org.data, ("self_hosted",)) is not None:
+        enabled.add("ollama")
+    offering = catalogue.rank_providers(offering, enabled)
+    chosen = [p for p in offering if p in enabled]
+    if len(chosen) == 1:
+        click.echo(f"provider {chosen[0]}: {model} is not offered by {current}, and {chosen[0]} is the enabled provider that offers it")
+        return {"provider": chosen[0], **values}
+    if chosen:
+        fail(f"refused: {model} is offered by {', '.join(chosen)}, all enabled; say which (nothing was changed)",
+             hint=" or ".join(f"--provider {p}" for p in chosen))
+    fail(f"refused: {model} is not offered by {current} (the provider in use) but by {', '.join(offering)} "
+         "(nothing was changed)",
+         hint=f"add --provider {offering[0]} (after `hks llm enable --provider {offering[0]}` if the organisation does not use it yet)")

@@ -15,6 +15,7 @@ from compiler.commands.editing import (
     finish,
     open_or_exit,
     repo_options,
+    require_org,
 )
 
 SHA256_CHUNK = 1 << 20
@@ -50,11 +51,18 @@ def command() -> None:
     """Enable LLM providers and manage the self-hosted models (edits org.yaml in place)."""
 
 
-def _org(directory: str) -> Any:
+def _org(directory: str, command: str) -> Any:
+    """org.yaml, or a new one in a folder that has no config at all (not even one below)."""
     from compiler.edit import new_file
 
     path = Path(directory) / "org.yaml"
-    return open_or_exit(path) if path.exists() else new_file(path)
+    if path.exists() or command != "llm enable":
+        return open_or_exit(require_org(directory, command))
+    from compiler.load import configs_below
+
+    if configs_below(Path(directory)):
+        require_org(directory, command)  # says where the config is instead of making a second one
+    return new_file(path)
 
 
 @command.command(
@@ -73,7 +81,7 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
     sets llm_config.provider when none is set, and says what is left to do."""
     from compiler import changes, edit
 
-    org = _org(directory)
+    org = _org(directory, "llm enable")
     done = changes.enable(org, provider)
     if provider == "ollama":
         steps = ["install a model: hks llm install llama3:8b"]
@@ -84,8 +92,10 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
         if (edit.find(org.data, ("secrets", "backend")) or "none") == "none":  # hks only references it
             namespace = edit.find(org.data, ("cluster", "namespace")) or "hexabase-aiops"
             steps = [
-                f"create the API key's Secret in the cluster: kubectl create secret generic {secret} -n {namespace} "
-                "--from-literal=key=...   (or set secrets.backend to keep it in this repository with hks secret create)"
+                "choose where the API key lives: hks secret backend sealed-secrets --cert sealed-secrets.pem "
+                "(after kubeseal --fetch-cert > sealed-secrets.pem), then hks secret create "
+                f"{secret} --from-literal=key=-; or make it in the cluster: kubectl create secret generic {secret} "
+                f"-n {namespace} --from-literal=key=..."
             ]
         else:
             steps = [f"store the API key: hks secret create {secret} --from-literal=key=-   (reads it from stdin)"]
@@ -99,13 +109,13 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
 Examples:
   hks llm install llama3:8b
   hks llm install mistral:7b --dry-run
-  hks llm install acme-support:7b --from ./models/acme.gguf --param num_ctx=8192
   hks llm install acme-support:7b --from https://models.example/acme.gguf --sha256 <hex> \\
-      --system "You answer support tickets."""
+      --param num_ctx=8192 --system "You answer support tickets."
+"""
 )
 @click.argument("model")
-@click.option("--from", "source", metavar="URL_OR_PATH", help="A custom GGUF file to import instead of an Ollama tag.")
-@click.option("--sha256", help="The GGUF file's sha256 (computed for a local file when omitted).")
+@click.option("--from", "source", metavar="URL", help="A custom GGUF file's https:// URL, which the LLM nodes download.")
+@click.option("--sha256", help="The GGUF file's sha256, which the download is checked against.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A Modelfile PARAMETER, e.g. num_ctx=8192 (repeatable).")
 @click.option("--system", help="The Modelfile SYSTEM prompt.")
 @click.option("--allow-unknown", is_flag=True, help="Install a tag the catalogue does not know, even one close to a known tag.")
@@ -133,7 +143,7 @@ def install(
         entry: str | dict[str, Any] = model
     else:
         entry = _custom(model, source, sha256, params, system, directory)
-    org = _org(directory)
+    org = _org(directory, "llm install")
     done = changes.install(org, entry)
     if finish(directory, [org], dry_run=dry_run, done=done, next_steps=["render and sync: Ollama pulls it on every LLM node"]):
         _say_fit(directory, changes.model_name(entry))
@@ -177,17 +187,26 @@ def _check_catalogue(model: str, allow_unknown: bool) -> None:
 def _custom(
     name: str, source: str, sha256: str | None, params: tuple[str, ...], system: str | None, directory: str
 ) -> dict[str, Any]:
-    local = Path(directory) / source if not Path(source).is_absolute() else Path(source)
+    if not source.startswith(("https://", "http://")):
+        _local_source(name, source, directory)
     if sha256 is None:
-        if "://" in source or not local.is_file():
-            fail_usage("--sha256 is required for a remote GGUF file (hks checks the download against it)")
-        sha256 = _file_sha256(local)
+        fail_usage("--sha256 is required for a remote GGUF file (hks checks the download against it)")
     entry: dict[str, Any] = {"name": name, "source": source, "sha256": sha256.lower()}
     if params:
         entry["parameters"] = dict(_parameter(p) for p in params)
     if system is not None:
         entry["system"] = system
     return entry
+
+
+def _local_source(name: str, source: str, directory: str) -> None:
+    """Each LLM node downloads the file itself: a path on this machine means nothing there."""
+    local = Path(source) if Path(source).is_absolute() else Path(directory) / source
+    digest = _file_sha256(local) if local.is_file() else "<sha256 of the file>"
+    fail(f"--from {source}: the LLM nodes download the model themselves, so it must be an https:// URL they can reach, "
+         "not a path on this machine",
+         hint=f"upload it (an object store, an internal web server, a Hugging Face repository), then: "
+         f"hks llm install {name} --from https://.../{local.name} --sha256 {digest}")
 
 
 def _parameter(text: str) -> tuple[str, str | int | float]:
@@ -230,6 +249,7 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
     from compiler import changes
     from compiler.commands.common import compile_or_exit
 
+    require_org(directory, "llm remove")
     compiled = compile_or_exit(directory, show_warnings=False, allow_errors=True)  # removing may fix them
     users = _users(compiled, model)
     if users:
@@ -237,7 +257,7 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
         if users[0].startswith("the organisation"):
             commands.insert(0, "hks org set-llm --model ...")
         fail(f"{model} is still in use, by " + "; ".join(users), hint=f"point those at another model first ({', '.join(commands)})")
-    org = open_or_exit(Path(directory) / "org.yaml")
+    org = open_or_exit(require_org(directory, "llm remove"))
     finish(directory, [org], dry_run=dry_run, done=changes.remove(org, model))
 
 

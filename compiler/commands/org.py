@@ -1,10 +1,18 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from compiler.commands.editing import SuggestingGroup, fail_usage, finish, llm_options, open_or_exit, repo_options, settings
+from compiler.commands.editing import (
+    SuggestingGroup,
+    fail_usage,
+    finish,
+    llm_options,
+    open_or_exit,
+    repo_options,
+    require_org,
+    settings,
+    with_provider,
+)
 
 
 @click.group(
@@ -37,7 +45,8 @@ def set_llm(directory: str, dry_run: bool, **flags: object) -> None:
     values = settings(**flags)
     if not values:
         fail_usage("nothing to set: give at least one of --provider, --model, --temperature, --max-tokens, --top-p")
-    org = open_or_exit(Path(directory) / "org.yaml") if (Path(directory) / "org.yaml").exists() else None
-    if org is None:
-        fail_usage(f"{Path(directory) / 'org.yaml'}: no such file; start with `hks llm enable --provider P`")
+    from compiler import edit
+
+    org = open_or_exit(require_org(directory, "org set-llm"))
+    values = with_provider(values, edit.find(org.data, ("llm_config", "provider")), org)
     finish(directory, [org], dry_run=dry_run, done=changes.set_llm(org, ("llm_config",), values))

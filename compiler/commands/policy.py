@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from compiler.packs import Rule
 
 CONFIG_OPTION = click.option(
-    "--config", "config_dir", type=CONFIG_DIR, help="Also the packs in CONFIG/policies/ (an organisation's own)."
+    "-C", "--directory", "--config", "config_dir", type=CONFIG_DIR,
+    help="Also the packs in DIR/policies/, the organisation's own (default: the current folder, when it holds org.yaml).",
 )
 
 
@@ -21,7 +22,7 @@ CONFIG_OPTION = click.option(
     epilog="""\b
 Examples:
   hks policy list                            # the built-in rules
-  hks policy list --config examples/acme     # and the organisation's own
+  hks policy list -C examples/acme           # and the organisation's own
   hks policy show HIPAA-001
   hks policy test                            # every rule's own examples
   hks policy test policies/my-pack.yaml      # a pack being written"""
@@ -61,7 +62,7 @@ Exit status: 0 every example behaves as it says, 1 some do not (or a pack is bro
 Examples:
   hks policy test
   hks policy test hipaa
-  hks policy test --config examples/acme"""
+  hks policy test -C examples/acme"""
 )
 @click.argument("pack", required=False)
 @CONFIG_OPTION
@@ -106,6 +107,8 @@ def _rules(config_dir: str | None) -> list[Rule]:
     builtin, broken = packs.builtin_rules_with_examples()
     rules = list(builtin)
     _exit_on(list(broken))
+    if config_dir is None and Path("org.yaml").is_file():  # in a config repository: its own packs too
+        config_dir = "."
     if config_dir is not None:
         files = [(path, str(path)) for path in packs.org_files(config_dir)]
         own, problems = packs.load_packs(files, taken={rule.id for rule in rules})

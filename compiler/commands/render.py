@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from compiler.commands.common import CONFIG_DIR, compile_or_exit, use_colour
+from compiler.commands.common import config_dir_arguments, compile_or_exit, use_colour
 
 
 @click.command(
@@ -20,7 +20,7 @@ Examples:
   hks render --check                               # the same, for the folder cluster.path names
   hks render --stdout                              # an Argo CD plugin's generate command"""
 )
-@click.argument("config_dir", default=".", type=CONFIG_DIR)
+@config_dir_arguments
 @click.option(
     "-o",
     "--output",
@@ -72,6 +72,9 @@ def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
     from compiler.untracked import untracked
     from compiler.write import diff_tree
 
+    if not out_dir.is_dir():  # a diff against nothing is every line of every file: say what is wrong
+        click.echo(f"{out_dir} does not exist: run `hks render -C {config_dir} -o {out_dir}` and commit it", err=True)
+        sys.exit(1)
     difference = diff_tree(out_dir, files)
     if difference:
         click.echo(difference, nl=False)

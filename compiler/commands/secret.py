@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from compiler.commands.editing import SuggestingGroup, fail, fail_usage, finish, repo_options
+from compiler.commands.editing import (
+    SuggestingChoice,
+    SuggestingGroup,
+    fail,
+    fail_usage,
+    finish,
+    open_or_exit,
+    repo_options,
+    require_org,
+)
 
 SECRET_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 DATA_KEY = r"^[-._a-zA-Z0-9]{1,253}$"
@@ -21,6 +30,8 @@ HEADER = (
     cls=SuggestingGroup,
     epilog="""\b
 Examples:
+  # once: where secrets live (kubeseal --fetch-cert > sealed-secrets.pem gives the certificate)
+  hks secret backend sealed-secrets --cert sealed-secrets.pem
   # from the platform guide (the value is read from stdin, so it stays out of shell history)
   hks secret create openai-api-key --from-literal=key=-
   hks secret create openai-api-key --from-literal=key=sk-...
@@ -28,6 +39,95 @@ Examples:
 )
 def command() -> None:
     """Store secrets for the cluster: sealed for Sealed Secrets, or as an external-secrets reference."""
+
+
+BACKENDS = ("external-secrets", "none", "sealed-secrets")
+
+
+@command.command(
+    epilog="""\b
+Examples:
+  kubeseal --fetch-cert > sealed-secrets.pem
+  hks secret backend sealed-secrets --cert sealed-secrets.pem
+  hks secret backend external-secrets --store vault
+  hks secret backend none
+\b
+Sets secrets.backend in org.yaml (with secrets.cert or secrets.store), then names each Secret
+the config reads that is not stored yet, with the `hks secret create` that stores it.""",
+)
+@click.argument("backend", type=SuggestingChoice(BACKENDS))
+@click.option("--cert", metavar="PATH", help="sealed-secrets: the cluster's public certificate, relative to the config folder.")
+@click.option("--store", metavar="NAME", help="external-secrets: the SecretStore or ClusterSecretStore to read from.")
+@click.option("--store-kind", type=click.Choice(["ClusterSecretStore", "SecretStore"]), default="ClusterSecretStore", show_default=True)
+@repo_options
+def backend(backend: str, cert: str | None, store: str | None, store_kind: str, directory: str, dry_run: bool) -> None:
+    """Choose where secrets live: sealed in this repository, read from a vault, or made by other means."""
+    from compiler import edit
+
+    if (cert is not None) != (backend == "sealed-secrets"):
+        fail_usage("--cert goes with sealed-secrets, and sealed-secrets needs it: --cert sealed-secrets.pem "
+                   "(kubeseal --fetch-cert > sealed-secrets.pem)")
+    if (store is not None) != (backend == "external-secrets"):
+        fail_usage("--store goes with external-secrets, and external-secrets needs it: --store NAME")
+    if cert is not None:
+        _check_cert(Path(directory), cert)
+    org = open_or_exit(require_org(directory, "secret backend"))
+    wanted: dict[str, object] = {"backend": backend}
+    if cert is not None:
+        wanted["cert"] = cert
+    if store is not None:
+        wanted["store"] = {"name": store, "kind": store_kind}
+    done = []
+    for key in ("backend", "cert", "store"):
+        if key in wanted:
+            if edit.set_path(org.data, ("secrets", key), wanted[key], org.original):
+                done.append(f"org.yaml: secrets.{key}: {_show(wanted[key])}")
+        elif edit.find(org.data, ("secrets", key)) is not None:
+            edit.delete_key(edit.find(org.data, ("secrets",)), key)
+            done.append(f"org.yaml: secrets.{key} removed")
+    if finish(directory, [org], dry_run=dry_run, done=done, allow=frozenset({"SEC-002"})):
+        for step in _to_store(directory, backend):
+            click.echo(f"next: {step}")
+
+
+def _show(value: object) -> str:
+    return f"{value['name']} ({value['kind']})" if isinstance(value, dict) else str(value)
+
+
+def _check_cert(root: Path, cert: str) -> None:
+    from compiler import seal
+    from compiler.errors import InputError
+
+    path = root / cert
+    try:
+        seal.public_key(path.read_bytes(), str(path))
+    except OSError as exc:
+        fail(f"{path}: cannot read the certificate: {exc.strerror}",
+             hint=f"fetch it from the cluster: kubeseal --fetch-cert > {path}")
+    except InputError as exc:
+        fail(str(exc))
+
+
+def _to_store(directory: str, backend: str) -> list[str]:
+    """What is left to do for each Secret the config reads, with this backend."""
+    from compiler import secretrefs
+    from compiler.pipeline import compile_config
+
+    compiled = compile_config(directory)
+    if compiled.config is None:
+        return []
+    refs = secretrefs.by_secret(secretrefs.references(compiled.config, compiled.workspaces))
+    namespace = compiled.config.org.cluster.namespace
+    steps = []
+    for name, uses in sorted(refs.items()):
+        keys = sorted({ref.key for ref in uses})
+        if backend == "none":
+            steps.append(f"make the Secret {name} in the cluster: kubectl create secret generic {name} -n {namespace} "
+                         + " ".join(f"--from-literal={k}=..." for k in keys))
+        elif backend == "external-secrets" or not (Path(directory) / "secrets" / f"{name}.yaml").exists():
+            steps.append(f"store {uses[0].purpose}: hks secret create {name} "
+                         + " ".join(f"--from-literal={k}=-" for k in keys))
+    return steps
 
 
 @command.command(
@@ -59,6 +159,7 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
     if not re.match(SECRET_NAME, name):
         fail_usage(f"'{name}' is not a Secret name: lowercase letters, digits, '-' and '.'")
     sources = _sources(literals, files)
+    require_org(directory, "secret create")
     compiled = compile_config(directory)
     if compiled.config is None:  # other errors do not stop it: only secrets and cluster are read
         refuse(compiled.diagnostics, "org.yaml must be readable to know where the secret goes; nothing was changed")
@@ -68,10 +169,10 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
     readers = _readers(compiled, name)
     if org.secrets.backend == "none":
         fail(
-            "secrets.backend is `none`: hks only references secrets, and this one must be made in the cluster "
-            f"by other means (for example `kubectl create secret generic {name} -n {namespace} --from-literal=key=...`)",
-            hint="to keep secrets in this repository, set secrets.backend: sealed-secrets and secrets.cert "
-            "(kubeseal --fetch-cert > sealed-secrets.pem); to read them from a vault, external-secrets and secrets.store",
+            "secrets.backend is `none`, so hks keeps no secrets: choose where they live, then run this again",
+            hint="kubeseal --fetch-cert > sealed-secrets.pem && hks secret backend sealed-secrets --cert sealed-secrets.pem "
+            "(or: hks secret backend external-secrets --store NAME; "
+            f"or make it in the cluster: kubectl create secret generic {name} -n {namespace} --from-literal=key=...)",
         )
     if org.secrets.backend == "external-secrets":
         _external(name, namespace, org.secrets.store, sorted(sources), readers)

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from compiler.commands.common import CONFIG_DIR, use_colour
+from compiler.commands.common import config_dir_arguments, use_colour
 
 FORMATS = ["github", "json", "junit", "sarif", "text"]
 
@@ -19,7 +19,7 @@ Examples:
   hks validate examples/acme --format sarif > hks.sarif
   hks validate --format github      # annotations in a GitHub Actions log"""
 )
-@click.argument("config_dir", default=".", type=CONFIG_DIR)
+@config_dir_arguments
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def command(config_dir: str, fmt: str, strict: bool) -> None:
@@ -39,4 +39,6 @@ def command(config_dir: str, fmt: str, strict: bool) -> None:
     click.echo(report.FORMATS[fmt](compiled.diagnostics, use_colour(sys.stdout)), nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     if compiled.config is None or any(d.severity in failing and not d.waiver for d in compiled.diagnostics):
+        if strict and not any(d.severity is Severity.ERROR and not d.waiver for d in compiled.diagnostics):
+            click.echo("hks: failed because of warnings (--strict treats them as errors)", err=True)
         sys.exit(1)

@@ -7,16 +7,21 @@ from typing import Any
 
 import click
 
+from compiler.commands.common import CONFIG_DIR
+
 from compiler.commands.editing import (
     OVERRIDE_KEYS,
     SuggestingChoice,
     SuggestingGroup,
+    fail,
     fail_usage,
     finish,
     llm_options,
     open_or_exit,
     repo_options,
+    require_org,
     settings,
+    with_provider,
 )
 
 ENV_WORKSPACE = "HKS_WORKSPACE"
@@ -26,12 +31,50 @@ ENV_WORKSPACE = "HKS_WORKSPACE"
     cls=SuggestingGroup,
     epilog="""\b
 Examples:
+  hks workspace create production
   hks workspace set-llm production --model gpt-4 --max-tokens 8192
   HKS_WORKSPACE=production hks workspace set-llm --model gpt-4 --max-tokens 8192
-  hks workspace set-llm development --unset temperature""",
+  hks workspace set-llm development --unset temperature
+  hks workspace list""",
 )
 def command() -> None:
-    """Edit a workspace's settings (its own file, or its entry in org.yaml)."""
+    """Create, list and edit workspaces (each in its own file, or an entry in org.yaml)."""
+
+
+@command.command(
+    epilog="""\b
+Examples:
+  hks workspace create production
+  hks workspace create research --provider anthropic --model claude-sonnet-4-5
+\b
+Writes workspaces/NAME.yaml (`workspace: NAME`, and `llm_override:` with any flags given);
+refused when the workspace exists.""",
+)
+@click.argument("name")
+@llm_options
+@repo_options
+def create(name: str, directory: str, dry_run: bool, **flags: Any) -> None:
+    """Create the workspace NAME, which inherits the organisation's defaults."""
+    require_org(directory, "workspace create")
+    _check_name(name)
+    root = Path(directory)
+    target, _ = _locate(root, name)
+    if target is not None:
+        fail(f"workspace '{name}' exists already ({_relative(target.path, root)})",
+             hint=f"change it with hks workspace set-llm {name} ...")
+    _write_new(directory, name, settings(**flags), dry_run)
+
+
+@command.command(name="list", epilog="""\b
+Examples:
+  hks workspace list
+  hks workspace list -C llm-config""")
+@click.option("-C", "--directory", "directory", default=".", show_default=True, type=CONFIG_DIR, help="The config repository.")
+def list_(directory: str) -> None:
+    """List the workspaces, one a line, with the file that defines each."""
+    require_org(directory, "workspace list")
+    for name, where in _workspaces(Path(directory)):
+        click.echo(f"{name}\t{where}")
 
 
 @command.command(
@@ -43,14 +86,18 @@ Examples:
   hks workspace set-llm production --unset max_tokens    # the org default applies again
   {ENV_WORKSPACE}=production hks workspace set-llm --max-tokens 8192
 \b
-A workspace with its own file (workspaces/NAME.yaml) is edited there, one defined under
-`workspaces:` in org.yaml is edited in place, and a new one gets workspaces/NAME.yaml.""",
+A workspace with its own file (workspaces/NAME.yaml) is edited there, and one defined under
+`workspaces:` in org.yaml is edited in place. A name that is not a workspace is refused (with
+the nearest one); --create makes it (workspaces/NAME.yaml), as `hks workspace create` does.
+With --model alone, a model the workspace's provider does not offer takes the enabled
+provider that does.""",
 )
 @click.argument("name", required=False)
 @llm_options
 @click.option("--unset", "unset", multiple=True, type=SuggestingChoice(OVERRIDE_KEYS), help="Remove an override (repeatable).")
+@click.option("--create", is_flag=True, help="Create the workspace when it does not exist.")
 @repo_options
-def set_llm(name: str | None, unset: tuple[str, ...], directory: str, dry_run: bool, **flags: Any) -> None:
+def set_llm(name: str | None, unset: tuple[str, ...], create: bool, directory: str, dry_run: bool, **flags: Any) -> None:
     """Set a workspace's LLM overrides.
 
     Edits the workspace's llm_override. NAME defaults to $HKS_WORKSPACE."""
@@ -62,21 +109,78 @@ def set_llm(name: str | None, unset: tuple[str, ...], directory: str, dry_run: b
     clash = sorted(set(values) & set(unset))
     if clash:
         fail_usage(f"--{clash[0].replace('_', '-')} and --unset {clash[0]} contradict each other")
+    org_path = require_org(directory, "workspace set-llm")
     root = Path(directory)
     name = name or os.environ.get(ENV_WORKSPACE) or _no_name(root)
-    if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", name):
-        fail_usage(f"'{name}' is not a workspace name: lowercase letters, digits and '-', at most 63")
+    _check_name(name)
     target, at = _locate(root, name)
+    org = open_or_exit(org_path)
     if target is None:
         if unset:
-            fail_usage(f"workspace '{name}' does not exist; there is nothing to unset")
-        from compiler.edit import new_file
-
-        target = new_file(root / "workspaces" / f"{name}.yaml")
-        target.data["workspace"] = name
+            fail(f"workspace '{name}' does not exist; there is nothing to unset")
+        if not create:
+            _unknown(root, name)
+        _write_new(directory, name, with_provider(values, _provider(org, None, ()), org), dry_run)
+        return
+    values = with_provider(values, _provider(org, target, at), org)
     done = changes.set_llm(target, at, values) if values else []
     done += changes.unset_llm(target, at, list(unset))
     finish(directory, [target], dry_run=dry_run, done=done)
+
+
+def _check_name(name: str) -> None:
+    if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", name):
+        fail_usage(f"'{name}' is not a workspace name: lowercase letters, digits and '-', at most 63")
+
+
+def _unknown(root: Path, name: str) -> None:
+    from compiler.suggest import did_you_mean
+
+    names = _workspace_names(root)
+    hint = did_you_mean(name, names)
+    listed = ", ".join(names) if names else "none yet"
+    fail(f"no workspace '{name}'" + (f"; {hint}" if hint else f" (workspaces: {listed})"),
+         hint=f"to make a new one: hks workspace create {name}, or add --create")
+
+
+def _provider(org: Any, target: Any, at: tuple[str, ...]) -> str | None:
+    """The provider a workspace uses now: its override's, or the organisation's."""
+    from compiler import edit
+
+    own = edit.find(target.data, at + ("provider",)) if target is not None else None
+    return str(own or edit.find(org.data, ("llm_config", "provider")) or "") or None
+
+
+def _write_new(directory: str, name: str, values: dict[str, Any], dry_run: bool) -> None:
+    from compiler import changes
+    from compiler.edit import new_file
+
+    target = new_file(Path(directory) / "workspaces" / f"{name}.yaml")
+    target.data["workspace"] = name
+    done = [f"workspaces/{name}.yaml: workspace '{name}' (inherits org.yaml's llm_config)"]
+    done += changes.set_llm(target, ("llm_override",), values) if values else []
+    finish(directory, [target], dry_run=dry_run, done=done)
+
+
+def _workspaces(root: Path) -> list[tuple[str, str]]:
+    from compiler import edit
+
+    found = {}
+    org_path = root / "org.yaml"
+    loaded, _ = edit.open_file(org_path)
+    for key in (edit.find(loaded.data, ("workspaces",)) if loaded else None) or {}:
+        found[str(key)] = "org.yaml"
+    folder = root / "workspaces"
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        found[path.stem] = f"workspaces/{path.name}"
+    return sorted(found.items())
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _locate(root: Path, name: str) -> tuple[Any, tuple[str, ...]]:
@@ -98,17 +202,10 @@ def _locate(root: Path, name: str) -> tuple[Any, tuple[str, ...]]:
 
 def _no_name(root: Path) -> str:
     names = _workspace_names(root)
-    listed = ", ".join(names) if names else "none yet"
-    fail_usage(f"which workspace? Give its NAME or set ${ENV_WORKSPACE}. Workspaces: {listed}")
+    if not names:
+        fail_usage("which workspace? There is none yet: make one with hks workspace create NAME")
+    fail_usage(f"which workspace? Give its NAME or set ${ENV_WORKSPACE}. Workspaces: {', '.join(names)}")
 
 
 def _workspace_names(root: Path) -> list[str]:
-    from compiler import edit
-
-    names = {p.stem for p in (root / "workspaces").glob("*.y*ml")} if (root / "workspaces").is_dir() else set()
-    org_path = root / "org.yaml"
-    if org_path.is_file():
-        found, _ = edit.open_file(org_path)
-        inline = edit.find(found.data, ("workspaces",)) if found else None
-        names |= {str(k) for k in inline or {}}
-    return sorted(names)
+    return [name for name, _ in _workspaces(root)]
