@@ -85,10 +85,11 @@ def test_hks_policy_test_passes_for_all_builtin_packs() -> None:
 
 def _as_repo(tmp_path: Path, example: Example) -> tuple[Path, Document]:
     """The example written out as a config repository's org.yaml, and the file re-read."""
+    from compiler.load import load_file, to_plain
+
     yaml = YAML()
     with (tmp_path / "org.yaml").open("w", encoding="utf-8") as out:
-        yaml.dump(example.config, out)
-    from compiler.load import load_file
+        yaml.dump(to_plain(example.config), out)
 
     doc, problems = load_file(tmp_path / "org.yaml")
     assert doc is not None and not problems
