@@ -96,6 +96,7 @@ def workspace_table(config: Config, workspaces: tuple[Workspace, ...]) -> dict[s
             "aliases": [t.alias for t in targets(w)],
             "priority": SCHEDULER_PRIORITY[w.llm.priority],
             "budget_usd": w.llm.budget.monthly_usd if w.llm.budget else None,
+            "cache": bool(w.llm.cache and w.llm.cache.enabled),
         }
         for w in workspaces
     }

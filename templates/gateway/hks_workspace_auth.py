@@ -153,6 +153,9 @@ def _check_request(body: dict[str, Any], workspace: dict[str, Any]) -> None:
     named = sorted(ROUTING_FIELDS.intersection(body))
     if named:
         raise HTTPException(status_code=403, detail=f"the gateway decides routing: remove {', '.join(named)}")
+    # The cache is opt-in per deployment; a request's own `cache` would opt any workspace in.
+    if "cache" in body and not workspace["cache"]:
+        raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} does not use the response cache: remove cache")
 
 
 def _bearer(request: Request, api_key: str) -> str:

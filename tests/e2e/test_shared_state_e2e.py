@@ -205,3 +205,12 @@ def test_a_workspace_without_the_cache_is_never_served_from_it(replicas: Replica
     for url in (replicas.a, replicas.b):
         assert chat(url, "uncached", text="a common question")[0] == 200
     assert len(standin.take()) == 3
+
+
+def test_a_workspace_without_the_cache_cannot_opt_in_from_the_request(replicas: Replicas, standin: StandIn) -> None:
+    """LiteLLM reads a request's own `cache: {use-cache: true}` as an opt-in: the gateway refuses
+    it from a workspace whose config does not enable the cache (a cached workspace may send it)."""
+    status, body = chat(replicas.a, "uncached", text="let me in", cache={"use-cache": True})
+    assert status == 403 and "does not use the response cache" in body, (status, body)
+    assert chat(replicas.a, "cached", text="let me in", cache={"use-cache": True})[0] == 200
+    assert len(standin.take()) == 1
