@@ -182,7 +182,7 @@ def test_a_restarted_replica_keeps_the_spend_and_the_count(replicas: Replicas) -
 # --- the response cache ---------------------------------------------------------------------------
 
 
-def test_an_answer_cached_by_one_replica_is_a_hit_on_the_other(replicas: Replicas, standin: StandIn, redis: RedisServer) -> None:
+def test_an_answer_cached_by_one_replica_is_a_hit_on_the_other(replicas: Replicas, standin: StandIn) -> None:
     assert chat(replicas.a, "cached", text="what is shared?")[0] == 200
     time.sleep(0.5)  # the cache is written just after the response
     assert chat(replicas.b, "cached", text="what is shared?")[0] == 200
