@@ -99,6 +99,7 @@ def workspace_table(config: Config, workspaces: tuple[Workspace, ...]) -> dict[s
             "max_tokens": w.llm.max_tokens,
             # Per token, input and output, for the budget's reservations (as in model_info below).
             "prices": {t.alias: _price_pair(t) for t in targets(w)},
+            "cache": bool(w.llm.cache and w.llm.cache.enabled),
         }
         for w in workspaces
     }

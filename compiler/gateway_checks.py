@@ -19,6 +19,7 @@ def check_gateway(config: Config, workspaces: tuple[Workspace, ...]) -> list[Dia
         _check_replicas(config)
         + _check_audit(config)
         + _check_shared_counters(config, workspaces)
+        + _check_small_shared_limits(config, workspaces)
         + _check_budgets(workspaces)
         + _check_providers(config, workspaces)
         + _check_endpoints(config)
@@ -94,6 +95,38 @@ def _counted_alone(what: str, replicas: int) -> str:
         return f"each of up to {replicas} gateway replicas counts this rate limit alone, so up to {replicas} times it can pass"
     spread = f"each of up to {replicas} gateway replicas counts it alone, and " if replicas > 1 else ""
     return f"this budget is counted in the gateway's memory: {spread}a restart or rollout starts it again from zero"
+
+
+# Measured with two real proxies on one Redis (tests/e2e/test_shared_state_e2e.py, docs/gateway.md
+# "Two replicas, one Redis"): LiteLLM syncs its rate-limit counts with Redis every 0.1 s (hard-coded
+# in router_strategy/lowest_tpm_rpm_v2.py, 1.108.14 and 1.110.2), so requests that reach different
+# replicas together can pass up to rpm × replicas in a minute. Below this many requests per extra
+# replica, one request per replica late is already over a tenth of the limit.
+SHARED_RPM_PER_EXTRA_REPLICA = 10
+
+
+def _check_small_shared_limits(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    replicas = config.org.gateway.replicas.max
+    if not shares_state(config) or replicas < 2:
+        return []
+    found = []
+    for workspace in workspaces:
+        rpm = workspace.llm.rate_limit.rpm if workspace.llm.rate_limit else None
+        source = workspace.llm_sources.get("rate_limit.rpm")
+        if rpm is None or rpm >= SHARED_RPM_PER_EXTRA_REPLICA * (replicas - 1) or source is None:
+            continue
+        found.append(
+            warning(
+                source.origin or workspace.defined_at,
+                "GW-012",
+                f"workspace '{workspace.name}': rate_limit.rpm {rpm} is too small for {replicas} gateway replicas to "
+                f"hold exactly: each sees the others' counts up to 0.1 s late, so requests arriving together can pass "
+                f"up to {rpm * replicas} in a minute",
+                hint=f"allow at least {SHARED_RPM_PER_EXTRA_REPLICA * (replicas - 1)} requests a minute, or accept "
+                "the overshoot (docs/gateway.md, \"Two replicas, one Redis\")",
+            )
+        )
+    return found
 
 
 _REDIS_HINT = "name a Redis Secret in gateway.cache.redis_secret so the replicas share their counts"

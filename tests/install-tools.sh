@@ -3,8 +3,9 @@
 # (their dependencies must not mix with hks's): the pinned LiteLLM proxy, with prometheus_client
 # as LiteLLM's Docker image has it (its requirements.txt pins 0.20.0 "for /metrics endpoint on
 # proxy"; the PyPI extra `litellm[proxy]` leaves it out); the checkov scanner that
-# tests/test_security.py runs on the rendered output; and Prometheus's `promtool` from Debian's
-# `prometheus` package. Safe to run again; does nothing when done.
+# tests/test_security.py runs on the rendered output; Prometheus's `promtool` from Debian's
+# `prometheus` package; and Debian's `redis-server`, which tests/e2e starts on loopback for the
+# gateway's shared state. Safe to run again; does nothing when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +15,17 @@ cd "$(dirname "$0")/.."
 LITELLM_VERSION=1.110.2
 LITELLM_OLDEST_VERSION=1.108.14
 PROMETHEUS_CLIENT_VERSION=0.20.0
+# The Redis client the gateway talks to Redis with. LiteLLM's wheel does not name it (it arrives
+# through the proxy extra's `rq`, which allows `redis>=3.5,!=6`), and the stored sources did not
+# show which version the 1.110.2 image carries: pin the newest the wheel's requirements allow
+# today, so both venvs and every machine run the same client.
+REDIS_CLIENT_VERSION=8.1.0
 
 # From 1.84 `litellm[proxy]` names a `litellm-proxy` package that was never published: install
 # litellm itself, then the proxy extra's own requirements as its wheel lists them.
 install_litellm() {  # VENV VERSION
   local venv=$1 version=$2
-  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null)" = "$version" ] &&
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"), m.version("redis"))' 2>/dev/null)" = "$version $REDIS_CLIENT_VERSION" ] &&
      "$venv/bin/python" -c "import prometheus_client, fastapi, litellm_enterprise" 2>/dev/null; then
     return
   fi
@@ -28,7 +34,8 @@ install_litellm() {  # VENV VERSION
   "$venv/bin/python" -m pip install --quiet --upgrade pip
   "$venv/bin/python" -m pip install --quiet "litellm==${version}"
   "$venv/bin/python" tests/tools/litellm_proxy_requirements.py > "$venv/proxy-requirements.txt"
-  "$venv/bin/python" -m pip install --quiet -r "$venv/proxy-requirements.txt" "prometheus_client==${PROMETHEUS_CLIENT_VERSION}"
+  "$venv/bin/python" -m pip install --quiet -r "$venv/proxy-requirements.txt" "prometheus_client==${PROMETHEUS_CLIENT_VERSION}" \
+    "redis==${REDIS_CLIENT_VERSION}"
 }
 install_litellm .venv-litellm "$LITELLM_VERSION"
 install_litellm .venv-litellm-oldest "$LITELLM_OLDEST_VERSION"
@@ -41,6 +48,14 @@ if ! command -v promtool >/dev/null; then
     echo "note: promtool is missing; install Debian's 'prometheus' package (the promtool tests fail without it)" >&2
   fi
 fi
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  else
+    echo "note: redis-server is missing; install Debian's 'redis-server' package (the shared-state e2e tests fail without it)" >&2
+  fi
+fi
 CHECKOV_VERSION=3.3.30
 if ! .venv-checkov/bin/checkov --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then
   python3 -m venv .venv-checkov
@@ -50,4 +65,5 @@ fi
 echo "tools: checkov $(.venv-checkov/bin/checkov --version), litellm $(.venv-litellm/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))')" \
   "and $(.venv-litellm-oldest/bin/python -c 'import importlib.metadata as m; print(m.version("litellm"))')," \
   "prometheus_client $(.venv-litellm/bin/python -c 'import importlib.metadata as m; print(m.version("prometheus_client"))')," \
-  "$(promtool --version 2>/dev/null | head -1 || echo 'no promtool')"
+  "$(promtool --version 2>/dev/null | head -1 || echo 'no promtool')," \
+  "$(redis-server --version 2>/dev/null || echo 'no redis-server')"

@@ -221,9 +221,23 @@ def test_limits_counted_per_replica_without_redis_warn_once_per_setting(tmp_path
     org = "llm_config: {provider: openai, model: gpt-4o, rate_limit: {rpm: 10}}\nworkspaces:\n  a: {}\n  b: {}\n"
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-003", "warning", f"{tmp_path}/org.yaml:1:65")]
     shared = org + "gateway: {cache: {redis_secret: redis}}\n"
-    assert rules(tmp_path, {"org.yaml": shared}) == []
+    assert "GW-003" not in [rule for rule, *_ in rules(tmp_path, {"org.yaml": shared})]
     single = org + "gateway: {replicas: {min: 1, max: 1}}\n"
     assert rules(tmp_path, {"org.yaml": single}) == []
+
+
+def test_a_rate_limit_too_small_for_shared_replicas_warns_at_its_line(tmp_path: Path) -> None:
+    """Up to 4 replicas (the default) learn each other's counts 0.1 s late: below 30 a minute the
+    overshoot is more than a tenth of the limit."""
+    org = "llm_config: {provider: openai, model: gpt-4o}\ngateway: {cache: {redis_secret: redis}}\nworkspaces:\n"
+    small = org + "  a:\n    llm_override: {rate_limit: {rpm: 29}}\n"
+    assert rules(tmp_path, {"org.yaml": small}) == [("GW-012", "warning", f"{tmp_path}/org.yaml:5:38")]
+    assert rules(tmp_path, {"org.yaml": small.replace("29", "30")}) == []
+    two = small.replace("{redis_secret: redis}", "{redis_secret: redis}, replicas: {min: 2, max: 2}")
+    assert rules(tmp_path, {"org.yaml": two.replace("29", "9")})[0][0] == "GW-012"
+    assert rules(tmp_path, {"org.yaml": two.replace("29", "10")}) == []
+    one = small.replace("{redis_secret: redis}", "{redis_secret: redis}, replicas: {min: 1, max: 1}")
+    assert rules(tmp_path, {"org.yaml": one.replace("29", "1")}) == []
 
 
 def test_audit_log_without_a_database_is_an_error(tmp_path: Path) -> None:

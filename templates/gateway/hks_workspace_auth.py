@@ -135,7 +135,11 @@ def _check_request(body: dict[str, Any], workspace: dict[str, Any], *, merged: b
         raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} may not use model {model!r}")
     if merged:
         return  # LiteLLM's own fields are in the request by now
-    unknown = sorted(str(key) for key in body if key not in REQUEST_FIELDS)
+    # The cache is opt-in per deployment; a request's own `cache` would opt any workspace in.
+    if "cache" in body and not workspace["cache"]:
+        raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} does not use the response cache: remove cache")
+    allowed = REQUEST_FIELDS | ({"cache"} if workspace["cache"] else set())
+    unknown = sorted(str(key) for key in body if key not in allowed)
     if unknown:
         raise HTTPException(status_code=400, detail=f"the gateway accepts OpenAI's request fields only, not: {', '.join(unknown)}")
 

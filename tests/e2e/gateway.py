@@ -46,17 +46,23 @@ def render(text: str, tmp_path_factory: pytest.TempPathFactory, files: dict[str,
 
 @contextlib.contextmanager
 def running(
-    rendered: Path, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory
+    rendered: Path,
+    standin: StandIn,
+    kubeapi: KubeAPI,
+    litellm: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    secrets: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Runs the real LiteLLM proxy on loopback with the rendered config, unmodified: every file of
-    the gateway's ConfigMap in one folder, as the Deployment mounts it."""
+    the gateway's ConfigMap in one folder, as the Deployment mounts it. `secrets` adds values for
+    the Deployment's secretKeyRefs (the Redis connection)."""
     work = tmp_path_factory.mktemp("gateway")
     yaml = YAML(typ="safe", pure=True)
     configmap = yaml.load((rendered / "platform/gateway/configmap-llm-gateway-config.yaml").read_text())
     for name, text in configmap["data"].items():
         (work / name).write_text(text)
     port = free_port()
-    env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin), **kubeapi.env()}
+    env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin, secrets or {}), **kubeapi.env()}
     if "LITELLM_LOG" in os.environ:  # LITELLM_LOG=DEBUG shows what the proxy does, in litellm.log
         env["LITELLM_LOG"] = os.environ["LITELLM_LOG"]
     with (work / "litellm.log").open("w") as log:
@@ -76,7 +82,7 @@ def running(
             process.wait(timeout=30)
 
 
-def deployment_env(rendered: Path, standin: StandIn) -> dict[str, str]:
+def deployment_env(rendered: Path, standin: StandIn, secrets: dict[str, str]) -> dict[str, str]:
     """The Deployment's environment, with the test's secret values for its secretKeyRefs and
     the stand-in for the in-cluster Presidio Services."""
     deployment = YAML(typ="safe", pure=True).load((rendered / "platform/gateway/deployment-llm-gateway.yaml").read_text())
@@ -84,7 +90,7 @@ def deployment_env(rendered: Path, standin: StandIn) -> dict[str, str]:
     for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
         name = item["name"]
         if "valueFrom" in item:
-            env[name] = SECRETS[name]
+            env[name] = {**SECRETS, **secrets}[name]
         elif name.startswith("PRESIDIO_"):
             part = "analyzer" if "ANALYZER" in name else "anonymizer"
             env[name] = f"http://127.0.0.1:{standin.port}/{part}"
