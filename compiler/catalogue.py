@@ -107,10 +107,10 @@ def map_source() -> MapSource:
 
 
 def source(provider: str) -> str:
-    """Where the provider's figures come from."""
+    """Where the provider's figures come from (their date is the map's `as_of`)."""
     if provider == "ollama":
         return str(provider_fact("ollama", "source") or "")
-    return str(map_source())
+    return f"LiteLLM {map_source().litellm}'s model map"
 
 
 def today() -> datetime.date:

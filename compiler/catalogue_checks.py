@@ -51,6 +51,8 @@ def check_models(
             diagnostics += _unknown(use, day)
             continue
         diagnostics += _output_limit(use, info)
+        if use.workspace is None and workspaces:
+            continue  # the workspaces that inherit the defaults report these, each for itself
         diagnostics += _refused_settings(use, info)
         retired = _retirement(use, info, day, vertex and use.provider == "google")
         if retired is not None:
@@ -59,11 +61,9 @@ def check_models(
 
 
 def _uses(config: Config, workspaces: tuple[Workspace, ...]) -> list[Use]:
-    """Every workspace's models; the organisation's defaults stand alone when there is no workspace
-    (with workspaces, their findings come through the workspaces that inherit them)."""
-    uses = []
-    if not workspaces:
-        uses += _org_uses(config)
+    """The organisation's defaults (which stand alone when there is no workspace yet), then every
+    workspace's models."""
+    uses = _org_uses(config)
     for w in workspaces:
         sources, llm = w.llm_sources, w.llm
         uses.append(Use(w.name, llm.provider, llm.model, sources["model"], sources, True))

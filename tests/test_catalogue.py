@@ -161,3 +161,53 @@ def test_a_refused_built_in_default_is_left_out_of_the_gateway_config(tmp_path: 
     assert hks("render", str(path), "-o", str(out)).exit_code == 0
     config = next((out / "platform" / "gateway").glob("configmap*.yaml")).read_text()
     assert "model: openai/gpt-5" in config and "temperature" not in config.split("model_list", 1)[1].split("general_settings", 1)[0]
+
+
+def test_the_seed_as_written_reports_its_retired_model_and_nothing_else(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    seed = tmp_path / "seed"
+    shutil.copytree(EXAMPLES / "seed", seed, ignore=shutil.ignore_patterns("rendered", "policies"))
+    compiled = compile_config(str(seed), today=TODAY)
+    assert [(d.rule, str(d.position).removeprefix(f"{seed}/"), d.waiver) for d in compiled.diagnostics] == [
+        ("CAT-004", "org.yaml:14:14", None)
+    ]
+    assert "retired by openai on 2026-10-23" in compiled.diagnostics[0].message
+    assert hks("render", str(seed), "-o", str(tmp_path / "out")).exit_code == 1
+
+
+def test_cost_dates_its_prices_by_the_map_and_warns_when_they_are_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    fresh = hks("cost", "examples/acme")
+    assert "as of 2026-11-25 (LiteLLM 1.110.2's model map)" in fresh.output
+    assert "WARNING" not in fresh.output
+    acme = tmp_path / "acme"
+    shutil.copytree(EXAMPLES / "acme", acme, ignore=shutil.ignore_patterns("rendered", "support-eu.yaml"))
+    monkeypatch.setenv("HKS_TODAY", "2027-06-01")  # 188 days later; these workspaces' models are still served
+    old = hks("cost", str(acme))
+    assert old.exit_code == 0, old.output
+    assert "WARNING: prices are 188 days old (as of 2026-11-25), more than six months" in old.output
+
+
+def test_hks_models_lists_only_what_a_provider_serves_today() -> None:
+    result = hks("models", "--provider", "anthropic")
+    assert result.exit_code == 0
+    listed = [line.split()[1] for line in result.output.splitlines()[1:-1]]
+    assert "claude-sonnet-4-6" in listed and "claude-sonnet-4-5" in listed  # retires 2026-11-30
+    assert "claude-mythos-preview" not in listed  # retired 2026-06-09
+    assert "claude-sonnet-4-20250514" not in listed  # no longer in the map
+    assert hks("models", "--provider", "antropic").exit_code == 2
+
+
+@pytest.mark.parametrize("provider", ["openai", "ollama"])
+def test_hks_models_golden(provider: str, file_regression) -> None:  # type: ignore[no-untyped-def]
+    file_regression.check(hks("models", "--provider", provider).output, basename=f"models-{provider}", extension=".txt")
+    rows = __import__("json").loads(hks("models", "--provider", provider, "--format", "json").output)["models"]
+    assert rows and {row["provider"] for row in rows} == {provider}
