@@ -13,7 +13,7 @@ from tests.conftest import write
 from tests.test_render import assert_upstream_valid
 
 OPENAI_EU = """\
-llm_config: {provider: openai, model: gpt-4o}
+llm_config: {provider: openai, model: gpt-5.4-mini}
 providers:
   openai: {region: eu}
   google: {project: acme, location: europe-west4}
@@ -49,7 +49,7 @@ API_SERVER = {
 
 
 def test_cilium_allows_exactly_the_provider_hosts_in_use(tmp_path: Path) -> None:
-    org = OPENAI_EU + "cluster: {cni: cilium}\nworkspaces:\n  vertex: {llm_override: {provider: google, model: gemini-1.5-pro}}\n  chat: {}\n"
+    org = OPENAI_EU + "cluster: {cni: cilium}\nworkspaces:\n  vertex: {llm_override: {provider: google, model: gemini-3.5-flash}}\n  chat: {}\n"
     docs = render(tmp_path, {"org.yaml": org})
     policy = docs["CiliumNetworkPolicy/llm-gateway-fqdn"]
     fqdns = [m["matchName"] for rule in policy["spec"]["egress"] for m in rule.get("toFQDNs", [])]
@@ -74,7 +74,7 @@ def test_on_premises_workspaces_get_no_way_out_of_the_cluster(tmp_path: Path) ->
 
 
 def test_https_out_only_when_a_commercial_provider_is_used(tmp_path: Path) -> None:
-    docs = render(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n"})
+    docs = render(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n"})
     egress = docs["NetworkPolicy/llm-gateway"]["spec"]["egress"]
     [internet] = [rule for rule in egress if any("ipBlock" in peer for peer in rule.get("to", [])) and rule != API_SERVER]
     assert internet["ports"] == [{"port": 443, "protocol": "TCP"}]
@@ -86,16 +86,16 @@ def test_https_out_only_when_a_commercial_provider_is_used(tmp_path: Path) -> No
 
 def test_provider_prefixes_and_parameters(tmp_path: Path) -> None:
     org = OPENAI_EU + """\
-  azure-openai: {endpoint: "https://x.openai.azure.com", api_version: "2024-10-21", deployments: {gpt-4o: prod-4o}}
+  azure-openai: {endpoint: "https://x.openai.azure.com", api_version: "2024-10-21", deployments: {gpt-5.4-mini: prod-4o}}
 workspaces:
-  vertex: {llm_override: {provider: google, model: gemini-1.5-pro}}
-  azure: {llm_override: {provider: azure-openai, model: gpt-4o, top_p: 0.5, timeout_seconds: 30}}
+  vertex: {llm_override: {provider: google, model: gemini-3.5-flash}}
+  azure: {llm_override: {provider: azure-openai, model: gpt-5.4-mini, top_p: 0.5, timeout_seconds: 30}}
   local: {llm_override: {provider: ollama, model: "llama3:8b"}}
 self_hosted: {models: ["llama3:8b"]}
 """
     config = litellm_config(render(tmp_path, {"org.yaml": org}))
     params = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
-    assert params["vertex"]["model"] == "vertex_ai/gemini-1.5-pro"
+    assert params["vertex"]["model"] == "vertex_ai/gemini-3.5-flash"
     assert (params["vertex"]["vertex_project"], params["vertex"]["vertex_location"]) == ("acme", "europe-west4")
     assert params["vertex"]["vertex_credentials"] == "os.environ/VERTEX_CREDENTIALS"
     assert params["azure"]["model"] == "azure/prod-4o"
@@ -111,7 +111,7 @@ self_hosted: {models: ["llama3:8b"]}
 
 
 def test_every_api_key_is_an_environment_reference_fed_by_a_secret(tmp_path: Path) -> None:
-    org = OPENAI_EU + "workspaces:\n  a: {}\n  b: {llm_override: {provider: anthropic, model: claude-3-5-sonnet-20241022}}\n"
+    org = OPENAI_EU + "workspaces:\n  a: {}\n  b: {llm_override: {provider: anthropic, model: claude-sonnet-4-6}}\n"
     docs = render(tmp_path, {"org.yaml": org})
     config = litellm_config(docs)
     keys = {m["model_name"]: m["litellm_params"]["api_key"] for m in config["model_list"]}
@@ -127,7 +127,7 @@ def test_every_api_key_is_an_environment_reference_fed_by_a_secret(tmp_path: Pat
 
 
 def test_config_change_rolls_the_gateway(tmp_path: Path) -> None:
-    base = "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n"
+    base = "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n"
     first = render(tmp_path / "one", {"org.yaml": base})
     second = render(tmp_path / "two", {"org.yaml": base.replace("a: {}", "a: {llm_override: {temperature: 0.1}}")})
 
@@ -138,7 +138,7 @@ def test_config_change_rolls_the_gateway(tmp_path: Path) -> None:
 
 
 def test_presidio_is_rendered_only_when_a_workspace_asks_for_pii_handling(tmp_path: Path) -> None:
-    base = "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n"
+    base = "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n"
     assert not [k for k in render(tmp_path / "off", {"org.yaml": base}) if "presidio" in k]
     docs = render(tmp_path / "on", {"org.yaml": base.replace("a: {}", "a: {llm_override: {sanitization: {pii: block}}}")})
     assert {k for k in docs if "presidio" in k} == {
@@ -167,7 +167,7 @@ spec:
       name: {name}
       namespace: hexabase-aiops
 """
-SEALED_ORG = "llm_config: {provider: openai, model: gpt-4o}\nsecrets: {backend: sealed-secrets}\nworkspaces:\n  a: {}\n"
+SEALED_ORG = "llm_config: {provider: openai, model: gpt-5.4-mini}\nsecrets: {backend: sealed-secrets}\nworkspaces:\n  a: {}\n"
 
 
 def test_sealed_secrets_from_the_repository_are_rendered(tmp_path: Path) -> None:
@@ -197,7 +197,7 @@ def test_a_sealed_secret_for_another_namespace_is_an_error(tmp_path: Path) -> No
 
 
 def test_external_secrets_backend_needs_a_store(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o}\nsecrets:\n  backend: external-secrets\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini}\nsecrets:\n  backend: external-secrets\n"
     assert ("SEC-004", "error", f"{tmp_path}/org.yaml:3:12") in rules(tmp_path, {"org.yaml": org})
 
 
@@ -213,7 +213,7 @@ def test_external_secrets_read_each_referenced_key_from_the_store(tmp_path: Path
 
 
 def test_limits_counted_per_replica_without_redis_warn_once_per_setting(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o, rate_limit: {rpm: 10}}\nworkspaces:\n  a: {}\n  b: {}\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini, rate_limit: {rpm: 10}}\nworkspaces:\n  a: {}\n  b: {}\n"
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-003", "warning", f"{tmp_path}/org.yaml:1:65")]
     shared = org + "gateway: {cache: {redis_secret: redis}}\n"
     assert rules(tmp_path, {"org.yaml": shared}) == []
@@ -222,17 +222,17 @@ def test_limits_counted_per_replica_without_redis_warn_once_per_setting(tmp_path
 
 
 def test_audit_log_without_a_database_is_an_error(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o}\ngateway:\n  audit_log: {enabled: true}\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini}\ngateway:\n  audit_log: {enabled: true}\n"
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-002", "error", f"{tmp_path}/org.yaml:3:24")]
 
 
 def test_azure_without_endpoint_is_an_error(tmp_path: Path) -> None:
-    org = "llm_config: {provider: azure-openai, model: gpt-4o}\nproviders:\n  azure-openai: {api_version: '2024-10-21'}\nworkspaces: {a: {}}\n"
+    org = "llm_config: {provider: azure-openai, model: gpt-5.4-mini}\nproviders:\n  azure-openai: {api_version: '2024-10-21'}\nworkspaces: {a: {}}\n"
     assert ("GW-005", "error", f"{tmp_path}/org.yaml:3:17") in rules(tmp_path, {"org.yaml": org})
 
 
 def test_endpoint_with_an_impossible_port_is_an_error(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o}\nproviders:\n  openai: {endpoint: 'https://x:99999/v1'}\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini}\nproviders:\n  openai: {endpoint: 'https://x:99999/v1'}\n"
     assert ("GW-006", "error", f"{tmp_path}/org.yaml:3:22") in rules(tmp_path, {"org.yaml": org})
 
 
@@ -247,10 +247,10 @@ def test_a_malformed_endpoint_is_an_error_not_a_crash(tmp_path: Path) -> None:
     """`http://[::1` makes urlsplit raise, and the policy facts and egress read endpoints too.
     Found while hardening (issue 9); the endpoint pattern now refuses it first."""
     org = (
-        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "llm_config: {provider: openai, model: gpt-5.4-mini}\n"
         "providers:\n  openai: {endpoint: 'http://[::1'}\n"
         "  azure-openai: {endpoint: 'http://[::1', api_version: '2024-10-21'}\n"
-        "workspaces:\n  a: {}\n  b: {llm_override: {provider: azure-openai, model: gpt-4o}}\n"
+        "workspaces:\n  a: {}\n  b: {llm_override: {provider: azure-openai, model: gpt-5.4-mini}}\n"
     )
     found = rules(tmp_path, {"org.yaml": org})
     assert [(rule, severity) for rule, severity, _ in found] == [("SCHEMA-006", "error"), ("SCHEMA-006", "error")]
