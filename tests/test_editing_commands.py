@@ -94,7 +94,7 @@ REFUSED: dict[str, tuple[list[str], int, str]] = {
     "model-of-another-provider": (["org", "set-llm", "--model", "gpt-5.4-mini"], 1, "error[CAT-003]"),
     "workspace-provider-without-its-model": (["workspace", "set-llm", "batch", "--provider", "google"], 1, "error[CAT-003]"),
     "does-not-fit-the-gpu": (["llm", "install", "llama3.1:70b"], 1, "error[CAP-001]"),
-    "max-tokens-over-the-model-limit": (["workspace", "set-llm", "production", "--max-tokens", "100000"], 1, "error[CAT-002]"),
+    "max-tokens-over-the-model-limit": (["workspace", "set-llm", "production", "--max-tokens", "200000"], 1, "error[CAT-002]"),
     "bad-sha256": (["llm", "install", "x:1b", "--from", "https://e.example/x.gguf", "--sha256", "nothex"], 1, "error[SCHEMA-"),
     # the request itself cannot be done
     "model-in-use": (["llm", "remove", "codellama:13b"], 1, "workspace 'batch' ("),

@@ -214,7 +214,7 @@ def test_external_secrets_read_each_referenced_key_from_the_store(tmp_path: Path
 
 def test_limits_counted_per_replica_without_redis_warn_once_per_setting(tmp_path: Path) -> None:
     org = "llm_config: {provider: openai, model: gpt-5.4-mini, rate_limit: {rpm: 10}}\nworkspaces:\n  a: {}\n  b: {}\n"
-    assert rules(tmp_path, {"org.yaml": org}) == [("GW-003", "warning", f"{tmp_path}/org.yaml:1:65")]
+    assert rules(tmp_path, {"org.yaml": org}) == [("GW-003", "warning", f"{tmp_path}/org.yaml:1:71")]
     shared = org + "gateway: {cache: {redis_secret: redis}}\n"
     assert rules(tmp_path, {"org.yaml": shared}) == []
     single = org + "gateway: {replicas: {min: 1, max: 1}}\n"

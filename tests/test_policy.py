@@ -172,7 +172,7 @@ def test_a_fallback_is_reported_at_its_own_line(acme: Path) -> None:
     clinical = acme / "workspaces" / "clinical.yaml"
     text = clinical.read_text().replace(
         "  budget:\n", "  fallbacks:\n    - provider: ollama\n      model: llama3:8b\n    - provider: anthropic\n"
-        "      model: claude-3-5-haiku-20241022\n  budget:\n"
+        "      model: claude-haiku-4-5\n  budget:\n"
     )
     clinical.write_text(text)
     assert found(acme) == [
