@@ -7,9 +7,6 @@ from typing import Any
 
 from compiler import catalogue, edit
 
-# What `hks llm enable` sets when the organisation has no llm_config yet.
-DEFAULT_MODELS = catalogue.DEFAULT_MODELS
-
 # `hks llm enable --provider ollama`: the keys a platform engineer will want to look at first,
 # at their built-in defaults (the schema's), so the file shows what can be tuned.
 SELF_HOSTED_DEFAULTS: dict[str, Any] = {
@@ -31,8 +28,9 @@ def enable(org: edit.YamlFile, provider: str) -> list[str]:
         edit.set_path(data, ("llm_config", "provider"), provider, org.original)
         said.append(f"llm_config.provider: {provider}")
         if not edit.find(data, ("llm_config", "model")):
-            edit.set_path(data, ("llm_config", "model"), DEFAULT_MODELS[provider], org.original)
-            said.append(f"llm_config.model: {DEFAULT_MODELS[provider]}")
+            model = catalogue.default_model(provider)
+            edit.set_path(data, ("llm_config", "model"), model, org.original)
+            said.append(f"llm_config.model: {model}")
     if provider == "ollama":
         if not edit.find(data, ("self_hosted",)):
             edit.set_path(data, ("self_hosted",), SELF_HOSTED_DEFAULTS, org.original)

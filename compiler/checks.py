@@ -1,4 +1,5 @@
-"""Checks of the effective config against the catalogue, and the plaintext-secret scan."""
+"""Checks of the effective config: the plaintext-secret scan, self-hosted capacity, namespaces and
+the cluster settings (the catalogue's own checks are in catalogue_checks.py)."""
 
 from __future__ import annotations
 
@@ -9,81 +10,9 @@ from compiler.config import Config
 from compiler.diagnostics import Diagnostic, Position, error, warning
 from compiler.facts import Secret
 from compiler.load import Document, locate
-from compiler.merge import Sourced, Workspace
+from compiler.merge import Workspace
 from compiler.redact import secret_kind
 from compiler.suggest import did_you_mean
-
-
-def check_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
-    custom = _custom_models(config)
-    enabled = _enabled(config)
-    diagnostics = _check_defaults(config, custom, enabled)
-    for workspace in workspaces:
-        sources = workspace.llm_sources
-        llm = workspace.llm
-        diagnostics += _check_model(llm.provider, llm.model, sources["model"], custom, sources.get("max_tokens"), enabled)
-        for fallback in llm.fallbacks or ():
-            diagnostics += _check_model(fallback.provider, fallback.model, sources["fallbacks"], custom, None, enabled)
-    return diagnostics
-
-
-def _check_defaults(config: Config, custom: set[str], enabled: frozenset[str]) -> list[Diagnostic]:
-    """The org's own llm_config, which every workspace inherits (and which stands alone when
-    there are no workspaces yet)."""
-    llm = config.org.llm_config
-    doc = config.org_doc
-
-    def at(*keys: str) -> Sourced:
-        return Sourced(None, doc.position(("llm_config", *keys)), "org")
-
-    max_tokens = Sourced(llm.max_tokens, doc.position(("llm_config", "max_tokens")), "org")
-    found = _check_model(llm.provider, llm.model, at("model"), custom, max_tokens, enabled)
-    for fallback in llm.fallbacks or ():
-        found += _check_model(fallback.provider, fallback.model, at("fallbacks"), custom, None, enabled)
-    return found
-
-
-def _custom_models(config: Config) -> set[str]:
-    hosted = config.org.self_hosted
-    return {m.name for m in hosted.models if not isinstance(m, str)} if hosted else set()
-
-
-def _enabled(config: Config) -> frozenset[str]:
-    """The providers the organisation has set up: a CAT-003 hint names one of these first."""
-    return frozenset(config.org.providers) | ({"ollama"} if config.org.self_hosted else set())
-
-
-def _check_model(
-    provider: str, name: str, where: Sourced, custom: set[str], max_tokens: Sourced | None,
-    enabled: frozenset[str] = frozenset(),
-) -> list[Diagnostic]:
-    origin = where.origin or Position("<built-in>")
-    if provider == "ollama" and name in custom:
-        return []
-    info = catalogue.lookup(provider, name)
-    if info is None:
-        others = catalogue.rank_providers([p for p in catalogue.providers_offering(name) if p != provider], enabled)
-        if others:
-            return [
-                error(
-                    origin,
-                    "CAT-003",
-                    f"model '{name}' is offered by {', '.join(others)}, not by {provider}",
-                    hint=f"set provider: {others[0]}, or a model {provider} offers, such as {catalogue.DEFAULT_MODELS[provider]}",
-                )
-            ]
-        hint = did_you_mean(name, catalogue.models(provider)) or "hks knows nothing of its limits or price"
-        return [warning(origin, "CAT-001", f"model '{name}' is not in the catalogue of {provider} models", hint)]
-    if max_tokens is not None and isinstance(max_tokens.value, int) and max_tokens.value > info.max_output:
-        return [
-            error(
-                max_tokens.origin or origin,
-                "CAT-002",
-                f"max_tokens {max_tokens.value} is above {name}'s output limit of {info.max_output} tokens",
-                hint=f"set max_tokens to {info.max_output} or less",
-            )
-        ]
-    return []
 
 
 SECRET_MESSAGE = "this value looks like {kind}: config files hold secret names, never secret values"
@@ -141,7 +70,7 @@ def check_installed(config: Config) -> list[Diagnostic]:
         family, _, version = tag.partition(":")
         pinned = sorted(t for t in catalogue.models("ollama") if t.split(":")[0] == family and not t.endswith(":latest"))
         if version in ("", "latest"):
-            found.append(warning(where, "CAT-004", f"'{tag}' is not pinned: its model changes when Ollama moves the tag, "
+            found.append(warning(where, "CAT-007", f"'{tag}' is not pinned: its model changes when Ollama moves the tag, "
                                  "and nodes that pull at different times serve different models",
                                  hint=f"pin a size tag, such as {', '.join(pinned[:3])}" if pinned else "pin a tag that names the size"))
         elif catalogue.lookup("ollama", tag) is None:
@@ -157,7 +86,7 @@ def _check_source(config: Config, index: int, name: str, source: str) -> list[Di
         return []
     return [error(
         config.org_doc.position(("self_hosted", "models", index, "source")),
-        "CAT-005",
+        "CAT-008",
         f"the source of '{name}' is not an http(s) URL: the LLM nodes download the file themselves, "
         "so a path on this machine cannot reach them",
         hint="upload the file where the nodes can fetch it (an object store, an internal web server, "

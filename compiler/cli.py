@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "llm": ("llm", "Enable providers and install or remove self-hosted models (edits org.yaml)."),
     "org": ("org", "Edit the organisation's default LLM settings (org set-llm)."),
     "workspace": ("workspace", "Edit a workspace's LLM overrides (workspace set-llm)."),
+    "models": ("models", "List the models each provider serves today, with limits, prices and retirement."),
     "logs": ("logs", "Show the logs of what hks deployed (runs kubectl logs with its selectors)."),
     "secret": ("secret", "Store a secret for the cluster: sealed, or as an external-secrets reference."),
 }

@@ -15,6 +15,7 @@ spend tracking and this estimate agree. Decisions (docs/cost.md):
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 from compiler import catalogue
@@ -24,6 +25,7 @@ from compiler.merge import Workspace
 HOURS_PER_MONTH = 730
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 DEFAULT_FALLBACK_SHARE = 0.05
+STALE_PRICE_DAYS = 183  # six months
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def token_price(provider: str, model: str) -> Price | None:
     if info is None or "price" not in info.facts:
         return None
     price = info.facts["price"]
-    return Price(float(price["input"]), float(price["output"]), catalogue.source(provider), str(info.facts.get("as_of", "")))
+    as_of = str(info.facts.get("as_of") or catalogue.map_source().as_of)
+    return Price(float(price["input"]), float(price["output"]), catalogue.source(provider), as_of)
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,18 @@ class Estimate:
     nodes: NodesCost | None
     fallback_share: float
     prices: dict[str, Price] = field(default_factory=dict)  # "provider/model" → price used
+    day: datetime.date | None = None  # the day the prices' age is judged on
+
+    def stale_prices(self) -> str | None:
+        """A warning when the oldest price used is more than six months old."""
+        dates = [datetime.date.fromisoformat(p.as_of) for p in self.prices.values() if p.as_of]
+        if not dates or self.day is None or (self.day - min(dates)).days <= STALE_PRICE_DAYS:
+            return None
+        oldest = min(dates)
+        return (
+            f"prices are {(self.day - oldest).days} days old (as of {oldest.isoformat()}), more than six months: "
+            "the providers' prices may have changed; update hks, or its catalogue (scripts/update_catalogue.py)"
+        )
 
     @property
     def total_usd(self) -> float:
@@ -146,7 +161,7 @@ def estimate(config: Config, workspaces: tuple[Workspace, ...], fallback_share: 
     hosted = config.org.self_hosted
     if hosted and hosted.gpu.hourly_usd is not None and selfhosted.served_models(config, workspaces):
         nodes = NodesCost(hosted.nodes, hosted.gpu.hourly_usd)
-    return Estimate(config.organization, tuple(costs), nodes, fallback_share, dict(sorted(prices.items())))
+    return Estimate(config.organization, tuple(costs), nodes, fallback_share, dict(sorted(prices.items())), catalogue.today())
 
 
 def _workspace(workspace: Workspace, fallback_share: float, prices: dict[str, Price]) -> WorkspaceCost:

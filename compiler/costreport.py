@@ -113,6 +113,9 @@ def _table_change(base: Estimate, head: Estimate, revision: str) -> str:
 
 def _notes(estimate: Estimate) -> list[str]:
     lines: list[str] = []
+    stale = estimate.stale_prices()
+    if stale:
+        lines += ["", f"WARNING: {stale}"]
     found = warnings(estimate)
     if found:
         lines += ["", "Warnings:"] + [f"  {w}" for w in found]
@@ -189,7 +192,7 @@ def _summary(total: Change, revision: str) -> str:
 
 def _markdown_notes(estimate: Estimate) -> list[str]:
     lines: list[str] = []
-    for warning in warnings(estimate):
+    for warning in warnings(estimate) + [s for s in [estimate.stale_prices()] if s]:
         lines += ["", f"> **Warning:** {warning}"]
     lines += ["", "<details><summary>Assumptions and prices</summary>", ""]
     lines += [f"- {a}" for a in estimate.assumptions()]
@@ -228,7 +231,7 @@ def _estimate_json(estimate: Estimate) -> dict[str, Any]:
             else None
         ),
         "total_usd": _money(estimate.total_usd),
-        "warnings": warnings(estimate),
+        "warnings": warnings(estimate) + [s for s in [estimate.stale_prices()] if s],
         "assumptions": estimate.assumptions(),
         "prices": {
             label: {"input_per_million": p.input, "output_per_million": p.output, "as_of": p.as_of, "source": p.source}

@@ -15,6 +15,7 @@ from compiler.resources import data_dir
 
 DATA_FILES = (
     ("catalogue", "models.yaml"),
+    ("catalogue", "litellm-models.yaml"),
     ("catalogue", "providers.yaml"),
     ("catalogue", "images.yaml"),
     ("catalogue", "advisories.yaml"),

@@ -126,10 +126,8 @@ def shares_state(config: Config) -> bool:
 def _deployment(config: Config, workspace: Workspace, target: Target) -> dict[str, Any]:
     llm = workspace.llm
     params = _provider_params(config, target)
-    params["temperature"] = llm.temperature
+    params.update(_sampling(workspace, target))
     params["max_tokens"] = llm.max_tokens
-    if llm.top_p is not None:
-        params["top_p"] = llm.top_p
     if llm.timeout_seconds is not None:
         params["timeout"] = llm.timeout_seconds
     if llm.rate_limit and llm.rate_limit.rpm:
@@ -154,6 +152,25 @@ def _deployment(config: Config, workspace: Workspace, target: Target) -> dict[st
 def _price_pair(target: Target) -> list[float]:
     prices = _prices(target)
     return [prices.get("input_cost_per_token", 0.0), prices.get("output_cost_per_token", 0.0)]
+
+
+def _sampling(workspace: Workspace, target: Target) -> dict[str, Any]:
+    """temperature and top_p. A built-in default the model refuses is left out (the model's own
+    default applies); a value the config sets is rendered as set: validate refuses it (CAT-006)
+    rather than drop it. hks does not render LiteLLM's `drop_params` (docs/catalogue.md)."""
+    from compiler import catalogue
+    from compiler.catalogue_checks import refusal
+
+    info = catalogue.lookup(target.provider, target.model)
+    found = {}
+    for key in ("temperature", "top_p"):
+        value = getattr(workspace.llm, key)
+        source = workspace.llm_sources.get(key)
+        built_in = source is None or source.origin is None
+        if value is None or (built_in and info is not None and refusal(info, key, value)):
+            continue
+        found[key] = value
+    return found
 
 
 def _prices(target: Target) -> dict[str, float]:

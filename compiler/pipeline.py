@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import catalogue
 from compiler.advisories import check_advisories
+from compiler.catalogue_checks import check_models
 from compiler.checks import (
     check_cluster,
     check_installed,
-    check_models,
     check_self_hosted,
     check_workspaces,
     find_secrets,
@@ -24,6 +25,7 @@ from compiler.gateway_checks import check_gateway
 from compiler.facts import Secret
 from compiler.load import load_repo
 from compiler.merge import Workspace, merge
+from compiler.policy import Finding
 
 
 @dataclass(frozen=True)
@@ -53,22 +55,29 @@ def compile_config(
         return Compiled(None, (), sort_diagnostics(_secrets_first(diagnostics)))
     workspaces, found = merge(config)
     diagnostics += found
-    diagnostics += check_models(config, workspaces)
+    day = today or catalogue.today()
+    found, retirements = check_models(config, workspaces, day)
+    diagnostics += found
     diagnostics += check_installed(config)
     diagnostics += check_self_hosted(config, workspaces)
     diagnostics += check_workspaces(config, workspaces)
     diagnostics += check_cluster(config)
     diagnostics += check_gateway(config, workspaces)
     diagnostics += check_advisories(config)
-    diagnostics += check_policies(config, workspaces, secrets, today or datetime.date.today())
+    diagnostics += check_policies(config, workspaces, secrets, day, retirements)
     return Compiled(config, workspaces, sort_diagnostics(_secrets_first(diagnostics)))
 
 
 def check_policies(
-    config: Config, workspaces: tuple[Workspace, ...], secrets: list[Secret], today: datetime.date
+    config: Config,
+    workspaces: tuple[Workspace, ...],
+    secrets: list[Secret],
+    today: datetime.date,
+    retirements: Sequence[Finding] = (),
 ) -> list[Diagnostic]:
-    """Built-in and organisation packs over every workspace, then the organisation's waivers."""
-    from compiler import packs, policy, waivers
+    """Built-in and organisation packs over every workspace, then the organisation's waivers (which
+    may also name the catalogue's retirement findings)."""
+    from compiler import catalogue_checks, packs, policy, waivers
 
     builtin, diagnostics = packs.builtin_rules()
     if diagnostics:
@@ -78,7 +87,8 @@ def check_policies(
     files = [(path, str(path)) for path in packs.org_files(root)]
     own, found = packs.load_packs(files, taken={rule.id for rule in builtin})
     rules = list(builtin) + own
-    findings = policy.evaluate(rules, config, workspaces, secrets)
+    findings = policy.evaluate(rules, config, workspaces, secrets) + list(retirements)
+    rules += [catalogue_checks.rule(rule_id) for rule_id in catalogue_checks.WAIVABLE]
     accepted, problems = waivers.load_waivers(root)
     names = [w.name for w in workspaces]
     return found + problems + waivers.apply(findings, accepted, rules, names, today)

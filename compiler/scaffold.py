@@ -36,19 +36,19 @@ providers:
 
 
 STARTERS: dict[str, Starter] = {
-    "anthropic": Starter("claude-sonnet-4-20250514", _api_key("anthropic")),
+    "anthropic": Starter("claude-sonnet-4-6", _api_key("anthropic")),
     "azure-openai": Starter(
-        "gpt-4o",
+        "gpt-5.4-mini",
         _api_key(
             "azure-openai",
             """    endpoint: https://example-resource.openai.azure.com   # your Azure OpenAI resource
     api_version: "2024-10-21"
     deployments:
-      gpt-4o: gpt-4o              # model → your deployment's name
+      gpt-5.4-mini: gpt-5-4-mini  # model → your deployment's name
 """,
         ),
     ),
-    "google": Starter("gemini-2.5-flash", _api_key("google")),
+    "google": Starter("gemini-3.5-flash", _api_key("google")),
     "ollama": Starter(
         "llama3:8b",
         """
@@ -58,7 +58,7 @@ self_hosted:
     - llama3:8b
 """,
     ),
-    "openai": Starter("gpt-4o", _api_key("openai")),
+    "openai": Starter("gpt-5.4-mini", _api_key("openai")),
 }
 
 # In a sub-folder of a Git repository, the Application must find rendered/ from the top.

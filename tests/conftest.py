@@ -61,3 +61,13 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
+
+
+# The day the tests judge model retirement on (catalogue.today()): the catalogue's retirement
+# dates are fixed, the machine's calendar is not, so goldens and findings stay byte-stable.
+TODAY = "2026-11-25"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HKS_TODAY", TODAY)

@@ -39,7 +39,7 @@ TOKENS = [
 ]  # fmt: skip
 VALUES: list[Any] = [
     None, True, False, 0, -1, 1, 2**63, -(2**63), 1e308, float("inf"), 0.5, "", " ", "x" * 300, "é\u2028",
-    "gpt-4o", "llama3:8b", "ollama", "openai", "on-premises", "eu", "hipaa", "sk-ant-abcdefghijklmnopqrstuvwxyz01",
+    "gpt-5.4-mini", "llama3:8b", "ollama", "openai", "on-premises", "eu", "hipaa", "sk-ant-abcdefghijklmnopqrstuvwxyz01",
     "http://[::1", "https://h.example:99999/v1", "https://[::1]:443", "file:///etc/passwd", "http://", "1.35", "1.0",
     [], [None], [1, "a"], {}, {"a": 1}, {"provider": "openai"}, {"rpm": -5}, ["hipaa", "hipaa"],
 ]  # fmt: skip

@@ -35,7 +35,7 @@ def tag(product: str, version: Version) -> str:
 
 def org_yaml(product: str, image: str) -> str:
     section = SETTING[product][0]
-    return f"llm_config: {{provider: openai, model: gpt-4o}}\n{section}:\n  image: {image}\n"
+    return f"llm_config: {{provider: openai, model: gpt-5.4-mini}}\n{section}:\n  image: {image}\n"
 
 
 def validate(tmp_path: Path, product: str, image: str) -> list[Diagnostic]:

@@ -137,7 +137,7 @@ def test_stream_never_holds_an_application(name: str) -> None:
 def test_application_names_too_long_for_argo_cd(tmp_path: Path) -> None:
     long_name = "w" * 60
     org = (
-        "organization: acme\nllm_config: {provider: openai, model: gpt-4o}\n"
+        "organization: acme\nllm_config: {provider: openai, model: gpt-5.4-mini}\n"
         "cluster: {repo_url: https://git.example/llm.git, applications: per-workspace}\n"
         f"workspaces:\n  {long_name}: {{}}\n"
     )

@@ -100,7 +100,7 @@ def test_an_unnamed_organization_keeps_its_name_across_syncs(tmp_path: Path, sou
 
 
 def test_warnings_go_to_stderr(tmp_path: Path) -> None:
-    app = write(tmp_path / "demo", {"org.yaml": "llm_config:\n  provider: openai\n  model: gpt-4o\n  rate_limit: {rpm: 60}\nworkspaces:\n  a: {}\n"})
+    app = write(tmp_path / "demo", {"org.yaml": "llm_config:\n  provider: openai\n  model: gpt-5.4-mini\n  rate_limit: {rpm: 60}\nworkspaces:\n  a: {}\n"})
     result = generate(app)
     assert result.returncode == 0, result.stderr
     assert "warning[GW-003]" in result.stderr and "warning[" not in result.stdout

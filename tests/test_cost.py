@@ -46,28 +46,28 @@ def test_the_arithmetic_of_one_workspace(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n"
+            "org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n"
             "workspaces:\n  a:\n    usage: {requests_per_day: 1000, input_tokens: 1000, output_tokens: 100}\n"
         },
     )
     compiled = compile_config(str(tmp_path))
     [workspace] = cost.estimate(compiled.config, compiled.workspaces).workspaces  # type: ignore[arg-type]
-    # 1,000 requests × (1,000 × $2.50 + 100 × $10.00) / 1M = $3.50 a day, × 730 / 24 days
-    assert workspace.monthly_usd == pytest.approx(3.5 * 730 / 24)
+    # 1,000 requests × (1,000 × $0.75 + 100 × $4.50) / 1M = $1.20 a day, × 730 / 24 days
+    assert workspace.monthly_usd == pytest.approx(1.2 * 730 / 24)
 
 
 def test_over_budget_warns_and_fails_only_when_asked(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "org.yaml": "llm_config: {provider: openai, model: gpt-4}\n"
+            "org.yaml": "llm_config: {provider: openai, model: gpt-5.4}\n"
             "workspaces:\n  big:\n    llm_override: {budget: {monthly_usd: 100}}\n"
             "    usage: {requests_per_day: 1000, input_tokens: 1000, output_tokens: 500}\n"
         },
     )
     warned = hks_process("cost", str(tmp_path))
     assert warned.returncode == 0
-    assert "big: estimated $1,825.00 a month exceeds budget.monthly_usd $100.00" in warned.stdout
+    assert "big: estimated $304.17 a month exceeds budget.monthly_usd $100.00" in warned.stdout
     failed = hks_process("cost", str(tmp_path), "--fail-over-budget")
     assert failed.returncode == 1 and "--fail-over-budget" in failed.stderr
     assert hks_process("cost", "examples/acme", "--fail-over-budget").returncode == 0
@@ -89,15 +89,15 @@ def _set_model(config: Path, model: str) -> None:
 
 @pytest.fixture()
 def repo(tmp_path: Path) -> Path:
-    """A config repository whose last commit switches production from gpt-4 to gpt-4o-mini."""
+    """A config repository whose last commit switches production from gpt-5.4 to gpt-5.4-nano."""
     repo = tmp_path / "llm-config"
     shutil.copytree(EXAMPLES / "acme", repo / "acme", ignore=shutil.ignore_patterns("rendered", "*.txt", "*.md"))
     git(repo, "init", "-q", "-b", "main")
-    _set_model(repo / "acme", "gpt-4")
+    _set_model(repo / "acme", "gpt-5.4")
     git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "production on gpt-4")
-    _set_model(repo / "acme", "gpt-4o-mini")
-    git(repo, "commit", "-q", "-am", "production on gpt-4o-mini")
+    git(repo, "commit", "-q", "-m", "production on gpt-5.4")
+    _set_model(repo / "acme", "gpt-5.4-nano")
+    git(repo, "commit", "-q", "-am", "production on gpt-5.4-nano")
     return repo
 
 
@@ -106,7 +106,7 @@ def test_model_change_against_base_golden(repo: Path, fmt: str, suffix: str, fil
     head = git(repo, "rev-parse", "HEAD")
     result = hks_process("cost", "acme", "--base", "HEAD~1", "--format", fmt, cwd=repo)
     assert result.returncode == 0, result.stderr
-    assert "gpt-4 → openai/gpt-4o-mini" in result.stdout
+    assert "gpt-5.4 → openai/gpt-5.4-nano" in result.stdout
     file_regression.check(result.stdout, fullpath=GOLDEN / f"model-change.{suffix}")
     assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
 
@@ -130,12 +130,12 @@ def test_no_change_against_the_base_says_so(repo: Path) -> None:
 
 
 def test_base_reads_uncommitted_changes_against_the_revision(repo: Path) -> None:
-    _set_model(repo / "acme", "gpt-4o")  # not committed
+    _set_model(repo / "acme", "gpt-5.4-mini")  # not committed
     result = hks_process("cost", "acme", "--base", "HEAD", "--format", "json", cwd=repo)
     assert result.returncode == 0, result.stderr
     production = {c["name"]: c for c in json.loads(result.stdout)["changes"]}["production"]
-    assert production["difference_usd"] > 0  # gpt-4o-mini → gpt-4o costs more
-    assert "gpt-4o" in (repo / "acme" / "workspaces" / "production.yaml").read_text()
+    assert production["difference_usd"] > 0  # gpt-5.4-nano → gpt-5.4-mini costs more
+    assert "gpt-5.4-mini" in (repo / "acme" / "workspaces" / "production.yaml").read_text()
 
 
 @pytest.mark.parametrize(
@@ -182,15 +182,12 @@ def test_a_base_with_errors_is_compared_as_nothing(repo: Path) -> None:
 
 
 def test_every_catalogue_entry_has_a_source_and_a_date() -> None:
-    from ruamel.yaml import YAML
-
-    raw = YAML(typ="safe", pure=True).load((ROOT / "catalogue" / "models.yaml").read_text())
-    for provider, block in raw["providers"].items():
-        assert str(block.get("source", "")).strip(), f"{provider} has no source"
-        for name, entry in block["models"].items():
-            assert entry.get("as_of"), f"{provider}/{name} has no as_of date"
-            if provider != "ollama":
-                assert set(entry["price"]) == {"input", "output"}, f"{provider}/{name}"
-                assert entry["price"]["input"] >= 0 and entry["price"]["output"] >= 0
-                assert cost.token_price(provider, name) is not None
-    assert catalogue.source("openai").startswith("https://")
+    for provider in catalogue.provider_names():
+        assert catalogue.source(provider).strip(), f"{provider} has no source"
+        for name, info in catalogue.models(provider).items():
+            price = cost.token_price(provider, name)
+            if provider == "ollama":
+                assert info.facts.get("as_of"), f"{provider}/{name} has no as_of date"
+            elif price is not None:
+                assert price.as_of == catalogue.map_source().as_of and price.input >= 0 and price.output >= 0
+    assert catalogue.source("openai") == "LiteLLM 1.110.2's model map"

@@ -18,7 +18,7 @@ ORG = """\
 organization: demo
 llm_config:
   provider: openai
-  model: gpt-4
+  model: gpt-5.4
   temperature: 0.7
   max_tokens: 4096
   rate_limit:
@@ -42,8 +42,8 @@ llm_override:
 
 # scenario → (file, old text, new text)
 CHANGES = {
-    "provider": ("workspaces/production.yaml", "  temperature: 0.3\n", "  provider: anthropic\n  model: claude-sonnet-4-20250514\n  temperature: 0.3\n"),
-    "model": ("workspaces/production.yaml", "  temperature: 0.3\n", "  model: gpt-4o\n  temperature: 0.3\n  max_tokens: 8192\n"),
+    "provider": ("workspaces/production.yaml", "  temperature: 0.3\n", "  provider: anthropic\n  model: claude-sonnet-4-6\n  temperature: 0.3\n"),
+    "model": ("workspaces/production.yaml", "  temperature: 0.3\n", "  model: gpt-5.4-mini\n  temperature: 0.3\n  max_tokens: 8192\n"),
     "limit": ("org.yaml", "    rpm: 600\n", "    rpm: 1200\n"),
     "compliance": ("workspaces/production.yaml", "llm_override:\n", "compliance: [soc2]\nllm_override:\n"),
 }
@@ -79,7 +79,7 @@ def test_committed_change_against_the_previous_commit(tmp_path: Path) -> None:
     """The README's `hks diff --base HEAD~1` after committing a model change."""
     repo = config_repo(tmp_path)
     change(repo, "model")
-    git(repo, "commit", "-q", "-am", "production: gpt-4o")
+    git(repo, "commit", "-q", "-am", "production: gpt-5.4-mini")
     result = hks_process("diff", "--base", "HEAD~1", "--format", "json", cwd=repo)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
@@ -88,7 +88,7 @@ def test_committed_change_against_the_previous_commit(tmp_path: Path) -> None:
             "name": "production",
             "status": "changed",
             "changes": [
-                {"key": "model", "before": "gpt-4", "after": "gpt-4o"},
+                {"key": "model", "before": "gpt-5.4", "after": "gpt-5.4-mini"},
                 {"key": "max_tokens", "before": 4096, "after": 8192},
             ],
         }
@@ -134,12 +134,12 @@ def test_a_ci_script_can_tell_a_change_from_a_config_error(tmp_path: Path) -> No
 def test_new_workspace_and_removed_workspace(tmp_path: Path) -> None:
     repo = config_repo(tmp_path)
     (repo / "workspaces" / "development.yaml").unlink()
-    write(repo, {"workspaces/research.yaml": "llm_override:\n  provider: anthropic\n  model: claude-sonnet-4-20250514\n"})
+    write(repo, {"workspaces/research.yaml": "llm_override:\n  provider: anthropic\n  model: claude-sonnet-4-6\n"})
     result = hks_process("diff", "--base", "HEAD", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert "Workspaces: 1 added, 1 removed, 0 changed\n" in result.stdout
     assert "  development: removed\n" in result.stdout
-    assert "  research: added (provider anthropic, model claude-sonnet-4-20250514)\n" in result.stdout
+    assert "  research: added (provider anthropic, model claude-sonnet-4-6)\n" in result.stdout
     assert "+ Namespace research" in result.stdout and "- Namespace development" in result.stdout
 
 
@@ -342,7 +342,7 @@ def monorepo(root: Path, attributes: str = "") -> Path:
         {
             "llm-config/org.yaml": ORG.replace("organization: demo\n", ""),
             "llm-config/workspaces/assistant.yaml": PRODUCTION,
-            "llm-config/workspaces/research.yaml": "llm_override:\n  model: gpt-4o$Format:%H$\n",
+            "llm-config/workspaces/research.yaml": "llm_override:\n  model: gpt-5.4-mini$Format:%H$\n",
             "services/app/main.py": "print('not config')\n",
             ".gitattributes": attributes,
         },
@@ -374,7 +374,7 @@ def test_base_copies_only_the_config_folder_under_the_repository_name(tmp_path: 
     assert commit == git(repo, "rev-parse", "HEAD").strip()
     copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*") if p.is_file())
     assert copied == ["mono/llm-config/org.yaml", "mono/llm-config/workspaces/assistant.yaml", "mono/llm-config/workspaces/research.yaml"]
-    assert (folder / "workspaces" / "research.yaml").read_text() == "llm_override:\n  model: gpt-4o$Format:%H$\n"
+    assert (folder / "workspaces" / "research.yaml").read_text() == "llm_override:\n  model: gpt-5.4-mini$Format:%H$\n"
 
 
 def test_the_organisation_is_named_after_the_config_folder_at_the_base(tmp_path: Path) -> None:
@@ -389,7 +389,7 @@ def test_a_git_lfs_pointer_at_the_base_is_an_error_not_a_comparison(tmp_path: Pa
     pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 42\n"
     (repo / "llm-config" / "workspaces" / "research.yaml").write_text(pointer)
     git(repo, "commit", "-q", "-am", "research in LFS")
-    (repo / "llm-config" / "workspaces" / "research.yaml").write_text("llm_override:\n  model: gpt-4o\n")
+    (repo / "llm-config" / "workspaces" / "research.yaml").write_text("llm_override:\n  model: gpt-5.4-mini\n")
     result = hks_process("diff", "llm-config", "--base", "HEAD", cwd=repo)
     assert result.returncode == 2 and result.stdout == ""
     assert "llm-config/workspaces/research.yaml: stored with Git LFS at HEAD" in result.stderr

@@ -91,11 +91,11 @@ def test_golden_diff_dry_run_then_write_then_idempotent(case: str, tmp_path: Pat
 
 REFUSED: dict[str, tuple[list[str], int, str]] = {
     # the edit would make the config invalid: the usual diagnostics, exit 1
-    "model-of-another-provider": (["org", "set-llm", "--provider", "ollama", "--model", "gpt-4o"], 1, "error[CAT-003]"),
-    "model-of-a-provider-not-enabled": (["org", "set-llm", "--model", "gpt-4o"], 1, "hint: add --provider openai"),
+    "model-of-another-provider": (["org", "set-llm", "--provider", "ollama", "--model", "gpt-5.4-mini"], 1, "error[CAT-003]"),
+    "model-of-a-provider-not-enabled": (["org", "set-llm", "--model", "gpt-5.4-mini"], 1, "hint: add --provider openai"),
     "workspace-provider-without-its-model": (["workspace", "set-llm", "batch", "--provider", "google"], 1, "error[CAT-003]"),
     "does-not-fit-the-gpu": (["llm", "install", "llama3.1:70b"], 1, "error[CAP-001]"),
-    "max-tokens-over-the-model-limit": (["workspace", "set-llm", "production", "--max-tokens", "100000"], 1, "error[CAT-002]"),
+    "max-tokens-over-the-model-limit": (["workspace", "set-llm", "production", "--max-tokens", "200000"], 1, "error[CAT-002]"),
     "bad-sha256": (["llm", "install", "x:1b", "--from", "https://e.example/x.gguf", "--sha256", "nothex"], 1, "error[SCHEMA-"),
     # the request itself cannot be done
     "model-in-use": (["llm", "remove", "codellama:13b"], 1, "workspace 'batch' ("),
@@ -125,7 +125,7 @@ def test_refusal_leaves_every_file_byte_identical(case: str, tmp_path: Path) -> 
 
 def test_refusal_names_the_file_and_line_of_the_problem(tmp_path: Path) -> None:
     root = repo_copy(tmp_path)
-    result = hks("org", "set-llm", "--provider", "ollama", "--model", "gpt-4o", "-C", str(root))
+    result = hks("org", "set-llm", "--provider", "ollama", "--model", "gpt-5.4-mini", "-C", str(root))
     assert f"{root}/org.yaml:12:12: error[CAT-003]" in result.output
     assert "refused: the edit would make the config invalid; nothing was changed" in result.output
 
@@ -176,7 +176,7 @@ def test_policy_refusal(tmp_path: Path) -> None:
         "compliance: [hipaa]\nllm_override:\n  provider: ollama\n  model: llama3:8b\n  sanitization:\n    pii: block\n"
     )
     before = snapshot(root)
-    result = hks("workspace", "set-llm", "clinical", "--provider", "google", "--model", "gemini-1.5-pro", "-C", str(root))
+    result = hks("workspace", "set-llm", "clinical", "--provider", "google", "--model", "gemini-3.5-flash", "-C", str(root))
     assert result.exit_code == 1, result.output
     assert f"{root}/workspaces/clinical.yaml:3:13: error[HIPAA-001]" in result.output
     assert "nothing was changed" in result.output

@@ -17,7 +17,7 @@ from tests.conftest import hks
 from tests.test_editing_commands import FIXTURE, snapshot
 
 PROVIDERS = ["ollama", "openai", "anthropic", "google", "azure-openai"]
-MODELS = ["llama3:8b", "codellama:13b", "mistral:7b", "gpt-4o", "gpt-4", "claude-sonnet-4-20250514", "gemini-1.5-pro"]
+MODELS = ["llama3:8b", "codellama:13b", "mistral:7b", "gpt-5.4-mini", "gpt-4", "claude-sonnet-4-6", "gemini-3.5-flash"]
 WORKSPACES = ["batch", "production", "support", "newcomer"]
 
 values = st.fixed_dictionaries(

@@ -43,7 +43,7 @@ def test_every_broken_example_has_its_golden_file() -> None:
 
 
 def test_examples_carry_the_editor_schema_line() -> None:
-    files = [p for name in VALID for p in sorted((EXAMPLES / name).rglob("*.yaml")) if "rendered" not in p.parts]
+    files = [p for name in VALID for p in sorted((EXAMPLES / name).rglob("*.yaml")) if "rendered" not in p.parts and "policies" not in p.parts]  # policies: their own schema
     assert files
     for path in files:
         first = path.read_text(encoding="utf-8").splitlines()[0]

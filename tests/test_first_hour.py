@@ -104,8 +104,8 @@ def test_without_org_yaml_nothing_is_created(tmp_path: Path) -> None:
     ("tag", "says"),
     [
         ("lama3:8b", "warning[CAT-001]: model 'lama3:8b' is not in the catalogue of ollama models\n  hint: did you mean 'llama3:8b'?"),
-        ("llama3:latest", "warning[CAT-004]: 'llama3:latest' is not pinned"),
-        ("llama3", "warning[CAT-004]: 'llama3' is not pinned: its model changes when Ollama moves the tag, and nodes "
+        ("llama3:latest", "warning[CAT-007]: 'llama3:latest' is not pinned"),
+        ("llama3", "warning[CAT-007]: 'llama3' is not pinned: its model changes when Ollama moves the tag, and nodes "
                    "that pull at different times serve different models\n  hint: pin a size tag, such as llama3:70b, llama3:8b"),
     ],
 )
@@ -131,7 +131,7 @@ def test_a_local_gguf_path_is_refused_by_install_and_by_validate(config: Path) -
     (config / "org.yaml").write_text(SELF_HOSTED_ORG + f"    - name: mymodel:1b\n      source: ./my.gguf\n      sha256: {'a' * 64}\n")
     validate = hks(config, "validate")
     assert validate.returncode == 1
-    assert "org.yaml:8:15: error[CAT-005]: the source of 'mymodel:1b' is not an http(s) URL" in validate.stdout + validate.stderr
+    assert "org.yaml:8:15: error[CAT-008]: the source of 'mymodel:1b' is not an http(s) URL" in validate.stdout + validate.stderr
     assert hks(config, "render").returncode == 1 and not (config / "rendered").exists()
 
 

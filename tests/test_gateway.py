@@ -15,7 +15,7 @@ from tests.conftest import write
 from tests.test_render import assert_upstream_valid
 
 OPENAI_EU = """\
-llm_config: {provider: openai, model: gpt-4o}
+llm_config: {provider: openai, model: gpt-5.4-mini}
 providers:
   openai: {region: eu}
   google: {project: acme, location: europe-west4}
@@ -51,7 +51,7 @@ API_SERVER = {
 
 
 def test_cilium_allows_exactly_the_provider_hosts_in_use(tmp_path: Path) -> None:
-    org = OPENAI_EU + "cluster: {cni: cilium}\nworkspaces:\n  vertex: {llm_override: {provider: google, model: gemini-1.5-pro}}\n  chat: {}\n"
+    org = OPENAI_EU + "cluster: {cni: cilium}\nworkspaces:\n  vertex: {llm_override: {provider: google, model: gemini-3.5-flash}}\n  chat: {}\n"
     docs = render(tmp_path, {"org.yaml": org})
     policy = docs["CiliumNetworkPolicy/llm-gateway-fqdn"]
     fqdns = [m["matchName"] for rule in policy["spec"]["egress"] for m in rule.get("toFQDNs", [])]
@@ -79,7 +79,7 @@ def test_on_premises_workspaces_get_no_way_out_of_the_cluster(tmp_path: Path) ->
 
 
 def test_https_out_only_when_a_commercial_provider_is_used(tmp_path: Path) -> None:
-    docs = render(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n"})
+    docs = render(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n"})
     egress = docs["NetworkPolicy/llm-gateway"]["spec"]["egress"]
     [internet] = [rule for rule in egress if any("ipBlock" in peer for peer in rule.get("to", [])) and rule != API_SERVER]
     assert internet["ports"] == [{"port": 443, "protocol": "TCP"}]
@@ -91,16 +91,16 @@ def test_https_out_only_when_a_commercial_provider_is_used(tmp_path: Path) -> No
 
 def test_provider_prefixes_and_parameters(tmp_path: Path) -> None:
     org = OPENAI_EU + """\
-  azure-openai: {endpoint: "https://x.openai.azure.com", api_version: "2024-10-21", deployments: {gpt-4o: prod-4o}}
+  azure-openai: {endpoint: "https://x.openai.azure.com", api_version: "2024-10-21", deployments: {gpt-5.4-mini: prod-4o}}
 workspaces:
-  vertex: {llm_override: {provider: google, model: gemini-1.5-pro}}
-  azure: {llm_override: {provider: azure-openai, model: gpt-4o, top_p: 0.5, timeout_seconds: 30}}
+  vertex: {llm_override: {provider: google, model: gemini-3.5-flash}}
+  azure: {llm_override: {provider: azure-openai, model: gpt-5.4-mini, top_p: 0.5, timeout_seconds: 30}}
   local: {llm_override: {provider: ollama, model: "llama3:8b"}}
 self_hosted: {models: ["llama3:8b"]}
 """
     config = litellm_config(render(tmp_path, {"org.yaml": org}))
     params = {m["model_name"]: m["litellm_params"] for m in config["model_list"]}
-    assert params["vertex"]["model"] == "vertex_ai/gemini-1.5-pro"
+    assert params["vertex"]["model"] == "vertex_ai/gemini-3.5-flash"
     assert (params["vertex"]["vertex_project"], params["vertex"]["vertex_location"]) == ("acme", "europe-west4")
     assert params["vertex"]["vertex_credentials"] == "os.environ/VERTEX_CREDENTIALS"
     assert params["azure"]["model"] == "azure/prod-4o"
@@ -116,7 +116,7 @@ self_hosted: {models: ["llama3:8b"]}
 
 
 def test_every_api_key_is_an_environment_reference_fed_by_a_secret(tmp_path: Path) -> None:
-    org = OPENAI_EU + "workspaces:\n  a: {}\n  b: {llm_override: {provider: anthropic, model: claude-3-5-sonnet-20241022}}\n"
+    org = OPENAI_EU + "workspaces:\n  a: {}\n  b: {llm_override: {provider: anthropic, model: claude-sonnet-4-6}}\n"
     docs = render(tmp_path, {"org.yaml": org})
     config = litellm_config(docs)
     keys = {m["model_name"]: m["litellm_params"]["api_key"] for m in config["model_list"]}
@@ -132,7 +132,7 @@ def test_every_api_key_is_an_environment_reference_fed_by_a_secret(tmp_path: Pat
 
 
 def test_config_change_rolls_the_gateway(tmp_path: Path) -> None:
-    base = "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n"
+    base = "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n"
     first = render(tmp_path / "one", {"org.yaml": base})
     second = render(tmp_path / "two", {"org.yaml": base.replace("a: {}", "a: {llm_override: {temperature: 0.1}}")})
 
@@ -143,7 +143,7 @@ def test_config_change_rolls_the_gateway(tmp_path: Path) -> None:
 
 
 def test_presidio_is_rendered_only_when_a_workspace_asks_for_pii_handling(tmp_path: Path) -> None:
-    base = "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n"
+    base = "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n"
     assert not [k for k in render(tmp_path / "off", {"org.yaml": base}) if "presidio" in k]
     docs = render(tmp_path / "on", {"org.yaml": base.replace("a: {}", "a: {llm_override: {sanitization: {pii: block}}}")})
     assert {k for k in docs if "presidio" in k} == {
@@ -172,7 +172,7 @@ spec:
       name: {name}
       namespace: hexabase-aiops
 """
-SEALED_ORG = "llm_config: {provider: openai, model: gpt-4o}\nsecrets: {backend: sealed-secrets}\nworkspaces:\n  a: {}\n"
+SEALED_ORG = "llm_config: {provider: openai, model: gpt-5.4-mini}\nsecrets: {backend: sealed-secrets}\nworkspaces:\n  a: {}\n"
 
 
 def test_sealed_secrets_from_the_repository_are_rendered(tmp_path: Path) -> None:
@@ -202,7 +202,7 @@ def test_a_sealed_secret_for_another_namespace_is_an_error(tmp_path: Path) -> No
 
 
 def test_external_secrets_backend_needs_a_store(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o}\nsecrets:\n  backend: external-secrets\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini}\nsecrets:\n  backend: external-secrets\n"
     assert ("SEC-004", "error", f"{tmp_path}/org.yaml:3:12") in rules(tmp_path, {"org.yaml": org})
 
 
@@ -218,8 +218,8 @@ def test_external_secrets_read_each_referenced_key_from_the_store(tmp_path: Path
 
 
 def test_limits_counted_per_replica_without_redis_warn_once_per_setting(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o, rate_limit: {rpm: 10}}\nworkspaces:\n  a: {}\n  b: {}\n"
-    assert rules(tmp_path, {"org.yaml": org}) == [("GW-003", "warning", f"{tmp_path}/org.yaml:1:65")]
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini, rate_limit: {rpm: 10}}\nworkspaces:\n  a: {}\n  b: {}\n"
+    assert rules(tmp_path, {"org.yaml": org}) == [("GW-003", "warning", f"{tmp_path}/org.yaml:1:71")]
     shared = org + "gateway: {cache: {redis_secret: redis}}\n"
     assert "GW-003" not in [rule for rule, *_ in rules(tmp_path, {"org.yaml": shared})]
     single = org + "gateway: {replicas: {min: 1, max: 1}}\n"
@@ -229,7 +229,7 @@ def test_limits_counted_per_replica_without_redis_warn_once_per_setting(tmp_path
 def test_a_rate_limit_too_small_for_shared_replicas_warns_at_its_line(tmp_path: Path) -> None:
     """Up to 4 replicas (the default) learn each other's counts 0.1 s late: below 30 a minute the
     overshoot is more than a tenth of the limit."""
-    org = "llm_config: {provider: openai, model: gpt-4o}\ngateway: {cache: {redis_secret: redis}}\nworkspaces:\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini}\ngateway: {cache: {redis_secret: redis}}\nworkspaces:\n"
     small = org + "  a:\n    llm_override: {rate_limit: {rpm: 29}}\n"
     assert rules(tmp_path, {"org.yaml": small}) == [("GW-012", "warning", f"{tmp_path}/org.yaml:5:38")]
     assert rules(tmp_path, {"org.yaml": small.replace("29", "30")}) == []
@@ -241,17 +241,17 @@ def test_a_rate_limit_too_small_for_shared_replicas_warns_at_its_line(tmp_path: 
 
 
 def test_audit_log_without_a_database_is_an_error(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o}\ngateway:\n  audit_log: {enabled: true}\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini}\ngateway:\n  audit_log: {enabled: true}\n"
     assert rules(tmp_path, {"org.yaml": org}) == [("GW-002", "error", f"{tmp_path}/org.yaml:3:24")]
 
 
 def test_azure_without_endpoint_is_an_error(tmp_path: Path) -> None:
-    org = "llm_config: {provider: azure-openai, model: gpt-4o}\nproviders:\n  azure-openai: {api_version: '2024-10-21'}\nworkspaces: {a: {}}\n"
+    org = "llm_config: {provider: azure-openai, model: gpt-5.4-mini}\nproviders:\n  azure-openai: {api_version: '2024-10-21'}\nworkspaces: {a: {}}\n"
     assert ("GW-005", "error", f"{tmp_path}/org.yaml:3:17") in rules(tmp_path, {"org.yaml": org})
 
 
 def test_endpoint_with_an_impossible_port_is_an_error(tmp_path: Path) -> None:
-    org = "llm_config: {provider: openai, model: gpt-4o}\nproviders:\n  openai: {endpoint: 'https://x:99999/v1'}\n"
+    org = "llm_config: {provider: openai, model: gpt-5.4-mini}\nproviders:\n  openai: {endpoint: 'https://x:99999/v1'}\n"
     assert ("GW-006", "error", f"{tmp_path}/org.yaml:3:22") in rules(tmp_path, {"org.yaml": org})
 
 
@@ -265,9 +265,9 @@ def test_budget_on_a_free_self_hosted_model_warns(tmp_path: Path) -> None:
 def test_a_rate_limit_passes_once_per_fallback_alias_a_budget_does_not(tmp_path: Path) -> None:
     """LiteLLM counts rpm/tpm per alias and falls back when one is reached (GW-009); the workspace
     hooks count the budget across the alias and its fallbacks, so a budget alone is no finding."""
-    fallback = "fallbacks: [{provider: anthropic, model: claude-3-5-haiku-20241022}]"
+    fallback = "fallbacks: [{provider: anthropic, model: claude-haiku-4-5}]"
     org = (
-        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "llm_config: {provider: openai, model: gpt-5.4-mini}\n"
         "gateway: {replicas: {min: 1, max: 1}, cache: {redis_secret: redis}}\n"
         f"workspaces:\n  limited: {{llm_override: {{rate_limit: {{rpm: 10}}, {fallback}}}}}\n"
         f"  budgeted: {{llm_override: {{budget: {{monthly_usd: 10}}, {fallback}}}}}\n"
@@ -283,7 +283,7 @@ def test_the_response_cache_beside_a_pii_guardrail_is_no_finding(tmp_path: Path)
     """LiteLLM 1.80 ran Presidio's logging hook for every request once the cache was on (the old
     GW-007); from 1.108.14 the guardrail's hooks run for the aliases that name it only."""
     org = (
-        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "llm_config: {provider: openai, model: gpt-5.4-mini}\n"
         "gateway: {replicas: {min: 1, max: 1}, cache: {redis_secret: redis}}\n"
         "workspaces:\n  cached: {llm_override: {cache: {enabled: true}}}\n"
         "  private: {llm_override: {sanitization: {pii: redact}}}\n  plain: {}\n"
@@ -295,10 +295,10 @@ def test_a_malformed_endpoint_is_an_error_not_a_crash(tmp_path: Path) -> None:
     """`http://[::1` makes urlsplit raise, and the policy facts and egress read endpoints too.
     Found while hardening (issue 9); the endpoint pattern now refuses it first."""
     org = (
-        "llm_config: {provider: openai, model: gpt-4o}\n"
+        "llm_config: {provider: openai, model: gpt-5.4-mini}\n"
         "providers:\n  openai: {endpoint: 'http://[::1'}\n"
         "  azure-openai: {endpoint: 'http://[::1', api_version: '2024-10-21'}\n"
-        "workspaces:\n  a: {}\n  b: {llm_override: {provider: azure-openai, model: gpt-4o}}\n"
+        "workspaces:\n  a: {}\n  b: {llm_override: {provider: azure-openai, model: gpt-5.4-mini}}\n"
     )
     found = rules(tmp_path, {"org.yaml": org})
     assert [(rule, severity) for rule, severity, _ in found] == [("SCHEMA-006", "error"), ("SCHEMA-006", "error")]
@@ -325,12 +325,12 @@ def test_no_workspace_object_references_the_master_key(name: str) -> None:
 def test_the_gateway_table_names_each_workspace_namespace_its_aliases_priority_and_budget(tmp_path: Path) -> None:
     from compiler import cost
 
-    GPT_4O, HAIKU = cost.token_price("openai", "gpt-4o"), cost.token_price("anthropic", "claude-3-5-haiku-20241022")
+    GPT_4O, HAIKU = cost.token_price("openai", "gpt-5.4-mini"), cost.token_price("anthropic", "claude-haiku-4-5")
     assert GPT_4O and HAIKU and GPT_4O.input_per_token > 0
     org = (
-        "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n"
+        "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n"
         "  a: {namespace: team-a, llm_override: {priority: critical, budget: {monthly_usd: 50},"
-        " fallbacks: [{provider: anthropic, model: claude-3-5-haiku-20241022}]}}\n  b: {}\n"
+        " fallbacks: [{provider: anthropic, model: claude-haiku-4-5}]}}\n  b: {}\n"
     )
     docs = render(tmp_path, {"org.yaml": org})
     data = docs["ConfigMap/llm-gateway-config"]["data"]

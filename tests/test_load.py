@@ -129,7 +129,7 @@ def test_a_long_string_behind_many_aliases_is_measured_once() -> None:
 
 def test_more_workspaces_than_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load, "MAX_WORKSPACES", 3)
-    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n  b: {}\n"})
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n  b: {}\n"})
     write(tmp_path, {f"workspaces/w{i}.yaml": "{}\n" for i in range(2)})
     sources, diagnostics = load_repo(str(tmp_path))
     assert [(d.rule, d.position.line) for d in diagnostics] == [("REPO-006", 2)]
@@ -139,14 +139,14 @@ def test_more_workspaces_than_the_limit_is_refused(tmp_path: Path, monkeypatch: 
 
 def test_more_inline_workspaces_than_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load, "MAX_WORKSPACES", 1)
-    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nworkspaces:\n  a: {}\n  b: {}\n"})
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\nworkspaces:\n  a: {}\n  b: {}\n"})
     _, diagnostics = load_repo(str(tmp_path))
     assert [(d.rule, d.message) for d in diagnostics] == [("REPO-006", "2 workspaces: the limit is 1")]
 
 
 def test_too_many_workspace_files_are_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load, "MAX_WORKSPACE_FILES", 2)
-    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n"})
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n"})
     write(tmp_path, {f"workspaces/w{i}.yaml": ": broken\n" for i in range(3)})
     sources, diagnostics = load_repo(str(tmp_path))
     assert [d.rule for d in diagnostics] == ["REPO-004"]

@@ -94,7 +94,7 @@ def test_the_gateway_lets_prometheus_scrape_it() -> None:
 
 
 def test_monitoring_disabled_renders_none_of_it(tmp_path: Path) -> None:
-    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nmonitoring: {enabled: false}\nworkspaces: {a: {}}\n"})
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\nmonitoring: {enabled: false}\nworkspaces: {a: {}}\n"})
     from compiler.pipeline import render_checked
 
     files = render_checked(_compiled(tmp_path)).files
@@ -107,7 +107,7 @@ def test_labels_and_thresholds_come_from_the_config(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n"
+            "org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n"
             "monitoring:\n  prometheus_labels: {prometheus: k8s}\n  grafana_dashboard_label: {dashboards: llm}\n"
             "  thresholds: {error_rate: 0.2, p95_latency_seconds: 30}\nworkspaces: {a: {}}\n"
         },
@@ -169,7 +169,7 @@ def test_promtool_checks_the_rendered_rules(name: str, tmp_path: Path) -> None:
 
 def test_promtool_parses_every_dashboard_expression(tmp_path: Path) -> None:
     """promtool has no "parse this expression" command; each becomes a recording rule."""
-    grafana = {"$__rate_interval": "5m", "$__range": "1d", "${workspace:regex}": "production", "${model:regex}": "gpt-4o"}
+    grafana = {"$__rate_interval": "5m", "$__range": "1d", "${workspace:regex}": "production", "${model:regex}": "gpt-5.4-mini"}
     rules = []
     for doc in _monitoring_docs("acme").values():
         if doc["kind"] != "ConfigMap":
@@ -205,7 +205,7 @@ def test_labels_prometheus_and_grafana_select_on_must_be_kubernetes_labels(tmp_p
     write(
         tmp_path,
         {
-            "org.yaml": "llm_config: {provider: openai, model: gpt-4o}\nmonitoring:\n"
+            "org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\nmonitoring:\n"
             '  prometheus_labels: {"bad key!": x}\n  grafana_dashboard_label: {grafana_dashboard: "not ok!"}\n'
         },
     )

@@ -148,7 +148,7 @@ def test_acme_clinical_on_the_gemini_api(acme: Path) -> None:
     org = acme / "org.yaml"
     org.write_text(org.read_text().replace("    project: acme-llm-prod\n", ""))
     clinical = acme / "workspaces" / "clinical.yaml"
-    clinical.write_text(clinical.read_text().replace("provider: azure-openai\n  model: gpt-4o", "provider: google\n  model: gemini-1.5-pro"))
+    clinical.write_text(clinical.read_text().replace("provider: azure-openai\n  model: gpt-5.4-mini", "provider: google\n  model: gemini-3.5-flash"))
     assert found(acme) == [
         ("DR-001", "workspaces/clinical.yaml:9:13"),
         ("GDPR-002", "workspaces/clinical.yaml:9:13"),
@@ -165,7 +165,7 @@ def test_findings_name_the_workspace_and_the_provider_mode(acme: Path) -> None:
     assert result.exit_code == 1
     assert (
         "workspaces/clinical.yaml:9:13: error[DR-001]: workspace 'clinical' must keep data in 'eu', but its model "
-        "openai/gpt-4o processes in any region (OpenAI API without data residency)" in result.output
+        "openai/gpt-5.4-mini processes in any region (OpenAI API without data residency)" in result.output
     )
 
 
@@ -173,7 +173,7 @@ def test_a_fallback_is_reported_at_its_own_line(acme: Path) -> None:
     clinical = acme / "workspaces" / "clinical.yaml"
     text = clinical.read_text().replace(
         "  budget:\n", "  fallbacks:\n    - provider: ollama\n      model: llama3:8b\n    - provider: anthropic\n"
-        "      model: claude-3-5-haiku-20241022\n  budget:\n"
+        "      model: claude-haiku-4-5\n  budget:\n"
     )
     clinical.write_text(text)
     assert found(acme) == [
@@ -191,7 +191,7 @@ def test_an_org_level_value_is_reported_in_org_yaml(acme: Path) -> None:
 
 def test_the_secret_scan_reports_once_and_never_the_value(tmp_path: Path) -> None:
     key = "sk-proj-Zq4XbT9wLm2RkVfN8sHd3JcYpA6uE1oG"
-    write(tmp_path, {"org.yaml": f"llm_config:\n  provider: openai\n  model: gpt-4o\nproviders:\n  openai:\n    endpoint: https://x.example/?k={key}\n"})
+    write(tmp_path, {"org.yaml": f"llm_config:\n  provider: openai\n  model: gpt-5.4-mini\nproviders:\n  openai:\n    endpoint: https://x.example/?k={key}\n"})
     result = hks("validate", str(tmp_path))
     assert result.exit_code == 1
     assert found(tmp_path) == [("SEC-001", "org.yaml:6:15")]
@@ -216,10 +216,10 @@ rules:
     examples:
       pass:
         - name: openai
-          config: {llm_config: {provider: openai, model: gpt-4o}, workspaces: {p: {}}}
+          config: {llm_config: {provider: openai, model: gpt-5.4-mini}, workspaces: {p: {}}}
       fail:
         - name: anthropic
-          config: {llm_config: {provider: anthropic, model: claude-sonnet-4-20250514}, workspaces: {p: {}}}
+          config: {llm_config: {provider: anthropic, model: claude-sonnet-4-6}, workspaces: {p: {}}}
           at: llm_config.provider
 """
 
@@ -291,10 +291,10 @@ def test_json_output_carries_policy_findings(acme: Path) -> None:
 
 PROVIDERS = {
     "ollama": "llama3:8b",
-    "openai": "gpt-4o",
-    "anthropic": "claude-sonnet-4-20250514",
-    "google": "gemini-1.5-pro",
-    "azure-openai": "gpt-4o",
+    "openai": "gpt-5.4-mini",
+    "anthropic": "claude-sonnet-4-6",
+    "google": "gemini-3.5-flash",
+    "azure-openai": "gpt-5.4-mini",
 }
 
 

@@ -340,7 +340,7 @@ def test_model_storage_and_the_namespace_level_it_allows(tmp_path: Path, storage
         ("http://models.example:8080/a.gguf", [443, 8080]),
         ("http://models.example/a.gguf", [80, 443]),
         ("http://[::1/a.gguf", [443]),  # urlsplit raises on these: never a crash
-        ("https://models.example:99999/a.gguf", [443]),  # a local path is CAT-005 (tests/test_first_hour.py)
+        ("https://models.example:99999/a.gguf", [443]),  # a local path is CAT-008 (tests/test_first_hour.py)
     ],
 )
 def test_model_pulls_may_reach_the_ports_of_custom_sources(tmp_path: Path, source: str, ports: list[int]) -> None:

@@ -88,6 +88,6 @@ def test_a_key_that_looks_like_a_union_tag_is_an_unknown_key(tmp_path: Path, key
     from compiler.pipeline import compile_config
     from tests.conftest import write
 
-    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n", "workspaces/a.yaml": f"'{key}': 1\n"})
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n", "workspaces/a.yaml": f"'{key}': 1\n"})
     found = [(d.rule, d.message) for d in compile_config(str(tmp_path)).diagnostics]
     assert found == [("SCHEMA-001", f"unknown key '{key}' at the top level")]

@@ -57,7 +57,7 @@ def repo(tmp_path: Path, private_key: rsa.RSAPrivateKey) -> Path:
     return write(
         tmp_path / "repo",
         {
-            "org.yaml": "llm_config:\n  provider: openai\n  model: gpt-4o\nworkspaces:\n  app: {}\n"
+            "org.yaml": "llm_config:\n  provider: openai\n  model: gpt-5.4-mini\nworkspaces:\n  app: {}\n"
             "secrets:\n  backend: sealed-secrets\n  cert: sealed-secrets.pem\n",
             "sealed-secrets.pem": certificate(private_key),
         },
@@ -182,7 +182,7 @@ def test_external_secrets_says_where_the_value_goes_and_writes_nothing(tmp_path:
     repo = write(
         tmp_path / "repo",
         {
-            "org.yaml": "llm_config:\n  provider: openai\n  model: gpt-4o\nworkspaces:\n  app: {}\n"
+            "org.yaml": "llm_config:\n  provider: openai\n  model: gpt-5.4-mini\nworkspaces:\n  app: {}\n"
             "secrets:\n  backend: external-secrets\n  store:\n    name: vault\n    kind: ClusterSecretStore\n"
         },
     )
@@ -211,7 +211,7 @@ def test_a_missing_data_key_the_gateway_reads_is_noted(repo: Path) -> None:
 
 
 def test_backend_none_refuses_and_explains(tmp_path: Path) -> None:
-    repo = write(tmp_path / "repo", {"org.yaml": "llm_config:\n  provider: openai\n  model: gpt-4o\n"})
+    repo = write(tmp_path / "repo", {"org.yaml": "llm_config:\n  provider: openai\n  model: gpt-5.4-mini\n"})
     result = hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo))
     assert result.exit_code == 1
     assert "secrets.backend is `none`" in result.output and "kubectl create secret generic openai-api-key" in result.output

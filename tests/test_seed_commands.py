@@ -70,6 +70,8 @@ def starting_repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     shutil.copy(EXAMPLES / "seed" / "org.yaml", root / "org.yaml")
+    # The seed's gpt-4 is retired (CAT-004): the example keeps it under a waiver, and so does this copy.
+    shutil.copytree(EXAMPLES / "seed" / "policies", root / "policies")
     with (root / "org.yaml").open("a") as org:
         org.write("\nsecrets:\n  backend: sealed-secrets\n  cert: sealed-secrets.pem\n")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -105,7 +105,7 @@ def test_a_secret_cannot_be_waived(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n"
+            "org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n"
             "providers: {openai: {region: 'sk-proj-Zq4XbT9wLm2RkVfN8sHd3JcYpA6uE1oG'}}\n",
             "policies/waivers.yaml": "waivers:\n  - rule: SEC-001\n    reason: it is only a test key\n"
             "    expires: 2099-01-01\n    approver: me\n",

@@ -66,7 +66,7 @@ def test_the_documented_sequence_works_in_an_empty_folder(tmp_path: Path) -> Non
     assert walkthrough()[-2:] == ["hks validate", "hks render"]
     assert (root / "rendered" / "kustomization.yaml").is_file()
     workspace = (root / "workspaces" / "production.yaml").read_text()
-    assert "provider: openai" in workspace and "model: gpt-4\n" in workspace
+    assert "provider: openai" in workspace and "model: gpt-5.4-mini\n" in workspace
     assert sorted(p.name for p in (root / "secrets").iterdir()) == ["llm-gateway-master-key.yaml", "openai-api-key.yaml"]
     everything = "".join(output) + "".join(p.read_text() for p in root.rglob("*") if p.is_file())
     assert OPENAI_KEY not in everything and MASTER_KEY not in everything

@@ -12,7 +12,7 @@ from typing import Any
 
 USAGE_IN = 100_000
 USAGE_OUT = 50_000
-FAILING_MODEL = "gpt-4"  # the stand-in answers 500 for it, so fallbacks are exercised
+FAILING_MODEL = "gpt-4.1"  # the stand-in answers 500 for it, so fallbacks are exercised
 PII_WORD = "Alice"  # the analyzer "finds" this PERSON; every other text is clean
 MISSING_OLLAMA_MODEL = "mistral:7b"  # the stand-in Ollama answers 404 "not found" for it, as Ollama does
 

@@ -43,7 +43,7 @@ workspaces:
   chat:
     llm_override: {{temperature: 0.2, max_tokens: 111, top_p: 0.9}}
   claude:
-    llm_override: {{provider: anthropic, model: claude-3-5-sonnet-20241022, temperature: 0.3, max_tokens: 222}}
+    llm_override: {{provider: anthropic, model: claude-sonnet-4-6, temperature: 0.3, max_tokens: 222}}
   local:
     llm_override: {{provider: ollama, model: "llama3:8b", temperature: 0.4, max_tokens: 333}}
   azure:
@@ -58,8 +58,8 @@ workspaces:
     llm_override: {{sanitization: {{pii: block}}}}
   resilient:
     llm_override:
-      model: gpt-4
-      fallbacks: [{{provider: anthropic, model: claude-3-5-haiku-20241022}}]
+      model: gpt-4.1
+      fallbacks: [{{provider: anthropic, model: claude-haiku-4-5}}]
 """
 
 
@@ -138,7 +138,7 @@ def test_anthropic_alias_reaches_anthropic_with_its_key(gateway: str, standin: S
     assert status == 200
     [call] = upstream_calls(standin)
     assert call.path == "/v1/messages"
-    assert call.body["model"] == "claude-3-5-sonnet-20241022"
+    assert call.body["model"] == "claude-sonnet-4-6"
     assert (call.body["temperature"], call.body["max_tokens"]) == (0.3, 222)
     assert call.headers["x-api-key"] == SECRETS["ANTHROPIC_API_KEY"]
 
@@ -170,7 +170,7 @@ def test_a_failing_model_falls_back(gateway: str, standin: StandIn) -> None:
     calls = upstream_calls(standin)
     assert [c.body["model"] for c in calls if c.path == "/v1/chat/completions"][0] == FAILING_MODEL
     assert calls[-1].path == "/v1/messages"
-    assert calls[-1].body["model"] == "claude-3-5-haiku-20241022"
+    assert calls[-1].body["model"] == "claude-haiku-4-5"
     assert calls[-1].headers["x-api-key"] == SECRETS["ANTHROPIC_API_KEY"]
     assert (calls[-1].body["temperature"], calls[-1].body["max_tokens"]) == (0.7, 1000)
 

@@ -38,7 +38,7 @@ workspaces:
   chat:
     llm_override: {{budget: {{monthly_usd: 1000}}}}
   claude:
-    llm_override: {{provider: anthropic, model: claude-3-5-haiku-20241022}}
+    llm_override: {{provider: anthropic, model: claude-haiku-4-5}}
   local:
     llm_override: {{provider: ollama, model: "llama3:8b"}}
   unpulled:
@@ -47,12 +47,12 @@ workspaces:
     llm_override: {{model: gpt-4o-mini, rate_limit: {{rpm: 1}}}}
   resilient:
     llm_override:
-      model: gpt-4
-      fallbacks: [{{provider: anthropic, model: claude-3-5-haiku-20241022}}]
+      model: gpt-4.1
+      fallbacks: [{{provider: anthropic, model: claude-haiku-4-5}}]
   doomed:
     llm_override:
-      model: gpt-4
-      fallbacks: [{{provider: openai, model: gpt-4}}]
+      model: gpt-4.1
+      fallbacks: [{{provider: openai, model: gpt-4.1}}]
 """
 SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})? ", re.M)
 
