@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "acme"
-MODELS = [("openai", "gpt-4o"), ("anthropic", "claude-3-5-haiku-20241022"), ("ollama", "llama3:8b")]
+MODELS = [("openai", "gpt-5.4-mini"), ("anthropic", "claude-haiku-4-5"), ("ollama", "llama3:8b")]
 
 # Parses the inputs with libyaml and writes the rendered documents with PyYAML's C dumper: what
 # any renderer of these files must at least do. argv: config folder, rendered folder, scratch.
