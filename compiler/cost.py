@@ -113,6 +113,7 @@ class Estimate:
     fallback_share: float
     prices: dict[str, Price] = field(default_factory=dict)  # "provider/model" → price used
     day: datetime.date | None = None  # the day the prices' age is judged on
+    unpriced_nodes: int = 0  # LLM nodes serving models without self_hosted.gpu.hourly_usd
 
     def stale_prices(self) -> str | None:
         """A warning when the oldest price used is more than six months old."""
@@ -147,6 +148,11 @@ class Estimate:
                 f"self-hosted: {self.nodes.nodes} LLM node(s) at ${self.nodes.hourly_usd:.2f} an hour, "
                 "always on, shared by the self-hosted workspaces"
             )
+        elif self.unpriced_nodes:
+            notes.append(
+                f"self-hosted: {self.unpriced_nodes} LLM node(s) not priced (no self_hosted.gpu.hourly_usd), "
+                "so the total leaves out the GPU nodes"
+            )
         return notes
 
 
@@ -157,11 +163,16 @@ def estimate(config: Config, workspaces: tuple[Workspace, ...], fallback_share: 
     costs = []
     for workspace in workspaces:
         costs.append(_workspace(workspace, fallback_share, prices))
-    nodes = None
+    nodes, unpriced = None, 0
     hosted = config.org.self_hosted
-    if hosted and hosted.gpu.hourly_usd is not None and selfhosted.served_models(config, workspaces):
-        nodes = NodesCost(hosted.nodes, hosted.gpu.hourly_usd)
-    return Estimate(config.organization, tuple(costs), nodes, fallback_share, dict(sorted(prices.items())), catalogue.today())
+    if hosted and selfhosted.served_models(config, workspaces):
+        if hosted.gpu.hourly_usd is not None:
+            nodes = NodesCost(hosted.nodes, hosted.gpu.hourly_usd)
+        else:
+            unpriced = hosted.nodes
+    return Estimate(
+        config.organization, tuple(costs), nodes, fallback_share, dict(sorted(prices.items())), catalogue.today(), unpriced
+    )
 
 
 def _workspace(workspace: Workspace, fallback_share: float, prices: dict[str, Price]) -> WorkspaceCost:

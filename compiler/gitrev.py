@@ -41,6 +41,14 @@ def _git(cwd: str | Path, *args: str) -> str:
     return _run(cwd, list(args), stdin=b"").decode("utf-8", "surrogateescape").rstrip("\n")
 
 
+def _has_commits(top: Path) -> bool:
+    try:
+        _git(top, "rev-parse", "--verify", "--quiet", "HEAD")
+    except InputError:
+        return False
+    return True
+
+
 def snapshot(config_dir: str, rev: str, into: Path) -> tuple[Path, str]:
     """Copies CONFIG_DIR as it was at REV below INTO; returns the copy (which does not exist
     when the config is new since REV) and REV's commit id."""
@@ -54,6 +62,8 @@ def snapshot(config_dir: str, rev: str, into: Path) -> tuple[Path, str]:
     try:
         commit = _git(config_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     except InputError:
+        if not _has_commits(top):
+            raise InputError(f"{rev}: {top.name} has no commits yet, so there is nothing to compare with (commit first)") from None
         raise InputError(f"{rev}: no such revision in {top.name}") from None
     folder = into / top.name / prefix
     tree = f"{commit}:{prefix}"  # gitrevisions(7): the tree at that path in the commit

@@ -263,3 +263,22 @@ def test_render_check_against_a_missing_folder_says_so_in_one_line(config: Path)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == "rendered does not exist: run `hks render -C . -o rendered` and commit it\n"
+
+
+def test_cost_says_when_the_gpu_nodes_are_not_priced(tmp_path: Path) -> None:
+    (tmp_path / "org.yaml").write_text(SELF_HOSTED_ORG + "workspaces:\n  a: {}\n")
+    result = hks(tmp_path, "cost")
+    assert result.returncode == 0, result.stderr
+    assert "1 LLM node(s) not priced (no self_hosted.gpu.hourly_usd), so the total leaves out the GPU nodes" in result.stdout
+    (tmp_path / "org.yaml").write_text(SELF_HOSTED_ORG + "  gpu: {hourly_usd: 1.2}\nworkspaces:\n  a: {}\n")
+    priced = hks(tmp_path, "cost")
+    assert "not priced" not in priced.stdout and "1 LLM node(s) at $1.20 an hour" in priced.stdout
+
+
+def test_diff_against_a_repository_without_commits_says_so(tmp_path: Path) -> None:
+    (tmp_path / "org.yaml").write_text(SELF_HOSTED_ORG)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = hks(tmp_path, "diff", "--base", "HEAD")
+    assert result.returncode == 2
+    assert "has no commits yet, so there is nothing to compare with (commit first)" in result.stderr
+    assert "Traceback" not in result.stderr
