@@ -26,8 +26,8 @@ PII_ENTITIES = (
     "PERSON", "PHONE_NUMBER", "UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT",
     "US_SSN",
 )  # fmt: skip
-# LiteLLM's scheduler reads an integer `priority` (lower runs first, 0 to 255). It treats 0 as
-# "no priority" (`kwargs.get("priority") or default`), so the highest level hks uses is 1.
+# LiteLLM's scheduler reads an integer `priority` (lower runs first, 0 to 255). Up to 1.108 it
+# treats 0 as "no priority" (`kwargs.get("priority") or default`), so the highest level hks uses is 1.
 SCHEDULER_PRIORITY = {"critical": 1, "standard": 128, "batch": 255}
 # Workspace identity (docs/gateway.md, "Who may call the gateway"): a module LiteLLM loads from
 # beside its config.yaml, and the table of workspaces it reads.

@@ -11,6 +11,7 @@ gives the diagnostics their exact wording. tests/test_yamlfast.py holds the two 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from typing import Any
 
@@ -121,6 +122,7 @@ def _deeper_than(root: Any, limit: int) -> bool:
     return False
 
 
+@functools.cache  # one class for every file
 def _loader_class() -> Any:
     """libyaml's parser and composer with a resolver that leaves plain scalars to this module
     (PyYAML's would apply YAML 1.1: `yes`, `on` and `no` as booleans)."""
