@@ -156,6 +156,7 @@ def advisories(scope: Scope, product: Product) -> tuple[Advisory, ...]:
     return tuple(_advisory(raw) for raw in _data()[scope].get(product, ()))
 
 
+@functools.cache  # read once, not once per product
 def _data() -> dict[str, Any]:
     raw: dict[str, Any] = datafiles.load("catalogue", "advisories.yaml")
     return raw
