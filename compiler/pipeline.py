@@ -116,4 +116,5 @@ def render_checked(compiled: Compiled) -> Rendered:
     failures = [f"{m.path}: {problem}" for m in manifests for problem in k8s.problems(m.body, version)]
     if failures:
         raise RenderBug("rendered documents fail the Kubernetes schemas:\n  " + "\n  ".join(failures))
-    return Rendered(render.files(manifests), render.stream(manifests))
+    written = render.files(manifests)
+    return Rendered(written, render.stream(manifests, written))

@@ -128,10 +128,11 @@ def files(manifests: list[Manifest]) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def stream(manifests: list[Manifest]) -> str:
+def stream(manifests: list[Manifest], written: dict[str, str]) -> str:
     """One YAML stream of the resources, for an Argo CD plugin: without the Applications,
-    which an Application must not deploy (it would own itself)."""
-    return "".join(f"---\n{dump(m.body)}" for m in manifests if m.folder != ARGOCD_FOLDER)
+    which an Application must not deploy (it would own itself). `written` is what files()
+    made of the same manifests: each document is dumped once."""
+    return "".join(f"---\n{written[m.path]}" for m in manifests if m.folder != ARGOCD_FOLDER)
 
 
 @functools.cache
