@@ -103,18 +103,27 @@ def _secrets_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 @dataclass(frozen=True)
 class Rendered:
     files: dict[str, str]
-    stream: str
+
+    @property
+    def stream(self) -> str:
+        from compiler import render
+
+        return render.stream(self.files)
 
 
 def render_checked(compiled: Compiled) -> Rendered:
-    """Renders a clean config and validates every document strictly before anything is written."""
+    """Renders a clean config and validates every document strictly before anything is written.
+    Each document is checked and dumped as it is rendered, and only its text kept."""
     from compiler import k8s, render
+    from compiler.yamlout import dump
 
     assert compiled.config is not None
-    manifests = render.render(compiled.config, compiled.workspaces)
     version = compiled.config.org.cluster.kubernetes_version
-    failures = [f"{m.path}: {problem}" for m in manifests for problem in k8s.problems(m.body, version)]
+    found: dict[str, str] = {}
+    failures: list[str] = []
+    for manifest in render.manifests(compiled.config, compiled.workspaces):
+        failures += [f"{manifest.path}: {problem}" for problem in k8s.problems(manifest.body, version)]
+        found[manifest.path] = dump(manifest.body)
     if failures:
-        raise RenderBug("rendered documents fail the Kubernetes schemas:\n  " + "\n  ".join(failures))
-    written = render.files(manifests)
-    return Rendered(written, render.stream(manifests, written))
+        raise RenderBug("rendered documents fail the Kubernetes schemas:\n  " + "\n  ".join(sorted(failures)))
+    return Rendered(render.folder(found))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +57,12 @@ class Manifest:
 
 
 def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    return sorted(manifests(config, workspaces), key=lambda m: m.path)
+
+
+def manifests(config: Config, workspaces: tuple[Workspace, ...]) -> Iterator[Manifest]:
+    """Every manifest, in no particular order, one workspace's at a time: at 10,000 workspaces
+    the documents of all of them at once took most of a gigabyte."""
     from compiler import render_gateway  # it builds on this module's helpers
 
     env = _environment()
@@ -77,11 +85,10 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     manifests += render_gateway.presidio(env, config, workspaces)
     manifests += render_gateway.secrets(env, config, workspaces)
     manifests += _monitoring(env, config, workspaces)
-    for workspace in workspaces:
-        manifests += _workspace(env, config, workspace)
-    manifests = [_with_sync_wave(Manifest(m.folder, scanners.annotate(m.body))) for m in manifests]
-    manifests += _argocd(env, config)
-    return sorted(manifests, key=lambda m: m.path)
+    per_workspace = (m for workspace in workspaces for m in _workspace(env, config, workspace))
+    for manifest in itertools.chain(manifests, per_workspace):
+        yield _with_sync_wave(Manifest(manifest.folder, scanners.annotate(manifest.body)))
+    yield from _argocd(env, config)
 
 
 # --- Pod Security Standards -----------------------------------------------------------------------
@@ -109,12 +116,17 @@ def pod_security(level: str, config: Config) -> dict[str, str]:
     return labels
 
 
-def files(manifests: list[Manifest]) -> dict[str, str]:
-    """The output folder's files: one per resource, and the kustomization listing them.
+def files(manifests: Iterable[Manifest]) -> dict[str, str]:
+    return folder({m.path: dump(m.body) for m in manifests})
+
+
+def folder(found: dict[str, str]) -> dict[str, str]:
+    """The output folder's files: `found` (one per resource, its path → its YAML) and the
+    kustomization listing them.
 
     The Argo CD Applications (folder `argocd/`) have a kustomization of their own and are not in
     the top one: the Applications deploy the folder, so the folder must not deploy them."""
-    found = {m.path: dump(m.body) for m in manifests}
+    found = dict(found)
     apps = sorted(p for p in found if p.startswith(ARGOCD_FOLDER + "/"))
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -128,11 +140,15 @@ def files(manifests: list[Manifest]) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def stream(manifests: list[Manifest], written: dict[str, str]) -> str:
-    """One YAML stream of the resources, for an Argo CD plugin: without the Applications,
-    which an Application must not deploy (it would own itself). `written` is what files()
-    made of the same manifests: each document is dumped once."""
-    return "".join(f"---\n{written[m.path]}" for m in manifests if m.folder != ARGOCD_FOLDER)
+def stream(written: dict[str, str]) -> str:
+    """One YAML stream of the resources folder() wrote, for an Argo CD plugin: without the
+    kustomizations and the Applications, which an Application must not deploy (it would own
+    itself)."""
+    return "".join(
+        f"---\n{text}"
+        for path, text in sorted(written.items())
+        if not path.endswith("kustomization.yaml") and not path.startswith(ARGOCD_FOLDER + "/")
+    )
 
 
 @functools.cache
@@ -160,7 +176,7 @@ def load_template_yaml(text: str) -> Any:
     rendered example the same."""
     from compiler import datafiles
 
-    return datafiles.parse(text)
+    return datafiles.parse_rendered(text)
 
 
 def standard_labels(config: Config, component: str, name: str | None = None) -> dict[str, str]:
