@@ -25,8 +25,12 @@ DATA_FILES = (
 
 def load(folder: str, name: str) -> Any:
     """A data file shipped with hks, e.g. load("catalogue", "models.yaml")."""
+    from compiler import precompiled
+
     assert (folder, name) in DATA_FILES, f"{folder}/{name}: add it to DATA_FILES, so a test checks it"
-    return parse((data_dir(folder) / name).read_text("utf-8"))
+    path = data_dir(folder) / name
+    found = precompiled.lookup(path, f"{folder}/{name}")
+    return parse(path.read_text("utf-8")) if found is None else found
 
 
 def parse(text: str) -> Any:

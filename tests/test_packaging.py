@@ -42,6 +42,7 @@ def test_the_wheel_works_away_from_the_source_tree(tmp_path: Path) -> None:
         archive.extractall(tmp_path / "site")
     for folder in ("schemas", "templates", "catalogue", "policies"):
         assert any(name.startswith(f"compiler/data/{folder}/") for name in names), folder
+    assert "compiler/precompiled.json" in names
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     for args in (["validate", str(EXAMPLES / "acme")], ["render", "--stdout", str(EXAMPLES / "acme")], ["policy", "test"]):
         result = subprocess.run([sys.executable, "-m", "compiler", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
