@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,34 +60,47 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
 
 
 def manifests(config: Config, workspaces: tuple[Workspace, ...]) -> Iterator[Manifest]:
-    """Every manifest, in no particular order, one workspace's at a time: at 10,000 workspaces
-    the documents of all of them at once took most of a gigabyte."""
+    """Every manifest, in no particular order, one component (and one workspace) at a time, so
+    the caller can let each go before the next is built: at 10,000 workspaces holding them all
+    took most of a gigabyte."""
     from compiler import render_gateway  # it builds on this module's helpers
 
     env = _environment()
-    platform_ns = config.org.cluster.namespace
-    platform_labels = standard_labels(config, "platform")
-    manifests = [
+    components: list[Callable[[Any, Config, tuple[Workspace, ...]], list[Manifest]]] = [
+        _platform,
+        _ollama,
+        render_gateway.gateway,
+        render_gateway.presidio,
+        render_gateway.secrets,
+        _monitoring,
+    ]
+    for component in components:
+        yield from _annotated(component(env, config, workspaces))
+    for workspace in workspaces:
+        yield from _annotated(_workspace(env, config, workspace))
+    yield from _argocd(env, config)
+
+
+def _annotated(manifests: list[Manifest]) -> Iterator[Manifest]:
+    for manifest in manifests:
+        yield _with_sync_wave(Manifest(manifest.folder, scanners.annotate(manifest.body)))
+
+
+def _platform(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    namespace = config.org.cluster.namespace
+    labels = standard_labels(config, "platform")
+    return [
         Manifest(
             "platform",
             render_template(
                 env,
                 "platform/namespace.yaml.j2",
-                namespace=platform_ns,
-                labels={**platform_labels, **pod_security(platform_level(config), config)},
+                namespace=namespace,
+                labels={**labels, **pod_security(platform_level(config), config)},
             ),
         ),
-        Manifest("platform", render_template(env, "platform/networkpolicy-default-deny.yaml.j2", namespace=platform_ns, labels=platform_labels)),
+        Manifest("platform", render_template(env, "platform/networkpolicy-default-deny.yaml.j2", namespace=namespace, labels=labels)),
     ]
-    manifests += _ollama(env, config, workspaces)
-    manifests += render_gateway.gateway(env, config, workspaces)
-    manifests += render_gateway.presidio(env, config, workspaces)
-    manifests += render_gateway.secrets(env, config, workspaces)
-    manifests += _monitoring(env, config, workspaces)
-    per_workspace = (m for workspace in workspaces for m in _workspace(env, config, workspace))
-    for manifest in itertools.chain(manifests, per_workspace):
-        yield _with_sync_wave(Manifest(manifest.folder, scanners.annotate(manifest.body)))
-    yield from _argocd(env, config)
 
 
 # --- Pod Security Standards -----------------------------------------------------------------------

@@ -49,7 +49,7 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         env,
         "gateway/deployment.yaml.j2",
         **common,
-        config_hash=hashlib.sha256(json.dumps([image, config_data, gateway_env], sort_keys=True).encode()).hexdigest()[:16],
+        config_hash=_digest([image, config_data, gateway_env]),
         uid=GATEWAY_UID,
         image=image,
         container_env=gateway_env,
@@ -57,8 +57,10 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         container_security=CONTAINER_SECURITY,
     )
     folder = "platform/gateway"
+    configmap = render_template(env, "gateway/configmap.yaml.j2", **common, data={})
+    configmap["data"] = config_data  # megabytes at thousands of workspaces: not through YAML and back
     manifests = [
-        Manifest(folder, render_template(env, "gateway/configmap.yaml.j2", **common, data=config_data)),
+        Manifest(folder, configmap),
         Manifest(folder, render_template(env, "gateway/serviceaccount.yaml.j2", **common)),
         *_token_review_access(env, config, labels),
         *_metrics_credential(env, config),
@@ -89,6 +91,15 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
                 Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
             )
     return manifests
+
+
+def _digest(value: Any) -> str:
+    """The first 16 hex digits of the sha256 of `value` as sorted JSON, hashed as it is encoded
+    rather than from one string: the config is megabytes at thousands of workspaces."""
+    digest = hashlib.sha256()
+    for chunk in json.JSONEncoder(sort_keys=True).iterencode(value):
+        digest.update(chunk.encode())
+    return digest.hexdigest()[:16]
 
 
 def _auth_module() -> str:

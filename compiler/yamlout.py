@@ -60,6 +60,10 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+_TRAILING_BLANK = re.compile(r"[ \t](?:\n|$)")
+_LINE_START = re.compile(r"^(?=.)", re.MULTILINE)
+
+
 def _literal(text: str, indent: int) -> list[str] | None:
     """A multi-line string as a literal block, when it can be one exactly."""
     if "\n" not in text or "\r" in text or not text.replace("\n", "").replace("\t", "").isprintable():
@@ -67,12 +71,11 @@ def _literal(text: str, indent: int) -> list[str] | None:
     body = text.rstrip("\n")
     trailing = len(text) - len(body)
     chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
-    lines = body.split("\n")
-    if not lines[0] or lines[0].startswith((" ", "\t")) or any(line != line.rstrip(" \t") for line in lines):
+    if not body or body.startswith(("\n", " ", "\t")) or _TRAILING_BLANK.search(body):
         return None
-    pad = " " * (indent + 2)
-    block = [pad + line if line else "" for line in lines] + [""] * (trailing - 1 if chomp == "+" else 0)
-    return [f"|{chomp}"] + block
+    # One string for the whole block, not a line each: the gateway's config is megabytes.
+    block = _LINE_START.sub(" " * (indent + 2), body) + "\n" * (trailing - 1 if chomp == "+" else 0)
+    return [f"|{chomp}", block]
 
 
 def _node(value: Any, indent: int) -> list[str]:

@@ -3,7 +3,7 @@ the gateway"). LiteLLM loads it from beside its config.yaml, read-only from the 
 ConfigMap: `general_settings.custom_auth` names `user_api_key_auth`, `litellm_settings.callbacks`
 names `workspace_hooks`. It runs inside the proxy, so it uses only what the LiteLLM image has.
 
-A caller presents one of three credentials as `Authorization: Bearer …`:
+A caller presents one of three credentials as `Authorization: Bearer ...`:
 - a workspace pod's projected ServiceAccount token, made for the gateway's audience. The Kubernetes
   API checks it (a TokenReview: signature, expiry, audience, and that its pod still exists); its
   namespace names the workspace. It may call the inference routes, for its own aliases only.
