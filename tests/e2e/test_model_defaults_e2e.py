@@ -10,8 +10,8 @@ rendered settings are the examples' own. Two things cannot be copied as they are
 here rather than hidden: one Azure deployment name serves every Azure workspace (the org has one
 `deployments` map; LiteLLM picks Azure's parameter rules from the deployment's `base_model`,
 which hks renders, so the name does not decide them), and Vertex AI workspaces run on the Gemini
-API (the pinned proxy's venv has no google-auth, so Vertex cannot be called here; LiteLLM's
-Gemini config is a subclass of its Vertex Gemini config). A request that reaches the stand-in
+API (the pinned proxy's venv has no google-auth, so Vertex cannot be called here; their
+settings go through the release's own parameter check in-process instead). A request that reaches the stand-in
 must carry the rendered settings: dropping one silently would also pass a 200 check."""
 
 from __future__ import annotations
@@ -146,6 +146,33 @@ def test_the_proxy_accepts_every_models_rendered_settings(models: list[dict[str,
         assert len(calls) == 1, model["used"]
         assert sent(calls[0].path, calls[0].body) == model["settings"], (model["used"], calls[0].body)
     assert not refused, "\n".join(refused)
+
+
+VERTEX_CHECK = """
+import json, sys
+from litellm.utils import get_optional_params
+for model, settings in json.loads(sys.argv[1]):
+    params = get_optional_params(model=model, custom_llm_provider="vertex_ai", drop_params=False, **settings)
+    print(json.dumps(params))
+"""
+
+
+def test_vertex_ai_takes_the_rendered_settings_by_litellms_own_check(models: list[dict[str, Any]], litellm: Path) -> None:
+    """What the proxy cannot be asked here (no google-auth), its release's own parameter check
+    can: the call the proxy makes for every request, with drop_params off, raises for a refused
+    setting and otherwise returns the settings it will send."""
+    vertex = [(m["litellm"].removeprefix("vertex_ai/"), m["settings"]) for m in models if m["litellm"].startswith("vertex_ai/")]
+    assert vertex, "the examples use Vertex AI (acme's support-eu)"
+    import json
+
+    python = litellm.with_name("python")
+    result = subprocess.run([str(python), "-c", VERTEX_CHECK, json.dumps(vertex)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == len(vertex)
+    for (model, settings), params in zip(vertex, answers):
+        names = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_output_tokens"}
+        assert {ours: params[theirs] for ours, theirs in names.items() if theirs in params} == settings, (model, params)
 
 
 def sent(path: str, body: dict[str, Any]) -> dict[str, Any]:
