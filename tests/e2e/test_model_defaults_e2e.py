@@ -72,7 +72,10 @@ def used_models(tmp: Path) -> list[dict[str, Any]]:
                 rendered = params[target.alias]
                 settings = {k: rendered[k] for k in SAMPLING if k in rendered}
                 key = (target.provider, target.model, tuple(sorted(settings.items())))
-                entry = found.setdefault(key, {"provider": target.provider, "model": target.model, "settings": settings, "used": [], "litellm": rendered["model"]})
+                entry = found.setdefault(
+                    key,
+                    {"provider": target.provider, "model": target.model, "settings": settings, "litellm": rendered["model"], "used": []},
+                )
                 entry["used"].append(f"{label}: {target.alias}")
     return list(found.values())
 
