@@ -273,3 +273,18 @@ def test_done_when_hks_cost_dates_acmes_prices_by_the_map_they_came_from(monkeyp
     prices = result.stdout.split("\nPrices:\n", 1)[1].splitlines()
     commercial = [line for line in prices if line.startswith("  - ") and not line.startswith("  - ollama/")]
     assert len(commercial) == 4 and all(line.endswith(dated) for line in commercial), prices
+
+
+def test_an_edit_to_a_retiring_or_unlisted_model_is_made_and_says_what_the_catalogue_knows(tmp_path: Path) -> None:
+    path = repo(tmp_path, "anthropic", "claude-sonnet-4-6", workspace="llm_override: {}\n")
+    retiring = hks_process("workspace", "set-llm", "team", "--model", "claude-sonnet-4-5", "-C", str(path))
+    assert retiring.returncode == 0, retiring.stderr
+    assert "llm_override.model: claude-sonnet-4-5" in retiring.stdout and "warning" not in retiring.stdout
+    assert "workspaces/team.yaml:2:10: warning[CAT-005]: model 'claude-sonnet-4-5' retires on 2026-11-30" in retiring.stderr
+    assert "claude-sonnet-4-6" in retiring.stderr  # the current model to plan a move to
+    unlisted = hks_process("workspace", "set-llm", "team", "--model", "claude-sonnet-4-20250514", "-C", str(path))
+    assert unlisted.returncode == 0, unlisted.stderr
+    assert "warning[CAT-001]: model 'claude-sonnet-4-20250514' is not in the catalogue" in unlisted.stderr
+    assert "did you mean 'claude-sonnet-4-5-20250929'?" in unlisted.stderr
+    unrelated = hks_process("workspace", "set-llm", "team", "--max-tokens", "1000", "-C", str(path))
+    assert unrelated.returncode == 0 and unrelated.stderr == ""  # only warnings an edit adds are shown
