@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROVIDERS = [("openai", "gpt-4o"), ("anthropic", "claude-3-5-sonnet-20241022"), ("ollama", "llama3:8b")]
+PROVIDERS = [("openai", "gpt-5.4-mini"), ("anthropic", "claude-sonnet-4-6"), ("ollama", "llama3:8b")]
 
 
 def generate(folder: Path, count: int) -> None:

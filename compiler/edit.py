@@ -504,6 +504,7 @@ def _locate(where: dict[int, int], i1: int, i2: int, n_base: int, n_old: int) ->
 class Verdict:
     introduced: list[Diagnostic]  # errors the edit would add: it is refused
     remaining: list[Diagnostic]  # errors that were there before and still are
+    warnings: list[Diagnostic] = field(default_factory=list)  # warnings the edit would add: shown, not refused
 
 
 def check(root: str, changes: dict[Path, str]) -> Verdict:
@@ -517,7 +518,9 @@ def check(root: str, changes: dict[Path, str]) -> Verdict:
     if after.config is None and not errors:  # cannot happen, but never write an unreadable config
         raise AssertionError("config did not assemble but reported no error")
     introduced = [d for d in errors if _identity(d) not in known]
-    return Verdict(introduced, [d for d in errors if _identity(d) in known])
+    warned = {_identity(d) for d in before.diagnostics if d.severity == Severity.WARNING}
+    warnings = [d for d in after.diagnostics if d.severity == Severity.WARNING and _identity(d) not in warned]
+    return Verdict(introduced, [d for d in errors if _identity(d) in known], warnings)
 
 
 def _identity(d: Diagnostic) -> tuple[str, str, str]:

@@ -330,7 +330,7 @@ class Destination(Strict):
 
 class Cluster(Strict):
     namespace: DnsLabel = Field("hexabase-aiops", description="Namespace of the platform services.")
-    kubernetes_version: str = Field("1.35", pattern=r"^1\.[0-9]+$", description="Kubernetes version to validate against.")
+    kubernetes_version: str = Field("1.37", pattern=r"^1\.[0-9]+$", description="Kubernetes version to validate against.")
     cni: Literal["default", "cilium"] = Field("default", description="`cilium` adds FQDN egress policies.")
     repo_url: Optional[str] = Field(None, description="Argo CD: the repository holding the rendered manifests.")
     revision: str = Field("HEAD", description="Argo CD: the revision to sync.")

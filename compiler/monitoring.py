@@ -57,6 +57,10 @@ REQUESTS = "workspace_provider:litellm_deployment_requests:rate5m"
 # The workspace an alias belongs to: `production` and `production.fallback-1` are production's.
 WORKSPACE_OF = '"workspace", "$1", "requested_model", "([^.]+).*"'
 SCRAPE_INTERVAL = "30s"
+# Grafana's latest dashboard schema version, the last of its v1 dashboard API (grafana/grafana,
+# apps/dashboard/pkg/migration/schemaversion/README.md; read 2026-11-25). Migrations 40 to 42
+# change nothing in the dashboards hks writes (tests/test_monitoring.py checks their shape).
+DASHBOARD_SCHEMA_VERSION = 42
 
 
 def runbook(config: Config, alert: str) -> str:
@@ -409,7 +413,7 @@ def _dashboard(config: Config, workspaces: tuple[Workspace, ...], board: dict[st
         "description": board.get("description", ""),
         "tags": ["hks", "llm"],
         "editable": False,
-        "schemaVersion": 39,
+        "schemaVersion": DASHBOARD_SCHEMA_VERSION,
         "version": 1,
         "time": {"from": board.get("from", "now-24h"), "to": "now"},
         "refresh": "1m",

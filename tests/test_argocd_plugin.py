@@ -42,7 +42,7 @@ def generate(app_dir: Path, **argocd: str) -> subprocess.CompletedProcess[str]:
         "ARGOCD_APP_SOURCE_PATH": ".",
         "ARGOCD_APP_SOURCE_REPO_URL": "https://git.example.com/platform/llm-config.git",
         "ARGOCD_APP_SOURCE_TARGET_REVISION": "main",
-        "KUBE_VERSION": "1.35.0",
+        "KUBE_VERSION": "1.37.0",
         "KUBE_API_VERSIONS": "v1,apps/v1",
         **argocd,
     }
@@ -70,7 +70,7 @@ def test_generate_prints_the_stream_and_nothing_else(tmp_path: Path) -> None:
     assert result.stdout.startswith("---\n") and len(documents) > 10
     for document in documents:
         assert isinstance(document, dict) and {"apiVersion", "kind", "metadata"} <= set(document)
-        assert not k8s.problems(document, "1.35"), document["metadata"]
+        assert not k8s.problems(document, "1.37"), document["metadata"]
     assert not {"Application", "ApplicationSet"} & {d["kind"] for d in documents}
     # The same resources as the committed rendered folder (which also holds the Application).
     committed = [p for p in (EXAMPLES / "acme" / "rendered").rglob("*.yaml") if p.name != "kustomization.yaml"]
@@ -145,7 +145,7 @@ spec:
     spec:
       containers:
         - name: argocd-repo-server
-          image: quay.io/argoproj/argocd:v2.14.0
+          image: quay.io/argoproj/argocd:v3.6.3
       volumes:
         - name: var-files
           emptyDir: {}
@@ -183,7 +183,7 @@ def test_component_adds_the_sidecar_to_the_repo_server(tmp_path: Path) -> None:
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["hks-cmp-plugin"]["configMap"]["name"] == config_map["metadata"]["name"]
     assert {"var-files", "plugins"} <= set(volumes)
-    assert not k8s.problems(documents["Deployment"], "1.35")
+    assert not k8s.problems(documents["Deployment"], "1.37")
     default = documents["Deployment"]["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"]
     assert default == "argocd-repo-server" and default in {c["name"] for c in pod["containers"]}
 
@@ -191,5 +191,5 @@ def test_component_adds_the_sidecar_to_the_repo_server(tmp_path: Path) -> None:
 def test_example_application_uses_the_plugin() -> None:
     app = load(PLUGIN_DIR / "application.yaml")
     assert app["spec"]["source"]["plugin"] == {"name": "hks"}
-    assert not k8s.problems(app, "1.35")
+    assert not k8s.problems(app, "1.37")
     assert_upstream_valid([(PLUGIN_DIR / "application.yaml", app)])

@@ -7,12 +7,13 @@ import datetime
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from compiler import catalogue, datafiles
 from compiler.pipeline import compile_config
-from tests.conftest import ROOT, hks, write
+from tests.conftest import ROOT, hks, hks_process, write
 
 PINNED_PYTHON = ROOT / ".venv-litellm" / "bin" / "python"
 TODAY = datetime.date(2026, 11, 25)
@@ -211,3 +212,79 @@ def test_hks_models_golden(provider: str, file_regression) -> None:  # type: ign
     file_regression.check(hks("models", "--provider", provider).output, basename=f"models-{provider}", extension=".txt")
     rows = __import__("json").loads(hks("models", "--provider", provider, "--format", "json").output)["models"]
     assert rows and {row["provider"] for row in rows} == {provider}
+
+
+# --- The issue's "Done when", as a new user on a fresh machine runs it: hks as its own process,
+# a folder `hks init` made, and the machine's own date (no HKS_TODAY). ----------------------------
+
+
+def fresh_machine(monkeypatch: pytest.MonkeyPatch) -> datetime.date:
+    monkeypatch.delenv("HKS_TODAY", raising=False)
+    return datetime.date.today()
+
+
+def shipped_map() -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    return dict(YAML(typ="safe", pure=True).load((ROOT / "catalogue" / "litellm-models.yaml").read_text()))
+
+
+def test_done_when_validate_names_gpt_4s_retirement_and_a_current_openai_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = fresh_machine(monkeypatch)
+    assert hks_process("init", str(tmp_path / "demo"), "--provider", "openai").returncode == 0
+    workspace = tmp_path / "demo" / "workspaces" / "assistant.yaml"
+    workspace.write_text(workspace.read_text() + "  model: gpt-4\n")
+    result = hks_process("validate", cwd=tmp_path / "demo")
+    assert result.returncode == 1, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "workspaces/assistant.yaml:8:10: error[CAT-004]: model 'gpt-4' was retired by openai on 2026-10-23" in output
+    suggested = re.search(r"use a current openai model, such as (\S+) or (\S+) \(", output)
+    assert suggested is not None, output
+    openai = shipped_map()["providers"]["openai"]
+    for name in suggested.groups():
+        retires = openai[name].get("retires")
+        assert retires is None or datetime.date.fromisoformat(retires) > today, name
+    assert "Traceback" not in output
+
+
+def test_done_when_hks_models_lists_only_the_anthropic_models_served_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    today = fresh_machine(monkeypatch)
+    result = hks_process("models", "--provider", "anthropic")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[1:] if line.startswith("anthropic ")]
+    served = {
+        name
+        for name, facts in shipped_map()["providers"]["anthropic"].items()
+        if "retires" not in facts or datetime.date.fromisoformat(facts["retires"]) > today
+    }
+    assert {row[1] for row in rows} == served
+    assert "claude-mythos-preview" not in served  # retired 2026-06-09: the map lists it, hks models does not
+    assert "claude-sonnet-4-20250514" not in result.stdout  # hks's old default: the map no longer lists it
+
+
+def test_done_when_hks_cost_dates_acmes_prices_by_the_map_they_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh_machine(monkeypatch)
+    result = hks_process("cost", "examples/acme")
+    assert result.returncode == 0, result.stderr
+    source = shipped_map()["source"]
+    dated = f"as of {source['as_of']} (LiteLLM {source['litellm']}'s model map)"
+    prices = result.stdout.split("\nPrices:\n", 1)[1].splitlines()
+    commercial = [line for line in prices if line.startswith("  - ") and not line.startswith("  - ollama/")]
+    assert len(commercial) == 4 and all(line.endswith(dated) for line in commercial), prices
+
+
+def test_an_edit_to_a_retiring_or_unlisted_model_is_made_and_says_what_the_catalogue_knows(tmp_path: Path) -> None:
+    path = repo(tmp_path, "anthropic", "claude-sonnet-4-6", workspace="llm_override: {}\n")
+    retiring = hks_process("workspace", "set-llm", "team", "--model", "claude-sonnet-4-5", "-C", str(path))
+    assert retiring.returncode == 0, retiring.stderr
+    assert "llm_override.model: claude-sonnet-4-5" in retiring.stdout and "warning" not in retiring.stdout
+    assert "workspaces/team.yaml:2:10: warning[CAT-005]: model 'claude-sonnet-4-5' retires on 2026-11-30" in retiring.stderr
+    assert "claude-sonnet-4-6" in retiring.stderr  # the current model to plan a move to
+    unlisted = hks_process("workspace", "set-llm", "team", "--model", "claude-sonnet-4-20250514", "-C", str(path))
+    assert unlisted.returncode == 0, unlisted.stderr
+    assert "warning[CAT-001]: model 'claude-sonnet-4-20250514' is not in the catalogue" in unlisted.stderr
+    assert "did you mean 'claude-sonnet-4-5-20250929'?" in unlisted.stderr
+    unrelated = hks_process("workspace", "set-llm", "team", "--max-tokens", "1000", "-C", str(path))
+    assert unrelated.returncode == 0 and unrelated.stderr == ""  # only warnings an edit adds are shown

@@ -4,6 +4,7 @@ Git revisions, the budget checks, and the price catalogue it reads."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -191,3 +192,22 @@ def test_every_catalogue_entry_has_a_source_and_a_date() -> None:
             elif price is not None:
                 assert price.as_of == catalogue.map_source().as_of and price.input >= 0 and price.output >= 0
     assert catalogue.source("openai") == "LiteLLM 1.110.2's model map"
+
+
+def test_the_readme_example_is_what_hks_prints(tmp_path: Path) -> None:
+    """README.md shows `hks cost --base` after production moved from gpt-5.4 to gpt-5.4-mini
+    (what examples/acme uses): its lines must be hks's own, figures included."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"  \$ hks cost examples/acme --base HEAD~1 --format markdown .*?\n(.*?)  ```\n", readme, re.S)
+    assert block is not None
+    shown = [line.removeprefix("  ") for line in block.group(1).splitlines() if line.strip() not in ("", "...")]
+    repo = tmp_path / "llm-config"
+    shutil.copytree(EXAMPLES / "acme", repo / "acme", ignore=shutil.ignore_patterns("rendered", "*.txt", "*.md"))
+    git(repo, "init", "-q", "-b", "main")
+    _set_model(repo / "acme", "gpt-5.4")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "production on gpt-5.4")
+    _set_model(repo / "acme", "gpt-5.4-mini")
+    git(repo, "commit", "-q", "-am", "production on gpt-5.4-mini")
+    printed = hks_process("cost", "acme", "--base", "HEAD~1", "--format", "markdown", cwd=repo).stdout.splitlines()
+    assert len(shown) == 3 and all(line in printed for line in shown), (shown, printed)

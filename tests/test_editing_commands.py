@@ -32,7 +32,7 @@ CASES: dict[str, list[str]] = {
     "llm-remove": ["llm", "remove", "mistral:7b"],
     "org-set-llm": ["org", "set-llm", "--temperature", "0.5", "--top-p", "0.9"],
     "org-set-llm-quoted": ["org", "set-llm", "--model", "llama3.1:8b", "--max-tokens", "8192"],
-    "workspace-set-llm-file": ["workspace", "set-llm", "production", "--model", "claude-3-7-sonnet-20250219", "--max-tokens", "16000"],
+    "workspace-set-llm-file": ["workspace", "set-llm", "production", "--model", "claude-haiku-4-5", "--max-tokens", "16000"],
     "workspace-set-llm-flow": ["workspace", "set-llm", "support", "--temperature", "0.4"],
     "workspace-set-llm-inline": ["workspace", "set-llm", "batch", "--temperature", "0.2", "--max-tokens", "2048"],
     "workspace-set-llm-new": ["workspace", "set-llm", "research", "--create", "--provider", "anthropic", "--model", "claude-opus-4-20250514"],
@@ -75,11 +75,11 @@ def test_golden_diff_dry_run_then_write_then_idempotent(case: str, tmp_path: Pat
     dry = hks(*CASES[case], "-C", str(root), "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert snapshot(root) == before, "--dry-run wrote something"
-    file_regression.check(dry.output, fullpath=GOLDEN / f"{case}.diff")
+    file_regression.check(dry.stdout, fullpath=GOLDEN / f"{case}.diff")  # warnings the edit adds go to stderr
 
     done = hks(*CASES[case], "-C", str(root))
     assert done.exit_code == 0, done.output
-    assert tree_diff(before, root) == dry.output
+    assert tree_diff(before, root) == dry.stdout
     assert hks("validate", str(root)).exit_code == 0
 
     written = snapshot(root)

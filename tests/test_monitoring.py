@@ -156,6 +156,24 @@ def test_every_metric_used_is_litellms_an_exporters_or_recorded() -> None:
             assert name in recorded or name in monitoring.EXTERNAL_METRICS or family in families, name
 
 
+def test_dashboards_are_at_grafanas_latest_schema_version_and_in_its_shape() -> None:
+    """Grafana migrates a dashboard from its schemaVersion up on load; one that claims the latest
+    must already be in the shape migrations 40 to 42 produce (grafana/grafana,
+    apps/dashboard/pkg/migration/schemaversion/v40.go to v42.go)."""
+    compiled = _compiled(EXAMPLES / "acme")
+    boards = monitoring.dashboards(compiled.config, compiled.workspaces)
+    assert boards
+    for board in map(json.loads, boards.values()):
+        assert board["schemaVersion"] == 42, board["uid"]
+        assert isinstance(board["refresh"], str)  # v40
+        assert "time_options" not in board.get("timepicker", {})  # v41
+        for panel in board["panels"]:  # v42: a field hidden from the plot is hidden from tooltips too
+            for override in panel.get("fieldConfig", {}).get("overrides", []):
+                for item in override.get("properties", []):
+                    if item.get("id") == "custom.hideFrom" and item["value"].get("viz"):
+                        assert item["value"].get("tooltip") is True, board["uid"]
+
+
 # --- promtool ---------------------------------------------------------------------------------
 
 

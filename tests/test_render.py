@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from compiler.model import Cluster
 from compiler.pipeline import compile_config, render_checked
 from compiler.write import read_tree
 from tests.conftest import EXAMPLES, ROOT, hks, hks_process, write
@@ -53,7 +54,9 @@ def is_custom(document: dict[str, Any]) -> bool:
 def test_every_document_passes_kubernetes_validate_strict(name: str) -> None:
     files = [str(p) for p, doc in rendered_documents(name) if not is_custom(doc)]
     tool = Path(sys.executable).with_name("kubernetes-validate")
-    result = subprocess.run([str(tool), "--strict", "-k", "1.35", *files], capture_output=True, text=True)
+    version = Cluster().kubernetes_version  # the examples keep the default
+    assert version == "1.37"
+    result = subprocess.run([str(tool), "--strict", "-k", version, *files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("passed") == len(files)
 

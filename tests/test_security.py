@@ -291,6 +291,7 @@ def test_every_namespace_is_labelled_at_the_strictest_level_its_pods_meet(name: 
         for mode in ("warn", "audit"):
             assert labels[f"pod-security.kubernetes.io/{mode}"] == level
             assert labels[f"pod-security.kubernetes.io/{mode}-version"] == labels["pod-security.kubernetes.io/enforce-version"]
+        assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.37"  # the default cluster.kubernetes_version
         met = [strictest_level(meta, spec) for _, meta, spec in pods[namespace]]
         for (workload, meta, spec), pod_level in zip(pods[namespace], met):
             problems = restricted_violations(meta, spec) if level == "restricted" else baseline_violations(meta, spec)

@@ -123,6 +123,10 @@ def finish(
         new = [_relative(path, Path(directory)) for path in sorted(changes) if not path.exists()]
         refuse(introduced, "refused: the edit would make the config invalid; nothing was changed"
                + (f" ({', '.join(new)} not created)" if new else ""))
+    if verdict.warnings:  # a model that retires soon, or that the catalogue does not know
+        from compiler import report
+
+        click.echo(report.text(verdict.warnings, use_colour(sys.stderr)), err=True, nl=False)
     if dry_run:
         click.echo(edit.unified_diff(Path(directory), changes), nl=False)
         return False

@@ -180,8 +180,7 @@ def _check_catalogue(model: str, allow_unknown: bool) -> None:
     if near and not allow_unknown:
         fail(f"'{model}' is not in the catalogue of Ollama models; did you mean '{near}'?",
              hint="pass --allow-unknown to install it anyway")
-    if not near:
-        click.echo(f"hks: warning: '{model}' is not in the catalogue; hks cannot check that it fits the GPU", err=True)
+    # An unknown tag is installed: the edit then shows the CAT-001 warning it adds.
 
 
 def _custom(

@@ -1,5 +1,5 @@
-"""A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic- and Ollama-shaped
-chat APIs and Presidio's analyzer and anonymizer. It records every request it is sent and
+"""A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic-, Gemini- and
+Ollama-shaped chat APIs and Presidio's analyzer and anonymizer. It records every request it is sent and
 answers with fixed token usage, so budgets can be crossed on purpose. Loopback only."""
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ def respond(path: str, body: Any) -> tuple[int, Any]:
         return 200, _openai(body)
     if path.endswith("/v1/messages"):
         return 200, _anthropic(body)
+    if path.endswith(":generateContent"):  # the Gemini API: {api_base}/models/{model}:generateContent
+        return 200, _gemini()
     if path.endswith("/api/chat"):
         if body.get("model") == MISSING_OLLAMA_MODEL:
             return 404, {"error": f'model "{MISSING_OLLAMA_MODEL}" not found, try pulling it first'}
@@ -118,6 +120,13 @@ def _anthropic(body: Any) -> Any:
         "stop_reason": "end_turn",
         "stop_sequence": None,
         "usage": {"input_tokens": USAGE_IN, "output_tokens": USAGE_OUT},
+    }
+
+
+def _gemini() -> Any:
+    return {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT, "totalTokenCount": USAGE_IN + USAGE_OUT},
     }
 
 
