@@ -267,13 +267,18 @@ def _refs(node: Any) -> list[str]:
     return []
 
 
+# A schema's own wording of what a value must be, used instead of jsonschema's messages (which
+# say one thing per keyword: a date breaks both `pattern` and `format`).
+EXPECTED = "x-hks-expected"
+
+
 def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[Diagnostic]:
     """Every place `doc` breaks the JSON Schema `against`, at its line and column."""
     from jsonschema import Draft202012Validator, FormatChecker
 
     validator = Draft202012Validator(against, format_checker=FormatChecker())
     instance = jsonable(to_plain(doc.data))
-    diagnostics = []
+    diagnostics, seen = [], set()
     for problem in sorted(validator.iter_errors(instance), key=lambda e: [str(s) for s in e.absolute_path]):
         path = tuple(problem.absolute_path)
         key, hint = False, None
@@ -282,8 +287,16 @@ def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[D
             extra = sorted(set(problem.instance) - set(allowed))
             path, key = path + (extra[0],), True
             hint = did_you_mean(str(extra[0]), allowed)
+        if (path, key) in seen:  # a value that breaks two keywords (pattern and format) is one problem
+            continue
+        seen.add((path, key))
         where = ".".join(str(step) for step in path) or "the file"
-        diagnostics.append(error(doc.position(path, key=key), rule, f"{where}: {_safe(problem.message)}", hint))
+        expected = problem.schema.get(EXPECTED) if isinstance(problem.schema, dict) and not key else None
+        if expected:
+            message = f"{where} must be {expected}, not {_safe(repr(problem.instance))}"
+        else:
+            message = f"{where}: {_safe(problem.message)}"
+        diagnostics.append(error(doc.position(path, key=key), rule, message, hint))
     return diagnostics
 
 

@@ -197,6 +197,39 @@ def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> 
     assert "hint: set provider: openai," in result.stdout
 
 
+def test_a_workspace_in_two_files_is_told_to_keep_one_file(config: Path) -> None:
+    (config / "workspaces").mkdir()
+    (config / "workspaces" / "main.yaml").write_text("llm_override:\n  temperature: 0.2\n")
+    (config / "workspaces" / "main.yml").write_text("llm_override:\n  temperature: 0.3\n")
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert ("workspaces/main.yml:1:1: error[REPO-003]: workspace 'main' is defined twice: here and at workspaces/main.yaml:1:1\n"
+            "  hint: keep one of the two files, workspaces/main.yaml or workspaces/main.yml") in result.stdout
+    assert "inline" not in result.stdout
+
+
+def test_a_waiver_date_in_another_format_is_one_message_naming_the_format(config: Path) -> None:
+    (config / "policies").mkdir()
+    (config / "policies" / "waivers.yaml").write_text(
+        "waivers:\n  - rule: CAT-005\n    reason: the replacement is not approved yet\n"
+        "    approver: dpo@example.com\n    expires: 2027/01/31\n"
+    )
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "policies/waivers.yaml:5:14: error[WAIVER-005]: waivers.0.expires must be a date written YYYY-MM-DD "
+        "(such as 2027-01-31), not '2027/01/31'\n1 error\n"
+    )
+
+
+def test_a_store_given_as_a_name_is_shown_the_mapping_it_takes(config: Path) -> None:
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + "secrets:\n  backend: external-secrets\n  store: vault\n")
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert ("org.yaml:9:10: error[SCHEMA-002]: secrets.store must be a mapping, not 'vault'\n"
+            "  hint: write it as a mapping: store: {name: vault, kind: ClusterSecretStore}\n") in result.stdout
+
+
 # 9. Small things -----------------------------------------------------------------------------
 
 
