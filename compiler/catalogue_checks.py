@@ -112,6 +112,7 @@ def _unknown(use: Use, day: datetime.date, enabled: frozenset[str]) -> list[Diag
                 "CAT-003",
                 f"model '{use.name}' is offered by {', '.join(others)}, not by {use.provider}",
                 hint=f"set provider: {others[0]}, or a model {use.provider} offers, such as {suggestion}",
+                flag_hint=f"use --provider {others[0]}, or a model {use.provider} offers, such as --model {suggestion}",
             )
         ]
     near = did_you_mean(use.name, catalogue.current_models(use.provider, day))
@@ -130,6 +131,7 @@ def _output_limit(use: Use, info: ModelInfo) -> list[Diagnostic]:
             "CAT-002",
             f"max_tokens {max_tokens.value} is above {use.name}'s output limit of {info.max_output} tokens",
             hint=f"set max_tokens to {info.max_output} or less",
+            flag_hint=f"use --max-tokens {info.max_output} or less",
         )
     ]
 

@@ -195,6 +195,13 @@ def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> 
     result = hks(config, "validate")
     assert "error[CAT-003]: model 'gpt-4o' is offered by openai, azure-openai, not by ollama" in result.stdout
     assert "hint: set provider: openai," in result.stdout
+    # an editing command speaks in its own flags
+    assert hks(config, "workspace", "set-llm", "prod", "--provider", "openai").returncode == 0
+    edit = hks(config, "workspace", "set-llm", "prod", "--provider", "ollama")
+    assert edit.returncode == 1
+    assert "hint: use --provider openai, or a model ollama offers, such as --model llama3:8b\n" in edit.stderr
+    limit = hks(config, "workspace", "set-llm", "prod", "--max-tokens", "900000")
+    assert limit.returncode == 1 and "hint: use --max-tokens 16384 or less\n" in limit.stderr
 
 
 def test_a_workspace_in_two_files_is_told_to_keep_one_file(config: Path) -> None:

@@ -160,9 +160,13 @@ def _differs(path: Path, text: str) -> bool:
 
 
 def refuse(diagnostics: list[Diagnostic], message: str) -> NoReturn:
+    import dataclasses
+
     from compiler import report
 
-    click.echo(report.text(diagnostics, use_colour(sys.stderr)), err=True, nl=False)
+    # what to change, in the flags of the command the user just ran, not in YAML keys
+    spoken = [dataclasses.replace(d, hint=d.flag_hint) if d.flag_hint else d for d in diagnostics]
+    click.echo(report.text(spoken, use_colour(sys.stderr)), err=True, nl=False)
     click.echo(f"hks: {message}", err=True)
     sys.exit(1)
 
