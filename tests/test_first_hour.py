@@ -183,6 +183,20 @@ def test_at_a_repository_top_every_command_finds_the_config_below(config: Path) 
     assert not (top / "org.yaml").exists()  # llm enable made no second config
 
 
+def test_under_dash_c_every_path_printed_is_from_the_current_folder(config: Path) -> None:
+    top, c = config.parent, ("-C", config.name)
+    made = hks(top, "workspace", "create", "main", *c)
+    assert made.stdout == "llm-config/workspaces/main.yaml: workspace 'main' (inherits org.yaml's llm_config)\n"
+    edited = hks(top, "workspace", "set-llm", "main", "--temperature", "0.2", *c)
+    assert edited.stdout == "llm-config/workspaces/main.yaml: llm_override.temperature: 0.2\n"
+    assert hks(top, "workspace", "list", *c).stdout == "main\tllm-config/workspaces/main.yaml\n"
+    refused = hks(top, "workspace", "set-llm", "other", "--create", "--provider", "google", *c)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("llm-config/org.yaml:3:10: error[CAT-003]")
+    assert refused.stderr.endswith("nothing was changed (llm-config/workspaces/other.yaml not created)\n")
+    assert hks(top, "llm", "install", "mistral:7b", *c).stdout.startswith("llm-config/org.yaml: self_hosted.models: + mistral:7b\n")
+
+
 def test_explain_suggests_a_key_from_its_beginning(config: Path) -> None:
     result = hks(config, "explain", "--key", "temp")
     assert result.returncode == 2 and "did you mean 'temperature' or 'llm.temperature'?" in result.stderr

@@ -120,7 +120,7 @@ def finish(
     verdict = edit.check(directory, changes)
     introduced = [d for d in verdict.introduced if d.rule not in allow]
     if introduced:
-        new = [_relative(path, Path(directory)) for path in sorted(changes) if not path.exists()]
+        new = [str(path) for path in sorted(changes) if not path.exists()]
         refuse(introduced, "refused: the edit would make the config invalid; nothing was changed"
                + (f" ({', '.join(new)} not created)" if new else ""))
     if dry_run:
@@ -146,13 +146,6 @@ def _errors_on_disk(directory: str) -> int:
     from compiler.pipeline import compile_config
 
     return sum(1 for d in compile_config(directory).diagnostics if d.severity == Severity.ERROR)
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def _differs(path: Path, text: str) -> bool:

@@ -81,10 +81,10 @@ def backend(backend: str, cert: str | None, store: str | None, store_kind: str, 
     for key in ("backend", "cert", "store"):
         if key in wanted:
             if edit.set_path(org.data, ("secrets", key), wanted[key], org.original):
-                done.append(f"org.yaml: secrets.{key}: {_show(wanted[key])}")
+                done.append(f"{org.path}: secrets.{key}: {_show(wanted[key])}")
         elif edit.find(org.data, ("secrets", key)) is not None:
             edit.delete_key(edit.find(org.data, ("secrets",)), key)
-            done.append(f"org.yaml: secrets.{key} removed")
+            done.append(f"{org.path}: secrets.{key} removed")
     if finish(directory, [org], dry_run=dry_run, done=done, allow=frozenset({"SEC-002"})):
         for step in _to_store(directory, backend):
             click.echo(f"next: {step}")
@@ -260,9 +260,9 @@ def _sealed(
             kept.append(data_key)
             continue
         encrypted[data_key] = seal.seal(key, namespace, name, _read(kind, where))
-        done.append(f"{path.parent.name}/{path.name}: sealed key '{data_key}' for {namespace}/{name}")
+        done.append(f"{path}: sealed key '{data_key}' for {namespace}/{name}")
     if kept:
-        click.echo(f"hks: {path.parent.name}/{path.name} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
+        click.echo(f"hks: {path} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
     if not done:
         click.echo("nothing to change")
         return sorted(encrypted)
