@@ -312,6 +312,26 @@ def test_strict_says_the_warnings_made_it_fail(config: Path) -> None:
 # 7. Output a person can read -----------------------------------------------------------------
 
 
+def test_the_readmes_first_command_prints_only_what_it_wrote(tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    first = (ROOT / "README.md").read_text().split("```sh\n", 1)[1].splitlines()[0]
+    commands = [shlex.split(part) for part in first.split("&&")]
+    assert commands[0] == ["pip", "install", "."]  # the install is this test run's own
+    outputs = []
+    for args in commands[1:]:
+        assert args[0] == "hks"
+        args = [str(tmp_path / "out") if a == "/tmp/out" else a for a in args[1:]]
+        result = hks(ROOT, *args)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    assert outputs[0] == ""
+    assert re.fullmatch(r"wrote \d+ files to \S+/out\n", outputs[1])
+    noisy = hks(ROOT, "validate", "examples/acme")
+    assert "info[GW-009]" in noisy.stdout  # what -q leaves out
+
+
 def test_render_check_against_a_missing_folder_says_so_in_one_line(config: Path) -> None:
     result = hks(config, "render", "--check")
     assert result.returncode == 1

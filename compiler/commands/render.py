@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from compiler.commands.common import config_dir_arguments, compile_or_exit, use_colour
+from compiler.commands.common import config_dir_arguments, compile_or_exit, diagnostics_text, quiet_option
 
 
 @click.command(
@@ -35,25 +35,25 @@ Examples:
     help="Write nothing; exit 1 with a diff if OUT_DIR (default: CONFIG_DIR/cluster.path) is not current, "
     "or if Git does not track some of its files.",
 )
-def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool) -> None:
+@quiet_option
+def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool, quiet: bool) -> None:
     """Render the Kubernetes manifests Argo CD deploys.
 
     Validates CONFIG_DIR first (a config with errors renders nothing), then writes one resource
     per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
     """
-    from compiler import report
     from compiler.pipeline import render_checked
     from compiler.errors import RenderBug
     from compiler.write import write_tree
 
     if to_stdout and (out_dir is not None or check):
         raise click.UsageError("--stdout prints the stream: give no -o OUT_DIR or --check with it")
-    compiled = compile_or_exit(config_dir)
+    compiled = compile_or_exit(config_dir, quiet=quiet)
     if not to_stdout and out_dir is None:
         assert compiled.config is not None
         out_dir = Path(config_dir) / compiled.config.org.cluster.path
     if compiled.diagnostics:
-        click.echo(report.text(compiled.diagnostics, use_colour(sys.stderr)), err=True, nl=False)
+        click.echo(diagnostics_text(compiled.diagnostics, quiet, sys.stderr), err=True, nl=False)
     rendered = render_checked(compiled)
     if to_stdout:
         if not rendered.stream.strip():  # with prune, Argo CD would delete everything: never a success
