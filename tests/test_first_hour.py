@@ -179,8 +179,22 @@ def test_at_a_repository_top_every_command_finds_the_config_below(config: Path) 
     for args in (["org", "set-llm", "--temperature", "0.1"], ["llm", "enable", "--provider", "openai"]):
         result = hks(top, *args)
         assert result.returncode == 1 and "the config is in llm-config/" in result.stderr
-        assert f"hks {' '.join(args[:2])} -C llm-config" in result.stderr
+        assert f"hint: run it there: hks {' '.join(args)} -C llm-config\n" in result.stderr
     assert not (top / "org.yaml").exists()  # llm enable made no second config
+    # named from further up, the config's folder is named from there too
+    above = hks(top.parent, "org", "set-llm", "-C", top.name, "--temperature", "0.1")
+    assert f"the config is in {top.name}/llm-config/" in above.stderr and f"-C {top.name}/llm-config" in above.stderr
+    further = hks(top.parent, "validate", "-C", top.name)
+    assert f"hint: the config is in {top.name}/llm-config/: give it with -C {top.name}/llm-config" in further.stdout
+
+
+def test_a_missing_org_yaml_is_a_missing_file_not_a_schema_error(tmp_path: Path) -> None:
+    result = hks(tmp_path, "validate")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "org.yaml: error[REPO-001]: org.yaml is missing: every config repository needs one with the organisation's defaults\n"
+        "  hint: run `hks init` to create one, or point hks at the folder that holds org.yaml (-C DIR)\n1 error\n"
+    )
 
 
 def test_under_dash_c_every_path_printed_is_from_the_current_folder(config: Path) -> None:

@@ -191,9 +191,19 @@ def require_org(directory: str, command: str) -> Path:
         also = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         fail(
             f"no org.yaml in {directory}; the config is in {where}/" + (f" (also in {also})" if others else ""),
-            hint=f"name it: hks {command} -C {where} ...",
+            hint=f"run it there: {_as_typed(command, where)}",
         )
     fail(f"no org.yaml in {directory}", hint="start a config here with `hks llm enable --provider P` or `hks init`")
+
+
+def _as_typed(command: str, folder: Path) -> str:
+    """The command line the user typed, with `-C FOLDER`; a literal secret value stays out."""
+    import shlex
+
+    typed = sys.argv[1:]
+    if " ".join(typed[:2]) != command or command.startswith("secret") or {"-C", "--directory"} & set(typed):
+        return f"hks {command} -C {shlex.quote(str(folder))} ..."
+    return "hks " + shlex.join([*typed, "-C", str(folder)])
 
 
 def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict[str, Any]:
