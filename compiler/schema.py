@@ -77,7 +77,9 @@ def _diagnostic(doc: Document, model: type[BaseModel], err: Any) -> Diagnostic:
         return error(doc.position(loc, key=True), "SCHEMA-001", f"unknown key '{key}'{context}", hint)
     if kind == "missing":
         context = f" in {where}" if where else ""
-        return error(doc.position(loc[:-1], key=True), "SCHEMA-004", f"missing required key '{loc[-1]}'{context}")
+        shape = _shape(_model_at(model, loc[:-1]), str(loc[-2]) if len(loc) > 1 else "", None, defaults=False)
+        return error(doc.position(loc[:-1], key=True), "SCHEMA-004", f"missing required key '{loc[-1]}'{context}",
+                     shape and f"the keys it needs: {shape}")
     position = doc.position(loc)
     value = describe(err.get("input"))
     if kind in TYPE_NAMES or kind.startswith("union_tag"):
@@ -86,7 +88,8 @@ def _diagnostic(doc: Document, model: type[BaseModel], err: Any) -> Diagnostic:
         if kind == "bool_type" and isinstance(err.get("input"), str):
             hint = "YAML 1.2 reads only true and false as booleans; yes, no, on and off are strings"
         elif kind in ("model_type", "model_attributes_type"):
-            hint = _shape(_model_at(model, loc), str(loc[-1]) if loc else "", err.get("input"))
+            shape = _shape(_model_at(model, loc), str(loc[-1]) if loc else "", err.get("input"))
+            hint = shape and f"write it as a mapping: {shape}"
         return error(position, "SCHEMA-002", f"{name} must be {expected}, not {value}", hint)
     if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
         return error(position, "SCHEMA-003", f"{name} must be {_range(model, loc, err)}, not {value}")
@@ -105,8 +108,8 @@ def _diagnostic(doc: Document, model: type[BaseModel], err: Any) -> Diagnostic:
     return error(position, "SCHEMA-002", f"{name}: {err['msg']}")
 
 
-def _shape(expected: type[BaseModel] | None, key: str, given: Any) -> str | None:
-    """The mapping a key takes, written out: its required keys and those with a text default.
+def _shape(expected: type[BaseModel] | None, key: str, given: Any, defaults: bool = True) -> str | None:
+    """The mapping a key takes, written out: its required keys (and those with a text default).
     A plain word given instead becomes the first required key's value, as it most likely is."""
     if expected is None or not key:
         return None
@@ -115,9 +118,9 @@ def _shape(expected: type[BaseModel] | None, key: str, given: Any) -> str | None
     for name, field in expected.model_fields.items():
         if field.is_required():
             parts.append(f"{name}: {word if word and not parts else name.upper()}")
-        elif isinstance(field.default, str):
+        elif defaults and isinstance(field.default, str):
             parts.append(f"{name}: {field.default}")
-    return f"write it as a mapping: {key}: {{{', '.join(parts)}}}" if parts else None
+    return f"{key}: {{{', '.join(parts)}}}" if parts else None
 
 
 def _bad_key(doc: Document, loc: tuple[Any, ...], err: Any) -> Diagnostic:

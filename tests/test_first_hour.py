@@ -265,6 +265,14 @@ def test_a_store_given_as_a_name_is_shown_the_mapping_it_takes(config: Path) -> 
     assert result.returncode == 1
     assert ("org.yaml:9:10: error[SCHEMA-002]: secrets.store must be a mapping, not 'vault'\n"
             "  hint: write it as a mapping: store: {name: vault, kind: ClusterSecretStore}\n") in result.stdout
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + "secrets:\n  backend: external-secrets\n")
+    missing = hks(config, "validate")
+    assert "error[SEC-004]: the external-secrets backend needs secrets.store" in missing.stdout
+    assert "hint: add under secrets: `store: {name: NAME, kind: ClusterSecretStore}`" in missing.stdout
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + "secrets:\n  backend: external-secrets\n  store: {kind: SecretStore}\n")
+    unnamed = hks(config, "validate")
+    assert ("error[SCHEMA-004]: missing required key 'name' in secrets.store\n"
+            "  hint: the keys it needs: store: {name: NAME}\n") in unnamed.stdout
 
 
 # 9. Small things -----------------------------------------------------------------------------
