@@ -256,6 +256,17 @@ def test_files_the_repository_top_has_already_are_left_alone_and_the_merge_is_pr
     assert "next: from " in result.stderr and "merge the above into .gitlab-ci.yml and .pre-commit-config.yaml, then git add" in result.stderr
 
 
+def test_at_a_repository_top_its_own_ci_file_is_kept(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitlab-ci.yml").write_text("build:\n  script: [make]\n")
+    result = hks_process("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".gitlab-ci.yml").read_text() == "build:\n  script: [make]\n"
+    assert (tmp_path / "org.yaml").is_file() and (tmp_path / ".pre-commit-config.yaml").is_file()
+    assert "note: .gitlab-ci.yml exists at the repository's top, so hks left it as it is; for the hks checks of this config" in result.stderr
+    assert "- hks validate --format junit > hks-junit.xml" in result.stderr
+
+
 def load_text(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(text)
 

@@ -55,31 +55,37 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
     created = scaffold.files(
         name, provider, source, folder if folder and scaffold.is_config_folder(folder) else ".", in_repository=folder
     )
-    at_top = {path: created.pop(path) for path in scaffold.REPOSITORY_FILES} if top and folder else {}
+    at_top = {path: created.pop(path) for path in scaffold.REPOSITORY_FILES} if top else {}
     _refuse_existing(directory, sorted([*created, "rendered"]))
     rendered = _render(created)
-    to_merge = {path: text for path, text in at_top.items() if (top / path).exists() or (top / path).is_symlink()} if top else {}
-    if top and folder:  # one write, so a failure leaves nothing behind in either place
-        _write(top, {**{f"{folder}/{p}": t for p, t in {**created, **rendered}.items()},
-                     **{p: t for p, t in at_top.items() if p not in to_merge}})
-    else:
-        _write(directory, {**created, **rendered})
+    to_merge = {path: text for path, text in at_top.items() if top and _exists(top / path)}
+    inside = f"{folder}/" if folder else ""
+    # one write, so a failure leaves nothing behind in either place
+    _write(top or directory, {**{inside + path: text for path, text in {**created, **rendered}.items()},
+                              **{path: text for path, text in at_top.items() if path not in to_merge}})
     click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
     written_at_top = sorted(set(at_top) - set(to_merge))
-    if written_at_top:
+    if written_at_top and folder:
         click.echo(f"created at the Git repository's top ({top}), where they are read: {', '.join(written_at_top)}", err=True)
     click.echo(f"hooks and CI: hks from {source.repo} at {source.rev}", err=True)
     for note in [*source.notes, *_folder_name_notes(folder)]:
         click.echo(f"note: {note}", err=True)
     for path, text in sorted(to_merge.items()):
-        click.echo(_merge_advice(path, text, folder or "."), err=True)
+        click.echo(_merge_advice(path, text, f"{folder}/" if folder else "this config"), err=True)
+    click.echo(_next_step(directory, top, folder, written_at_top, sorted(to_merge)), err=True)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _next_step(directory: Path, top: Path | None, folder: str | None, written: list[str], to_merge: list[str]) -> str:
     if top is None:
         enter = "" if directory.resolve() == Path.cwd() else f"cd {shlex.quote(str(directory))} && "
-        click.echo(f"next: {enter}git init && git add -A && pre-commit run --all-files", err=True)
-    elif folder:
-        added = " ".join(shlex.quote(p) for p in [folder, *written_at_top, *sorted(to_merge)])
-        merge = f"merge the above into {' and '.join(sorted(to_merge))}, then " if to_merge else ""
-        click.echo(f"next: from {top}: {merge}git add {added} && pre-commit run --all-files", err=True)
+        return f"next: {enter}git init && git add -A && pre-commit run --all-files"
+    added = " ".join(shlex.quote(p) for p in [folder or ".", *written, *to_merge])
+    merge = f"merge the above into {' and '.join(to_merge)}, then " if to_merge else ""
+    return f"next: from {top}: {merge}git add {added} && pre-commit run --all-files"
 
 
 def _refuse_existing(directory: Path, targets: list[str]) -> None:
@@ -116,7 +122,7 @@ def _merge_advice(path: str, text: str, folder: str) -> str:
     if path == ".pre-commit-config.yaml":  # only the entry: the file has its own `repos:`
         shown = text[text.index("repos:\n") + len("repos:\n"):]
     return (f"note: {path} exists at the repository's top, so hks left it as it is; for the hks checks of "
-            f"{folder}/, {MERGE_ADVICE[path]}:\n{shown}")
+            f"{folder}, {MERGE_ADVICE[path]}:\n{shown}")
 
 
 def _render(created: dict[str, str]) -> dict[str, str]:
