@@ -211,6 +211,27 @@ def test_under_dash_c_every_path_printed_is_from_the_current_folder(config: Path
     assert hks(top, "llm", "install", "mistral:7b", *c).stdout.startswith("llm-config/org.yaml: self_hosted.models: + mistral:7b\n")
 
 
+def test_under_dash_c_the_certificate_is_named_from_the_current_folder(config: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.test_secret import certificate
+
+    top, c = config.parent, ("-C", config.name)
+    (top / "sealed-secrets.pem").write_bytes(certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    outside = hks(top, "secret", "backend", "sealed-secrets", "--cert", "sealed-secrets.pem", *c)
+    assert outside.returncode == 1
+    assert outside.stderr == (
+        "hks: sealed-secrets.pem is outside the config folder llm-config: secrets.cert names a file in the config repository\n"
+        "hint: move it there (mv sealed-secrets.pem llm-config/sealed-secrets.pem), then --cert llm-config/sealed-secrets.pem\n"
+    )
+    (top / "sealed-secrets.pem").rename(config / "sealed-secrets.pem")
+    inside = hks(top, "secret", "backend", "sealed-secrets", "--cert", "llm-config/sealed-secrets.pem", *c)
+    assert inside.returncode == 0, inside.stderr
+    assert inside.stdout.startswith("llm-config/org.yaml: secrets.backend: sealed-secrets\n"
+                                    "llm-config/org.yaml: secrets.cert: sealed-secrets.pem\n")
+    assert "  cert: sealed-secrets.pem\n" in (config / "org.yaml").read_text()  # as the repository holds it
+
+
 def test_explain_suggests_a_key_from_its_beginning(config: Path) -> None:
     result = hks(config, "explain", "--key", "temp")
     assert result.returncode == 2 and "did you mean 'temperature' or 'llm.temperature'?" in result.stderr
