@@ -286,14 +286,20 @@ def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[D
             allowed = problem.schema.get("properties", {})
             extra = sorted(set(problem.instance) - set(allowed))
             path, key = path + (extra[0],), True
-            hint = did_you_mean(str(extra[0]), allowed)
+            hint = did_you_mean(str(extra[0]), allowed) or f"allowed keys: {', '.join(sorted(allowed))}"
         if (path, key) in seen:  # a value that breaks two keywords (pattern and format) is one problem
             continue
         seen.add((path, key))
         where = ".".join(str(step) for step in path) or "the file"
         expected = problem.schema.get(EXPECTED) if isinstance(problem.schema, dict) and not key else None
+        parent = ".".join(str(step) for step in path[:-1]) or "the top level"
         if expected:
             message = f"{where} must be {expected}, not {_safe(repr(problem.instance))}"
+        elif key:
+            message = f"unknown key '{path[-1]}' in {parent}"
+        elif problem.validator == "required":
+            missing = next((k for k in problem.validator_value if k not in problem.instance), "?")
+            message = f"missing required key '{missing}' in {where}"
         else:
             message = f"{where}: {_safe(problem.message)}"
         diagnostics.append(error(doc.position(path, key=key), rule, message, hint))

@@ -280,6 +280,22 @@ def test_a_waiver_date_in_another_format_is_one_message_naming_the_format(config
     )
 
 
+def test_a_waiver_with_a_misnamed_key_says_which_keys_there_are(config: Path) -> None:
+    (config / "policies").mkdir()
+    (config / "policies" / "waivers.yaml").write_text(
+        "waivers:\n  - rule: CAT-005\n    reason: soon\n    approved_by: dpo@example.com\n    expires: 2027-01-31\n"
+    )
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "policies/waivers.yaml:2:5: error[WAIVER-005]: missing required key 'approver' in waivers.0\n"
+        "policies/waivers.yaml:3:13: error[WAIVER-005]: waivers.0.reason must be a sentence of 10 characters or more, not 'soon'\n"
+        "policies/waivers.yaml:4:5: error[WAIVER-005]: unknown key 'approved_by' in waivers.0\n"
+        "  hint: allowed keys: approver, expires, reason, rule, workspace\n"
+        "3 errors\n"
+    )
+
+
 def test_a_store_given_as_a_name_is_shown_the_mapping_it_takes(config: Path) -> None:
     (config / "org.yaml").write_text(SELF_HOSTED_ORG + "secrets:\n  backend: external-secrets\n  store: vault\n")
     result = hks(config, "validate")
