@@ -141,6 +141,7 @@ def files(
         "@CONFIG_FOLDER@": CONFIG_FOLDER_LINE.format(config_folder) if config_folder != "." else "",
         "@SECRETS_NOTE@": secrets_note,
         "@C@": f" -C {shlex.quote(in_repository)}" if in_repository else "",
+        "@AT_TOP@": ", at the Git repository's top, naming this folder with -C" if in_repository else "",
         "@HOOK_ARGS@": f"\n        args: [-C, {_yaml_scalar(in_repository)}]" if in_repository else "",
     }
     found = {}
