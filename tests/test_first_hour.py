@@ -253,6 +253,12 @@ def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> 
     assert "hint: use --provider openai, or a model ollama offers, such as --model llama3:8b\n" in edit.stderr
     limit = hks(config, "workspace", "set-llm", "prod", "--max-tokens", "900000")
     assert limit.returncode == 1 and "hint: use --max-tokens 16384 or less\n" in limit.stderr
+    refused = hks(config, "workspace", "set-llm", "prod", "--model", "gpt-5", "--temperature", "0.3")
+    assert refused.returncode == 1 and "error[CAT-006]" in refused.stderr
+    assert "hint: use --temperature 1, or another --model\n" in refused.stderr
+    retired = hks(config, "workspace", "set-llm", "prod", "--model", "gpt-4")
+    assert retired.returncode == 1 and "error[CAT-004]" in retired.stderr
+    assert "hint: use --model with a current openai model, such as " in retired.stderr
 
 
 def test_a_workspace_in_two_files_is_told_to_keep_one_file(config: Path) -> None:
