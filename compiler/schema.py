@@ -114,7 +114,7 @@ def _shape(expected: type[BaseModel] | None, key: str, given: Any, defaults: boo
     if expected is None or not key:
         return None
     word = given if isinstance(given, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", given) and not secret_kind(given) else None
-    parts = []
+    parts: list[str] = []
     for name, field in expected.model_fields.items():
         if field.is_required():
             parts.append(f"{name}: {word if word and not parts else name.upper()}")

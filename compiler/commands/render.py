@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from compiler.commands.common import config_dir_arguments, compile_or_exit, diagnostics_text, quiet_option
+from compiler.commands.common import compile_or_exit, config_dir_arguments, diagnostics_text, quiet_option
 
 if TYPE_CHECKING:
     from compiler.pipeline import Compiled
@@ -52,8 +52,8 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     Validates CONFIG_DIR first (a config with errors renders nothing), then writes one resource
     per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
     """
-    from compiler.pipeline import render_checked
     from compiler.errors import RenderBug
+    from compiler.pipeline import render_checked
     from compiler.write import write_tree
 
     if to_stdout and (out_dir is not None or check):

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from compiler.commands.common import CONFIG_DIR
-
 from compiler.commands.editing import (
     OVERRIDE_KEYS,
     SuggestingChoice,
