@@ -290,20 +290,22 @@ def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[D
         if (path, key) in seen:  # a value that breaks two keywords (pattern and format) is one problem
             continue
         seen.add((path, key))
-        where = ".".join(str(step) for step in path) or "the file"
-        expected = problem.schema.get(EXPECTED) if isinstance(problem.schema, dict) and not key else None
-        parent = ".".join(str(step) for step in path[:-1]) or "the top level"
-        if expected:
-            message = f"{where} must be {expected}, not {_safe(repr(problem.instance))}"
-        elif key:
-            message = f"unknown key '{path[-1]}' in {parent}"
-        elif problem.validator == "required":
-            missing = next((k for k in problem.validator_value if k not in problem.instance), "?")
-            message = f"missing required key '{missing}' in {where}"
-        else:
-            message = f"{where}: {_safe(problem.message)}"
-        diagnostics.append(error(doc.position(path, key=key), rule, message, hint))
+        diagnostics.append(error(doc.position(path, key=key), rule, _message(problem, path, key), hint))
     return diagnostics
+
+
+def _message(problem: Any, path: tuple[Any, ...], key: bool) -> str:
+    """What is wrong, worded as for org.yaml: the schema's own wording of a value when it has one."""
+    where = ".".join(str(step) for step in path) or "the file"
+    expected = problem.schema.get(EXPECTED) if isinstance(problem.schema, dict) and not key else None
+    if expected:
+        return f"{where} must be {expected}, not {_safe(repr(problem.instance))}"
+    if key:
+        return f"unknown key '{path[-1]}' in {'.'.join(str(step) for step in path[:-1]) or 'the top level'}"
+    if problem.validator == "required":
+        missing = next((k for k in problem.validator_value if k not in problem.instance), "?")
+        return f"missing required key '{missing}' in {where}"
+    return f"{where}: {_safe(problem.message)}"
 
 
 def _safe(message: str) -> str:
