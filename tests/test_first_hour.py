@@ -3,6 +3,7 @@ Every test drives the installed `hks` in a temporary folder, as a user would."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -133,6 +134,10 @@ def test_a_local_gguf_path_is_refused_by_install_and_by_validate(config: Path) -
     assert validate.returncode == 1
     assert "org.yaml:8:15: error[CAT-008]: the source of 'mymodel:1b' is not an http(s) URL" in validate.stdout + validate.stderr
     assert hks(config, "render").returncode == 1 and not (config / "rendered").exists()
+    # named from the folder above with -C, the path is from the current folder too
+    (config / "my.gguf").rename(config.parent / "my.gguf")
+    above = hks(config.parent, "llm", "install", "mymodel:1b", "--from", "my.gguf", "-C", config.name)
+    assert above.returncode == 1 and "--sha256 " + hashlib.sha256(b"GGUF local").hexdigest() in above.stderr
 
 
 # 5. One way to name the config folder --------------------------------------------------------
