@@ -112,6 +112,7 @@ def _unknown(use: Use, day: datetime.date, enabled: frozenset[str]) -> list[Diag
                 "CAT-003",
                 f"model '{use.name}' is offered by {', '.join(others)}, not by {use.provider}",
                 hint=f"set provider: {others[0]}, or a model {use.provider} offers, such as {suggestion}",
+                flag_hint=f"use --provider {others[0]}, or a model {use.provider} offers, such as --model {suggestion}",
             )
         ]
     near = did_you_mean(use.name, catalogue.current_models(use.provider, day))
@@ -130,6 +131,7 @@ def _output_limit(use: Use, info: ModelInfo) -> list[Diagnostic]:
             "CAT-002",
             f"max_tokens {max_tokens.value} is above {use.name}'s output limit of {info.max_output} tokens",
             hint=f"set max_tokens to {info.max_output} or less",
+            flag_hint=f"use --max-tokens {info.max_output} or less",
         )
     ]
 
@@ -148,6 +150,7 @@ def _retirement(use: Use, info: ModelInfo, day: datetime.date, vertex: bool) -> 
             f"model '{use.name}' was retired by {by} on {retires.isoformat()}: its requests fail",
             hint=f"use a current {use.provider} model{such_as} (`hks models --provider {use.provider}`), "
             "or waive CAT-004 if your deployment still serves it",
+            flag_hint=f"use --model with a current {use.provider} model{such_as} (`hks models --provider {use.provider}`)",
         )
     return warning(
         _origin(use.where),
@@ -165,7 +168,8 @@ def _refused_settings(use: Use, info: ModelInfo) -> list[Diagnostic]:
             continue  # unset, or a built-in default the gateway leaves out when refused (gateway.py)
         reason = refusal(info, key, setting.value)
         if reason:
-            found.append(error(setting.origin, "CAT-006", _refusal_message(use, key, setting, reason), _refusal_hint(use, key, setting, info)))
+            found.append(error(setting.origin, "CAT-006", _refusal_message(use, key, setting, reason),
+                               _refusal_hint(use, key, setting, info), _refusal_flag_hint(use, key, setting, info)))
     return found
 
 
@@ -196,6 +200,23 @@ def _refusal_hint(use: Use, key: str, setting: Sourced, info: ModelInfo) -> str:
     if use.workspace and setting.layer == "org":
         return f"inherited from the organisation's llm_config ({setting.origin}); set llm_override.{fix} in this workspace, or pick another model"
     return f"set {fix}, or pick another model"
+
+
+def _refusal_flag_hint(use: Use, key: str, setting: Sourced, info: ModelInfo) -> str:
+    """_refusal_hint in the editing commands' flags."""
+    flag = "--" + key.replace("_", "-")
+    limit = catalogue.provider_fact(info.provider, f"{key}_max")
+    if key == "temperature" and info.facts.get(key) == 1:
+        fix = f"{flag} 1"
+    elif limit is not None and info.facts.get(key) is None:
+        fix = f"{flag} {limit:g} or less"
+    elif use.workspace and setting.layer == "workspace":
+        fix = f"--unset {key}"
+    else:
+        fix = f"no {key} (delete it from {setting.origin})"
+    if use.workspace and setting.layer == "org":
+        return f"it is the organisation's ({setting.origin}): hks workspace set-llm {use.workspace} {fix}, or another --model"
+    return f"use {fix}, or another --model"
 
 
 def rule(rule_id: str) -> Rule:

@@ -118,7 +118,8 @@ def remove(org: edit.YamlFile, name: str) -> list[str]:
 
 
 def _name(target: edit.YamlFile) -> str:
-    return target.path.name if target.path.parent.name != "workspaces" else f"workspaces/{target.path.name}"
+    """The file as every path in a run is printed: from the current folder, as diagnostics are."""
+    return str(target.path)
 
 
 def _show(value: Any) -> str:

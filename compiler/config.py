@@ -104,10 +104,16 @@ def _unique(workspaces: list[WorkspaceSource]) -> tuple[tuple[WorkspaceSource, .
                 workspace.defined_at,
                 "REPO-003",
                 f"workspace '{workspace.name}' is defined twice: here and at {first.defined_at}",
-                hint="keep one definition: either inline under `workspaces:` in org.yaml or in its own file",
+                hint=_one_definition(first, workspace),
             )
         )
     return tuple(seen[name] for name in sorted(seen)), diagnostics
+
+
+def _one_definition(first: WorkspaceSource, second: WorkspaceSource) -> str:
+    if first.loc or second.loc:  # one of them is inline in org.yaml
+        return "keep one definition: either inline under `workspaces:` in org.yaml or in its own file"
+    return f"keep one of the two files, {first.doc.path} or {second.doc.path} (.yaml and .yml name the same workspace)"
 
 
 def _folder_name(root: str) -> str:

@@ -34,6 +34,7 @@ class Diagnostic:
     message: str
     hint: str | None = None
     waiver: str | None = None  # set when an accepted waiver covers this finding (it then fails nothing)
+    flag_hint: str | None = None  # the hint in the editing commands' flags, which they show instead
 
     @property
     def is_error(self) -> bool:
@@ -44,8 +45,8 @@ class Diagnostic:
         return (p.path, p.line, p.column, self.rule, self.message)
 
 
-def error(position: Position, rule: str, message: str, hint: str | None = None) -> Diagnostic:
-    return Diagnostic(position, Severity.ERROR, rule, message, hint)
+def error(position: Position, rule: str, message: str, hint: str | None = None, flag_hint: str | None = None) -> Diagnostic:
+    return Diagnostic(position, Severity.ERROR, rule, message, hint, flag_hint=flag_hint)
 
 
 def warning(position: Position, rule: str, message: str, hint: str | None = None) -> Diagnostic:

@@ -248,6 +248,8 @@ def _check_secrets_backend(config: Config, workspaces: tuple[Workspace, ...]) ->
                 _at(config, "secrets", "backend"),
                 "SEC-004",
                 "the external-secrets backend needs secrets.store: the SecretStore to read from",
+                hint="add under secrets: `store: {name: NAME, kind: ClusterSecretStore}` (or SecretStore, in "
+                "cluster.namespace), or run hks secret backend external-secrets --store NAME",
             )
         ]
     if backend == "sealed-secrets":

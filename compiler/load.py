@@ -462,14 +462,15 @@ def _where_is_the_config(root: Path) -> str:
 
 
 def configs_below(root: Path, depth: int = 3) -> list[Path]:
-    """Folders below `root` (not root itself) that hold an org.yaml, nearest first."""
+    """Folders below `root` (not root itself) that hold an org.yaml, nearest first, as paths
+    from where `root` is (`cfg` below `.`, `repo/cfg` below `repo`), as every path is printed."""
     found: list[Path] = []
     level = [root]
     for _ in range(depth):
         level = [
             child for folder in level for child in _subfolders(folder)
         ]
-        found += [p.relative_to(root) for p in level if (p / "org.yaml").is_file()]
+        found += [p for p in level if (p / "org.yaml").is_file()]
     return found
 
 

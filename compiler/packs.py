@@ -281,13 +281,18 @@ def _refs(node: Any) -> list[str]:
     return []
 
 
+# A schema's own wording of what a value must be, used instead of jsonschema's messages (which
+# say one thing per keyword: a date breaks both `pattern` and `format`).
+EXPECTED = "x-hks-expected"
+
+
 def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[Diagnostic]:
     """Every place `doc` breaks the JSON Schema `against`, at its line and column."""
     from jsonschema import Draft202012Validator, FormatChecker
 
     validator = Draft202012Validator(against, format_checker=FormatChecker())
     instance = jsonable(to_plain(doc.data))
-    diagnostics = []
+    diagnostics, seen = [], set()
     for problem in sorted(validator.iter_errors(instance), key=lambda e: [str(s) for s in e.absolute_path]):
         path = tuple(problem.absolute_path)
         key, hint = False, None
@@ -295,10 +300,26 @@ def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[D
             allowed = problem.schema.get("properties", {})
             extra = sorted(set(problem.instance) - set(allowed))
             path, key = path + (extra[0],), True
-            hint = did_you_mean(str(extra[0]), allowed)
-        where = ".".join(str(step) for step in path) or "the file"
-        diagnostics.append(error(doc.position(path, key=key), rule, f"{where}: {_safe(problem.message)}", hint))
+            hint = did_you_mean(str(extra[0]), allowed) or f"allowed keys: {', '.join(sorted(allowed))}"
+        if (path, key) in seen:  # a value that breaks two keywords (pattern and format) is one problem
+            continue
+        seen.add((path, key))
+        diagnostics.append(error(doc.position(path, key=key), rule, _message(problem, path, key), hint))
     return diagnostics
+
+
+def _message(problem: Any, path: tuple[Any, ...], key: bool) -> str:
+    """What is wrong, worded as for org.yaml: the schema's own wording of a value when it has one."""
+    where = ".".join(str(step) for step in path) or "the file"
+    expected = problem.schema.get(EXPECTED) if isinstance(problem.schema, dict) and not key else None
+    if expected:
+        return f"{where} must be {expected}, not {_safe(repr(problem.instance))}"
+    if key:
+        return f"unknown key '{path[-1]}' in {'.'.join(str(step) for step in path[:-1]) or 'the top level'}"
+    if problem.validator == "required":
+        missing = next((k for k in problem.validator_value if k not in problem.instance), "?")
+        return f"missing required key '{missing}' in {where}"
+    return f"{where}: {_safe(problem.message)}"
 
 
 def _safe(message: str) -> str:

@@ -76,6 +76,11 @@ FILES = {
 }
 
 
+# Read by pre-commit, GitHub and GitLab only at the Git repository's top: in a sub-folder, they go
+# there and name the config folder with -C.
+REPOSITORY_FILES = (".github/workflows/hks.yml", ".gitlab-ci.yml", ".pre-commit-config.yaml")
+
+
 def _yaml_scalar(text: str) -> str:
     """`text` as a YAML scalar: plain when it is a path or URL of ordinary characters, else quoted."""
     import json
@@ -105,7 +110,14 @@ def organization_name(folder_name: str) -> str:
     return label or "my-org"
 
 
-def files(organization: str, provider: str, source: Source, config_folder: str = ".") -> dict[str, str]:
+def files(
+    organization: str, provider: str, source: Source, config_folder: str = ".", in_repository: str | None = None
+) -> dict[str, str]:
+    """The new repository's files by path. `config_folder` is what cluster.config_folder says;
+    `in_repository`, the folder's path from the Git repository's top, is the folder the hooks
+    and CI (REPOSITORY_FILES, at the top) name with -C."""
+    import shlex
+
     from compiler.schema import SCHEMAS, json_schema_text
 
     starter = STARTERS[provider]
@@ -128,6 +140,9 @@ def files(organization: str, provider: str, source: Source, config_folder: str =
         "@VERSION@": __version__,
         "@CONFIG_FOLDER@": CONFIG_FOLDER_LINE.format(config_folder) if config_folder != "." else "",
         "@SECRETS_NOTE@": secrets_note,
+        "@C@": f" -C {shlex.quote(in_repository)}" if in_repository else "",
+        "@AT_TOP@": ", at the Git repository's top, naming this folder with -C" if in_repository else "",
+        "@HOOK_ARGS@": f"\n        args: [-C, {_yaml_scalar(in_repository)}]" if in_repository else "",
     }
     found = {}
     for target, template in FILES.items():

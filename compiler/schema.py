@@ -17,7 +17,7 @@ from compiler import model as m
 from compiler.diagnostics import Diagnostic, error
 from compiler.load import Document, to_plain
 from compiler.model import is_model, unwrap_type
-from compiler.redact import describe
+from compiler.redact import describe, secret_kind
 from compiler.suggest import did_you_mean
 
 SCHEMAS: dict[str, type[BaseModel]] = {"org": m.OrgFile, "workspace": m.WorkspaceFile}
@@ -77,7 +77,9 @@ def _diagnostic(doc: Document, model: type[BaseModel], err: Any) -> Diagnostic:
         return error(doc.position(loc, key=True), "SCHEMA-001", f"unknown key '{key}'{context}", hint)
     if kind == "missing":
         context = f" in {where}" if where else ""
-        return error(doc.position(loc[:-1], key=True), "SCHEMA-004", f"missing required key '{loc[-1]}'{context}")
+        shape = _shape(_model_at(model, loc[:-1]), loc[-2] if len(loc) > 1 else None, None, defaults=False)
+        return error(doc.position(loc[:-1], key=True), "SCHEMA-004", f"missing required key '{loc[-1]}'{context}",
+                     shape and f"the keys it needs: {shape}")
     position = doc.position(loc)
     value = describe(err.get("input"))
     if kind in TYPE_NAMES or kind.startswith("union_tag"):
@@ -85,6 +87,9 @@ def _diagnostic(doc: Document, model: type[BaseModel], err: Any) -> Diagnostic:
         hint = None
         if kind == "bool_type" and isinstance(err.get("input"), str):
             hint = "YAML 1.2 reads only true and false as booleans; yes, no, on and off are strings"
+        elif kind in ("model_type", "model_attributes_type"):
+            shape = _shape(_model_at(model, loc), loc[-1] if loc else None, err.get("input"))
+            hint = shape and f"write it as a mapping: {shape}"
         return error(position, "SCHEMA-002", f"{name} must be {expected}, not {value}", hint)
     if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
         return error(position, "SCHEMA-003", f"{name} must be {_range(model, loc, err)}, not {value}")
@@ -101,6 +106,22 @@ def _diagnostic(doc: Document, model: type[BaseModel], err: Any) -> Diagnostic:
     if kind in ("string_too_long", "too_long"):
         return error(position, "SCHEMA-003", f"{name} is too long: {err['msg'].lower()}")
     return error(position, "SCHEMA-002", f"{name}: {err['msg']}")
+
+
+def _shape(expected: type[BaseModel] | None, key: Any, given: Any, defaults: bool = True) -> str | None:
+    """The mapping a key takes, written out: its required keys (and those with a text default).
+    A plain word given instead becomes the first required key's value, as it most likely is.
+    None for a list item or a map entry, whose own name is not the key to write."""
+    if expected is None or not isinstance(key, str):
+        return None
+    word = given if isinstance(given, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", given) and not secret_kind(given) else None
+    parts: list[str] = []
+    for name, field in expected.model_fields.items():
+        if field.is_required():
+            parts.append(f"{name}: {word if word and not parts else name.upper()}")
+        elif defaults and isinstance(field.default, str):
+            parts.append(f"{name}: {field.default}")
+    return f"{key}: {{{', '.join(parts)}}}" if parts else None
 
 
 def _bad_key(doc: Document, loc: tuple[Any, ...], err: Any) -> Diagnostic:

@@ -102,7 +102,7 @@ REFUSED: dict[str, tuple[list[str], int, str]] = {
     "near-miss-tag": (["llm", "install", "lama3:8b"], 1, "did you mean 'llama3:8b'?"),
     "unset-unknown-workspace": (["workspace", "set-llm", "nobody", "--unset", "model"], 1, "does not exist"),
     "unknown-workspace": (["workspace", "set-llm", "prodution", "--model", "x"], 1, "did you mean 'production'?"),
-    "create-existing-workspace": (["workspace", "create", "batch"], 1, "exists already (org.yaml)"),
+    "create-existing-workspace": (["workspace", "create", "batch"], 1, "/repo/org.yaml)"),
     "bad-workspace-name": (["workspace", "set-llm", "Not_A_Name", "--model", "x"], 2, "not a workspace name"),
     "nothing-to-set": (["org", "set-llm"], 2, "nothing to set"),
     "remote-gguf-without-sha": (["llm", "install", "x:1b", "--from", "https://e.example/x.gguf"], 2, "--sha256 is required"),

@@ -3,6 +3,7 @@ Every test drives the installed `hks` in a temporary folder, as a user would."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -133,6 +134,10 @@ def test_a_local_gguf_path_is_refused_by_install_and_by_validate(config: Path) -
     assert validate.returncode == 1
     assert "org.yaml:8:15: error[CAT-008]: the source of 'mymodel:1b' is not an http(s) URL" in validate.stdout + validate.stderr
     assert hks(config, "render").returncode == 1 and not (config / "rendered").exists()
+    # named from the folder above with -C, the path is from the current folder too
+    (config / "my.gguf").rename(config.parent / "my.gguf")
+    above = hks(config.parent, "llm", "install", "mymodel:1b", "--from", "my.gguf", "-C", config.name)
+    assert above.returncode == 1 and "--sha256 " + hashlib.sha256(b"GGUF local").hexdigest() in above.stderr
 
 
 # 5. One way to name the config folder --------------------------------------------------------
@@ -179,13 +184,64 @@ def test_at_a_repository_top_every_command_finds_the_config_below(config: Path) 
     for args in (["org", "set-llm", "--temperature", "0.1"], ["llm", "enable", "--provider", "openai"]):
         result = hks(top, *args)
         assert result.returncode == 1 and "the config is in llm-config/" in result.stderr
-        assert f"hks {' '.join(args[:2])} -C llm-config" in result.stderr
+        assert f"hint: run it there: hks {' '.join(args)} -C llm-config\n" in result.stderr
     assert not (top / "org.yaml").exists()  # llm enable made no second config
+    # named from further up, the config's folder is named from there too
+    above = hks(top.parent, "org", "set-llm", "-C", top.name, "--temperature", "0.1")
+    assert f"the config is in {top.name}/llm-config/" in above.stderr and f"-C {top.name}/llm-config" in above.stderr
+    further = hks(top.parent, "validate", "-C", top.name)
+    assert f"hint: the config is in {top.name}/llm-config/: give it with -C {top.name}/llm-config" in further.stdout
+
+
+def test_a_missing_org_yaml_is_a_missing_file_not_a_schema_error(tmp_path: Path) -> None:
+    result = hks(tmp_path, "validate")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "org.yaml: error[REPO-001]: org.yaml is missing: every config repository needs one with the organisation's defaults\n"
+        "  hint: run `hks init` to create one, or point hks at the folder that holds org.yaml (-C DIR)\n1 error\n"
+    )
+
+
+def test_under_dash_c_every_path_printed_is_from_the_current_folder(config: Path) -> None:
+    top, c = config.parent, ("-C", config.name)
+    made = hks(top, "workspace", "create", "main", *c)
+    assert made.stdout == "llm-config/workspaces/main.yaml: workspace 'main' (inherits org.yaml's llm_config)\n"
+    edited = hks(top, "workspace", "set-llm", "main", "--temperature", "0.2", *c)
+    assert edited.stdout == "llm-config/workspaces/main.yaml: llm_override.temperature: 0.2\n"
+    assert hks(top, "workspace", "list", *c).stdout == "main\tllm-config/workspaces/main.yaml\n"
+    refused = hks(top, "workspace", "set-llm", "other", "--create", "--provider", "google", *c)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("llm-config/org.yaml:3:10: error[CAT-003]")
+    assert refused.stderr.endswith("nothing was changed (llm-config/workspaces/other.yaml not created)\n")
+    assert hks(top, "llm", "install", "mistral:7b", *c).stdout.startswith("llm-config/org.yaml: self_hosted.models: + mistral:7b\n")
+
+
+def test_under_dash_c_the_certificate_is_named_from_the_current_folder(config: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.test_secret import certificate
+
+    top, c = config.parent, ("-C", config.name)
+    (top / "sealed-secrets.pem").write_bytes(certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    outside = hks(top, "secret", "backend", "sealed-secrets", "--cert", "sealed-secrets.pem", *c)
+    assert outside.returncode == 1
+    assert outside.stderr == (
+        "hks: sealed-secrets.pem is outside the config folder llm-config: secrets.cert names a file in the config repository\n"
+        "hint: move it there (mv sealed-secrets.pem llm-config/sealed-secrets.pem), then --cert llm-config/sealed-secrets.pem\n"
+    )
+    (top / "sealed-secrets.pem").rename(config / "sealed-secrets.pem")
+    inside = hks(top, "secret", "backend", "sealed-secrets", "--cert", "llm-config/sealed-secrets.pem", *c)
+    assert inside.returncode == 0, inside.stderr
+    assert inside.stdout.startswith("llm-config/org.yaml: secrets.backend: sealed-secrets\n"
+                                    "llm-config/org.yaml: secrets.cert: sealed-secrets.pem\n")
+    assert "  cert: sealed-secrets.pem\n" in (config / "org.yaml").read_text()  # as the repository holds it
 
 
 def test_explain_suggests_a_key_from_its_beginning(config: Path) -> None:
     result = hks(config, "explain", "--key", "temp")
     assert result.returncode == 2 and "did you mean 'temperature' or 'llm.temperature'?" in result.stderr
+    far = hks(config, "explain", "--key", "tmp")
+    assert far.returncode == 2 and "no setting 'tmp' (settings: budget, cache, compliance, data_residency, fallbacks," in far.stderr
 
 
 def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> None:
@@ -195,6 +251,76 @@ def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> 
     result = hks(config, "validate")
     assert "error[CAT-003]: model 'gpt-4o' is offered by openai, azure-openai, not by ollama" in result.stdout
     assert "hint: set provider: openai," in result.stdout
+    # an editing command speaks in its own flags
+    assert hks(config, "workspace", "set-llm", "prod", "--provider", "openai").returncode == 0
+    edit = hks(config, "workspace", "set-llm", "prod", "--provider", "ollama")
+    assert edit.returncode == 1
+    assert "hint: use --provider openai, or a model ollama offers, such as --model llama3:8b\n" in edit.stderr
+    limit = hks(config, "workspace", "set-llm", "prod", "--max-tokens", "900000")
+    assert limit.returncode == 1 and "hint: use --max-tokens 16384 or less\n" in limit.stderr
+    refused = hks(config, "workspace", "set-llm", "prod", "--model", "gpt-5", "--temperature", "0.3")
+    assert refused.returncode == 1 and "error[CAT-006]" in refused.stderr
+    assert "hint: use --temperature 1, or another --model\n" in refused.stderr
+    retired = hks(config, "workspace", "set-llm", "prod", "--model", "gpt-4")
+    assert retired.returncode == 1 and "error[CAT-004]" in retired.stderr
+    assert "hint: use --model with a current openai model, such as " in retired.stderr
+
+
+def test_a_workspace_in_two_files_is_told_to_keep_one_file(config: Path) -> None:
+    (config / "workspaces").mkdir()
+    (config / "workspaces" / "main.yaml").write_text("llm_override:\n  temperature: 0.2\n")
+    (config / "workspaces" / "main.yml").write_text("llm_override:\n  temperature: 0.3\n")
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert ("workspaces/main.yml:1:1: error[REPO-003]: workspace 'main' is defined twice: here and at workspaces/main.yaml:1:1\n"
+            "  hint: keep one of the two files, workspaces/main.yaml or workspaces/main.yml") in result.stdout
+    assert "inline" not in result.stdout
+
+
+def test_a_waiver_date_in_another_format_is_one_message_naming_the_format(config: Path) -> None:
+    (config / "policies").mkdir()
+    (config / "policies" / "waivers.yaml").write_text(
+        "waivers:\n  - rule: CAT-005\n    reason: the replacement is not approved yet\n"
+        "    approver: dpo@example.com\n    expires: 2027/01/31\n"
+    )
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "policies/waivers.yaml:5:14: error[WAIVER-005]: waivers.0.expires must be a date written YYYY-MM-DD "
+        "(such as 2027-01-31), not '2027/01/31'\n1 error\n"
+    )
+
+
+def test_a_waiver_with_a_misnamed_key_says_which_keys_there_are(config: Path) -> None:
+    (config / "policies").mkdir()
+    (config / "policies" / "waivers.yaml").write_text(
+        "waivers:\n  - rule: CAT-005\n    reason: soon\n    approved_by: dpo@example.com\n    expires: 2027-01-31\n"
+    )
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "policies/waivers.yaml:2:5: error[WAIVER-005]: missing required key 'approver' in waivers.0\n"
+        "policies/waivers.yaml:3:13: error[WAIVER-005]: waivers.0.reason must be a sentence of 10 characters or more, not 'soon'\n"
+        "policies/waivers.yaml:4:5: error[WAIVER-005]: unknown key 'approved_by' in waivers.0\n"
+        "  hint: allowed keys: approver, expires, reason, rule, workspace\n"
+        "3 errors\n"
+    )
+
+
+def test_a_store_given_as_a_name_is_shown_the_mapping_it_takes(config: Path) -> None:
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + "secrets:\n  backend: external-secrets\n  store: vault\n")
+    result = hks(config, "validate")
+    assert result.returncode == 1
+    assert ("org.yaml:9:10: error[SCHEMA-002]: secrets.store must be a mapping, not 'vault'\n"
+            "  hint: write it as a mapping: store: {name: vault, kind: ClusterSecretStore}\n") in result.stdout
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + "secrets:\n  backend: external-secrets\n")
+    missing = hks(config, "validate")
+    assert "error[SEC-004]: the external-secrets backend needs secrets.store" in missing.stdout
+    assert "hint: add under secrets: `store: {name: NAME, kind: ClusterSecretStore}`" in missing.stdout
+    (config / "org.yaml").write_text(SELF_HOSTED_ORG + "secrets:\n  backend: external-secrets\n  store: {kind: SecretStore}\n")
+    unnamed = hks(config, "validate")
+    assert ("error[SCHEMA-004]: missing required key 'name' in secrets.store\n"
+            "  hint: the keys it needs: store: {name: NAME}\n") in unnamed.stdout
 
 
 # 9. Small things -----------------------------------------------------------------------------
@@ -256,6 +382,26 @@ def test_strict_says_the_warnings_made_it_fail(config: Path) -> None:
 
 
 # 7. Output a person can read -----------------------------------------------------------------
+
+
+def test_the_readmes_first_command_prints_only_what_it_wrote(tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    first = (ROOT / "README.md").read_text().split("```sh\n", 1)[1].splitlines()[0]
+    commands = [shlex.split(part) for part in first.split("&&")]
+    assert commands[0] == ["pip", "install", "."]  # the install is this test run's own
+    outputs = []
+    for args in commands[1:]:
+        assert args[0] == "hks"
+        args = [str(tmp_path / "out") if a == "/tmp/out" else a for a in args[1:]]
+        result = hks(ROOT, *args)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    assert outputs[0] == ""
+    assert re.fullmatch(r"wrote \d+ files to \S+/out\n", outputs[1])
+    noisy = hks(ROOT, "validate", "examples/acme")
+    assert "info[GW-009]" in noisy.stdout  # what -q leaves out
 
 
 def test_render_check_against_a_missing_folder_says_so_in_one_line(config: Path) -> None:

@@ -3,8 +3,10 @@ workflow files are YAML with the keys their CI systems require; nothing is ever 
 
 from __future__ import annotations
 
-import sys
+import json
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from ruamel.yaml import YAML
 from compiler.commands.init import PROVIDERS
 from compiler.hks_source import published
 from compiler.scaffold import organization_name
-from tests.conftest import ROOT, hks_process, write
+from tests.conftest import ROOT, git, hks_process, write
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
@@ -106,7 +108,7 @@ def test_github_workflow_has_what_actions_requires(tmp_path: Path) -> None:
         steps += job["steps"]
     runs = [s.get("run", "") for s in steps]
     assert "hks validate --format sarif > hks.sarif" in runs
-    assert "hks render . -o rendered --check" in runs
+    assert "hks render --check --no-findings" in runs
     assert 'hks diff --base "origin/$BASE_REF" --format markdown > comment.md' in runs
     assert 'hks cost --base "origin/$BASE_REF" --format markdown >> comment.md' in runs
     comment = workflow["jobs"]["comment"]
@@ -194,15 +196,79 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "demo").rglob("*")) == ["mine.txt"]
 
 
-def test_in_a_sub_folder_of_a_git_repository(tmp_path: Path) -> None:
-    (tmp_path / ".git").mkdir()  # what hks looks for; git itself is not needed
-    result = hks_process("init", "teams/llm", cwd=tmp_path)
+def test_in_a_sub_folder_of_a_git_repository_hooks_and_ci_go_to_its_top(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    result = hks_process("init", "teams/llm", "--hks-repo", "https://github.com/hexabase/hks", "--hks-rev", "v0.1.0", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    org = load(tmp_path / "teams" / "llm" / "org.yaml")
-    assert org["cluster"]["config_folder"] == "teams/llm"
-    assert f"note: this folder is teams/llm/ in the Git repository {tmp_path}: pre-commit" in result.stderr
-    assert "args: [teams/llm]" in result.stderr
-    assert "next: cd" not in result.stderr  # it has a repository already
+    config = tmp_path / "teams" / "llm"
+    assert load(config / "org.yaml")["cluster"]["config_folder"] == "teams/llm"
+    for name in (".pre-commit-config.yaml", ".gitlab-ci.yml", ".github/workflows/hks.yml"):
+        assert (tmp_path / name).is_file() and not (config / name).exists(), name
+    hooks = load(tmp_path / ".pre-commit-config.yaml")["repos"][0]["hooks"]
+    assert [h["args"] for h in hooks] == [["-C", "teams/llm"], ["-C", "teams/llm"]]
+    github = load(tmp_path / ".github" / "workflows" / "hks.yml")
+    runs = [step.get("run", "") for job in github["jobs"].values() for step in job["steps"]]
+    hks_runs = [r for r in runs if r.startswith("hks ")]
+    assert len(hks_runs) == 4 and all(r.startswith(("hks validate -C teams/llm ", "hks render -C teams/llm ",
+                                                    "hks diff -C teams/llm ", "hks cost -C teams/llm ")) for r in hks_runs)
+    gitlab = load(tmp_path / ".gitlab-ci.yml")
+    assert gitlab["hks-render-check"]["script"] == ["hks render -C teams/llm --check --no-findings"]
+    assert "next: from " in result.stderr and "git add teams/llm .github/workflows/hks.yml" in result.stderr
+    # CI's commands, run at the top as CI runs them: the findings name files from the top
+    assert hks_process(*shlex.split(gitlab["hks-render-check"]["script"][0])[1:], cwd=tmp_path).returncode == 1  # not in Git yet
+    git(tmp_path, "add", "-A")
+    check = hks_process(*shlex.split(gitlab["hks-render-check"]["script"][0])[1:], cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    org = config / "org.yaml"
+    org.write_text(org.read_text().replace("temperature: 0.7", "temperature: 7"))
+    sarif = hks_process("validate", "-C", "teams/llm", "--format", "sarif", cwd=tmp_path)
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in json.loads(sarif.stdout)["runs"][0]["results"]]
+    assert locations == ["teams/llm/org.yaml"]
+
+
+def test_files_the_repository_top_has_already_are_left_alone_and_the_merge_is_printed(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    own = "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v4.6.0\n    hooks: [{id: trailing-whitespace}]\n"
+    (tmp_path / ".pre-commit-config.yaml").write_text(own)
+    (tmp_path / ".gitlab-ci.yml").write_text("build:\n  script: [make]\n")
+    (tmp_path / "llm").mkdir()
+    result = hks_process("init", "--hks-repo", "https://github.com/hexabase/hks", "--hks-rev", "v0.1.0", cwd=tmp_path / "llm")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".pre-commit-config.yaml").read_text() == own
+    assert (tmp_path / ".gitlab-ci.yml").read_text() == "build:\n  script: [make]\n"
+    assert (tmp_path / ".github" / "workflows" / "hks.yml").is_file()
+    entry = (
+        "note: .pre-commit-config.yaml exists at the repository's top, so hks left it as it is; for the hks checks of "
+        "llm/, add this entry under its `repos:`:\n"
+        "  - repo: https://github.com/hexabase/hks\n    rev: v0.1.0\n    hooks:\n"
+        "      - id: hks-validate        # the whole config, whatever files changed\n        args: [-C, llm]\n"
+        "      - id: hks-render-check    # the rendered folder is what `hks render` makes\n        args: [-C, llm]\n"
+    )
+    assert entry in result.stderr
+    # what it says to add, added, makes a config pre-commit accepts
+    merged = own + entry.split("`repos:`:\n", 1)[1]
+    assert load_text(merged)["repos"][1]["hooks"][0] == {"id": "hks-validate", "args": ["-C", "llm"]}
+    (tmp_path / ".pre-commit-config.yaml").write_text(merged)
+    checked = subprocess.run([str(PRE_COMMIT), "validate-config", ".pre-commit-config.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    jobs = result.stderr.split("merge these keys into it", 1)[1].split(":\n", 1)[1].split("\nnote: ", 1)[0]
+    assert "hks-validate" in load_text(jobs) and "hks validate -C llm --format junit > hks-junit.xml" in jobs
+    assert "next: from " in result.stderr and "merge the above into .gitlab-ci.yml and .pre-commit-config.yaml, then git add" in result.stderr
+
+
+def test_at_a_repository_top_its_own_ci_file_is_kept(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitlab-ci.yml").write_text("build:\n  script: [make]\n")
+    result = hks_process("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".gitlab-ci.yml").read_text() == "build:\n  script: [make]\n"
+    assert (tmp_path / "org.yaml").is_file() and (tmp_path / ".pre-commit-config.yaml").is_file()
+    assert "note: .gitlab-ci.yml exists at the repository's top, so hks left it as it is; for the hks checks of this config" in result.stderr
+    assert "- hks validate --format junit > hks-junit.xml" in result.stderr
+
+
+def load_text(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
 
 
 def test_the_next_step_quotes_the_folder(tmp_path: Path) -> None:

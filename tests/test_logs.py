@@ -116,8 +116,14 @@ def test_seed_troubleshooting_command_without_a_cluster_passes_kubectl_status_th
     assert direct.returncode != 0
     result = run(["logs", "-n", "hexabase-aiops", "-C", "examples/acme"], env)
     assert result.returncode == direct.returncode
-    assert "hks: kubectl cannot reach a Kubernetes cluster" in result.stderr
-    assert "Traceback" not in result.stderr
+    last = [line for line in direct.stderr.splitlines() if line.strip()][-1]
+    assert result.stderr == (
+        "hks: kubectl cannot reach a Kubernetes cluster: check `kubectl config current-context` and KUBECONFIG\n"
+        f"  kubectl: {last} (-v shows all it said)\n"
+    ), "one clear line, kubectl's own message under it, none of its client's retries"
+    verbose = run(["logs", "-v", "-n", "hexabase-aiops", "-C", "examples/acme"], env)
+    assert verbose.returncode == direct.returncode and last in verbose.stderr
+    assert verbose.stderr.count("\n") > 2 and verbose.stderr.endswith("and KUBECONFIG\n")
 
 
 def test_kubectl_missing_is_said_clearly(tmp_path: Path) -> None:

@@ -118,6 +118,9 @@ def test_broken_org_yaml_fails_with_the_diagnostic_at_its_line(demo: Path, store
         assert result.returncode == 1
         assert _status(result.stdout)["hks validate"] == "Failed"
         assert f"org.yaml:{line}:16: error[SCHEMA-003]: llm_config.temperature must be between 0 and 2, not 7" in result.stdout
+        assert result.stdout.count("error[SCHEMA-003]") == 1, "each error once per run, not once per hook"
+        assert _status(result.stdout)["hks render --check"] == "Failed"
+        assert "hks: not rendered: the config has 1 error(s); `hks validate` lists them" in result.stdout
         assert "Traceback" not in result.stdout
     finally:
         git(demo, "checkout", "--", ".")
@@ -179,6 +182,53 @@ def test_git_commit_through_the_installed_hook(demo: Path, store: dict[str, str]
         run(PRE_COMMIT, "uninstall", cwd=demo, env=store)
         git(demo, "reset", "-q", "--hard", head)
         git(demo, "clean", "-q", "-fd")
+
+
+def test_a_render_left_unstaged_is_told_to_git_add(demo: Path, store: dict[str, str]) -> None:
+    """pre-commit sets aside what is not staged: a render the user ran but did not add is stale
+    in what the commit holds, and the fix it names is `git add`."""
+    head = git(demo, "rev-parse", "HEAD")
+    installed = run(PRE_COMMIT, "install", cwd=demo, env=store)
+    assert installed.returncode == 0, installed.stderr
+    try:
+        workspace = demo / "workspaces" / "assistant.yaml"
+        workspace.write_text(workspace.read_text().replace("temperature: 0.3", "temperature: 0.25"))
+        rendered = run(sys.executable, "-m", "compiler", "render", cwd=demo, env={"PYTHONPATH": str(ROOT)})
+        assert rendered.returncode == 0, rendered.stderr
+        git(demo, "add", "workspaces/assistant.yaml")
+        refused = run("git", "commit", "-q", "-m", "temperature, render not added", cwd=demo, env=store)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        said = refused.stdout + refused.stderr
+        assert "rendered is not current in what this commit holds: if you ran `hks render` already, `git add rendered`" in said
+        git(demo, "add", "rendered")
+        accepted = run("git", "commit", "-q", "-m", "temperature", cwd=demo, env=store)
+        assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    finally:
+        run(PRE_COMMIT, "uninstall", cwd=demo, env=store)
+        git(demo, "reset", "-q", "--hard", head)
+
+
+def test_init_in_a_repository_sub_folder_hooks_run_from_the_top(snapshot: tuple[Path, str], store: dict[str, str],
+                                                                 tmp_path: Path) -> None:
+    """`hks init llm-config` at an existing repository's top: pre-commit finds the hooks where it
+    reads them and they check the sub-folder, with paths from the top."""
+    repo = tmp_path / "platform"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("the platform team's repository\n")
+    made = run(sys.executable, "-m", "compiler", "init", "llm-config", cwd=repo, env={"PYTHONPATH": str(snapshot[0])})
+    assert made.returncode == 0, made.stderr
+    assert not (repo / "llm-config" / ".pre-commit-config.yaml").exists()
+    git(repo, "add", "-A")
+    passing = run(PRE_COMMIT, "run", "--all-files", cwd=repo, env=store)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert _status(passing.stdout) == {"hks validate": "Passed", "hks render --check": "Passed"}
+    org = repo / "llm-config" / "org.yaml"
+    org.write_text(org.read_text().replace("temperature: 0.7", "temperature: 7", 1))
+    git(repo, "add", "-A")
+    failing = run(PRE_COMMIT, "run", "--all-files", cwd=repo, env=store)
+    assert failing.returncode == 1
+    assert "llm-config/org.yaml:" in failing.stdout and failing.stdout.count("error[SCHEMA-003]") == 1
 
 
 def _status(output: str) -> dict[str, Any]:

@@ -62,8 +62,15 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
 
 def test_missing_required_key_points_at_its_parent() -> None:
     assert check("llm_config:\n  provider: ollama\n") == [
-        ("org.yaml:1:1", "SCHEMA-004", "missing required key 'model' in llm_config", None)
+        ("org.yaml:1:1", "SCHEMA-004", "missing required key 'model' in llm_config",
+         "the keys it needs: llm_config: {provider: PROVIDER, model: MODEL}")
     ]
+
+
+def test_a_word_where_a_mapping_goes_is_shown_the_mapping() -> None:
+    [(_, rule, message, hint)] = check(BASE + "secrets:\n  backend: external-secrets\n  store: vault\n")
+    assert (rule, message) == ("SCHEMA-002", "secrets.store must be a mapping, not 'vault'")
+    assert hint == "write it as a mapping: store: {name: vault, kind: ClusterSecretStore}"
 
 
 def test_yaml_1_1_booleans_get_a_hint() -> None:

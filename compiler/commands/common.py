@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from compiler.diagnostics import Diagnostic
     from compiler.pipeline import Compiled
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,20 +49,40 @@ def config_dir_arguments(function: F) -> F:
     return option(wrapper)  # type: ignore[return-value]
 
 
+def quiet_option(function: F) -> F:
+    return click.option(
+        "-q", "--quiet", is_flag=True,
+        help="Leave out info findings (notes such as GW-009; warnings and errors stay), and the summary when nothing is left.",
+    )(function)
+
+
+def worth_showing(diagnostics: list[Diagnostic], quiet: bool) -> list[Diagnostic]:
+    from compiler.diagnostics import Severity
+
+    return [d for d in diagnostics if d.severity is not Severity.INFO] if quiet else diagnostics
+
+
+def diagnostics_text(diagnostics: list[Diagnostic], quiet: bool, stream: IO[str]) -> str:
+    """The text report; with `quiet`, without info findings and empty when nothing is left."""
+    from compiler import report
+
+    shown = worth_showing(diagnostics, quiet)
+    return report.text(shown, use_colour(stream)) if shown or not quiet else ""
+
+
 def use_colour(stream: IO[str]) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def compile_or_exit(config_dir: str, *, show_warnings: bool = True, allow_errors: bool = False) -> Compiled:
+def compile_or_exit(config_dir: str, *, show_warnings: bool = True, allow_errors: bool = False, quiet: bool = False) -> Compiled:
     """Compiles; on errors prints the diagnostics to stderr and exits 1. With `allow_errors`,
     only when the config could not be assembled at all (an editing command that may fix the
     errors needs the config, not a clean one)."""
-    from compiler import report
     from compiler.pipeline import compile_config
 
     compiled = compile_config(config_dir)
     shown = compiled.diagnostics if show_warnings or not compiled.ok else []
     if compiled.config is None or (not compiled.ok and not allow_errors):
-        click.echo(report.text(shown, use_colour(sys.stderr)), err=True, nl=False)
+        click.echo(diagnostics_text(shown, quiet, sys.stderr), err=True, nl=False)
         sys.exit(1)
     return compiled

@@ -120,7 +120,7 @@ def finish(
     verdict = edit.check(directory, changes)
     introduced = [d for d in verdict.introduced if d.rule not in allow]
     if introduced:
-        new = [_relative(path, Path(directory)) for path in sorted(changes) if not path.exists()]
+        new = [str(path) for path in sorted(changes) if not path.exists()]
         refuse(introduced, "refused: the edit would make the config invalid; nothing was changed"
                + (f" ({', '.join(new)} not created)" if new else ""))
     if verdict.warnings:  # a model that retires soon, or that the catalogue does not know
@@ -152,21 +152,18 @@ def _errors_on_disk(directory: str) -> int:
     return sum(1 for d in compile_config(directory).diagnostics if d.severity == Severity.ERROR)
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
 def _differs(path: Path, text: str) -> bool:
     return not path.exists() or path.read_text("utf-8-sig") != text
 
 
 def refuse(diagnostics: list[Diagnostic], message: str) -> NoReturn:
+    import dataclasses
+
     from compiler import report
 
-    click.echo(report.text(diagnostics, use_colour(sys.stderr)), err=True, nl=False)
+    # what to change, in the flags of the command the user just ran, not in YAML keys
+    spoken = [dataclasses.replace(d, hint=d.flag_hint) if d.flag_hint else d for d in diagnostics]
+    click.echo(report.text(spoken, use_colour(sys.stderr)), err=True, nl=False)
     click.echo(f"hks: {message}", err=True)
     sys.exit(1)
 
@@ -198,9 +195,19 @@ def require_org(directory: str, command: str) -> Path:
         also = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         fail(
             f"no org.yaml in {directory}; the config is in {where}/" + (f" (also in {also})" if others else ""),
-            hint=f"name it: hks {command} -C {where} ...",
+            hint=f"run it there: {_as_typed(command, where)}",
         )
     fail(f"no org.yaml in {directory}", hint="start a config here with `hks llm enable --provider P` or `hks init`")
+
+
+def _as_typed(command: str, folder: Path) -> str:
+    """The command line the user typed, with `-C FOLDER`; a literal secret value stays out."""
+    import shlex
+
+    typed = sys.argv[1:]
+    if " ".join(typed[:2]) != command or command.startswith("secret") or {"-C", "--directory"} & set(typed):
+        return f"hks {command} -C {shlex.quote(str(folder))} ..."
+    return "hks " + shlex.join([*typed, "-C", str(folder)])
 
 
 def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict[str, Any]:

@@ -50,5 +50,7 @@ def command(config_dir: str | None, workspace: str | None, directory: str | None
 
         near = completions(key, explain.known_keys())
         hint = did_you_mean(key, explain.known_keys()) or (f"did you mean {' or '.join(repr(k) for k in near)}?" if near else None)
-        raise click.BadParameter(f"no setting '{key}'" + (f" ({hint})" if hint else ""), param_hint="--key")
+        if hint is None:  # nothing near: the settings there are, by their short names
+            hint = "settings: " + ", ".join(k for k in sorted(explain.known_keys()) if "." not in k)
+        raise click.BadParameter(f"no setting '{key}' ({hint})", param_hint="--key")
     click.echo(explain.FORMATS[fmt](workspaces, key, use_colour(sys.stdout)), nl=False)

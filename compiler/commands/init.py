@@ -18,6 +18,7 @@ Examples:
   hks init demo                      # a self-hosted (Ollama) starter in ./demo
   hks init llm-config --provider openai
   hks init demo --hks-repo https://git.example.com/platform/hks --hks-rev v0.1.0
+  cd my-repo && hks init llm-config  # hooks and CI at my-repo's top, with -C llm-config
   cd demo && git init && git add -A && pre-commit run --all-files"""
 )
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
@@ -36,6 +37,10 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
     folder, .pre-commit-config.yaml, CI workflows for GitHub Actions and GitLab CI, a
     .gitignore and a README. Never overwrites a file.
 
+    In a sub-folder of a Git repository, the pre-commit config and the CI files go to the
+    repository's top, where they are read, naming the folder with -C; one the top has
+    already is left alone, and hks prints what to merge into it.
+
     The hooks and CI install the hks that runs this command: the Git checkout it was
     installed from, at its commit (which only this machine can fetch: say so with
     --hks-repo/--hks-rev before sharing), else the published repository at its version's tag.
@@ -47,17 +52,40 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
         raise click.BadParameter(f"{name!r} is not a DNS label (lowercase letters, digits and '-')", param_hint="--organization")
     source = hks_source.chosen(hks_repo, hks_rev)
     top, folder = scaffold.place_in_repository(directory)
-    created = scaffold.files(name, provider, source, folder if folder and scaffold.is_config_folder(folder) else ".")
+    created = scaffold.files(
+        name, provider, source, folder if folder and scaffold.is_config_folder(folder) else ".", in_repository=folder
+    )
+    at_top = {path: created.pop(path) for path in scaffold.REPOSITORY_FILES} if top else {}
     _refuse_existing(directory, sorted([*created, "rendered"]))
     rendered = _render(created)
-    _write(directory, {**created, **rendered})
+    to_merge = {path: text for path, text in at_top.items() if top and _exists(top / path)}
+    inside = f"{folder}/" if folder else ""
+    # one write, so a failure leaves nothing behind in either place
+    _write(top or directory, {**{inside + path: text for path, text in {**created, **rendered}.items()},
+                              **{path: text for path, text in at_top.items() if path not in to_merge}})
     click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
+    written_at_top = sorted(set(at_top) - set(to_merge))
+    if written_at_top and folder:
+        click.echo(f"created at the Git repository's top ({top}), where they are read: {', '.join(written_at_top)}", err=True)
     click.echo(f"hooks and CI: hks from {source.repo} at {source.rev}", err=True)
-    for note in [*source.notes, *_sub_folder_notes(top, folder)]:
+    for note in [*source.notes, *_folder_name_notes(folder)]:
         click.echo(f"note: {note}", err=True)
+    for path, text in sorted(to_merge.items()):
+        click.echo(_merge_advice(path, text, f"{folder}/" if folder else "this config"), err=True)
+    click.echo(_next_step(directory, top, folder, written_at_top, sorted(to_merge)), err=True)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _next_step(directory: Path, top: Path | None, folder: str | None, written: list[str], to_merge: list[str]) -> str:
     if top is None:
         enter = "" if directory.resolve() == Path.cwd() else f"cd {shlex.quote(str(directory))} && "
-        click.echo(f"next: {enter}git init && git add -A && pre-commit run --all-files", err=True)
+        return f"next: {enter}git init && git add -A && pre-commit run --all-files"
+    added = " ".join(shlex.quote(p) for p in [folder or ".", *written, *to_merge])
+    merge = f"merge the above into {' and '.join(to_merge)}, then " if to_merge else ""
+    return f"next: from {top}: {merge}git add {added} && pre-commit run --all-files"
 
 
 def _refuse_existing(directory: Path, targets: list[str]) -> None:
@@ -70,23 +98,31 @@ def _refuse_existing(directory: Path, targets: list[str]) -> None:
     sys.exit(2)
 
 
-def _sub_folder_notes(top: Path | None, folder: str | None) -> list[str]:
-    """pre-commit and CI read their files only at a repository's top."""
+def _folder_name_notes(folder: str | None) -> list[str]:
     from compiler import scaffold
 
-    if top is None or folder is None:
+    if folder is None or scaffold.is_config_folder(folder):
         return []
-    notes = [
-        f"this folder is {folder}/ in the Git repository {top}: pre-commit, GitHub and GitLab read "
-        ".pre-commit-config.yaml, .github/workflows/ and .gitlab-ci.yml only at its top; move them "
-        f"there, give the hooks `args: [{folder}]` and run CI's hks commands in {folder}/"
+    return [
+        f"cluster.config_folder cannot name {folder}/ (letters, digits, '.', '_' and '-', no part "
+        "starting with '.'): rename the folder before Argo CD deploys from it"
     ]
-    if not scaffold.is_config_folder(folder):
-        notes.append(
-            f"cluster.config_folder cannot name {folder}/ (letters, digits, '.', '_' and '-', no part "
-            "starting with '.'): rename the folder before Argo CD deploys from it"
-        )
-    return notes
+
+
+# What to add to a file the repository's top has already, instead of overwriting it.
+MERGE_ADVICE = {
+    ".pre-commit-config.yaml": "add this entry under its `repos:`",
+    ".gitlab-ci.yml": "merge these keys into it (add the jobs; keep one `workflow:`, `default:` and `stages:`)",
+    ".github/workflows/hks.yml": "it is not hks's: save this workflow under another name in .github/workflows/",
+}
+
+
+def _merge_advice(path: str, text: str, folder: str) -> str:
+    shown = text
+    if path == ".pre-commit-config.yaml":  # only the entry: the file has its own `repos:`
+        shown = text[text.index("repos:\n") + len("repos:\n"):]
+    return (f"note: {path} exists at the repository's top, so hks left it as it is; for the hks checks of "
+            f"{folder}, {MERGE_ADVICE[path]}:\n{shown}")
 
 
 def _render(created: dict[str, str]) -> dict[str, str]:

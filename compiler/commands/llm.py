@@ -200,7 +200,9 @@ def _custom(
 
 def _local_source(name: str, source: str, directory: str) -> None:
     """Each LLM node downloads the file itself: a path on this machine means nothing there."""
-    local = Path(source) if Path(source).is_absolute() else Path(directory) / source
+    local = Path(source)  # from the current folder, as every path on the command line
+    if not local.is_file() and (Path(directory) / source).is_file():
+        local = Path(directory) / source  # or from the config folder
     digest = _file_sha256(local) if local.is_file() else "<sha256 of the file>"
     fail(f"--from {source}: the LLM nodes download the model themselves, so it must be an https:// URL they can reach, "
          "not a path on this machine",

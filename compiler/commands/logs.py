@@ -33,10 +33,11 @@ with its pod. kubectl's exit status is passed through."""
 @click.option("--since", metavar="DURATION", help="Only lines newer than this, e.g. 10m or 1h.")
 @click.option("--tail", type=int, help="Lines per pod (kubectl shows 10 per pod with a selector).")
 @click.option("--print", "print_only", is_flag=True, help="Print the kubectl commands instead of running them.")
+@click.option("-v", "--verbose", is_flag=True, help="Show everything kubectl says when it fails, not just its last line.")
 @click.option("-C", "--directory", "directory", default=".", show_default=True, type=CONFIG_DIR, help="The config repository.")
 def command(
     component: str | None, namespace: str | None, follow: bool, since: str | None, tail: int | None,
-    print_only: bool, directory: str,
+    print_only: bool, verbose: bool, directory: str,
 ) -> None:
     """Show the logs of the LLM gateway, Ollama and the PII guardrail (all when none is named)."""
     from compiler import kubelogs, render
@@ -72,15 +73,15 @@ def command(
         click.echo("hks: kubectl is not installed or not on PATH; install it, or run `hks logs --print` "
                    "to see the commands", err=True)
         sys.exit(2)
-    sys.exit(_run(commands))
+    sys.exit(_run(commands, verbose))
 
 
-def _run(commands: list[list[str]]) -> int:
+def _run(commands: list[list[str]], verbose: bool) -> int:
     """Runs the commands at once (with -f they never end), forwarding their output; the status
-    is the first failing command's."""
+    is the first failing command's. Without a cluster, kubectl's retries are one line of hks's."""
     processes = [subprocess.Popen(args, stderr=subprocess.PIPE, text=True) for args in commands]
     errors: list[list[str]] = [[] for _ in processes]
-    readers = [threading.Thread(target=_forward, args=(p.stderr, errors[i])) for i, p in enumerate(processes)]
+    readers = [threading.Thread(target=_forward, args=(p.stderr, errors[i], verbose)) for i, p in enumerate(processes)]
     for reader in readers:
         reader.start()
     try:
@@ -95,15 +96,37 @@ def _run(commands: list[list[str]]) -> int:
     if failing:
         from compiler.kubelogs import no_cluster
 
-        if any(no_cluster("".join(lines)) for lines in errors):
+        unreachable = [lines for lines in errors if no_cluster("".join(lines))]
+        if unreachable:
             click.echo("hks: kubectl cannot reach a Kubernetes cluster: check `kubectl config current-context` "
                        "and KUBECONFIG", err=True)
+            if not verbose:
+                click.echo(f"  kubectl: {_last_said(unreachable[0])} (-v shows all it said)", err=True)
         return failing[0]
     return 0
 
 
-def _forward(stream: IO[str] | Any, into: list[str]) -> None:
+def _forward(stream: IO[str] | Any, into: list[str], verbose: bool) -> None:
+    """kubectl's stderr: as it comes with -v; else once it ends, unless it only says that there
+    is no cluster (its client logs every retry; hks says that in one line)."""
+    from compiler.kubelogs import no_cluster
+
     for line in stream:
         into.append(line)
-        sys.stderr.write(line)
-        sys.stderr.flush()
+        if verbose:
+            _write(line)
+    if not verbose and not no_cluster("".join(into)):
+        _write("".join(into))
+
+
+def _write(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _last_said(lines: list[str]) -> str:
+    """kubectl's own last sentence, not one of its client's log lines (`E1125 23:58:30.43 ...`)."""
+    import re
+
+    said = [line.strip() for line in lines if line.strip() and not re.match(r"[EWIF]\d{4} ", line)]
+    return (said or [line.strip() for line in lines if line.strip()] or ["(nothing)"])[-1]

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from compiler.commands.common import config_dir_arguments, compile_or_exit, use_colour
+from compiler.commands.common import compile_or_exit, config_dir_arguments, diagnostics_text, quiet_option
+
+if TYPE_CHECKING:
+    from compiler.pipeline import Compiled
 
 
 @click.command(
@@ -35,25 +39,31 @@ Examples:
     help="Write nothing; exit 1 with a diff if OUT_DIR (default: CONFIG_DIR/cluster.path) is not current, "
     "or if Git does not track some of its files.",
 )
-def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool) -> None:
+@quiet_option
+@click.option(
+    "--no-findings",
+    is_flag=True,
+    help="Print no findings (a hook or CI step after hks validate, which printed them); a config with errors "
+    "gets one line.",
+)
+def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool, quiet: bool, no_findings: bool) -> None:
     """Render the Kubernetes manifests Argo CD deploys.
 
     Validates CONFIG_DIR first (a config with errors renders nothing), then writes one resource
     per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
     """
-    from compiler import report
-    from compiler.pipeline import render_checked
     from compiler.errors import RenderBug
+    from compiler.pipeline import render_checked
     from compiler.write import write_tree
 
     if to_stdout and (out_dir is not None or check):
         raise click.UsageError("--stdout prints the stream: give no -o OUT_DIR or --check with it")
-    compiled = compile_or_exit(config_dir)
+    compiled = _compiled_quietly(config_dir) if no_findings else compile_or_exit(config_dir, quiet=quiet)
     if not to_stdout and out_dir is None:
         assert compiled.config is not None
         out_dir = Path(config_dir) / compiled.config.org.cluster.path
-    if compiled.diagnostics:
-        click.echo(report.text(compiled.diagnostics, use_colour(sys.stderr)), err=True, nl=False)
+    if compiled.diagnostics and not no_findings:
+        click.echo(diagnostics_text(compiled.diagnostics, quiet, sys.stderr), err=True, nl=False)
     rendered = render_checked(compiled)
     if to_stdout:
         if not rendered.stream.strip():  # with prune, Argo CD would delete everything: never a success
@@ -68,6 +78,29 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool)
     click.echo(f"wrote {len(rendered.files)} files to {out_dir}", err=True)
 
 
+def _stale(config_dir: str, out_dir: Path) -> str:
+    import os
+
+    render = f"hks render -C {config_dir} -o {out_dir}"
+    if os.environ.get("PRE_COMMIT"):  # a hook sees only what is staged: pre-commit set the rest aside
+        return (f"{out_dir} is not current in what this commit holds: if you ran `hks render` already, "
+                f"`git add {out_dir}`; if not, run `{render}`, then `git add {out_dir}`")
+    return f"{out_dir} is not current: run `{render}`, then `git add {out_dir}`"
+
+
+def _compiled_quietly(config_dir: str) -> Compiled:
+    """The compiled config, or one line and exit 1: the same errors printed by two hooks of one
+    commit read as two problems."""
+    from compiler.pipeline import compile_config
+
+    compiled = compile_config(config_dir)
+    errors = sum(1 for d in compiled.diagnostics if d.is_error)
+    if compiled.config is None or errors:
+        click.echo(f"hks: not rendered: the config has {max(errors, 1)} error(s); `hks validate` lists them", err=True)
+        sys.exit(1)
+    return compiled
+
+
 def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
     from compiler.untracked import untracked
     from compiler.write import diff_tree
@@ -78,7 +111,7 @@ def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
     difference = diff_tree(out_dir, files)
     if difference:
         click.echo(difference, nl=False)
-        click.echo(f"{out_dir} is not current: run `hks render {config_dir} -o {out_dir}`", err=True)
+        click.echo(_stale(config_dir, out_dir), err=True)
         sys.exit(1)
     loose = untracked(out_dir)
     if loose:

@@ -56,7 +56,11 @@ Sets secrets.backend in org.yaml (with secrets.cert or secrets.store), then name
 the config reads that is not stored yet, with the `hks secret create` that stores it.""",
 )
 @click.argument("backend", type=SuggestingChoice(BACKENDS))
-@click.option("--cert", metavar="PATH", help="sealed-secrets: the cluster's public certificate, relative to the config folder.")
+@click.option(
+    "--cert",
+    metavar="PATH",
+    help="sealed-secrets: the cluster's public certificate, a file in the config folder (from the current folder, or from the config folder as secrets.cert holds it).",
+)
 @click.option("--store", metavar="NAME", help="external-secrets: the SecretStore or ClusterSecretStore to read from.")
 @click.option("--store-kind", type=click.Choice(["ClusterSecretStore", "SecretStore"]), default="ClusterSecretStore", show_default=True)
 @repo_options
@@ -69,9 +73,10 @@ def backend(backend: str, cert: str | None, store: str | None, store_kind: str, 
                    "(kubeseal --fetch-cert > sealed-secrets.pem)")
     if (store is not None) != (backend == "external-secrets"):
         fail_usage("--store goes with external-secrets, and external-secrets needs it: --store NAME")
-    if cert is not None:
-        _check_cert(Path(directory), cert)
     org = open_or_exit(require_org(directory, "secret backend"))
+    if cert is not None:
+        cert = _in_config(Path(directory), cert)
+        _check_cert(Path(directory), cert)
     wanted: dict[str, object] = {"backend": backend}
     if cert is not None:
         wanted["cert"] = cert
@@ -81,10 +86,10 @@ def backend(backend: str, cert: str | None, store: str | None, store_kind: str, 
     for key in ("backend", "cert", "store"):
         if key in wanted:
             if edit.set_path(org.data, ("secrets", key), wanted[key], org.original):
-                done.append(f"org.yaml: secrets.{key}: {_show(wanted[key])}")
+                done.append(f"{org.path}: secrets.{key}: {_show(wanted[key])}")
         elif edit.find(org.data, ("secrets", key)) is not None:
             edit.delete_key(edit.find(org.data, ("secrets",)), key)
-            done.append(f"org.yaml: secrets.{key} removed")
+            done.append(f"{org.path}: secrets.{key} removed")
     if finish(directory, [org], dry_run=dry_run, done=done, allow=frozenset({"SEC-002"})):
         for step in _to_store(directory, backend):
             click.echo(f"next: {step}")
@@ -92,6 +97,20 @@ def backend(backend: str, cert: str | None, store: str | None, store_kind: str, 
 
 def _show(value: object) -> str:
     return f"{value['name']} ({value['kind']})" if isinstance(value, dict) else str(value)
+
+
+def _in_config(root: Path, cert: str) -> str:
+    """The certificate's path as secrets.cert holds it, from the config folder. Given from the
+    current folder (as a shell completes it: `-C cfg --cert cfg/sealed-secrets.pem`) it is made
+    relative; a file outside the config folder is refused, as the repository must hold it."""
+    given = Path(cert)
+    if given.is_absolute() or (root / given).exists() or not given.is_file():
+        return cert  # from the config folder (or missing: _check_cert says where it looked)
+    try:
+        return given.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        fail(f"{cert} is outside the config folder {root}: secrets.cert names a file in the config repository",
+             hint=f"move it there (mv {cert} {root / given.name}), then --cert {root / given.name}")
 
 
 def _check_cert(root: Path, cert: str) -> None:
@@ -260,9 +279,9 @@ def _sealed(
             kept.append(data_key)
             continue
         encrypted[data_key] = seal.seal(key, namespace, name, _read(kind, where))
-        done.append(f"{path.parent.name}/{path.name}: sealed key '{data_key}' for {namespace}/{name}")
+        done.append(f"{path}: sealed key '{data_key}' for {namespace}/{name}")
     if kept:
-        click.echo(f"hks: {path.parent.name}/{path.name} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
+        click.echo(f"hks: {path} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
     if not done:
         click.echo("nothing to change")
         return sorted(encrypted)

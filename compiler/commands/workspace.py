@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from compiler.commands.common import CONFIG_DIR
-
 from compiler.commands.editing import (
     OVERRIDE_KEYS,
     SuggestingChoice,
@@ -60,7 +59,7 @@ def create(name: str, directory: str, dry_run: bool, **flags: Any) -> None:
     root = Path(directory)
     target, _ = _locate(root, name)
     if target is not None:
-        fail(f"workspace '{name}' exists already ({_relative(target.path, root)})",
+        fail(f"workspace '{name}' exists already ({target.path})",
              hint=f"change it with hks workspace set-llm {name} ...")
     _write_new(directory, name, settings(**flags), dry_run)
 
@@ -157,7 +156,7 @@ def _write_new(directory: str, name: str, values: dict[str, Any], dry_run: bool)
 
     target = new_file(Path(directory) / "workspaces" / f"{name}.yaml")
     target.data["workspace"] = name
-    done = [f"workspaces/{name}.yaml: workspace '{name}' (inherits org.yaml's llm_config)"]
+    done = [f"{target.path}: workspace '{name}' (inherits org.yaml's llm_config)"]
     done += changes.set_llm(target, ("llm_override",), values) if values else []
     finish(directory, [target], dry_run=dry_run, done=done)
 
@@ -169,18 +168,11 @@ def _workspaces(root: Path) -> list[tuple[str, str]]:
     org_path = root / "org.yaml"
     loaded, _ = edit.open_file(org_path)
     for key in (edit.find(loaded.data, ("workspaces",)) if loaded else None) or {}:
-        found[str(key)] = "org.yaml"
+        found[str(key)] = str(org_path)
     folder = root / "workspaces"
     for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
-        found[path.stem] = f"workspaces/{path.name}"
+        found[path.stem] = str(path)
     return sorted(found.items())
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def _locate(root: Path, name: str) -> tuple[Any, tuple[str, ...]]:
