@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import gateway, monitoring, scanners, selfhosted
+from compiler import gateway, monitoring, objectsize, scanners, selfhosted
 from compiler.config import Config
 from compiler.merge import Workspace
 from compiler.resources import data_dir
@@ -382,18 +382,12 @@ def _monitoring(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> 
                 spec=monitoring.service_monitor_spec(config),
             ),
         ),
-        Manifest(
-            folder,
-            render_template(
-                env,
-                "monitoring/prometheusrule.yaml.j2",
-                name="hks-llm",
-                namespace=namespace,
-                labels=labels,
-                groups=monitoring.rule_groups(config, workspaces),
-            ),
-        ),
     ]
+    for index, groups in enumerate(objectsize.rule_objects(monitoring.rule_groups(config, workspaces)), start=1):
+        name = "hks-llm" if index == 1 else f"hks-llm-{index}"
+        rule = render_template(env, "monitoring/prometheusrule.yaml.j2", name=name, namespace=namespace, labels=labels, groups=[])
+        rule["spec"]["groups"] = groups  # megabytes at thousands of workspaces: not through YAML and back
+        manifests.append(Manifest(folder, rule))
     dashboard_labels = {**standard_labels(config, "monitoring"), **settings.grafana_dashboard_label}
     for file, board in monitoring.dashboards(config, workspaces).items():
         manifests.append(

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from compiler import egress, gateway as litellm, secretrefs
+from compiler import egress, gateway as litellm, objectsize, secretrefs
 from compiler.config import Config
 from compiler.merge import Workspace
 from compiler.render import (
@@ -49,6 +49,7 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         env,
         "gateway/deployment.yaml.j2",
         **common,
+        **_config_volume(config_data),
         config_hash=_digest([image, config_data, gateway_env]),
         uid=GATEWAY_UID,
         image=image,
@@ -57,10 +58,8 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         container_security=CONTAINER_SECURITY,
     )
     folder = "platform/gateway"
-    configmap = render_template(env, "gateway/configmap.yaml.j2", **common, data={})
-    configmap["data"] = config_data  # megabytes at thousands of workspaces: not through YAML and back
     manifests = [
-        Manifest(folder, configmap),
+        *_config_maps(env, common, config_data),
         Manifest(folder, render_template(env, "gateway/serviceaccount.yaml.j2", **common)),
         *_token_review_access(env, config, labels),
         *_metrics_credential(env, config),
@@ -91,6 +90,39 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
                 Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
             )
     return manifests
+
+
+def _config_maps(env: Any, common: dict[str, Any], files: dict[str, str]) -> list[Manifest]:
+    """The gateway's files in one ConfigMap, or split into parts when they are too large for
+    one (compiler/objectsize.py)."""
+    datas = [files] if objectsize.fits(files) else objectsize.parts(files)
+    found = []
+    for name, data in zip(_config_map_names(files), datas):
+        configmap = render_template(env, "gateway/configmap.yaml.j2", **common, configmap=name, data={})
+        configmap["data"] = data  # megabytes at thousands of workspaces: not through YAML and back
+        found.append(Manifest("platform/gateway", configmap))
+    return found
+
+
+def _config_map_names(files: dict[str, str]) -> list[str]:
+    if objectsize.fits(files):
+        return [f"{GATEWAY_NAME}-config"]
+    return [f"{GATEWAY_NAME}-config-{index}" for index in range(1, len(objectsize.parts(files)) + 1)]
+
+
+def _config_volume(files: dict[str, str]) -> dict[str, Any]:
+    """What the Deployment needs to mount the files: the ConfigMap, or its parts and the script
+    that puts them together in an emptyDir before the gateway starts."""
+    from compiler.resources import data_dir
+
+    if objectsize.fits(files):
+        return {"config_parts": None}
+    mebibytes = objectsize.size(files) // 2**20 + 1
+    return {
+        "config_parts": [{"configMap": {"name": name}} for name in _config_map_names(files)],
+        "config_size": f"{2 * mebibytes}Mi",
+        "assemble_script": (data_dir("templates") / "gateway" / "assemble-config.sh").read_text("utf-8"),
+    }
 
 
 def _digest(value: Any) -> str:

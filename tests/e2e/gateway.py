@@ -57,10 +57,7 @@ def running(
     the gateway's ConfigMap in one folder, as the Deployment mounts it. `secrets` adds values for
     the Deployment's secretKeyRefs (the Redis connection)."""
     work = tmp_path_factory.mktemp("gateway")
-    yaml = YAML(typ="safe", pure=True)
-    configmap = yaml.load((rendered / "platform/gateway/configmap-llm-gateway-config.yaml").read_text())
-    for name, text in configmap["data"].items():
-        (work / name).write_text(text)
+    mount_config(rendered, work)
     port = free_port()
     env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin, secrets or {}), **kubeapi.env()}
     if "LITELLM_LOG" in os.environ:  # LITELLM_LOG=DEBUG shows what the proxy does, in litellm.log
@@ -80,6 +77,29 @@ def running(
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def mount_config(rendered: Path, folder: Path) -> None:
+    """The gateway's files in `folder` as its Deployment mounts them: the ConfigMap's keys, or,
+    for a config split over several ConfigMaps, the parts put together by the Deployment's own
+    init container command, run here with /bin/sh."""
+    yaml = YAML(typ="safe", pure=True)
+    gateway = rendered / "platform/gateway"
+    pod = yaml.load((gateway / "deployment-llm-gateway.yaml").read_text())["spec"]["template"]["spec"]
+    init = {c["name"]: c for c in pod.get("initContainers", [])}.get("assemble-config")
+    if init is None:
+        for name, text in yaml.load((gateway / "configmap-llm-gateway-config.yaml").read_text())["data"].items():
+            (folder / name).write_text(text)
+        return
+    parts = folder.parent / (folder.name + "-parts")
+    parts.mkdir()
+    (sources,) = [v["projected"]["sources"] for v in pod["volumes"] if v["name"] == "config-parts"]
+    for source in sources:
+        for name, text in yaml.load((gateway / f"configmap-{source['configMap']['name']}.yaml").read_text())["data"].items():
+            (parts / name).write_text(text)
+    *command, source_folder, target_folder = init["command"]
+    assert (source_folder, target_folder) == ("/etc/litellm-parts", "/etc/litellm")
+    subprocess.run([*command, str(parts), str(folder)], check=True)
 
 
 def deployment_env(rendered: Path, standin: StandIn, secrets: dict[str, str]) -> dict[str, str]:
