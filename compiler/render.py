@@ -309,10 +309,19 @@ def _ollama_env(hosted: Any) -> list[dict[str, str]]:
 
 
 def _warm_up(models: list[selfhosted.ServedModel], hosted: Any) -> list[str]:
-    """Loads the first `max_loaded_models` models; the names are arguments, never script text."""
-    resident = [m.name for m in models[: hosted.max_loaded_models]]
+    """Loads the first `max_loaded_models` chat models (an embedding model answers no prompt and
+    loads in a moment); the names are arguments, never script text."""
+    chat = [m.name for m in models if not _is_embedding(m.name)]
+    resident = chat[: hosted.max_loaded_models]
     script = 'for model in "$@"; do ollama run "$model" "" >/dev/null || exit 1; done'
     return ["/bin/sh", "-c", script, "warm-up", *resident]
+
+
+def _is_embedding(name: str) -> bool:
+    from compiler import catalogue
+
+    info = catalogue.lookup("ollama", name)
+    return info is not None and catalogue.is_embedding(info)
 
 
 def _ollama_resources(hosted: Any, models: list[selfhosted.ServedModel]) -> dict[str, Any]:
