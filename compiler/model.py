@@ -164,6 +164,9 @@ class Usage(Strict):
     requests_per_day: int = Field(ge=0, description="Requests per day.", examples=[5000])
     input_tokens: int = Field(ge=0, description="Average input tokens per request.", examples=[800])
     output_tokens: int = Field(ge=0, description="Average output tokens per request.", examples=[300])
+    embedding_tokens_per_day: Optional[int] = Field(
+        None, ge=0, description="Tokens sent to the embedding model per day (`llm_config.embeddings`).", examples=[2000000]
+    )
 
 
 class WorkspaceBody(Strict):

@@ -439,10 +439,14 @@ def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]
 def routing(config: Config, workspace: Workspace) -> dict[str, str]:
     """What the platform's services read: where to send this workspace's requests, and with
     which credential: a projected ServiceAccount token for `token-audience` (docs/gateway.md,
-    "How a workspace's pod calls the gateway"). The gateway sets the priority itself."""
+    "How a workspace's pod calls the gateway"), and the alias to embed text with
+    (`embeddings-model`, when the workspace has an embedding model). The gateway sets the
+    priority itself."""
     llm = workspace.llm
     settings = llm.model_dump(mode="json", exclude_none=True)
+    embeddings = {"embeddings-model": gateway.embedding_alias(workspace.name)} if llm.embeddings else {}
     return {
+        **embeddings,
         "gateway-url": gateway.gateway_url(config),
         "model": workspace.name,
         "priority": llm.priority,
