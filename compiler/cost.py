@@ -205,8 +205,8 @@ def _workspace(workspace: Workspace, fallback_share: float, prices: dict[str, Pr
 def _embedding_share(workspace: Workspace, prices: dict[str, Price]) -> tuple[tuple[Share, ...], tuple[str, ...]]:
     """The embedding model's part: `usage.embedding_tokens_per_day` at its input price."""
     embeddings, usage = workspace.llm.embeddings, workspace.usage
-    if embeddings is None or usage is None:
-        return (), ()
+    if embeddings is None or usage is None or embeddings.provider == "ollama":
+        return (), ()  # self-hosted: the nodes' cost is counted once, for every model
     label = f"{embeddings.provider}/{embeddings.model}"
     tokens = usage.embedding_tokens_per_day
     if tokens is None:
