@@ -49,14 +49,25 @@ workspaces:
       sanitization: {{pii: block}}
       embeddings: {{provider: ollama, model: "nomic-embed-text:v1.5"}}
   chat-only: {{}}
+  budgeted:
+    llm_override:
+      budget: {{monthly_usd: {budget}}}
+      embeddings: {{provider: openai, model: text-embedding-3-small}}
+  limited:
+    llm_override:
+      rate_limit: {{rpm: 1}}
+      embeddings: {{provider: openai, model: text-embedding-3-small}}
 """
+# The stand-in reports 1,000 tokens per text: $0.00002 at text-embedding-3-small's price, so this
+# budget lets two single-text requests through (the second crossing it) and refuses the third.
+BUDGET = 0.00003
 
 
 @pytest.fixture(scope="module")
 def gateway(
     standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    rendered = render(ORG.format(port=standin.port), tmp_path_factory)
+    rendered = render(ORG.format(port=standin.port, budget=BUDGET), tmp_path_factory)
     with running(rendered, standin, kubeapi, litellm, tmp_path_factory) as url:
         yield url
 
@@ -113,6 +124,26 @@ def test_the_embedding_alias_is_listed_for_its_workspace(gateway: str) -> None:
     status, text = get(f"{gateway}/v1/models", workspace_token("search"))
     assert status == 200, text
     assert '"search.embeddings"' in text and '"retrieval.embeddings"' not in text
+
+
+# --- budget and rate limit -------------------------------------------------------------------------
+
+
+def test_embedding_spend_counts_in_the_workspaces_budget(gateway: str, standin: StandIn) -> None:
+    statuses = []
+    for index in range(3):
+        statuses.append(embed(gateway, "budgeted.embeddings", f"text {index}")[0])
+        time.sleep(0.5)  # the spend is settled just after the response
+    assert statuses == [200, 200, 429], statuses
+    status, body = chat(gateway, "budgeted")  # one budget for the workspace's aliases together
+    assert status == 429 and "budget" in body, (status, body)
+    assert len(upstream_embeddings(standin)) == 2
+
+
+def test_the_rate_limit_holds_on_the_embedding_alias(gateway: str, standin: StandIn) -> None:
+    # rpm: 1 counts per clock minute: of three requests in a row, two share a minute.
+    statuses = [embed(gateway, "limited.embeddings", f"text {i}")[0] for i in range(3)]
+    assert statuses.count(429) >= 1 and statuses[0] == 200, statuses
 
 
 # --- PII ------------------------------------------------------------------------------------------
