@@ -164,6 +164,18 @@ def test_the_nodes_pull_a_self_hosted_embedding_model_and_warm_up_only_chat_mode
     assert warm[-1:] == ["llama3:8b"] and "all-minilm:22m" not in warm and "nomic-embed-text:v1.5" not in warm
 
 
+def test_the_embedding_provider_gets_its_key_and_its_way_out(tmp_path: Path) -> None:
+    """A workspace whose chat model is self-hosted but embeds with OpenAI: the gateway gets the
+    OpenAI key and may reach api.openai.com, and nothing else outside."""
+    text = "llm_config: {provider: ollama, model: 'llama3:8b', " + OPENAI + "}\n"
+    text += "cluster: {cni: cilium}\nworkspaces: {a: {}}\n"
+    docs = render(tmp_path, {"org.yaml": text})
+    env = docs["Deployment/llm-gateway"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "openai-api-key", "key": "key"}}} in env
+    policy = docs["CiliumNetworkPolicy/llm-gateway-fqdn"]
+    assert [m["matchName"] for rule in policy["spec"]["egress"] for m in rule.get("toFQDNs", [])] == ["api.openai.com"]
+
+
 def test_the_routing_configmap_names_the_embedding_alias(tmp_path: Path) -> None:
     from compiler import render as rendering
 
