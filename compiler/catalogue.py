@@ -71,6 +71,15 @@ def models(provider: str) -> dict[str, ModelInfo]:
     return _catalogue().get(provider, {})
 
 
+def is_embedding(info: ModelInfo) -> bool:
+    """An embedding model: it answers /v1/embeddings with vectors, never chat."""
+    return info.facts.get("kind") == "embedding"
+
+
+def offers_embeddings(provider: str) -> bool:
+    return any(is_embedding(info) for info in models(provider).values())
+
+
 def provider_names() -> list[str]:
     return sorted(_catalogue())
 

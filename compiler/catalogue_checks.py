@@ -33,6 +33,7 @@ class Use:
     where: Sourced  # the `model:` (or `fallbacks:`) that names it
     settings: dict[str, Sourced]  # the effective llm_config values and where each was set
     primary: bool
+    embedding: bool = False  # named under `embeddings:`
 
 
 def check_models(
@@ -48,14 +49,22 @@ def check_models(
     for use in _uses(config, workspaces):
         if use.provider == "ollama" and use.name in custom:
             continue
+        if use.embedding and not catalogue.offers_embeddings(use.provider):
+            diagnostics.append(_no_embeddings(use))
+            continue
         info = catalogue.lookup(use.provider, use.name)
         if info is None:
             diagnostics += _unknown(use, day, enabled)
             continue
-        diagnostics += _output_limit(use, info)
+        if use.embedding != catalogue.is_embedding(info):
+            diagnostics.append(_wrong_kind(use))
+            continue
+        if not use.embedding:
+            diagnostics += _output_limit(use, info)
         if use.workspace is None and workspaces:
             continue  # the workspaces that inherit the defaults report these, each for itself
-        diagnostics += _refused_settings(use, info)
+        if not use.embedding:
+            diagnostics += _refused_settings(use, info)
         retired = _retirement(use, info, day, vertex and use.provider == "google")
         if retired is not None:
             findings.append(Finding(rule(retired.rule), use.workspace, retired))
@@ -71,6 +80,9 @@ def _uses(config: Config, workspaces: tuple[Workspace, ...]) -> list[Use]:
         uses.append(Use(w.name, llm.provider, llm.model, sources["model"], sources, True))
         for fallback in llm.fallbacks or ():
             uses.append(Use(w.name, fallback.provider, fallback.model, sources["fallbacks"], sources, False))
+        if llm.embeddings is not None:
+            embeddings = llm.embeddings
+            uses.append(Use(w.name, embeddings.provider, embeddings.model, sources["embeddings.model"], sources, False, True))
     return uses
 
 
@@ -85,6 +97,9 @@ def _org_uses(config: Config) -> list[Use]:
     uses = [Use(None, llm.provider, llm.model, at("model", llm.model), settings, True)]
     for fallback in llm.fallbacks or ():
         uses.append(Use(None, fallback.provider, fallback.model, at("fallbacks", None), settings, False))
+    if llm.embeddings is not None:
+        where = Sourced(llm.embeddings.model, doc.position(("llm_config", "embeddings", "model")), "org")
+        uses.append(Use(None, llm.embeddings.provider, llm.embeddings.model, where, settings, False, True))
     return uses
 
 
@@ -119,6 +134,26 @@ def _unknown(use: Use, day: datetime.date, enabled: frozenset[str]) -> list[Diag
     hint = near or f"`hks models --provider {use.provider}` lists the models it serves, such as {suggestion}"
     message = f"model '{use.name}' is not in the catalogue of {use.provider} models (hks cannot check its limits or price)"
     return [warning(_origin(use.where), "CAT-001", message, hint)]
+
+
+def _no_embeddings(use: Use) -> Diagnostic:
+    offering = [p for p in catalogue.provider_names() if catalogue.offers_embeddings(p)]
+    return error(
+        _origin(use.where),
+        "EMB-002",
+        f"{use.provider} offers no embedding models, so '{use.name}' cannot embed anything",
+        hint=f"name another provider for embeddings ({', '.join(offering)}); that provider's compliance rules apply to it",
+    )
+
+
+def _wrong_kind(use: Use) -> Diagnostic:
+    if use.embedding:
+        message = f"'{use.name}' is a chat model, not an embedding model: /v1/embeddings cannot use it"
+        hint = f"`hks models --provider {use.provider} --embeddings` lists its embedding models"
+    else:
+        message = f"'{use.name}' is an embedding model: it cannot answer chat requests"
+        hint = f"name it under embeddings: {{provider: {use.provider}, model: {use.name}}}, and a chat model here"
+    return error(_origin(use.where), "EMB-001", message, hint)
 
 
 def _output_limit(use: Use, info: ModelInfo) -> list[Diagnostic]:

@@ -123,4 +123,6 @@ def _name(target: edit.YamlFile) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
     return str(value)

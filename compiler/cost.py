@@ -64,8 +64,9 @@ class Share:
 
     provider: str
     model: str
-    fraction: float
+    fraction: float  # of the chat requests (1.0 for the embedding model)
     monthly_usd: float | None  # None: the catalogue has no price for the model
+    embedding: bool = False  # the embedding model: priced per embedded token
 
     @property
     def label(self) -> str:
@@ -78,6 +79,7 @@ class WorkspaceCost:
     requests_per_month: float | None  # None: no usage block
     shares: tuple[Share, ...]
     budget_usd: float | None
+    embedding_notes: tuple[str, ...] = ()
 
     @property
     def estimated(self) -> bool:
@@ -137,9 +139,11 @@ class Estimate:
             if w.requests_per_month is None:
                 notes.append(f"{w.name}: no usage: block, so not estimated")
                 continue
-            if len(w.shares) > 1:
-                parts = ", ".join(f"{s.fraction:.0%} to {s.label}" for s in w.shares)
+            chat = [s for s in w.shares if not s.embedding]
+            if len(chat) > 1:
+                parts = ", ".join(f"{s.fraction:.0%} to {s.label}" for s in chat)
                 notes.append(f"{w.name}: {parts} (fallback share {self.fallback_share:g})")
+            notes += [f"{w.name}: {note}" for note in w.embedding_notes]
             for s in w.shares:
                 if s.monthly_usd is None:
                     notes.append(f"{w.name}: no price in the catalogue for {s.label}")
@@ -193,8 +197,26 @@ def _workspace(workspace: Workspace, fallback_share: float, prices: dict[str, Pr
             per_request = (usage.input_tokens * price.input + usage.output_tokens * price.output) / 1_000_000
             monthly = requests * fraction * per_request
         shares.append(Share(provider, model, fraction, monthly))
+    embedding, notes = _embedding_share(workspace, prices)
     budget = llm.budget.monthly_usd if llm.budget else None
-    return WorkspaceCost(workspace.name, requests, tuple(shares), budget)
+    return WorkspaceCost(workspace.name, requests, tuple(shares) + embedding, budget, notes)
+
+
+def _embedding_share(workspace: Workspace, prices: dict[str, Price]) -> tuple[tuple[Share, ...], tuple[str, ...]]:
+    """The embedding model's part: `usage.embedding_tokens_per_day` at its input price."""
+    embeddings, usage = workspace.llm.embeddings, workspace.usage
+    if embeddings is None or usage is None or embeddings.provider == "ollama":
+        return (), ()  # self-hosted: the nodes' cost is counted once, for every model
+    label = f"{embeddings.provider}/{embeddings.model}"
+    tokens = usage.embedding_tokens_per_day
+    if tokens is None:
+        return (), (f"embeddings ({label}) not estimated: no usage.embedding_tokens_per_day",)
+    price = token_price(embeddings.provider, embeddings.model)
+    if price is not None:
+        prices[label] = price
+    monthly = None if price is None else tokens * DAYS_PER_MONTH * price.input / 1_000_000
+    note = f"{tokens:,} tokens a day embedded with {label}"
+    return (Share(embeddings.provider, embeddings.model, 1.0, monthly, embedding=True),), (note,)
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ def _estimate_json(estimate: Estimate) -> dict[str, Any]:
                 "name": w.name,
                 "model": _model(w),
                 "requests_per_month": None if w.requests_per_month is None else round(w.requests_per_month),
-                "shares": [{"model": s.label, "fraction": s.fraction, "monthly_usd": _money(s.monthly_usd)} for s in w.shares],
+                "shares": [{"model": s.label, "fraction": s.fraction, "monthly_usd": _money(s.monthly_usd), **({"embedding": True} if s.embedding else {})} for s in w.shares],
                 "monthly_usd": _money(w.monthly_usd),
                 "budget_usd": w.budget_usd,
                 "over_budget": w.over_budget,

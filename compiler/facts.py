@@ -223,6 +223,9 @@ def workspace_document(
         target("fallback", f.provider, f.model, providers.get(f.provider), residency)
         for f in workspace.llm.fallbacks or ()
     ]
+    embeddings = workspace.llm.embeddings
+    if embeddings is not None:
+        targets.append(target("embedding", embeddings.provider, embeddings.model, providers.get(embeddings.provider), residency))
     document = {
         **org,
         "workspace": workspace.name,
@@ -247,10 +250,12 @@ def _workspace_origins(
         if sourced.origin is not None:
             origins[("llm", *key.split("."))] = sourced.origin
     fallbacks = workspace.llm_sources.get("fallbacks")
-    fallback_at = [_fallback_position(config, source, fallbacks, i) for i in range(len(targets) - 1)]
+    fallback_at = [_fallback_position(config, source, fallbacks, i) for i in range(len(workspace.llm.fallbacks or ()))]
     primary = workspace.llm_sources["provider"].origin or override
+    embedding = workspace.llm_sources.get("embeddings.provider")
+    places = [primary, *fallback_at, (embedding.origin if embedding else None) or override]
     for index, item in enumerate(targets):
-        origins[("targets", index)] = primary if index == 0 else fallback_at[index - 1]
+        origins[("targets", index)] = places[index]
         endpoint = config.org_doc.position(("providers", item["provider"], "endpoint"))
         if item["endpoint"]:
             origins[("targets", index, "endpoint")] = endpoint

@@ -41,14 +41,26 @@ METRICS_TOKEN_SECRET = f"{GATEWAY_NAME}-metrics-token"
 
 @dataclass(frozen=True)
 class Target:
-    """One LiteLLM deployment: a workspace's primary model or one of its fallbacks."""
+    """One LiteLLM deployment: a workspace's primary model, one of its fallbacks, or its
+    embedding model."""
 
     alias: str
     provider: str
     model: str
+    embedding: bool = False
 
 
 def targets(workspace: Workspace) -> list[Target]:
+    """Every deployment of the workspace: its chat aliases, then its embedding alias."""
+    found = chat_targets(workspace)
+    embeddings = workspace.llm.embeddings
+    if embeddings is not None:
+        found.append(Target(embedding_alias(workspace.name), embeddings.provider, embeddings.model, True))
+    return found
+
+
+def chat_targets(workspace: Workspace) -> list[Target]:
+    """The primary model, then its fallbacks in order."""
     llm = workspace.llm
     found = [Target(workspace.name, llm.provider, llm.model)]
     for index, fallback in enumerate(llm.fallbacks or (), start=1):
@@ -61,6 +73,10 @@ def fallback_alias(workspace: str, index: int) -> str:
     return f"{workspace}.fallback-{index}"
 
 
+def embedding_alias(workspace: str) -> str:
+    return f"{workspace}.embeddings"
+
+
 def deployment_id(alias: str) -> str:
     """A stable id that differs from every alias: LiteLLM treats a requested model equal to a
     deployment id as "this exact deployment" and skips its budget checks."""
@@ -68,7 +84,8 @@ def deployment_id(alias: str) -> str:
 
 
 def litellm_config(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
-    model_list = [_deployment(config, w, t) for w in workspaces for t in targets(w)]
+    cached = uses_cache(workspaces)
+    model_list = [_deployment(config, w, t, cached) for w in workspaces for t in targets(w)]
     document: dict[str, Any] = {"model_list": model_list}
     router = _router_settings(config, workspaces)
     if router:
@@ -93,13 +110,16 @@ def workspace_table(config: Config, workspaces: tuple[Workspace, ...]) -> dict[s
     table = {
         str(w.namespace.value): {
             "workspace": w.name,
-            "aliases": [t.alias for t in targets(w)],
+            "aliases": [t.alias for t in chat_targets(w)],
+            "embeddings": embedding_alias(w.name) if w.llm.embeddings else None,
             "priority": SCHEDULER_PRIORITY[w.llm.priority],
             "budget_usd": w.llm.budget.monthly_usd if w.llm.budget else None,
             "max_tokens": w.llm.max_tokens,
             # Per token, input and output, for the budget's reservations (as in model_info below).
             "prices": {t.alias: _price_pair(t) for t in targets(w)},
             "cache": bool(w.llm.cache and w.llm.cache.enabled),
+            # LiteLLM's Presidio guardrail reads chat messages only: the hooks check embedding input with it.
+            "pii_guardrail": PII_GUARDRAILS.get(w.llm.sanitization.pii) if w.llm.sanitization else None,
         }
         for w in workspaces
     }
@@ -123,11 +143,12 @@ def shares_state(config: Config) -> bool:
 # --- model_list -------------------------------------------------------------------------------
 
 
-def _deployment(config: Config, workspace: Workspace, target: Target) -> dict[str, Any]:
+def _deployment(config: Config, workspace: Workspace, target: Target, cached: bool) -> dict[str, Any]:
     llm = workspace.llm
     params = _provider_params(config, target)
-    params.update(_sampling(workspace, target))
-    params["max_tokens"] = llm.max_tokens
+    if not target.embedding:  # an embedding request has no sampling and no output tokens
+        params.update(_sampling(workspace, target))
+        params["max_tokens"] = llm.max_tokens
     if llm.timeout_seconds is not None:
         params["timeout"] = llm.timeout_seconds
     if llm.rate_limit and llm.rate_limit.rpm:
@@ -137,9 +158,9 @@ def _deployment(config: Config, workspace: Workspace, target: Target) -> dict[st
     if llm.budget:
         params["max_budget"] = llm.budget.monthly_usd
         params["budget_duration"] = "1mo"
-    if llm.cache and llm.cache.enabled:
-        # The cache runs in `default_off` mode; this opts the workspace's deployments in.
-        params["cache"] = {"use-cache": True, **({"ttl": llm.cache.ttl_seconds} if llm.cache.ttl_seconds else {})}
+    cache = _cache_params(workspace, cached)
+    if cache is not None:
+        params["cache"] = cache
     if llm.sanitization and llm.sanitization.pii != "off":
         params["guardrails"] = [PII_GUARDRAILS[llm.sanitization.pii]]
     info: dict[str, Any] = {"id": deployment_id(target.alias)}
@@ -192,7 +213,9 @@ def _provider_params(config: Config, target: Target) -> dict[str, Any]:
     key = secretrefs.api_key_env(config, target.provider)
     if target.provider == "ollama":
         base = endpoint or ollama_url(config)
-        return {"model": f"ollama_chat/{target.model}", "api_base": base}
+        # LiteLLM embeds through `ollama/` (/api/embed); `ollama_chat/` has no embedding route.
+        prefix = "ollama" if target.embedding else "ollama_chat"
+        return {"model": f"{prefix}/{target.model}", "api_base": base}
     if target.provider == "openai":
         params = {"model": f"openai/{target.model}", "api_key": f"os.environ/{key}"}
         base = endpoint or ("https://eu.api.openai.com/v1" if settings and settings.region == "eu" else None)
@@ -245,7 +268,7 @@ def _router_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[
         # and retry until the minute is over, instead of answering 429 at once.
         router["routing_strategy"] = "usage-based-routing-v2"
         router["model_group_retry_policy"] = {alias: {"RateLimitErrorRetries": 0} for alias in limited}
-    fallbacks = [{w.name: [t.alias for t in targets(w)[1:]]} for w in workspaces if w.llm.fallbacks]
+    fallbacks = [{w.name: [t.alias for t in chat_targets(w)[1:]]} for w in workspaces if w.llm.fallbacks]
     if fallbacks:
         router["fallbacks"] = fallbacks
     if shares_state(config):
@@ -269,14 +292,30 @@ def _litellm_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict
     settings["require_auth_for_metrics_endpoint"] = True
     # A request's `no-log` would skip every callback, the workspace hooks' spend count with them.
     settings["global_disable_no_log_param"] = True
-    if not any(w.llm.cache and w.llm.cache.enabled for w in workspaces):
+    if not uses_cache(workspaces):
         return settings
-    params: dict[str, Any] = {"mode": "default_off"}
+    # `default_on`, with every alias of a workspace without the cache opted out (_cache_params):
+    # in `default_off` mode LiteLLM (1.80 to 1.110.2) writes embeddings to the cache and never
+    # reads them back, as its embedding read path does not pass a deployment's opt-in on.
+    params: dict[str, Any] = {"mode": "default_on"}
     if shares_state(config):
         params = {"type": "redis", **_redis("host", "port", "password"), **params}
     else:
         params = {"type": "local", **params}
     return {**settings, "cache": True, "cache_params": params}
+
+
+def uses_cache(workspaces: tuple[Workspace, ...]) -> bool:
+    return any(w.llm.cache and w.llm.cache.enabled for w in workspaces)
+
+
+def _cache_params(workspace: Workspace, gateway_caches: bool) -> dict[str, Any] | None:
+    """A deployment's `cache` setting: its time to live for a workspace that caches; for one that
+    does not, neither read nor write (once another workspace has turned the gateway's cache on)."""
+    cache = workspace.llm.cache
+    if cache and cache.enabled:
+        return {"ttl": cache.ttl_seconds} if cache.ttl_seconds else None
+    return {"no-cache": True, "no-store": True} if gateway_caches else None
 
 
 def _redis(host: str, port: str, password: str) -> dict[str, str]:

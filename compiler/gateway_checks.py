@@ -187,7 +187,8 @@ def _check_budgets(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     found = []
     for workspace in workspaces:
         llm = workspace.llm
-        if llm.budget and llm.provider == "ollama" and not llm.fallbacks:
+        paid = [t for t in targets(workspace) if t.provider != "ollama"]
+        if llm.budget and not paid:
             source = workspace.llm_sources.get("budget.monthly_usd")
             found.append(
                 warning(

@@ -70,6 +70,19 @@ class Fallback(Strict):
     model: str = Field(min_length=1, description="The fallback's model name.")
 
 
+class Embeddings(Strict):
+    """The model a workspace's services embed text with (semantic search), routed by the gateway
+    under the alias `<workspace>.embeddings` with the same limits, budget, PII handling and
+    compliance rules as the chat model."""
+
+    provider: ProviderName = Field(description="Who serves the embedding model (Anthropic offers none).")
+    model: str = Field(
+        min_length=1,
+        description="The embedding model: an Ollama tag or the provider's model name.",
+        examples=["nomic-embed-text:v1.5", "text-embedding-3-small"],
+    )
+
+
 class RateLimit(Strict):
     rpm: Optional[int] = Field(None, ge=1, description="Requests per minute.", examples=[600])
     tpm: Optional[int] = Field(None, ge=1, description="Tokens per minute.", examples=[100000])
@@ -102,6 +115,9 @@ class LLMConfig(Strict):
     top_p: Optional[float] = Field(None, ge=0, le=1, description="Nucleus sampling, 0 to 1.")
     timeout_seconds: Optional[int] = Field(None, ge=1, description="How long the gateway waits for the provider.")
     fallbacks: Optional[list[Fallback]] = Field(None, description="Models tried in order when this one fails.")
+    embeddings: Optional[Embeddings] = Field(
+        None, description="The embedding model, routed as `<workspace>.embeddings` (docs/gateway.md, \"Embeddings\")."
+    )
     rate_limit: Optional[RateLimit] = Field(None, description="Request and token limits per minute.")
     budget: Optional[Budget] = Field(None, description="Monthly spend limit.")
     cache: Optional[Cache] = Field(None, description="Response caching in the gateway.")
@@ -148,6 +164,9 @@ class Usage(Strict):
     requests_per_day: int = Field(ge=0, description="Requests per day.", examples=[5000])
     input_tokens: int = Field(ge=0, description="Average input tokens per request.", examples=[800])
     output_tokens: int = Field(ge=0, description="Average output tokens per request.", examples=[300])
+    embedding_tokens_per_day: Optional[int] = Field(
+        None, ge=0, description="Tokens sent to the embedding model per day (`llm_config.embeddings`).", examples=[2000000]
+    )
 
 
 class WorkspaceBody(Strict):

@@ -22,11 +22,14 @@ def rows(providers: list[str], day: datetime.date) -> list[dict[str, Any]]:
 def _row(info: ModelInfo) -> dict[str, Any]:
     price = info.facts.get("price")
     retires = info.retires()
+    embedding = catalogue.is_embedding(info)
     row: dict[str, Any] = {
         "provider": info.provider,
         "model": info.name,
+        "kind": "embedding" if embedding else "chat",
+        "dimensions": info.facts.get("dimensions"),
         "context_window": info.context_window,
-        "max_output": info.max_output,
+        "max_output": None if embedding else info.max_output,
         "input_per_million": price["input"] if price else None,
         "output_per_million": price["output"] if price else None,
         "retires": retires.isoformat() if retires else None,
@@ -38,8 +41,11 @@ def _row(info: ModelInfo) -> dict[str, Any]:
 
 
 def _settings(info: ModelInfo) -> list[str]:
-    """What the model refuses or renames, in the words of its rules."""
+    """What kind of model it is (when not chat), and what it refuses or renames."""
     notes = []
+    if catalogue.is_embedding(info):
+        size = info.facts.get("dimensions")
+        notes.append(f"embedding ({size:,} dimensions)" if size else "embedding")
     if info.facts.get("temperature") is False:
         notes.append("no temperature")
     elif info.facts.get("temperature") == 1:

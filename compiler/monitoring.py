@@ -54,7 +54,8 @@ SPEND_MONTH = "workspace:litellm_spend_usd:month_to_date"
 BUDGET = "workspace:litellm_budget_usd:monthly"
 FAILURES = "workspace_provider:litellm_deployment_failures:rate5m"
 REQUESTS = "workspace_provider:litellm_deployment_requests:rate5m"
-# The workspace an alias belongs to: `production` and `production.fallback-1` are production's.
+# The workspace an alias belongs to: `production`, `production.fallback-1` and
+# `production.embeddings` are production's.
 WORKSPACE_OF = '"workspace", "$1", "requested_model", "([^.]+).*"'
 SCRAPE_INTERVAL = "30s"
 # Grafana's latest dashboard schema version, the last of its v1 dashboard API (grafana/grafana,
@@ -370,7 +371,8 @@ def _dashboard_data() -> dict[str, Any]:
 
 # Placeholders the dashboard data may use in an expression ($NAMESPACE is the platform's).
 MACROS = {
-    "$WORKSPACE": 'requested_model=~"(${workspace:regex})(\\\\.fallback-[0-9]+)?"',
+    "$WORKSPACE": 'requested_model=~"(${workspace:regex})(\\\\.fallback-[0-9]+|\\\\.embeddings)?"',
+    "$EMBEDDINGS": 'requested_model=~"(${workspace:regex})\\\\.embeddings"',
     "$MODEL": 'model=~"${model:regex}"',
 }
 
@@ -390,7 +392,8 @@ def dashboard_expressions(board_json: str) -> list[str]:
 
 
 def _expand(config: Config, expr: str) -> str:
-    expr = expr.replace("$WORKSPACE", MACROS["$WORKSPACE"]).replace("$MODEL", MACROS["$MODEL"])
+    for macro in ("$WORKSPACE", "$EMBEDDINGS", "$MODEL"):
+        expr = expr.replace(macro, MACROS[macro])
     return expr.replace("$NAMESPACE", f'namespace="{config.org.cluster.namespace}"')
 
 

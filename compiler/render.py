@@ -338,10 +338,19 @@ def _ollama_env(hosted: Any) -> list[dict[str, str]]:
 
 
 def _warm_up(models: list[selfhosted.ServedModel], hosted: Any) -> list[str]:
-    """Loads the first `max_loaded_models` models; the names are arguments, never script text."""
-    resident = [m.name for m in models[: hosted.max_loaded_models]]
+    """Loads the first `max_loaded_models` chat models (an embedding model answers no prompt and
+    loads in a moment); the names are arguments, never script text."""
+    chat = [m.name for m in models if not _is_embedding(m.name)]
+    resident = chat[: hosted.max_loaded_models]
     script = 'for model in "$@"; do ollama run "$model" "" >/dev/null || exit 1; done'
     return ["/bin/sh", "-c", script, "warm-up", *resident]
+
+
+def _is_embedding(name: str) -> bool:
+    from compiler import catalogue
+
+    info = catalogue.lookup("ollama", name)
+    return info is not None and catalogue.is_embedding(info)
 
 
 def _ollama_resources(hosted: Any, models: list[selfhosted.ServedModel]) -> dict[str, Any]:
@@ -453,10 +462,14 @@ def _workspace(env: Any, config: Config, workspace: Workspace) -> list[Manifest]
 def routing(config: Config, workspace: Workspace) -> dict[str, str]:
     """What the platform's services read: where to send this workspace's requests, and with
     which credential: a projected ServiceAccount token for `token-audience` (docs/gateway.md,
-    "How a workspace's pod calls the gateway"). The gateway sets the priority itself."""
+    "How a workspace's pod calls the gateway"), and the alias to embed text with
+    (`embeddings-model`, when the workspace has an embedding model). The gateway sets the
+    priority itself."""
     llm = workspace.llm
     settings = llm.model_dump(mode="json", exclude_none=True)
+    embeddings = {"embeddings-model": gateway.embedding_alias(workspace.name)} if llm.embeddings else {}
     return {
+        **embeddings,
         "gateway-url": gateway.gateway_url(config),
         "model": workspace.name,
         "priority": llm.priority,

@@ -37,6 +37,8 @@ RULES: dict[str, str] = {
     "CAT-006": "setting the model refuses",
     "CAT-007": "self-hosted model tag not pinned",
     "CAT-008": "custom model source is not a URL the nodes can fetch",
+    "EMB-001": "embedding model named as a chat model, or a chat model as the embedding model",
+    "EMB-002": "embedding model on a provider that offers none",
     "SEC-001": "plaintext secret in the config",
     "CAP-001": "self-hosted model does not fit the GPU memory",
     "CAP-002": "self-hosted models cannot all stay loaded",

@@ -47,6 +47,7 @@ def api_key_secret(config: Config, provider: str) -> str:
 def providers_in_use(workspaces: tuple[Workspace, ...]) -> list[str]:
     used = {w.llm.provider for w in workspaces}
     used |= {f.provider for w in workspaces for f in w.llm.fallbacks or ()}
+    used |= {w.llm.embeddings.provider for w in workspaces if w.llm.embeddings}
     return sorted(used)
 
 

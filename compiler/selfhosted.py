@@ -103,10 +103,15 @@ def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Ser
     llm = config.org.llm_config
     if llm.provider == "ollama":
         used.append((llm.model, config.org_doc.position(("llm_config", "model"))))
+    if llm.embeddings and llm.embeddings.provider == "ollama":
+        used.append((llm.embeddings.model, config.org_doc.position(("llm_config", "embeddings", "model"))))
     for workspace in workspaces:
         if workspace.llm.provider == "ollama":
             used.append((workspace.llm.model, workspace.llm_sources["model"].origin))
         for fallback in workspace.llm.fallbacks or ():
             if fallback.provider == "ollama":
                 used.append((fallback.model, workspace.llm_sources["fallbacks"].origin))
+        embeddings = workspace.llm.embeddings
+        if embeddings and embeddings.provider == "ollama":
+            used.append((embeddings.model, workspace.llm_sources["embeddings.model"].origin))
     return models_to_serve(hosted, listed, [(n, p) for n, p in used if p is not None])

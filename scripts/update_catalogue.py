@@ -11,6 +11,8 @@ same bytes (tests/test_catalogue_generated.py holds the shipped file to that).
 
 What comes from where:
 - context window, maximum output, price per token, retirement date and successor: the map;
+- embedding models (the map's `mode: embedding`): context window, input price, vector size
+  (`dimensions`, where the map gives one) and retirement date, marked `kind: embedding`;
 - which temperature and top_p values a model accepts, and whether LiteLLM sends max_tokens as
   max_completion_tokens: LiteLLM's own rules, asked through `litellm.utils.get_optional_params`
   with `drop_params=False`, as the proxy asks them for every request.
@@ -46,6 +48,7 @@ VERTEX = ("vertex_ai-language-models", "")
 
 TEMPERATURES = (0, 0.3, 1, 1.5, 2)
 CHAT_ENDPOINT = "/v1/chat/completions"
+EMBEDDINGS_ENDPOINT = "/v1/embeddings"
 NAME = re.compile(r"[a-z0-9][a-z0-9.\-]*")
 
 
@@ -82,19 +85,24 @@ def generate(entries: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
                 model["vertex_retires"] = vertex[name]["deprecation_date"]
             model.update(_parameters(name, asked_as))
             models[name] = model
-        catalogue[provider] = models
+        for name, entry in sorted(_models(entries, map_provider, prefix, "embedding").items()):
+            embedding = _embedding_figures(entry)
+            if embedding is not None:
+                models[name] = embedding
+        catalogue[provider] = dict(sorted(models.items()))
     return catalogue
 
 
-def _models(entries: dict[str, Any], map_provider: str, prefix: str) -> dict[str, dict[str, Any]]:
-    """The chat models of one provider, by the name a config uses."""
+def _models(entries: dict[str, Any], map_provider: str, prefix: str, mode: str = "chat") -> dict[str, dict[str, Any]]:
+    """The chat (or embedding) models of one provider, by the name a config uses."""
     found = {}
     for key, entry in entries.items():
-        if not isinstance(entry, dict) or entry.get("litellm_provider") != map_provider or entry.get("mode") != "chat":
+        if not isinstance(entry, dict) or entry.get("litellm_provider") != map_provider or entry.get("mode") != mode:
             continue
         name = key[len(prefix):] if key.startswith(prefix) else key
         endpoints = entry.get("supported_endpoints")
-        if NAME.fullmatch(name) and (endpoints is None or CHAT_ENDPOINT in endpoints):
+        wanted = CHAT_ENDPOINT if mode == "chat" else EMBEDDINGS_ENDPOINT
+        if NAME.fullmatch(name) and (endpoints is None or wanted in endpoints):
             found[name] = entry
     return found
 
@@ -114,6 +122,20 @@ def _figures(entry: dict[str, Any], prefix: str) -> dict[str, Any] | None:
     if entry.get("successor_model"):
         successor = str(entry["successor_model"])
         model["successor"] = successor[len(prefix):] if prefix and successor.startswith(prefix) else successor
+    return model
+
+
+def _embedding_figures(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """An embedding model answers vectors, not tokens: max_output 0, and only an input price."""
+    context = entry.get("max_input_tokens")
+    if not isinstance(context, int) or "input_cost_per_token" not in entry:
+        return None
+    model: dict[str, Any] = {"context_window": context, "max_output": 0, "kind": "embedding"}
+    model["price"] = {"input": _per_million(entry["input_cost_per_token"]), "output": 0.0}
+    if isinstance(entry.get("output_vector_size"), int):
+        model["dimensions"] = entry["output_vector_size"]
+    if entry.get("deprecation_date"):
+        model["retires"] = str(entry["deprecation_date"])
     return model
 
 
@@ -164,7 +186,8 @@ HEADER = """\
 # retires: the provider's retirement date (vertex_retires: Vertex AI's, where it differs);
 # successor: the model the map names as its replacement; temperature: 1 when only 1 is accepted,
 # false when it is refused; top_p: false when it is refused; max_tokens_as: the name LiteLLM
-# sends max_tokens under (it renames it itself: hks renders max_tokens).
+# sends max_tokens under (it renames it itself: hks renders max_tokens); kind: embedding for an
+# embedding model (max_output 0, dimensions: the vector size where the map gives one).
 source: {{litellm: "{version}", as_of: "{as_of}"}}
 providers:
 """

@@ -300,3 +300,23 @@ def test_removing_a_model_that_is_not_installed_changes_nothing_and_suggests(tmp
     result = hks("llm", "remove", "mistral:7c", "-C", str(root))
     assert result.exit_code == 0 and "did you mean 'mistral:7b'?" in result.output
     assert snapshot(root) == before
+
+
+def test_set_llm_names_an_embedding_model_and_refuses_one_the_policies_forbid(tmp_path: Path) -> None:
+    root = repo_copy(tmp_path)
+    (root / "workspaces" / "clinical.yaml").write_text(
+        "compliance: [hipaa]\nllm_override:\n  provider: ollama\n  model: llama3:8b\n  sanitization:\n    pii: block\n"
+    )
+    before = snapshot(root)
+    result = hks("workspace", "set-llm", "clinical", "--embeddings", "google/gemini-embedding-001", "-C", str(root))
+    assert result.exit_code == 1, result.output
+    assert f"{root}/workspaces/clinical.yaml:8:15: error[HIPAA-001]" in result.output
+    assert snapshot(root) == before
+    result = hks("workspace", "set-llm", "clinical", "--embeddings", "ollama/nomic-embed-text:v1.5", "-C", str(root))
+    assert result.exit_code == 0, result.output
+    assert "llm_override.embeddings: {provider: ollama, model: nomic-embed-text:v1.5}" in result.output
+    assert (root / "workspaces" / "clinical.yaml").read_text().endswith(
+        "  embeddings:\n    provider: ollama\n    model: nomic-embed-text:v1.5\n"
+    )
+    result = hks("workspace", "set-llm", "clinical", "--embeddings", "text-embedding-3-small", "-C", str(root))
+    assert result.exit_code == 2 and "--embeddings takes PROVIDER/MODEL" in result.output

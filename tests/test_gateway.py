@@ -341,10 +341,12 @@ def test_the_gateway_table_names_each_workspace_namespace_its_aliases_priority_a
         "workspaces": {
             "b": {
                 "workspace": "b", "aliases": ["b"], "priority": 128, "budget_usd": None, "max_tokens": 4096, "cache": False,
+                "embeddings": None, "pii_guardrail": None,
                 "prices": {"b": [GPT_4O.input_per_token, GPT_4O.output_per_token]},
             },
             "team-a": {
                 "workspace": "a", "aliases": ["a", "a.fallback-1"], "priority": 1, "budget_usd": 50.0, "max_tokens": 4096, "cache": False,
+                "embeddings": None, "pii_guardrail": None,
                 "prices": {"a": [GPT_4O.input_per_token, GPT_4O.output_per_token], "a.fallback-1": [HAIKU.input_per_token, HAIKU.output_per_token]},
             },
         },

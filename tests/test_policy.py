@@ -186,7 +186,7 @@ def test_a_fallback_is_reported_at_its_own_line(acme: Path) -> None:
 def test_an_org_level_value_is_reported_in_org_yaml(acme: Path) -> None:
     org = acme / "org.yaml"
     org.write_text(org.read_text().replace("retention_days: 2190", "retention_days: 30"))
-    assert found(acme) == [("HIPAA-004", "org.yaml:66:21")]
+    assert found(acme) == [("HIPAA-004", "org.yaml:67:21")]
 
 
 def test_the_secret_scan_reports_once_and_never_the_value(tmp_path: Path) -> None:

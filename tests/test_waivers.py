@@ -118,7 +118,7 @@ def test_an_organisation_scope_waiver_names_no_workspace(repo: Path) -> None:
     org = repo / "org.yaml"
     org.write_text(org.read_text().replace("retention_days: 2190", "retention_days: 30"))
     waivers(repo, WAIVER.format(expires="2099-12-31").replace("HIPAA-006", "HIPAA-004").replace("    workspace: clinical\n", ""))
-    assert ("HIPAA-004", "org.yaml:66:21", True) in found(repo)
+    assert ("HIPAA-004", "org.yaml:67:21", True) in found(repo)
 
 
 def test_sarif_junit_github_and_json_show_the_waiver(repo: Path) -> None:

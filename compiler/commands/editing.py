@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 LLM_KEYS = ("provider", "model", "temperature", "max_tokens", "top_p")
 # Every key of llm_config (model.LLMConfig, kept here so the CLI need not import pydantic).
-OVERRIDE_KEYS = LLM_KEYS + ("timeout_seconds", "fallbacks", "rate_limit", "budget", "cache", "sanitization", "priority")
+OVERRIDE_KEYS = LLM_KEYS + ("timeout_seconds", "fallbacks", "embeddings", "rate_limit", "budget", "cache", "sanitization", "priority")
 PROVIDERS = ("anthropic", "azure-openai", "google", "ollama", "openai")
 
 
@@ -73,6 +73,10 @@ def llm_options(function: F) -> F:
             click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature, 0 to 2."),
             click.option("--max-tokens", type=click.IntRange(min=1), help="The most tokens a response may have."),
             click.option("--top-p", type=click.FloatRange(0, 1), help="Nucleus sampling, 0 to 1."),
+            click.option(
+                "--embeddings", metavar="PROVIDER/MODEL",
+                help="The embedding model, such as ollama/nomic-embed-text:v1.5 (`hks models --embeddings`).",
+            ),
         ]
     ):
         function = decorator(function)
@@ -81,7 +85,18 @@ def llm_options(function: F) -> F:
 
 def settings(**flags: Any) -> dict[str, Any]:
     """The flags that were given, as llm_config keys, in the model's order."""
-    return {key: flags[key] for key in LLM_KEYS if flags.get(key) is not None}
+    found: dict[str, Any] = {key: flags[key] for key in LLM_KEYS if flags.get(key) is not None}
+    if flags.get("embeddings") is not None:
+        found["embeddings"] = _embeddings(str(flags["embeddings"]))
+    return found
+
+
+def _embeddings(given: str) -> dict[str, str]:
+    provider, _, model = given.partition("/")
+    if provider not in PROVIDERS or not model:
+        fail_usage(f"--embeddings takes PROVIDER/MODEL with PROVIDER one of {', '.join(PROVIDERS)}, "
+                   f"such as openai/text-embedding-3-small, not '{given}'")
+    return {"provider": provider, "model": model}
 
 
 def open_or_exit(path: Path) -> YamlFile:

@@ -32,7 +32,8 @@ def command() -> None:
 Examples:
   hks org set-llm --model llama3:8b --temperature 0.7
   hks org set-llm --provider anthropic --model claude-sonnet-4-20250514
-  hks org set-llm --top-p 0.9 --dry-run""",
+  hks org set-llm --top-p 0.9 --dry-run
+  hks org set-llm --embeddings ollama/nomic-embed-text:v1.5""",
 )
 @llm_options
 @repo_options
@@ -44,7 +45,7 @@ def set_llm(directory: str, dry_run: bool, **flags: object) -> None:
 
     values = settings(**flags)
     if not values:
-        fail_usage("nothing to set: give at least one of --provider, --model, --temperature, --max-tokens, --top-p")
+        fail_usage("nothing to set: give at least one of --provider, --model, --temperature, --max-tokens, --top-p, --embeddings")
     from compiler import edit
 
     org = open_or_exit(require_org(directory, "org set-llm"))

@@ -104,7 +104,7 @@ def set_llm(name: str | None, unset: tuple[str, ...], create: bool, directory: s
 
     values = settings(**flags)
     if not values and not unset:
-        fail_usage("nothing to set: give --provider, --model, --temperature, --max-tokens, --top-p or --unset KEY")
+        fail_usage("nothing to set: give --provider, --model, --temperature, --max-tokens, --top-p, --embeddings or --unset KEY")
     clash = sorted(set(values) & set(unset))
     if clash:
         fail_usage(f"--{clash[0].replace('_', '-')} and --unset {clash[0]} contradict each other")

@@ -35,11 +35,12 @@ TABLE = json.loads((Path(__file__).parent / "workspaces.json").read_text())
 AUDIENCE: str = TABLE["audience"]
 WORKSPACES: dict[str, dict[str, Any]] = TABLE["workspaces"]  # by namespace
 
-# The inference API: what a workspace may call. Each needs a `model` that is one of its aliases,
-# except the listings, which LiteLLM narrows to the caller's `models`.
-MODEL_ROUTES = frozenset(
-    ("/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions", "/embeddings", "/v1/embeddings")
-)
+# The inference API: what a workspace may call. Each needs a `model` that is one of its aliases
+# for that route (its chat aliases, or its embedding alias on the embeddings routes), except the
+# listings, which LiteLLM narrows to the caller's `models`.
+CHAT_ROUTES = frozenset(("/chat/completions", "/v1/chat/completions", "/completions", "/v1/completions"))
+EMBEDDING_ROUTES = frozenset(("/embeddings", "/v1/embeddings"))
+MODEL_ROUTES = CHAT_ROUTES | EMBEDDING_ROUTES
 LISTING_ROUTES = frozenset(("/models", "/v1/models"))
 METRICS_ROUTES = frozenset(("/metrics", "/metrics/"))
 # The request fields of OpenAI's chat, completions and embeddings APIs. Anything else is refused:
@@ -81,17 +82,18 @@ async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
     if workspace is None:
         raise HTTPException(status_code=403, detail=f"namespace {namespace} is not a workspace of this gateway")
     if route in MODEL_ROUTES:
-        _check_request(await _body(request), workspace)
+        aliases = _aliases_for(workspace, route)
+        _check_request(await _body(request), workspace, aliases)
         # LiteLLM takes `?model=` over the body's model: it must be one of the aliases too.
         if "model" in request.query_params:
-            _check_request({"model": request.query_params["model"]}, workspace)
+            _check_request({"model": request.query_params["model"]}, workspace, aliases)
     elif route not in LISTING_ROUTES:
         raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} may not call {route}")
     return UserAPIKeyAuth(
         api_key=f"hks-workspace-{workspace['workspace']}",
         user_id=f"workspace:{workspace['workspace']}",
         key_alias=workspace["workspace"],
-        models=list(workspace["aliases"]),
+        models=_all_aliases(workspace),
         metadata={"hks_workspace": workspace["workspace"]},
     )
 
@@ -105,7 +107,9 @@ class WorkspaceHooks(CustomLogger):
         if name is None:
             return data  # the administrator
         workspace = _by_name(name)
-        _check_request(data, workspace, merged=True)
+        _check_request(data, workspace, _all_aliases(workspace), merged=True)
+        if data.get("model") == workspace.get("embeddings"):
+            await _check_embedding_pii(workspace, data)
         await _reserve(workspace, data)
         if workspace.get("priority") is not None and call_type in ("completion", "acompletion", "text_completion", "atext_completion"):
             data["priority"] = workspace["priority"]
@@ -129,9 +133,19 @@ def _by_name(name: str) -> dict[str, Any]:
     return next(w for w in WORKSPACES.values() if w["workspace"] == name)
 
 
-def _check_request(body: dict[str, Any], workspace: dict[str, Any], *, merged: bool = False) -> None:
+def _aliases_for(workspace: dict[str, Any], route: str) -> list[str]:
+    if route in EMBEDDING_ROUTES:
+        return [workspace["embeddings"]] if workspace.get("embeddings") else []
+    return list(workspace["aliases"])
+
+
+def _all_aliases(workspace: dict[str, Any]) -> list[str]:
+    return list(workspace["aliases"]) + ([workspace["embeddings"]] if workspace.get("embeddings") else [])
+
+
+def _check_request(body: dict[str, Any], workspace: dict[str, Any], aliases: list[str], *, merged: bool = False) -> None:
     model = body.get("model")
-    if not isinstance(model, str) or model not in workspace["aliases"]:
+    if not isinstance(model, str) or model not in aliases:
         raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} may not use model {model!r}")
     if merged:
         return  # LiteLLM's own fields are in the request by now
@@ -142,6 +156,25 @@ def _check_request(body: dict[str, Any], workspace: dict[str, Any], *, merged: b
     unknown = sorted(str(key) for key in body if key not in allowed)
     if unknown:
         raise HTTPException(status_code=400, detail=f"the gateway accepts OpenAI's request fields only, not: {', '.join(unknown)}")
+
+
+async def _check_embedding_pii(workspace: dict[str, Any], data: dict[str, Any]) -> None:
+    """Masks or blocks personal data in the text to embed with the workspace's own Presidio
+    guardrail: LiteLLM's Presidio hook reads chat `messages` only and passes `input` unseen."""
+    name = workspace.get("pii_guardrail")
+    if not name:
+        return
+    import litellm
+
+    guardrail = next((c for c in litellm.callbacks if getattr(c, "guardrail_name", None) == name), None)
+    if guardrail is None:
+        raise HTTPException(status_code=503, detail=f"the gateway has no {name} guardrail to check the input with")
+    given = data.get("input")
+    texts = [given] if isinstance(given, str) else given
+    if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
+        raise HTTPException(status_code=400, detail="this workspace's input is checked for personal data: send text, not tokens")
+    checked = [await guardrail.check_pii(text=text, output_parse_pii=False, presidio_config=None, request_data=data) for text in texts]
+    data["input"] = checked[0] if isinstance(given, str) else checked
 
 
 def _bearer(request: Request, api_key: str) -> str:

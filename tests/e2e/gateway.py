@@ -160,6 +160,11 @@ def chat(url: str, model: str, text: str = "hello", *, credential: str | None = 
     return post(url, "/chat/completions", body, credential or workspace_token(model))
 
 
+def embed(url: str, model: str, text: Any = "hello", *, credential: str | None = None, **extra: Any) -> tuple[int, Any]:
+    """An embeddings request as the alias's own workspace sends it, unless `credential` says otherwise."""
+    return post(url, "/v1/embeddings", {"model": model, "input": text, **extra}, credential or workspace_token(model))
+
+
 def post(url: str, path: str, body: Any, credential: str | None) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {credential}"} if credential else {})}
     request = urllib.request.Request(f"{url}{path}", data=json.dumps(body).encode(), headers=headers)

@@ -1,5 +1,6 @@
 """A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic-, Gemini- and
-Ollama-shaped chat APIs and Presidio's analyzer and anonymizer. It records every request it is sent and
+Ollama-shaped chat APIs, OpenAI- and Ollama-shaped embeddings APIs, and Presidio's analyzer and
+anonymizer. It records every request it is sent and
 answers with fixed token usage, so budgets can be crossed on purpose. Loopback only."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ USAGE_OUT = 50_000
 FAILING_MODEL = "gpt-4.1"  # the stand-in answers 500 for it, so fallbacks are exercised
 PII_WORD = "Alice"  # the analyzer "finds" this PERSON; every other text is clean
 MISSING_OLLAMA_MODEL = "mistral:7b"  # the stand-in Ollama answers 404 "not found" for it, as Ollama does
+EMBEDDING_TOKENS = 1_000  # prompt tokens the stand-in reports per embedded text
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ def respond(path: str, body: Any) -> tuple[int, Any]:
         if body.get("model") == FAILING_MODEL:
             return 500, {"error": {"message": "stand-in failure", "type": "server_error"}}
         return 200, _openai(body)
+    if path.endswith("/embeddings"):
+        return 200, _openai_embeddings(body)
+    if path.endswith("/api/embed"):
+        texts = _texts(body.get("input"))
+        return 200, {"model": body.get("model"), "embeddings": [vector(t) for t in texts], "prompt_eval_count": EMBEDDING_TOKENS * len(texts)}
     if path.endswith("/v1/messages"):
         return 200, _anthropic(body)
     if path.endswith(":generateContent"):  # the Gemini API: {api_base}/models/{model}:generateContent
@@ -107,6 +114,25 @@ def _openai(body: Any) -> Any:
         "model": body.get("model"),
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": USAGE_IN, "completion_tokens": USAGE_OUT, "total_tokens": USAGE_IN + USAGE_OUT},
+    }
+
+
+def _texts(given: Any) -> list[Any]:
+    return given if isinstance(given, list) else [given]
+
+
+def vector(text: Any) -> list[float]:
+    """A small vector that differs per text, so an answer shows which text it embeds."""
+    return [float(len(str(text))), float(sum(map(ord, str(text))) % 997), 0.5]
+
+
+def _openai_embeddings(body: Any) -> Any:
+    texts = _texts(body.get("input"))
+    return {
+        "object": "list",
+        "model": body.get("model"),
+        "data": [{"object": "embedding", "index": i, "embedding": vector(t)} for i, t in enumerate(texts)],
+        "usage": {"prompt_tokens": EMBEDDING_TOKENS * len(texts), "total_tokens": EMBEDDING_TOKENS * len(texts)},
     }
 
 

@@ -14,9 +14,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler import cost, monitoring
-from tests.e2e.gateway import ROOT, chat, get, render, running, scrape_token
+from tests.e2e.gateway import ROOT, chat, embed, get, render, running, scrape_token
 from tests.e2e.kubeapi import KubeAPI
-from tests.e2e.standin import MISSING_OLLAMA_MODEL, USAGE_IN, USAGE_OUT, StandIn
+from tests.e2e.standin import EMBEDDING_TOKENS, MISSING_OLLAMA_MODEL, USAGE_IN, USAGE_OUT, StandIn
 
 ORG = """\
 organization: metrics
@@ -53,6 +53,9 @@ workspaces:
     llm_override:
       model: gpt-4.1
       fallbacks: [{{provider: openai, model: gpt-4.1}}]
+  embedder:
+    llm_override:
+      embeddings: {{provider: openai, model: text-embedding-3-small}}
 """
 SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})? ", re.M)
 
@@ -72,7 +75,9 @@ def metrics(
         outcomes = {alias: chat(url, alias)[0] for alias in ("chat", "chat", "claude", "local", "unpulled", "resilient", "doomed")}
         # rpm: 1 counts per clock minute: of three requests in a row, two share a minute.
         outcomes["limited"] = 429 if any(chat(url, "limited")[0] == 429 for _ in range(3)) else 200
+        outcomes["embedder.embeddings"] = embed(url, "embedder.embeddings", ["one", "two"])[0]
         assert outcomes["chat"] == outcomes["claude"] == outcomes["local"] == outcomes["resilient"] == 200, outcomes
+        assert outcomes["embedder.embeddings"] == 200, outcomes
         assert outcomes["limited"] == 429 and outcomes["unpulled"] >= 400 and outcomes["doomed"] >= 500, outcomes
         deadline = time.monotonic() + 30
         while True:  # the callbacks run just after each response
@@ -164,6 +169,19 @@ def test_the_gateways_spend_uses_the_catalogue_prices(metrics: str) -> None:
     assert spend == pytest.approx(expected)
     [free] = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("litellm_spend_metric_total{") and 'model="llama3:8b"' in line]
     assert free == 0.0
+
+
+def test_embedding_tokens_are_counted_and_priced_under_the_embedding_alias(metrics: str) -> None:
+    """An embedding call reports its input tokens with requested_model `<workspace>.embeddings`
+    (what the spend rule and the dashboards select) and costs them at the embedding model's price."""
+    price = cost.token_price("openai", "text-embedding-3-small")
+    assert price is not None and price.input > 0 and price.output == 0
+    tokens = 2 * EMBEDDING_TOKENS  # two texts in one request
+    counted = [line for line in metrics.splitlines() if line.startswith("litellm_input_tokens_metric_total{") and 'requested_model="embedder.embeddings"' in line]
+    assert len(counted) == 1 and 'model="text-embedding-3-small"' in counted[0], counted
+    assert float(counted[0].rsplit(" ", 1)[1]) == tokens
+    [spend] = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("litellm_spend_metric_total{") and 'model="text-embedding-3-small"' in line]
+    assert spend == pytest.approx(tokens * price.input / 1_000_000)
 
 
 def test_the_rendered_config_asks_for_the_callback(rendered: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Callable, ContextManager, Iterator
 
 import pytest
 
-from tests.e2e.gateway import chat, render, running
+from tests.e2e.gateway import chat, embed, render, running
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.redisserver import RedisServer
 from tests.e2e.standin import StandIn
@@ -52,10 +52,14 @@ workspaces:
   recounted:
     llm_override: {{rate_limit: {{rpm: {rpm}}}}}
   cached:
-    llm_override: {{cache: {{enabled: true, ttl_seconds: 600}}}}
+    llm_override:
+      cache: {{enabled: true, ttl_seconds: 600}}
+      embeddings: {{provider: openai, model: text-embedding-3-small}}
   twin:
     llm_override: {{cache: {{enabled: true, ttl_seconds: 600}}}}
-  uncached: {{}}
+  uncached:
+    llm_override:
+      embeddings: {{provider: openai, model: text-embedding-3-small}}
 """
 
 
@@ -208,9 +212,28 @@ def test_a_workspace_without_the_cache_is_never_served_from_it(replicas: Replica
 
 
 def test_a_workspace_without_the_cache_cannot_opt_in_from_the_request(replicas: Replicas, standin: StandIn) -> None:
-    """LiteLLM reads a request's own `cache: {use-cache: true}` as an opt-in: the gateway refuses
+    """A request's own `cache` is merged over its alias's `no-cache`/`no-store`: the gateway refuses
     it from a workspace whose config does not enable the cache (a cached workspace may send it)."""
     status, body = chat(replicas.a, "uncached", text="let me in", cache={"use-cache": True})
     assert status == 403 and "does not use the response cache" in body, (status, body)
     assert chat(replicas.a, "cached", text="let me in", cache={"use-cache": True})[0] == 200
     assert len(standin.take()) == 1
+
+
+def test_an_embedding_cached_by_one_replica_is_a_hit_on_the_other(replicas: Replicas, standin: StandIn) -> None:
+    """The embedding cache is the same Redis: the second identical input never reaches upstream."""
+    status, first = embed(replicas.a, "cached.embeddings", "a shared passage")
+    assert status == 200, first
+    time.sleep(0.5)
+    status, second = embed(replicas.b, "cached.embeddings", "a shared passage")
+    assert status == 200 and second["data"] == first["data"], second
+    assert [r.path for r in standin.take()] == ["/v1/embeddings"]
+
+
+def test_a_workspace_without_the_cache_never_gets_a_cached_embedding(replicas: Replicas, standin: StandIn) -> None:
+    assert embed(replicas.a, "cached.embeddings", "a common passage")[0] == 200
+    time.sleep(0.5)
+    for url in (replicas.a, replicas.b, replicas.a):
+        assert embed(url, "uncached.embeddings", "a common passage")[0] == 200
+        time.sleep(0.3)
+    assert [r.path for r in standin.take()] == ["/v1/embeddings"] * 4
