@@ -30,3 +30,17 @@ def untracked(folder: Path) -> list[str]:
     if result.returncode != 0:  # not a Git work tree
         return []
     return sorted(name.decode("utf-8", "replace") for name in result.stdout.split(b"\0") if name)
+
+
+def in_git(folder: Path) -> bool:
+    """Whether FOLDER is inside a Git work tree (false when Git is missing)."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0 and result.stdout.strip() == b"true"

@@ -411,6 +411,19 @@ def test_render_check_against_a_missing_folder_says_so_in_one_line(config: Path)
     assert result.stderr == "rendered does not exist: run `hks render -C . -o rendered` and commit it\n"
 
 
+def test_a_stale_rendered_folder_asks_for_git_add_only_inside_git(config: Path) -> None:
+    assert hks(config, "render").returncode == 0
+    (config / "workspaces").mkdir(exist_ok=True)
+    (config / "workspaces" / "late.yaml").write_text("members: {groups: [late]}\n")
+    outside = hks(config, "render", "--check")
+    assert outside.returncode == 1
+    assert outside.stderr.endswith("rendered is not current: run `hks render -C . -o rendered`\n")
+    subprocess.run(["git", "init", "-q", str(config)], check=True)
+    inside = hks(config, "render", "--check")
+    assert inside.returncode == 1
+    assert inside.stderr.endswith("rendered is not current: run `hks render -C . -o rendered`, then `git add rendered`\n")
+
+
 def test_cost_says_when_the_gpu_nodes_are_not_priced(tmp_path: Path) -> None:
     (tmp_path / "org.yaml").write_text(SELF_HOSTED_ORG + "workspaces:\n  a: {}\n")
     result = hks(tmp_path, "cost")

@@ -85,6 +85,10 @@ def _stale(config_dir: str, out_dir: Path) -> str:
     if os.environ.get("PRE_COMMIT"):  # a hook sees only what is staged: pre-commit set the rest aside
         return (f"{out_dir} is not current in what this commit holds: if you ran `hks render` already, "
                 f"`git add {out_dir}`; if not, run `{render}`, then `git add {out_dir}`")
+    from compiler.untracked import in_git
+
+    if not in_git(out_dir):
+        return f"{out_dir} is not current: run `{render}`"
     return f"{out_dir} is not current: run `{render}`, then `git add {out_dir}`"
 
 
