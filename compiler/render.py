@@ -129,31 +129,31 @@ def pod_security(level: str, config: Config) -> dict[str, str]:
 
 
 def files(manifests: Iterable[Manifest]) -> dict[str, str]:
-    return folder({m.path: dump(m.body) for m in manifests})
+    found = {m.path: dump(m.body) for m in manifests}
+    return dict(sorted({**found, **kustomizations(found)}.items()))
 
 
-def folder(found: dict[str, str]) -> dict[str, str]:
-    """The output folder's files: `found` (one per resource, its path → its YAML) and the
-    kustomization listing them.
+def kustomizations(paths: Iterable[str]) -> dict[str, str]:
+    """The kustomization listing the resources at `paths`, and the Argo CD Applications' own.
 
-    The Argo CD Applications (folder `argocd/`) have a kustomization of their own and are not in
-    the top one: the Applications deploy the folder, so the folder must not deploy them."""
-    found = dict(found)
-    apps = sorted(p for p in found if p.startswith(ARGOCD_FOLDER + "/"))
+    The Applications (folder `argocd/`) are not in the top one: the Applications deploy the
+    folder, so the folder must not deploy them."""
+    resources = sorted(set(paths))
+    apps = [p for p in resources if p.startswith(ARGOCD_FOLDER + "/")]
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": sorted(p for p in found if p not in apps),
+        "resources": [p for p in resources if p not in apps],
     }
-    found["kustomization.yaml"] = KUSTOMIZATION_HEADER + dump(kustomization)
+    found = {"kustomization.yaml": KUSTOMIZATION_HEADER + dump(kustomization)}
     if apps:
         own = {**kustomization, "resources": [p.removeprefix(ARGOCD_FOLDER + "/") for p in apps]}
         found[f"{ARGOCD_FOLDER}/kustomization.yaml"] = KUSTOMIZATION_HEADER + dump(own)
-    return dict(sorted(found.items()))
+    return found
 
 
 def stream(written: dict[str, str]) -> str:
-    """One YAML stream of the resources folder() wrote, for an Argo CD plugin: without the
+    """One YAML stream of the rendered resources, for an Argo CD plugin: without the
     kustomizations and the Applications, which an Application must not deploy (it would own
     itself)."""
     return "".join(

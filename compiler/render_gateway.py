@@ -42,6 +42,7 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         f"{litellm.AUTH_MODULE}.py": _auth_module(),
         litellm.AUTH_TABLE: json.dumps(litellm.workspace_table(config, workspaces), indent=2, sort_keys=True) + "\n",
     }
+    config_parts = _split(config_data)
     image = org.gateway.image or pinned_images()["litellm"]
     gateway_env = _gateway_env(config, workspaces)
     common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
@@ -49,7 +50,7 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         env,
         "gateway/deployment.yaml.j2",
         **common,
-        **_config_volume(config_data),
+        **_config_volume(config_parts),
         config_hash=_digest([image, config_data, gateway_env]),
         uid=GATEWAY_UID,
         image=image,
@@ -59,7 +60,7 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     )
     folder = "platform/gateway"
     manifests = [
-        *_config_maps(env, common, config_data),
+        *_config_maps(env, common, config_parts),
         Manifest(folder, render_template(env, "gateway/serviceaccount.yaml.j2", **common)),
         *_token_review_access(env, config, labels),
         *_metrics_credential(env, config),
@@ -92,34 +93,33 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     return manifests
 
 
-def _config_maps(env: Any, common: dict[str, Any], files: dict[str, str]) -> list[Manifest]:
-    """The gateway's files in one ConfigMap, or split into parts when they are too large for
-    one (compiler/objectsize.py)."""
-    datas = [files] if objectsize.fits(files) else objectsize.parts(files)
+def _config_maps(env: Any, common: dict[str, Any], parts: dict[str, dict[str, str]]) -> list[Manifest]:
     found = []
-    for name, data in zip(_config_map_names(files), datas):
+    for name, data in parts.items():
         configmap = render_template(env, "gateway/configmap.yaml.j2", **common, configmap=name, data={})
         configmap["data"] = data  # megabytes at thousands of workspaces: not through YAML and back
         found.append(Manifest("platform/gateway", configmap))
     return found
 
 
-def _config_map_names(files: dict[str, str]) -> list[str]:
+def _split(files: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The gateway's ConfigMaps (name → data): one, or the parts of files too large for one
+    (compiler/objectsize.py)."""
     if objectsize.fits(files):
-        return [f"{GATEWAY_NAME}-config"]
-    return [f"{GATEWAY_NAME}-config-{index}" for index in range(1, len(objectsize.parts(files)) + 1)]
+        return {f"{GATEWAY_NAME}-config": files}
+    return {f"{GATEWAY_NAME}-config-{index}": data for index, data in enumerate(objectsize.parts(files), start=1)}
 
 
-def _config_volume(files: dict[str, str]) -> dict[str, Any]:
+def _config_volume(parts: dict[str, dict[str, str]]) -> dict[str, Any]:
     """What the Deployment needs to mount the files: the ConfigMap, or its parts and the script
     that puts them together in an emptyDir before the gateway starts."""
     from compiler.resources import data_dir
 
-    if objectsize.fits(files):
+    if len(parts) == 1 and f"{GATEWAY_NAME}-config" in parts:
         return {"config_parts": None}
-    mebibytes = objectsize.size(files) // 2**20 + 1
+    mebibytes = sum(len(text.encode()) for data in parts.values() for text in data.values()) // 2**20 + 1
     return {
-        "config_parts": [{"configMap": {"name": name}} for name in _config_map_names(files)],
+        "config_parts": [{"configMap": {"name": name}} for name in parts],
         "config_size": f"{2 * mebibytes}Mi",
         "assemble_script": (data_dir("templates") / "gateway" / "assemble-config.sh").read_text("utf-8"),
     }

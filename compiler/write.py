@@ -12,27 +12,32 @@ import difflib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from compiler.errors import InputError
 from compiler.render import KUSTOMIZATION_HEADER
 
 
-def write_tree(out_dir: Path, files: dict[str, str]) -> None:
+def write_tree(out_dir: Path, files: Iterable[tuple[str, str]]) -> int:
+    """Writes `files` (path, text), which may be produced as they are written, and returns how
+    many there were; an exception while producing them leaves OUT_DIR as it was."""
     _check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.hks-", dir=out_dir.parent))
+    count = 0
     try:
-        for relative, text in files.items():
+        for relative, text in files:
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+            count += 1
         staging.chmod(0o755)
         if out_dir.exists():
             _exchange(staging, out_dir)  # staging now holds the old tree
         else:
             staging.rename(out_dir)
-            return
+        return count
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -54,7 +54,7 @@ def everything_on(target: Path, *, storage: str = "ephemeral") -> Path:
 def render_to(config: Path, out: Path) -> Path:
     compiled = compile_config(str(config))
     assert compiled.ok, [f"{d.position} {d.message}" for d in compiled.diagnostics]
-    write_tree(out, render_checked(compiled).files)
+    write_tree(out, render_checked(compiled).files.items())
     return out
 
 

@@ -53,7 +53,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
     """
     from compiler.errors import RenderBug
-    from compiler.pipeline import render_checked
+    from compiler.pipeline import render_checked, rendered_files
     from compiler.write import write_tree
 
     if to_stdout and (out_dir is not None or check):
@@ -64,18 +64,18 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
         out_dir = Path(config_dir) / compiled.config.org.cluster.path
     if compiled.diagnostics and not no_findings:
         click.echo(diagnostics_text(compiled.diagnostics, quiet, sys.stderr), err=True, nl=False)
-    rendered = render_checked(compiled)
     if to_stdout:
-        if not rendered.stream.strip():  # with prune, Argo CD would delete everything: never a success
+        stream = render_checked(compiled).stream
+        if not stream.strip():  # with prune, Argo CD would delete everything: never a success
             raise RenderBug("the rendered stream is empty")
-        click.echo(rendered.stream, nl=False)
+        click.echo(stream, nl=False)
         return
     assert out_dir is not None
     if check:
-        _check(config_dir, out_dir, rendered.files)
+        _check(config_dir, out_dir, render_checked(compiled).files)
         return
-    write_tree(out_dir, rendered.files)
-    click.echo(f"wrote {len(rendered.files)} files to {out_dir}", err=True)
+    written = write_tree(out_dir, rendered_files(compiled))  # each file written as it is rendered
+    click.echo(f"wrote {written} files to {out_dir}", err=True)
 
 
 def _stale(config_dir: str, out_dir: Path) -> str:
