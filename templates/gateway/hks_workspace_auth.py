@@ -42,6 +42,7 @@ CHAT_ROUTES = frozenset(("/chat/completions", "/v1/chat/completions", "/completi
 EMBEDDING_ROUTES = frozenset(("/embeddings", "/v1/embeddings"))
 MODEL_ROUTES = CHAT_ROUTES | EMBEDDING_ROUTES
 LISTING_ROUTES = frozenset(("/models", "/v1/models"))
+CACHE_CONTROLS = frozenset(("no-cache", "no-store"))
 METRICS_ROUTES = frozenset(("/metrics", "/metrics/"))
 # The request fields of OpenAI's chat, completions and embeddings APIs. Anything else is refused:
 # LiteLLM lets a request's own fields override a deployment's settings (its upstream, region,
@@ -152,6 +153,10 @@ def _check_request(body: dict[str, Any], workspace: dict[str, Any], aliases: lis
     # The cache is opt-in per deployment; a request's own `cache` would opt any workspace in.
     if "cache" in body and not workspace["cache"]:
         raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} does not use the response cache: remove cache")
+    # A workspace with the cache may skip it for one request; nothing else: a `ttl` of its own
+    # would keep answers longer than the organisation allows.
+    if "cache" in body and not (isinstance(body["cache"], dict) and set(body["cache"]) <= CACHE_CONTROLS):
+        raise HTTPException(status_code=400, detail=f"cache may only say {' or '.join(sorted(CACHE_CONTROLS))}")
     allowed = REQUEST_FIELDS | ({"cache"} if workspace["cache"] else set())
     unknown = sorted(str(key) for key in body if key not in allowed)
     if unknown:
@@ -229,9 +234,10 @@ async def _reserve(workspace: dict[str, Any], data: dict[str, Any]) -> None:
 
 def _estimate(workspace: dict[str, Any], data: dict[str, Any]) -> float:
     price = workspace["prices"].get(data.get("model"), [0.0, 0.0])
-    prompt = len(json.dumps(data.get("messages") or data.get("prompt") or data.get("input") or "")) / 3
+    if data.get("model") == workspace.get("embeddings"):  # the alias decides, not the fields sent
+        return float(len(json.dumps(data.get("input") or "")) / 3 * price[0])  # embeddings answer no tokens
+    prompt = len(json.dumps(data.get("messages") or data.get("prompt") or "")) / 3
     answer = data.get("max_tokens") or data.get("max_completion_tokens") or workspace.get("max_tokens") or 0
-    answer = 0 if "input" in data and "messages" not in data else answer  # embeddings answer no tokens
     return float(prompt * price[0] + float(answer) * price[1])
 
 

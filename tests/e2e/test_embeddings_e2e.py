@@ -181,6 +181,15 @@ def test_a_repeated_embedding_input_is_served_from_the_cache(gateway: str, stand
     assert len(upstream_embeddings(standin)) == 1
 
 
+def test_a_request_may_skip_the_cache_but_not_set_its_lifetime(gateway: str, standin: StandIn) -> None:
+    standin.take()
+    for control in ({"ttl": 99_999_999}, {"s-maxage": 1, "namespace": "other"}, "no-cache"):
+        status, body = embed(gateway, "cached.embeddings", "kept for years?", cache=control)
+        assert status == 400 and "no-cache or no-store" in str(body), (control, status, body)
+    assert not upstream_embeddings(standin)
+    assert embed(gateway, "cached.embeddings", "fresh, please", cache={"no-cache": True, "no-store": True})[0] == 200
+
+
 def test_a_workspace_without_the_cache_is_never_served_from_it(gateway: str, standin: StandIn) -> None:
     assert embed(gateway, "cached.embeddings", "a shared sentence")[0] == 200
     time.sleep(0.5)

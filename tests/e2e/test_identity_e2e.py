@@ -55,6 +55,8 @@ workspaces:
     llm_override:
       budget: {{monthly_usd: 0.01}}
       fallbacks: [{{provider: openai, model: gpt-4o-mini}}]
+  frugal:
+    llm_override: {{budget: {{monthly_usd: 0.01}}}}
 """
 # What the loopback stand-ins cannot offer a HIPAA workspace: TLS and a Postgres audit log.
 WAIVERS = """\
@@ -179,6 +181,17 @@ def test_concurrent_requests_cannot_overrun_the_budget(gateway: str) -> None:
 
     with ThreadPoolExecutor(10) as pool:  # each reserves its estimate before it is sent
         statuses = list(pool.map(lambda _: chat(gateway, "sprint")[0], range(10)))
+    assert statuses.count(200) == 1 and statuses.count(429) == 9, statuses
+
+
+def test_an_input_field_does_not_make_a_chat_request_reserve_nothing(gateway: str) -> None:
+    """A reservation counts the answer a completion may have (max_tokens × the output price) even
+    when the request also carries an embeddings-style `input`: a burst still gets one through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"model": "frugal", "prompt": "hi", "input": "", "max_tokens": 1_000}
+    with ThreadPoolExecutor(10) as pool:
+        statuses = list(pool.map(lambda _: post(gateway, "/v1/completions", body, workspace_token("frugal"))[0], range(10)))
     assert statuses.count(200) == 1 and statuses.count(429) == 9, statuses
 
 
