@@ -122,8 +122,9 @@ def _number(value: float) -> str:
 
 
 def _spend_records(workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
-    """Spend per workspace in USD per second: the gateway's token counters for each of the
-    workspace's aliases × the catalogue price the gateway itself is configured with."""
+    """Spend per workspace in USD per second: LiteLLM's own spend counter for each of the
+    workspace's paid aliases. The gateway is configured with the catalogue's prices, and a
+    cache hit costs nothing there, where a token counter would count it again."""
     from compiler import cost
 
     rules: list[dict[str, Any]] = []
@@ -131,16 +132,10 @@ def _spend_records(workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
         terms = []
         for target in gateway.targets(workspace):
             price = cost.token_price(target.provider, target.model)
-            if price is None:
-                continue
-            for metric, per_token in (
-                ("litellm_input_tokens_metric_total", price.input_per_token),
-                ("litellm_output_tokens_metric_total", price.output_per_token),
-            ):
-                if not per_token:
-                    continue  # self-hosted: the nodes cost the same whatever the traffic
-                selector = f'{metric}{{requested_model="{target.alias}"}}'
-                terms.append(f"(sum(rate({selector}[1h])) or vector(0)) * {_number(per_token)}")
+            if price is None or not (price.input_per_token or price.output_per_token):
+                continue  # self-hosted: the nodes cost the same whatever the traffic
+            selector = f'litellm_spend_metric_total{{requested_model="{target.alias}"}}'
+            terms.append(f"(sum(rate({selector}[1h])) or vector(0))")
         if terms:
             rules.append({"record": SPEND_RATE, "expr": "\n  + ".join(terms), "labels": {"workspace": workspace.name}})
     for workspace in workspaces:

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.gateway import SECRETS, chat, embed, render, running, workspace_token
+from tests.e2e.gateway import SECRETS, chat, embed, get, render, running, scrape_token, workspace_token
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import PII_WORD, StandIn, vector
 
@@ -214,3 +214,29 @@ def test_a_batch_with_one_new_input_sends_only_that_input_upstream(gateway: str,
     assert [d["index"] for d in body["data"]] == [0, 1]
     assert body["data"][0]["embedding"] == first["data"][0]["embedding"]
     assert body["data"][1]["embedding"] == vector("brand new")
+
+
+# --- spend --------------------------------------------------------------------------------------
+
+
+def spend_and_tokens(gateway: str, alias: str) -> tuple[float, float]:
+    """LiteLLM's spend and input-token counters for `alias`, as the ServiceMonitor scrapes them."""
+    status, text = get(f"{gateway}/metrics", scrape_token())
+    assert status == 200, text
+
+    def total(metric: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(metric + "{") and f'requested_model="{alias}"' in line)
+
+    return total("litellm_spend_metric_total"), total("litellm_input_tokens_metric_total")
+
+
+def test_a_cached_answer_counts_its_tokens_but_no_spend(gateway: str, standin: StandIn) -> None:
+    """Why the spend rule reads LiteLLM's spend counter and not tokens × price (docs/monitoring.md)."""
+    assert embed(gateway, "cached.embeddings", "counted once")[0] == 200
+    time.sleep(0.5)
+    spend, tokens = spend_and_tokens(gateway, "cached.embeddings")
+    for _ in range(2):
+        assert embed(gateway, "cached.embeddings", "counted once")[0] == 200
+    time.sleep(0.5)
+    later_spend, later_tokens = spend_and_tokens(gateway, "cached.embeddings")
+    assert later_tokens > tokens and later_spend == pytest.approx(spend)
