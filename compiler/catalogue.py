@@ -145,11 +145,12 @@ def current_models(provider: str, day: datetime.date, vertex: bool = False) -> d
     return {name: info for name, info in models(provider).items() if is_current(info, day, vertex)}
 
 
-def replacements(provider: str, name: str, day: datetime.date, vertex: bool = False) -> list[str]:
-    """Current models of the same provider to suggest instead of `name`: the map's successor
-    (while it is current), then the provider's everyday model."""
-    current = current_models(provider, day, vertex)
+def replacements(provider: str, name: str, day: datetime.date, vertex: bool = False, embedding: bool = False) -> list[str]:
+    """Current models of the same provider and kind to suggest instead of `name`: the map's
+    successor (while it is current), then the provider's everyday model (for an embedding
+    model, its first current embedding model)."""
+    current = {n: i for n, i in current_models(provider, day, vertex).items() if is_embedding(i) == embedding}
     info = lookup(provider, name)
     found = [str(info.facts["successor"])] if info and info.facts.get("successor") else []
-    found.append(default_model(provider))
+    found += list(current)[:1] if embedding else [default_model(provider)]
     return list(dict.fromkeys(n for n in found if n in current and n != name))

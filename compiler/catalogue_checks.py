@@ -119,7 +119,17 @@ def _origin(where: Sourced) -> Position:
 
 def _unknown(use: Use, day: datetime.date, enabled: frozenset[str]) -> list[Diagnostic]:
     others = catalogue.rank_providers([p for p in catalogue.providers_offering(use.name) if p != use.provider], enabled)
-    suggestion = catalogue.default_model(use.provider)
+    suggestion = (catalogue.replacements(use.provider, use.name, day, embedding=use.embedding) or [catalogue.default_model(use.provider)])[0]
+    if others and use.embedding:
+        return [
+            error(
+                _origin(use.where),
+                "CAT-003",
+                f"model '{use.name}' is offered by {', '.join(others)}, not by {use.provider}",
+                hint=f"set embeddings: {{provider: {others[0]}, model: {use.name}}}, or an embedding model {use.provider} offers, such as {suggestion}",
+                flag_hint=f"use --embeddings {others[0]}/{use.name}, or --embeddings {use.provider}/{suggestion}",
+            )
+        ]
     if others:
         return [
             error(
@@ -176,22 +186,23 @@ def _retirement(use: Use, info: ModelInfo, day: datetime.date, vertex: bool) -> 
     if retires is None or (retires - day).days > catalogue.RETIRING_SOON_DAYS:
         return None
     by = "Vertex AI" if vertex else use.provider
-    instead = catalogue.replacements(use.provider, use.name, day, vertex)
+    instead = catalogue.replacements(use.provider, use.name, day, vertex, embedding=use.embedding)
     such_as = f", such as {' or '.join(instead)}" if instead else ""
+    kind, flag, listing = ("embedding model", f"--embeddings {use.provider}/MODEL", " --embeddings") if use.embedding else ("model", "--model", "")
     if retires <= day:
         return error(
             _origin(use.where),
             "CAT-004",
             f"model '{use.name}' was retired by {by} on {retires.isoformat()}: its requests fail",
-            hint=f"use a current {use.provider} model{such_as} (`hks models --provider {use.provider}`), "
+            hint=f"use a current {use.provider} {kind}{such_as} (`hks models --provider {use.provider}{listing}`), "
             "or waive CAT-004 if your deployment still serves it",
-            flag_hint=f"use --model with a current {use.provider} model{such_as} (`hks models --provider {use.provider}`)",
+            flag_hint=f"use {flag} with a current {use.provider} {kind}{such_as} (`hks models --provider {use.provider}{listing}`)",
         )
     return warning(
         _origin(use.where),
         "CAT-005",
         f"model '{use.name}' retires on {retires.isoformat()} ({(retires - day).days} days from now)",
-        hint=f"plan a move to a current {use.provider} model{such_as}",
+        hint=f"plan a move to a current {use.provider} {kind}{such_as}",
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,6 +111,29 @@ def test_policy_rules_apply_to_the_embedding_model_at_its_line(tmp_path: Path, w
     assert (rule, severity, place(tmp_path, text, "embeddings", embedding_provider)) in found, found
     without = workspace.replace(workspace[workspace.index("embeddings:") :], "}}")
     assert rule not in {r[0] for r in rules(tmp_path, {"org.yaml": org(without, extra=extra)})}
+
+
+def test_hipaa_asks_for_tls_to_the_embedding_models_server_too(tmp_path: Path) -> None:
+    plain = "providers: {ollama: {endpoint: 'http://ollama.internal:11434'}}\n"
+    hipaa = "a: {compliance: [hipaa], llm_override: {sanitization: {pii: redact}"
+    with_embeddings = org(f"{hipaa}, {OLLAMA}}}}}", extra=plain)
+    assert "HIPAA-005" in {r[0] for r in rules(tmp_path, {"org.yaml": with_embeddings})}
+    assert "HIPAA-005" not in {r[0] for r in rules(tmp_path, {"org.yaml": org(f"{hipaa}}}}}", extra=plain)})}
+
+
+def diagnostic(tmp_path: Path, text: str, rule: str) -> Any:
+    write(tmp_path, {"org.yaml": text})
+    return next(d for d in compile_config(str(tmp_path)).diagnostics if d.rule == rule)
+
+
+def test_hints_for_an_embedding_model_suggest_embedding_models_and_the_embeddings_flag(tmp_path: Path) -> None:
+    retired = diagnostic(tmp_path, org("a: {}", llm=", embeddings: {provider: google, model: gemini-embedding-2-preview}"), "CAT-004")
+    assert "embedding model, such as gemini-embedding-001" in retired.hint and "--embeddings" in retired.hint
+    assert retired.flag_hint.startswith("use --embeddings google/MODEL with a current google embedding model")
+    elsewhere = diagnostic(tmp_path, org("a: {llm_override: {embeddings: {provider: google, model: text-embedding-3-small}}}"), "CAT-003")
+    assert "embeddings: {provider: openai, model: text-embedding-3-small}" in elsewhere.hint
+    assert "such as gemini-embedding-001" in elsewhere.hint
+    assert elsewhere.flag_hint == "use --embeddings openai/text-embedding-3-small, or --embeddings google/gemini-embedding-001"
 
 
 def test_an_on_premises_embedding_model_on_a_server_outside_the_cluster_is_refused(tmp_path: Path) -> None:
