@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from compiler import catalogue, datafiles
+from compiler import catalogue, datafiles, gateway
 from compiler.pipeline import compile_config
 from tests.conftest import ROOT, hks, hks_process, write
 
@@ -272,7 +272,9 @@ def test_done_when_hks_cost_dates_acmes_prices_by_the_map_they_came_from(monkeyp
     dated = f"as of {source['as_of']} (LiteLLM {source['litellm']}'s model map)"
     prices = result.stdout.split("\nPrices:\n", 1)[1].splitlines()
     commercial = [line for line in prices if line.startswith("  - ") and not line.startswith("  - ollama/")]
-    assert len(commercial) == 4 and all(line.endswith(dated) for line in commercial), prices
+    used = {f"{t.provider}/{t.model}" for w in compile_config("examples/acme").workspaces for t in gateway.targets(w) if t.provider != "ollama"}
+    assert {line[4:].split(":")[0] for line in commercial} == used, prices  # chat, fallback and embedding models
+    assert all(line.endswith(dated) for line in commercial), prices
 
 
 def test_an_edit_to_a_retiring_or_unlisted_model_is_made_and_says_what_the_catalogue_knows(tmp_path: Path) -> None:

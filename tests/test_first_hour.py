@@ -241,7 +241,7 @@ def test_explain_suggests_a_key_from_its_beginning(config: Path) -> None:
     result = hks(config, "explain", "--key", "temp")
     assert result.returncode == 2 and "did you mean 'temperature' or 'llm.temperature'?" in result.stderr
     far = hks(config, "explain", "--key", "tmp")
-    assert far.returncode == 2 and "no setting 'tmp' (settings: budget, cache, compliance, data_residency, fallbacks," in far.stderr
+    assert far.returncode == 2 and "no setting 'tmp' (settings: budget, cache, compliance, data_residency, embeddings, fallbacks," in far.stderr
 
 
 def test_cat_003_prefers_the_provider_the_organisation_enabled(config: Path) -> None:
