@@ -69,6 +69,8 @@ def used_models(tmp: Path) -> list[dict[str, Any]]:
         params = rendered_models(folder / "rendered")
         for workspace in compiled.workspaces:
             for target in gateway.targets(workspace):
+                if target.embedding:
+                    continue  # no sampling settings: tests/e2e/test_embeddings_e2e.py calls them
                 rendered = params[target.alias]
                 settings = {k: rendered[k] for k in SAMPLING if k in rendered}
                 key = (target.provider, target.model, tuple(sorted(settings.items())))
