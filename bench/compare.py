@@ -129,11 +129,13 @@ def main() -> None:
             floor = float(subprocess.run([sys.executable, "-c", FLOOR, str(config), str(out), str(scratch)],
                                          capture_output=True, text=True, check=True).stdout)  # fmt: skip
             print(line(f"render {count:,} workspaces (hks / floor)", seconds, floor, 2.0))
-            print(f"{'':44s} peak {peak:.0f} MB, {len(list(out.rglob('*.yaml'))):,} files")
+            memory = f"peak {peak:.0f} MB" + (f" (target ≤ 300)  {'ok' if peak <= 300 else 'OVER'}" if count == 10000 else "")
+            print(f"{'':44s} {memory}, {len(list(out.rglob('*.yaml'))):,} files")
             per_workspace[count] = seconds / count
             shutil.rmtree(out)
         if options.large:
-            print(f"time per workspace, 10,000 relative to 1,000: {per_workspace[10000] / per_workspace[1000]:.2f} (flat ≈ 1.0)")
+            flat = per_workspace[10000] / per_workspace[1000]
+            print(f"time per workspace, 10,000 relative to 1,000: {flat:.2f} (target ≤ 1.2, flat)  {'ok' if flat <= 1.2 else 'OVER'}")
 
 
 if __name__ == "__main__":

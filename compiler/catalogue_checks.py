@@ -120,26 +120,15 @@ def _origin(where: Sourced) -> Position:
 def _unknown(use: Use, day: datetime.date, enabled: frozenset[str]) -> list[Diagnostic]:
     others = catalogue.rank_providers([p for p in catalogue.providers_offering(use.name) if p != use.provider], enabled)
     suggestion = (catalogue.replacements(use.provider, use.name, day, embedding=use.embedding) or [catalogue.default_model(use.provider)])[0]
-    if others and use.embedding:
-        return [
-            error(
-                _origin(use.where),
-                "CAT-003",
-                f"model '{use.name}' is offered by {', '.join(others)}, not by {use.provider}",
-                hint=f"set embeddings: {{provider: {others[0]}, model: {use.name}}}, or an embedding model {use.provider} offers, such as {suggestion}",
-                flag_hint=f"use --embeddings {others[0]}/{use.name}, or --embeddings {use.provider}/{suggestion}",
-            )
-        ]
     if others:
-        return [
-            error(
-                _origin(use.where),
-                "CAT-003",
-                f"model '{use.name}' is offered by {', '.join(others)}, not by {use.provider}",
-                hint=f"set provider: {others[0]}, or a model {use.provider} offers, such as {suggestion}",
-                flag_hint=f"use --provider {others[0]}, or a model {use.provider} offers, such as --model {suggestion}",
-            )
-        ]
+        if use.embedding:
+            hint = f"set embeddings: {{provider: {others[0]}, model: {use.name}}}, or an embedding model {use.provider} offers, such as {suggestion}"
+            flag_hint = f"use --embeddings {others[0]}/{use.name}, or --embeddings {use.provider}/{suggestion}"
+        else:
+            hint = f"set provider: {others[0]}, or a model {use.provider} offers, such as {suggestion}"
+            flag_hint = f"use --provider {others[0]}, or a model {use.provider} offers, such as --model {suggestion}"
+        message = f"model '{use.name}' is offered by {', '.join(others)}, not by {use.provider}"
+        return [error(_origin(use.where), "CAT-003", message, hint=hint, flag_hint=flag_hint)]
     near = did_you_mean(use.name, catalogue.current_models(use.provider, day))
     hint = near or f"`hks models --provider {use.provider}` lists the models it serves, such as {suggestion}"
     message = f"model '{use.name}' is not in the catalogue of {use.provider} models (hks cannot check its limits or price)"
