@@ -26,10 +26,13 @@ def write_tree(out_dir: Path, files: Iterable[tuple[str, str]]) -> int:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.hks-", dir=out_dir.parent))
     count = 0
+    made: set[Path] = {staging}
     try:
         for relative, text in files:
             target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:  # a folder each workspace: one mkdir, not one a file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             target.write_text(text, encoding="utf-8")
             count += 1
         staging.chmod(0o755)
