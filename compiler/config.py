@@ -14,7 +14,7 @@ from compiler.load import Document, Sources
 from compiler.schema import validate
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkspaceSource:
     """A workspace's own settings and where they are written."""
 

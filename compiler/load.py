@@ -27,7 +27,7 @@ MAX_WORKSPACE_FILES = MAX_WORKSPACES
 WORKSPACE_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One parsed YAML file: `data` is the round-trip tree, with positions on every node."""
 

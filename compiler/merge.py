@@ -20,7 +20,7 @@ from compiler.diagnostics import Diagnostic, Position, error
 from compiler.load import Document, to_plain
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sourced:
     """A value and the place that set it; `origin` None means a built-in default."""
 
@@ -29,7 +29,7 @@ class Sourced:
     layer: str = "default"  # "org", "workspace" or "default"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workspace:
     """A workspace's effective config."""
 
