@@ -111,6 +111,21 @@ class Rendered:
         return render.stream(self.files)
 
 
+def for_render(compiled: Compiled) -> Compiled:
+    """`compiled` without what only the checks read: the workspace files' parsed trees (render
+    reads their merged values) and the diagnostics. At 10,000 workspaces the trees are a tenth
+    of render's memory."""
+    import dataclasses
+
+    from compiler.load import Document
+
+    config = compiled.config
+    if config is None:
+        return compiled
+    sources = tuple(dataclasses.replace(w, doc=Document(w.doc.path, None)) if not w.loc else w for w in config.workspaces)
+    return Compiled(dataclasses.replace(config, workspaces=sources), compiled.workspaces)
+
+
 def render_checked(compiled: Compiled) -> Rendered:
     """Renders a clean config, every document validated strictly, as one mapping of files."""
     return Rendered(dict(sorted(rendered_files(compiled))))

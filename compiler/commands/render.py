@@ -53,7 +53,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
     """
     from compiler.errors import RenderBug
-    from compiler.pipeline import render_checked, rendered_files
+    from compiler.pipeline import for_render, render_checked, rendered_files
     from compiler.write import write_tree
 
     if to_stdout and (out_dir is not None or check):
@@ -74,6 +74,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     if check:
         _check(config_dir, out_dir, render_checked(compiled).files)
         return
+    compiled = for_render(compiled)  # let the parsed files go before the largest step
     written = write_tree(out_dir, rendered_files(compiled))  # each file written as it is rendered
     click.echo(f"wrote {written} files to {out_dir}", err=True)
 
