@@ -11,7 +11,7 @@ from compiler.diagnostics import Diagnostic, Position, error, warning
 from compiler.facts import Secret
 from compiler.load import Document, locate
 from compiler.merge import Workspace
-from compiler.redact import secret_kind
+from compiler.redact import remember, secret_kind
 from compiler.suggest import did_you_mean
 
 
@@ -26,6 +26,7 @@ def find_secrets(docs: list[Document]) -> list[Secret]:
         for loc, text, is_key in _strings(doc.data, ()):
             kind = secret_kind(text)
             if kind:
+                remember(text)
                 line, column = locate(doc.data, loc, key=is_key)
                 found.append(Secret(Position(doc.path, line, column), kind))
     return found

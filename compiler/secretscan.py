@@ -1,0 +1,98 @@
+"""The secret scan of what the value scan (checks.find_secrets) does not see: comments and every
+other line of a config file as written, file names, and the organisation's policies/*.yaml.
+
+Each credential found is remembered (redact.remember), so no output of the run repeats it; a
+private key's lines after its BEGIN line are remembered too, since they match no shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler.diagnostics import Position
+from compiler.facts import Secret
+from compiler.load import MAX_FILE_BYTES, Document
+from compiler.redact import remember, remembered, secret_kind, secret_spans
+
+PRIVATE_KEY_END = "PRIVATE KEY"
+LONGEST_PRIVATE_KEY = 200  # lines after a BEGIN line that can still be a key's body
+
+
+def scan_documents(docs: list[Document], found: list[Secret]) -> list[Secret]:
+    """Secrets in the file names and the text of `docs` that the value scan did not report
+    (`found`: on the same line, or inside a value it flagged, such as a private key's block)."""
+    reported = {(s.position.path, s.position.line) for s in found}
+    flagged = remembered()
+    secrets: list[Secret] = []
+    for doc in docs:
+        secrets += _file_name(doc.path)
+        for secret, token in _tokens(doc.path, doc.text):
+            if (doc.path, secret.position.line) not in reported and not any(token in value for value in flagged):
+                secrets.append(secret)
+    return _first_per_line(secrets)
+
+
+def _file_name(path: str) -> list[Secret]:
+    name = Path(path).name
+    kind = secret_kind(name)
+    if kind is None:
+        return []
+    for start, end, _ in secret_spans(name):
+        remember(name[start:end])
+    remember(name)
+    return [Secret(Position(path), kind)]  # the path is printed redacted (compiler/safeout.py)
+
+
+def scan_text(path: str, text: str) -> list[Secret]:
+    """Every line of a file with a credential-shaped token in it, at the first such token."""
+    return _first_per_line([secret for secret, _ in _tokens(path, text)])
+
+
+def _tokens(path: str, text: str) -> list[tuple[Secret, str]]:
+    found = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        for start, end, kind in secret_spans(line):
+            remember(line[start:end])
+            if kind == "a private key":
+                _remember_key_body(lines[number:])
+            found.append((Secret(Position(path, number, start + 1), kind), line[start:end]))
+    return found
+
+
+def _first_per_line(secrets: list[Secret]) -> list[Secret]:
+    seen: set[tuple[str, int]] = set()
+    first = []
+    for secret in secrets:
+        where = (secret.position.path, secret.position.line)
+        if secret.position.line == 0 or where not in seen:
+            first.append(secret)
+            seen.add(where)
+    return first
+
+
+def _remember_key_body(lines: list[str]) -> None:
+    for line in lines[:LONGEST_PRIVATE_KEY]:
+        if PRIVATE_KEY_END in line:
+            return
+        remember(line.strip().lstrip("#").strip().strip("\"'"))
+
+
+def scan_policy_files(files: list[Path]) -> list[Secret]:
+    """policies/*.yaml as written: pack messages and waiver reasons are printed by validate."""
+    secrets = []
+    for path in files:
+        text = _read_bounded(path)
+        if text is not None:
+            secrets += _file_name(str(path)) + scan_text(str(path), text)
+    return secrets
+
+
+def _read_bounded(path: Path) -> str | None:
+    """The file's text, or None when it cannot be read as one (the pack loader reports why)."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8-sig", "replace")
+    except OSError:
+        return None
