@@ -288,3 +288,21 @@ def test_a_key_shaped_workspace_file_name_is_refused_without_naming_it(tmp_path:
     assert f"workspaces/{redact.REDACTED}: error[SEC-001]" in result.stderr
     assert key[8:] not in result.stdout + result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_private_key_in_comments_or_a_block_value_is_found_and_never_shown(tmp_path: Path) -> None:
+    """A PEM key's body lines match no shape: every line after its BEGIN line is withheld too."""
+    config = seed_repo(tmp_path / "config")
+    org = config / "org.yaml"
+    commented = "  # -----BEGIN RSA PRIVATE KEY-----\n  # MIIEpAIBAAKCAQEAcommentbody1\n  # -----END RSA PRIVATE KEY-----\n"
+    block = "    region: |\n      -----BEGIN PRIVATE KEY-----\n      MIIEvQIBADANBgkqblockbody2\n      -----END PRIVATE KEY-----\n"
+    text = org.read_text().replace("  temperature: 0.7\n", commented + "  temperature: 0.7\n")
+    org.write_text(text + "providers:\n  openai:\n" + block)
+    found = hks("validate", str(config))
+    assert "org.yaml:7:10: error[SEC-001]: this value looks like a private key" in found.stdout
+    assert "org.yaml:26:13: error[SEC-001]: this value looks like a private key" in found.stdout
+    dry = hks("org", "set-llm", "--temperature", "0.2", "--dry-run", "-C", str(config))
+    explain = hks("explain", str(config), "--format", "json")
+    for result in (found, dry, explain):
+        assert "commentbody1" not in result.stdout + result.stderr
+        assert "blockbody2" not in result.stdout + result.stderr
