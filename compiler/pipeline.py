@@ -15,7 +15,6 @@ from compiler.checks import (
     check_installed,
     check_self_hosted,
     check_workspaces,
-    find_secrets,
     secret_diagnostics,
 )
 from compiler.config import Config, assemble
@@ -26,7 +25,7 @@ from compiler.facts import Secret
 from compiler.load import Sources, load_repo
 from compiler.merge import Workspace, merge
 from compiler.policy import Finding
-from compiler.secretscan import scan_documents, scan_policy_files
+from compiler.secretscan import scan_config
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,7 @@ def compile_config(
     about to write, validated in their place (see load.load_repo)."""
     sources, diagnostics = load_repo(config_dir, pending)
     docs = ([sources.org] if sources.org else []) + list(sources.workspaces)
-    secrets = find_secrets(docs)
-    secrets += scan_documents(docs, secrets) + scan_policy_files(_policy_files(sources))
+    secrets = scan_config(docs, _policy_files(sources))
     config, found = assemble(sources)
     diagnostics += found
     if config is None:

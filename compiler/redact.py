@@ -80,10 +80,6 @@ def remember(value: str) -> None:
         _remembered.add(json.dumps(value)[1:-1])  # as JSON and SARIF quote it
 
 
-def remembered() -> frozenset[str]:
-    return frozenset(_remembered)
-
-
 def redact(text: str) -> str:
     """The text with every remembered secret and every secret-shaped token replaced."""
     for value in sorted(_remembered, key=len, reverse=True):

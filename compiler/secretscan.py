@@ -1,5 +1,5 @@
-"""The secret scan of what the value scan (checks.find_secrets) does not see: comments and every
-other line of a config file as written, file names, and the organisation's policies/*.yaml.
+"""The plaintext-secret scan: every string of the parsed config (keys too), then what parsing
+does not keep: comments and every other line as written, file names, and policies/*.yaml.
 
 Each credential found is remembered (redact.remember), so no output of the run repeats it; a
 private key's lines after its BEGIN line are remembered too, since they match no shape.
@@ -11,18 +11,59 @@ from pathlib import Path
 
 from compiler.diagnostics import Position
 from compiler.facts import Secret
-from compiler.load import MAX_FILE_BYTES, Document
-from compiler.redact import remember, remembered, secret_kind, secret_spans
+from typing import Any
+
+from compiler.load import MAX_FILE_BYTES, Document, locate
+from compiler.redact import remember, secret_kind, secret_spans
 
 PRIVATE_KEY_END = "PRIVATE KEY"
 LONGEST_PRIVATE_KEY = 200  # lines after a BEGIN line that can still be a key's body
 
 
-def scan_documents(docs: list[Document], found: list[Secret]) -> list[Secret]:
-    """Secrets in the file names and the text of `docs` that the value scan did not report
-    (`found`: on the same line, or inside a value it flagged, such as a private key's block)."""
-    reported = {(s.position.path, s.position.line) for s in found}
-    flagged = remembered()
+def scan_config(docs: list[Document], policy_files: list[Path]) -> list[Secret]:
+    """Every secret in the config files and the organisation's policy files."""
+    values = _values(docs)
+    return [s for s, _ in values] + _texts(docs, values) + scan_policy_files(policy_files)
+
+
+def find_secrets(docs: list[Document]) -> list[Secret]:
+    """Every string that looks like a credential, wherever it is: hks takes names, never values."""
+    return [secret for secret, _ in _values(docs)]
+
+
+def _values(docs: list[Document]) -> list[tuple[Secret, str]]:
+    found = []
+    for doc in docs:
+        for loc, text, is_key in _strings(doc.data, ()):
+            kind = secret_kind(text)
+            if kind:
+                remember(text)
+                line, column = locate(doc.data, loc, key=is_key)
+                found.append((Secret(Position(doc.path, line, column), kind), text))
+    return found
+
+
+def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str, bool]]:
+    """Every string in a document, mapping keys included, with where it is."""
+    found: list[tuple[tuple[Any, ...], str, bool]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str):
+                found.append((loc + (key,), key, True))
+            found += _strings(value, loc + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _strings(value, loc + (index,))
+    elif isinstance(node, str):
+        found.append((loc, node, False))
+    return found
+
+
+def _texts(docs: list[Document], values: list[tuple[Secret, str]]) -> list[Secret]:
+    """Secrets in the file names and the text of `docs` that the value scan did not report: not on
+    the same line, nor inside a value it flagged (such as a private key's block)."""
+    reported = {(s.position.path, s.position.line) for s, _ in values}
+    flagged = [value for _, value in values]
     secrets: list[Secret] = []
     for doc in docs:
         secrets += _file_name(doc.path)

@@ -189,8 +189,9 @@ def test_a_secret_in_a_comment_is_found_and_not_shown_by_a_dry_run(tmp_path: Pat
     key = "sk-ant-api03-" + "Kx9" * 10
     org = config / "org.yaml"
     org.write_text(org.read_text().replace("  temperature: 0.7\n", f"  temperature: 0.7  # old key {key}\n"))
-    found = hks("validate", str(config))
-    assert "org.yaml:7:31: error[SEC-001]" in found.stdout
+    for _ in range(2):  # a second run in the same process finds it again
+        found = hks("validate", str(config))
+        assert "org.yaml:7:31: error[SEC-001]" in found.stdout
     dry = hks("org", "set-llm", "--max-tokens", "2048", "--dry-run", "-C", str(config))
     assert key[7:] not in dry.stdout + dry.stderr
 
