@@ -24,7 +24,7 @@ HKS_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("a URL with a token as its user", r"://[A-Za-z0-9_\-.~]{20,}@", 0),
     (
         "a URL with a key in its query",
-        r"[?&][A-Za-z0-9_.\-]*(key|token|secret|sig|signature|password|passwd|pwd|code|auth|credential)"
+        r"[?&;][A-Za-z0-9_.\-]*(key|token|secret|sig|signature|password|passwd|pwd|code|auth|credential)"
         r"[A-Za-z0-9_.\-]*=[^&\s#]+",
         re.IGNORECASE,
     ),
@@ -78,6 +78,11 @@ def remember(value: str) -> None:
     if len(value) >= SHORTEST_REMEMBERED:
         _remembered.add(value)
         _remembered.add(json.dumps(value)[1:-1])  # as JSON and SARIF quote it
+        _remembered.add(_xml_escaped(value))  # as JUnit's XML does
+
+
+def _xml_escaped(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def redact(text: str) -> str:

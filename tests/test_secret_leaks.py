@@ -134,13 +134,17 @@ def test_a_planted_secret_appears_in_no_output_and_no_rendered_file(
     assert "SEC-001" in output
 
 
-def test_install_does_not_echo_a_key(tmp_path: Path) -> None:
-    """`hks llm install <key>`: the argument is not a tag; no message repeats it."""
+@pytest.mark.parametrize("key", ["AKIAIOSFODNN7EXAMPLQ", "ghp_" + "Zq7" * 12, "sk-proj-" + "Zq7" * 10])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_install_refuses_a_key_without_echoing_it(tmp_path: Path, key: str, dry_run: bool) -> None:
+    """`hks llm install <key>`: a key is not a tag; it is refused, written nowhere and repeated by no message."""
     config = seed_repo(tmp_path / "config")
-    key = "sk-proj-" + "Zq7" * 10
-    result = hks("llm", "install", key, "--dry-run", "-C", str(config))
-    assert result.exit_code != 0
-    assert key[8:] not in result.stdout + result.stderr
+    before = (config / "org.yaml").read_bytes()
+    result = hks("llm", "install", key, *(["--dry-run"] if dry_run else []), "-C", str(config))
+    assert result.exit_code == 1
+    assert "error[SEC-001]" in result.stdout + result.stderr
+    assert key[4:] not in result.stdout + result.stderr
+    assert (config / "org.yaml").read_bytes() == before
 
 
 # --- item 2: one redaction point ------------------------------------------------------------
