@@ -9,9 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
+
+
+SECRET_VARIABLE = re.compile(r"(?i)(^|_)(token|secret|password|passwd|pass|pat|key|api_?key|credentials?)$")
+
+
+def remember_environment() -> None:
+    """The values of variables named like secrets (CI's GITHUB_TOKEN, a provider's API_KEY): a
+    file that reaches one (a link to /proc/self/environ, say) still shows it redacted."""
+    from compiler.redact import remember
+
+    for name, value in os.environ.items():
+        if SECRET_VARIABLE.search(name):
+            remember(value)
 
 
 class RedactingStream(io.TextIOBase):
@@ -50,6 +65,7 @@ class RedactingStream(io.TextIOBase):
 @contextlib.contextmanager
 def redacted_output() -> Iterator[None]:
     """sys.stdout and sys.stderr redacted until the block ends (the streams are put back)."""
+    remember_environment()
     stdout, stderr = sys.stdout, sys.stderr
     if stdout is not None:  # None when the process was started with the stream closed
         sys.stdout = RedactingStream(stdout)  # type: ignore[assignment]

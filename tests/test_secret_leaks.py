@@ -185,6 +185,18 @@ def test_the_redaction_point_covers_every_write_to_stdout_and_stderr(capsys: pyt
     assert err == f"token {redact.REDACTED}\n"
 
 
+def test_values_of_secret_variables_are_never_printed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler.safeout import redacted_output
+
+    monkeypatch.setenv("CI_DEPLOY_TOKEN", "plain-looking-value-41")
+    monkeypatch.setenv("HKS_TODAY_NOTE", "plain-looking-value-42")
+    with redacted_output():
+        print("plain-looking-value-41 plain-looking-value-42")
+    assert capsys.readouterr().out == f"{redact.REDACTED} plain-looking-value-42\n"
+
+
 # --- item 3: comments are scanned, and --dry-run diffs do not show them -----------------------
 
 
