@@ -34,6 +34,7 @@ WHOLE_VALUE_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("an Azure OpenAI key", r"[0-9a-f]{32}|[A-Za-z0-9]{84}", 0),
 )
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=\-]*")
+SHORT_TEXT = 4096  # up to this length one combined search first (see _any_shape)
 SHORTEST_REMEMBERED = 8  # shorter values would redact ordinary words
 
 _remembered: set[str] = set()
@@ -48,6 +49,18 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 @functools.cache
+def _any_shape() -> re.Pattern[str]:
+    """All shapes in one pattern: one search per short string instead of forty (a quarter of the
+    time over a config's strings); on long texts forty simple searches are faster than this one."""
+    return re.compile("|".join(_scoped(pattern) for _, pattern in _patterns()))
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    flags = "".join(letter for flag, letter in ((re.IGNORECASE, "i"), (re.VERBOSE, "x")) if pattern.flags & flag)
+    return f"(?{flags}:{pattern.pattern})"
+
+
+@functools.cache
 def _whole_values() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((kind, re.compile(pattern, flags)) for kind, pattern, flags in WHOLE_VALUE_PATTERNS)
 
@@ -56,6 +69,8 @@ def secret_kind(text: str) -> str | None:
     for kind, pattern in _whole_values():
         if pattern.fullmatch(text):
             return kind
+    if len(text) <= SHORT_TEXT and not _any_shape().search(text):
+        return None
     for kind, pattern in _patterns():
         if pattern.search(text):
             return kind
@@ -65,7 +80,9 @@ def secret_kind(text: str) -> str | None:
 def secret_spans(text: str) -> list[tuple[int, int, str]]:
     """Where credentials are in a text (a line, a file name): (start, end, kind), each span run on
     to the end of its token, since some shapes match only a token's head."""
-    spans = []
+    spans: list[tuple[int, int, str]] = []
+    if len(text) <= SHORT_TEXT and not _any_shape().search(text):
+        return spans
     for kind, pattern in _patterns():
         for match in pattern.finditer(text):
             end = TOKEN_CHARS.match(text, match.end()).end()  # type: ignore[union-attr]

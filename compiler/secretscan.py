@@ -90,14 +90,19 @@ def scan_text(path: str, text: str) -> list[Secret]:
 
 
 def _tokens(path: str, text: str) -> list[tuple[Secret, str]]:
+    """Each credential-shaped token in the text, at its line and column. The whole text is
+    searched at once (a search per line costs seconds at 10,000 workspace files)."""
     found = []
-    lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
-        for start, end, kind in secret_spans(line):
-            remember(line[start:end])
-            if kind == "a private key":
-                _remember_key_body(lines[number:])
-            found.append((Secret(Position(path, number, start + 1), kind), line[start:end]))
+    for start, end, kind in secret_spans(text):
+        while text[start].isspace():  # a shape that starts at the whitespace before a token
+            start += 1
+        token = text[start:end]
+        remember(token)
+        line_start = text.rfind("\n", 0, start) + 1
+        line = text.count("\n", 0, start) + 1
+        if kind == "a private key":
+            _remember_key_body(text[end:].splitlines()[1:])
+        found.append((Secret(Position(path, line, start - line_start + 1), kind), token))
     return found
 
 
