@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from compiler import redact
@@ -63,10 +63,33 @@ def plant(config: Path, field: str, token: str) -> None:
     elif field == "policy-file":
         waivers = config / "policies" / "waivers.yaml"
         waivers.write_text(waivers.read_text().replace("reason: the seed", f"reason: {token} the seed"))
+    elif field == "pack":
+        (config / "policies" / "acme.yaml").write_text(PACK.replace("TOKEN", token))
     org.write_text(text)
 
 
-FIELDS = ["value", "key", "comment", "model", "url", "file-name", "policy-file"]
+FIELDS = ["value", "key", "comment", "model", "url", "file-name", "policy-file", "pack"]
+PACK = """\
+pack: acme
+rules:
+  - id: ACME-001
+    framework: acme
+    severity: error
+    title: "no Anthropic (ask TOKEN)"
+    message: "workspace '{workspace}' uses {item.provider}: ask TOKEN"
+    remediation: use openai
+    condition:
+      properties:
+        targets: {items: {properties: {provider: {not: {const: anthropic}}}}}
+    examples:
+      pass:
+        - name: openai
+          config: {llm_config: {provider: openai, model: gpt-5.4-mini}, workspaces: {p: {}}}
+      fail:
+        - name: anthropic
+          config: {llm_config: {provider: anthropic, model: claude-sonnet-4-6}, workspaces: {p: {}}}
+          at: llm_config.provider
+"""
 
 
 def commands(config: Path) -> list[list[str]]:
@@ -83,6 +106,10 @@ def commands(config: Path) -> list[list[str]]:
         ["cost", c, "--base", "HEAD"],
         ["diff", c, "--base", "HEAD"],
         ["diff", c, "--base", "HEAD", "--format", "json"],
+        ["diff", c, "--base", "HEAD", "--format", "markdown"],
+        ["policy", "list", "-C", c],
+        ["policy", "list", "-C", c, "--format", "markdown"],
+        *(["policy", "test", str(p)] for p in sorted((config / "policies").glob("*.yaml"))),
         ["workspace", "set-llm", "development", "--temperature", "0.5", "--dry-run", "-C", c],
         ["org", "set-llm", "--temperature", "0.4", "--dry-run", "-C", c],
     ]
@@ -111,7 +138,20 @@ def seed_repo(target: Path) -> Path:
     return target
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def every_shape_and_field(test: Callable[..., None]) -> Callable[..., None]:
+    """Explicit examples, so each shape and each field kind is tried on every run."""
+    for index in range(max(len(SHAPES), len(FIELDS))):
+        shape, field = SHAPES[index % len(SHAPES)], FIELDS[index % len(FIELDS)]
+        if shape[0] in WHOLE_VALUE_ONLY:
+            field = "model"
+        elif shape[0] in NOT_A_FILE_NAME and field == "file-name":
+            field = "pack"
+        test = example(shape=shape, field=field, random=f"Qj8{index}xYzw2Vb7Rt5Kp9Lm3Nq6Hs4")(test)
+    return test
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@every_shape_and_field
 @given(
     shape=st.sampled_from(SHAPES),
     field=st.sampled_from(FIELDS),
