@@ -81,7 +81,7 @@ def _file_name(path: str) -> list[Secret]:
     for start, end, _ in secret_spans(name):
         remember(name[start:end])
     remember(name)
-    return [Secret(Position(path), kind)]  # the path is printed redacted (compiler/safeout.py)
+    return [Secret(Position(path), f"{kind} in the file's name")]  # the path is printed redacted (safeout.py)
 
 
 def scan_text(path: str, text: str) -> list[Secret]:
@@ -102,7 +102,8 @@ def _tokens(path: str, text: str) -> list[tuple[Secret, str]]:
         line = text.count("\n", 0, start) + 1
         if kind == "a private key":
             _remember_key_body(text[end:].splitlines()[1:])
-        found.append((Secret(Position(path, line, start - line_start + 1), kind), token))
+        where = " in a comment" if "#" in text[line_start:start] else ""
+        found.append((Secret(Position(path, line, start - line_start + 1), kind + where), token))
     return found
 
 
