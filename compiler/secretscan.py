@@ -8,11 +8,10 @@ private key's lines after its BEGIN line are remembered too, since they match no
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from compiler.diagnostics import Position
 from compiler.facts import Secret
-from typing import Any
-
 from compiler.load import MAX_FILE_BYTES, Document, locate
 from compiler.redact import remember, secret_kind, secret_spans
 
@@ -136,10 +135,13 @@ def scan_policy_files(files: list[Path]) -> list[Secret]:
 
 
 def _read_bounded(path: Path) -> str | None:
-    """The file's text, or None when it cannot be read as one (the pack loader reports why)."""
+    """The file's text, or None when it is not a regular file of bounded size (the pack loader
+    reports why). A link is not followed: nothing outside the repository is read through one."""
     try:
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+        if path.is_symlink() or not path.is_file():
             return None
-        return path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8-sig", "replace")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError:
         return None
+    return None if len(raw) > MAX_FILE_BYTES else raw.decode("utf-8-sig", "replace")

@@ -271,6 +271,17 @@ def test_secrets_in_policy_files_are_found(tmp_path: Path) -> None:
     assert token[4:] not in result.stdout and "ABCDEFGHIJKLMNOP" not in result.stdout
 
 
+def test_the_policy_scan_reads_no_file_through_a_link(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("# AKIAIOSFODNN7EXAMPLQ\n")
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "linked.yaml").symlink_to(outside)
+    from compiler.secretscan import scan_policy_files
+
+    assert scan_policy_files([tmp_path / "policies" / "linked.yaml"]) == []
+    assert scan_policy_files([outside]) != []
+
+
 # --- item 5: the shapes, from detect-secrets and hks's own ---------------------------------------
 
 FLAGGED = [
