@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from types import TracebackType
 from typing import Any, TextIO
 
 
@@ -62,10 +63,22 @@ class RedactingStream(io.TextIOBase):
         return getattr(self.inner, "errors", None)
 
 
+def _redacted_traceback(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
+    """Python's report of an uncaught exception (`hks --debug`), which it prints after the
+    streams were put back: redacted too."""
+    import traceback
+
+    from compiler.redact import redact
+
+    if sys.__stderr__ is not None:
+        sys.__stderr__.write(redact("".join(traceback.format_exception(kind, value, trace))))
+
+
 @contextlib.contextmanager
 def redacted_output() -> Iterator[None]:
     """sys.stdout and sys.stderr redacted until the block ends (the streams are put back)."""
     remember_environment()
+    sys.excepthook = _redacted_traceback  # left in place: the traceback is printed after the block
     stdout, stderr = sys.stdout, sys.stderr
     if stdout is not None:  # None when the process was started with the stream closed
         sys.stdout = RedactingStream(stdout)  # type: ignore[assignment]

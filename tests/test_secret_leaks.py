@@ -237,6 +237,23 @@ def test_values_of_secret_variables_are_never_printed(
     assert capsys.readouterr().out == f"{redact.REDACTED} plain-looking-value-42\n"
 
 
+def test_a_traceback_shown_with_debug_is_redacted() -> None:
+    """`hks --debug` lets an internal error's traceback through, printed after the run: redacted."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    key = "ghp_" + "Tb5" * 12
+    program = (
+        "from compiler.safeout import redacted_output\n"
+        f"with redacted_output():\n    raise ValueError('bad value {key}')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True)
+    assert "ValueError: bad value [redacted]" in result.stderr
+    assert key[4:] not in result.stderr
+
+
 # --- item 3: comments are scanned, and --dry-run diffs do not show them -----------------------
 
 
