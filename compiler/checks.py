@@ -3,32 +3,18 @@ the cluster settings (the catalogue's own checks are in catalogue_checks.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from compiler import catalogue, selfhosted
 from compiler.config import Config
-from compiler.diagnostics import Diagnostic, Position, error, warning
+from compiler.diagnostics import Diagnostic, error, warning
 from compiler.facts import Secret
-from compiler.load import Document, locate
+from compiler.load import Document
 from compiler.merge import Workspace
-from compiler.redact import secret_kind
+from compiler.secretscan import find_secrets
 from compiler.suggest import did_you_mean
 
 
 SECRET_MESSAGE = "this value looks like {kind}: config files hold secret names, never secret values"
 SECRET_HINT = "remove it from the file (and from Git history), rotate the key, and store it with `hks secret create`"
-
-
-def find_secrets(docs: list[Document]) -> list[Secret]:
-    """Every string that looks like a credential, wherever it is: hks takes names, never values."""
-    found: list[Secret] = []
-    for doc in docs:
-        for loc, text, is_key in _strings(doc.data, ()):
-            kind = secret_kind(text)
-            if kind:
-                line, column = locate(doc.data, loc, key=is_key)
-                found.append(Secret(Position(doc.path, line, column), kind))
-    return found
 
 
 def secret_diagnostics(secrets: list[Secret]) -> list[Diagnostic]:
@@ -38,22 +24,6 @@ def secret_diagnostics(secrets: list[Secret]) -> list[Diagnostic]:
 
 def scan_secrets(docs: list[Document]) -> list[Diagnostic]:
     return secret_diagnostics(find_secrets(docs))
-
-
-def _strings(node: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str, bool]]:
-    """Every string in a document, mapping keys included, with where it is."""
-    found: list[tuple[tuple[Any, ...], str, bool]] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(key, str):
-                found.append((loc + (key,), key, True))
-            found += _strings(value, loc + (key,))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _strings(value, loc + (index,))
-    elif isinstance(node, str):
-        found.append((loc, node, False))
-    return found
 
 
 def check_installed(config: Config) -> list[Diagnostic]:

@@ -46,6 +46,12 @@ Examples:
 
 
 class LazyGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from compiler.safeout import redacted_output
+
+        with redacted_output():  # every message, report and usage error, whoever prints it
+            return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

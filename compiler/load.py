@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class Document:
 
     path: str
     data: Any
+    text: str = field(default="", repr=False, compare=False)  # as read: the secret scan reads comments too
 
     def position(self, loc: tuple[Any, ...] = (), *, key: bool = False) -> Position:
         line, column = locate(self.data, loc, key=key)
@@ -168,7 +169,7 @@ def parse_document(raw: bytes, name: str) -> tuple[Document | None, list[Diagnos
         return None, [
             error(Position(name, line, column), "YAML-006", f"the top level is {kind}; it must be a mapping of keys")
         ]
-    return Document(name, data), []
+    return Document(name, data, text), []
 
 
 def _too_large(name: str, size: int) -> Diagnostic:

@@ -15,7 +15,6 @@ from compiler.checks import (
     check_installed,
     check_self_hosted,
     check_workspaces,
-    find_secrets,
     secret_diagnostics,
 )
 from compiler.config import Config, assemble
@@ -23,9 +22,10 @@ from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from compiler.errors import RenderBug
 from compiler.gateway_checks import check_gateway
 from compiler.facts import Secret
-from compiler.load import load_repo
+from compiler.load import Sources, load_repo
 from compiler.merge import Workspace, merge
 from compiler.policy import Finding
+from compiler.secretscan import scan_config
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def compile_config(
     about to write, validated in their place (see load.load_repo)."""
     sources, diagnostics = load_repo(config_dir, pending)
     docs = ([sources.org] if sources.org else []) + list(sources.workspaces)
-    secrets = find_secrets(docs)
+    secrets = scan_config(docs, _policy_files(sources))
     config, found = assemble(sources)
     diagnostics += found
     if config is None:
@@ -92,6 +92,13 @@ def check_policies(
     accepted, problems = waivers.load_waivers(root)
     names = [w.name for w in workspaces]
     return found + problems + waivers.apply(findings, accepted, rules, names, today)
+
+
+def _policy_files(sources: Sources) -> list[Path]:
+    from compiler import packs
+
+    root = Path(sources.org.path).parent if sources.org else Path(sources.root)
+    return [*packs.org_files(str(root)), root / "policies" / packs.WAIVERS_FILE]
 
 
 def _secrets_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
