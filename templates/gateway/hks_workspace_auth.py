@@ -42,7 +42,7 @@ CHAT_ROUTES = frozenset(("/chat/completions", "/v1/chat/completions", "/completi
 EMBEDDING_ROUTES = frozenset(("/embeddings", "/v1/embeddings"))
 MODEL_ROUTES = CHAT_ROUTES | EMBEDDING_ROUTES
 LISTING_ROUTES = frozenset(("/models", "/v1/models"))
-CACHE_CONTROLS = frozenset(("no-cache", "no-store"))
+CACHE_CONTROLS = frozenset(("no-cache", "no-store", "use-cache"))
 METRICS_ROUTES = frozenset(("/metrics", "/metrics/"))
 # The request fields of OpenAI's chat, completions and embeddings APIs. Anything else is refused:
 # LiteLLM lets a request's own fields override a deployment's settings (its upstream, region,
@@ -153,10 +153,10 @@ def _check_request(body: dict[str, Any], workspace: dict[str, Any], aliases: lis
     # The cache is opt-in per deployment; a request's own `cache` would opt any workspace in.
     if "cache" in body and not workspace["cache"]:
         raise HTTPException(status_code=403, detail=f"workspace {workspace['workspace']} does not use the response cache: remove cache")
-    # A workspace with the cache may skip it for one request; nothing else: a `ttl` of its own
+    # A workspace with the cache may skip it (or ask for it) for one request; nothing else: a `ttl` of its own
     # would keep answers longer than the organisation allows.
     if "cache" in body and not (isinstance(body["cache"], dict) and set(body["cache"]) <= CACHE_CONTROLS):
-        raise HTTPException(status_code=400, detail=f"cache may only say {' or '.join(sorted(CACHE_CONTROLS))}")
+        raise HTTPException(status_code=400, detail=f"cache may only say {', '.join(sorted(CACHE_CONTROLS))}")
     allowed = REQUEST_FIELDS | ({"cache"} if workspace["cache"] else set())
     unknown = sorted(str(key) for key in body if key not in allowed)
     if unknown:
