@@ -43,6 +43,8 @@ RULES: dict[str, str] = {
     "REPO-005": "namespace used twice",
     "REPO-006": "more workspaces than the limit",
     "REPO-007": "rendered folder inside one of the config's own folders",
+    "REPO-012": "link that leads outside the config repository",
+    "REPO-013": "input that is not a regular file (FIFO, folder, device, dangling or looping link)",
     "K8S-001": "Kubernetes version without schemas",
     "ARGO-001": "Argo CD Application name longer than a tracking label",
     "GW-001": "gateway replicas: min above max",

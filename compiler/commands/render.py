@@ -54,7 +54,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     """
     from compiler.errors import RenderBug
     from compiler.pipeline import render_checked
-    from compiler.write import write_tree
+    from compiler.write import refuse_config_folders, write_tree
 
     if to_stdout and (out_dir is not None or check):
         raise click.UsageError("--stdout prints the stream: give no -o OUT_DIR or --check with it")
@@ -74,6 +74,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     if check:
         _check(config_dir, out_dir, rendered.files)
         return
+    refuse_config_folders(out_dir, Path(config_dir))
     write_tree(out_dir, rendered.files)
     click.echo(f"wrote {len(rendered.files)} files to {out_dir}", err=True)
 
@@ -103,10 +104,19 @@ def _compiled_quietly(config_dir: str) -> Compiled:
 
 def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
     from compiler.untracked import untracked
-    from compiler.write import diff_tree
+    from compiler.write import diff_tree, foreign_entries
 
+    if out_dir.is_symlink():  # whatever it leads to is not the repository's to compare
+        click.echo(f"{out_dir} is a link: hks never reads through it; commit the rendered folder itself", err=True)
+        sys.exit(1)
     if not out_dir.is_dir():  # a diff against nothing is every line of every file: say what is wrong
         click.echo(f"{out_dir} does not exist: run `hks render -C {config_dir} -o {out_dir}` and commit it", err=True)
+        sys.exit(1)
+    foreign = foreign_entries(out_dir)
+    if foreign:  # a link is never followed (it could print /proc/self/environ), nor compared
+        click.echo("".join(f"not written by hks: {out_dir / name}\n" for name in foreign), nl=False)
+        click.echo(f"{out_dir} holds {len(foreign)} file(s) or link(s) hks did not write: remove them, "
+                   f"then run `hks render -C {config_dir} -o {out_dir}`", err=True)
         sys.exit(1)
     difference = diff_tree(out_dir, files)
     if difference:
