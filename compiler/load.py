@@ -60,13 +60,13 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
     diagnostics: list[Diagnostic] = []
     org_path = root / "org.yaml"
     org: Document | None = None
-    staged = {path.resolve(): raw for path, raw in (pending or {}).items()}
+    staged = {_resolved(path): raw for path, raw in (pending or {}).items()}
 
     def read(path: Path) -> tuple[Document | None, list[Diagnostic]]:
-        raw = staged.get(path.resolve())
+        raw = staged.get(_resolved(path))
         return load_file(path, root) if raw is None else parse_document(raw, str(path))
 
-    if _present(org_path) or org_path.resolve() in staged:
+    if _present(org_path) or _resolved(org_path) in staged:
         org, found = read(org_path)
         diagnostics += found
     else:
@@ -131,6 +131,13 @@ def _relative_to_cwd(root: Path) -> Path:
         return root.relative_to(Path.cwd())
     except ValueError:
         return root
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a looping link: read_input names it
+        return path.absolute()
 
 
 def _present(path: Path) -> bool:
