@@ -45,6 +45,8 @@ RULES: dict[str, str] = {
     "REPO-007": "rendered folder inside one of the config's own folders",
     "REPO-012": "link that leads outside the config repository",
     "REPO-013": "input that is not a regular file (FIFO, folder, device, dangling or looping link)",
+    "REPO-014": "namespace that belongs to Kubernetes, Argo CD or Prometheus",
+    "SCHEMA-010": "storage.host_path not a folder of its own under a safe prefix",
     "K8S-001": "Kubernetes version without schemas",
     "ARGO-001": "Argo CD Application name longer than a tracking label",
     "GW-001": "gateway replicas: min above max",
