@@ -271,3 +271,100 @@ def test_two_edits_of_one_file_at_once_never_lose_one(tmp_path: Path) -> None:
     assert "changed since hks read it" in loser and "nothing was changed" in loser
     winner = edits[[code for code, _ in results].index(0)]
     assert f"{winner[0][2:].replace('-', '_')}: {winner[1]}" in text
+
+
+# ---- secret create: every file it reads or writes ----
+
+
+@pytest.fixture
+def sealed_repo(tmp_path: Path) -> Path:
+    from tests.test_secret import certificate, private_key
+
+    key = private_key.__wrapped__()  # type: ignore[attr-defined]
+    return write(tmp_path / "repo", {
+        "org.yaml": ORG + "workspaces:\n  app: {}\nsecrets:\n  backend: sealed-secrets\n  cert: sealed-secrets.pem\n",
+        "sealed-secrets.pem": certificate(key),
+    })
+
+
+def create(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "secret", "create", "openai-api-key", "-C", str(repo), *args],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, input=stdin, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_secret_create_refuses_a_target_that_is_a_fifo_or_a_link_out(sealed_repo: Path, tmp_path: Path) -> None:
+    target = sealed_repo / "secrets" / "openai-api-key.yaml"
+    target.parent.mkdir()
+    os.mkfifo(target)
+    result = create(sealed_repo, "--from-literal=key=sk-value")
+    assert result.returncode == 1 and "REPO-013" in result.stderr and "nothing was changed" in result.stderr
+    target.unlink()
+    target.symlink_to(write(tmp_path, {"elsewhere.yaml": "a: 1\n"}) / "elsewhere.yaml")
+    result = create(sealed_repo, "--from-literal=key=sk-value")
+    assert result.returncode == 1 and "REPO-012" in result.stderr
+    assert (tmp_path / "elsewhere.yaml").read_text() == "a: 1\n"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link outside", "folder", "huge"])
+def test_secret_create_reads_the_certificate_only_as_a_bounded_file_of_the_repository(
+    sealed_repo: Path, tmp_path: Path, kind: str
+) -> None:
+    cert = sealed_repo / "sealed-secrets.pem"
+    pem = cert.read_bytes()
+    cert.unlink()
+    if kind == "fifo":
+        os.mkfifo(cert)
+    elif kind == "link outside":
+        (tmp_path / "outside.pem").write_bytes(pem)
+        cert.symlink_to(tmp_path / "outside.pem")
+    elif kind == "folder":
+        cert.mkdir()
+    else:
+        cert.write_bytes(pem + b"\n" * (1 << 20))
+    result = create(sealed_repo, "--from-literal=key=sk-value")
+    assert result.returncode == 1, result.stderr
+    assert "sealed-secrets.pem" in result.stderr and "Traceback" not in result.stderr
+    assert not (sealed_repo / "secrets").exists()
+
+
+def test_secret_create_reads_a_value_file_bounded_and_a_fifo_without_writer_as_empty(
+    sealed_repo: Path, tmp_path: Path
+) -> None:
+    result = create(sealed_repo, "--from-file=key=/dev/zero")
+    assert result.returncode == 2 and "over 16384 bytes" in result.stderr, result.stderr
+    os.mkfifo(tmp_path / "pipe")
+    result = create(sealed_repo, f"--from-file=key={tmp_path / 'pipe'}")
+    assert result.returncode == 2 and "is empty" in result.stderr
+    assert not (sealed_repo / "secrets").exists()
+
+
+@pytest.mark.parametrize("args, stdin", [(("--from-literal=key=",), None), (("--from-literal=key=-",), "\n")])
+def test_secret_create_seals_no_empty_value(sealed_repo: Path, args: tuple[str, ...], stdin: str | None) -> None:
+    result = create(sealed_repo, *args, stdin=stdin)
+    assert result.returncode == 2 and "empty" in result.stderr
+    assert not (sealed_repo / "secrets").exists()
+
+
+@pytest.mark.parametrize("content, rule", [
+    ("a: " + "[" * 100 + "]" * 100 + "\n", "YAML-009"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdef", "bcdefg")
+    ), "YAML-007"),
+])
+def test_secret_create_reads_an_existing_file_within_the_limits(sealed_repo: Path, content: str, rule: str) -> None:
+    write(sealed_repo, {"secrets/openai-api-key.yaml": content})
+    result = create(sealed_repo, "--from-literal=key=sk-value")
+    assert result.returncode == 1 and rule in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert (sealed_repo / "secrets" / "openai-api-key.yaml").read_text() == content
+
+
+def test_secret_create_writes_no_file_validate_would_refuse(sealed_repo: Path) -> None:
+    # sealed with RSA-2048 and base64-encoded, 12,100 bytes are more than 16,384 characters
+    result = create(sealed_repo, "--from-literal=key=-", stdin="v" * 12_100)
+    assert result.returncode == 1 and "YAML-011" in result.stderr, result.stderr
+    assert not (sealed_repo / "secrets").exists()
+    assert create(sealed_repo, "--from-literal=key=-", stdin="v" * 11_000).returncode == 0
+    validated = hks_process("validate", "-C", str(sealed_repo)).stdout
+    assert "openai-api-key.yaml" not in validated and "error[SEC-002]" in validated  # only the master key's
