@@ -50,7 +50,10 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     """Render the Kubernetes manifests Argo CD deploys.
 
     Validates CONFIG_DIR first (a config with errors renders nothing), then writes one resource
-    per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
+    per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically. OUT_DIR must
+    be empty or hold only what hks wrote there (no .git, README or link), and be no link and
+    none of the config's own folders; --check reports anything else it holds, never reading
+    through a link.
     """
     from compiler.errors import RenderBug
     from compiler.pipeline import render_checked
