@@ -368,3 +368,14 @@ def test_secret_create_writes_no_file_validate_would_refuse(sealed_repo: Path) -
     assert create(sealed_repo, "--from-literal=key=-", stdin="v" * 11_000).returncode == 0
     validated = hks_process("validate", "-C", str(sealed_repo)).stdout
     assert "openai-api-key.yaml" not in validated and "error[SEC-002]" in validated  # only the master key's
+
+
+@pytest.mark.parametrize("check", [[], ["--check"]])
+def test_cluster_path_through_a_link_out_of_the_repository_is_refused(tmp_path: Path, check: list[str]) -> None:
+    repo = write(tmp_path / "repo", {"org.yaml": ORG + "cluster:\n  path: out/rendered\n"})
+    elsewhere = write(tmp_path / "elsewhere", {"rendered/kustomization.yaml": "x\n"})
+    (repo / "out").symlink_to(elsewhere)
+    result = hks_process("render", "-C", str(repo), *check)
+    assert result.returncode == 2, result.stderr
+    assert "leads out of the config folder" in result.stderr
+    assert (elsewhere / "rendered" / "kustomization.yaml").read_text() == "x\n"

@@ -65,6 +65,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     if not to_stdout and out_dir is None:
         assert compiled.config is not None
         out_dir = Path(config_dir) / compiled.config.org.cluster.path
+        _inside_config(out_dir, config_dir)
     if compiled.diagnostics and not no_findings:
         click.echo(diagnostics_text(compiled.diagnostics, quiet, sys.stderr), err=True, nl=False)
     rendered = render_checked(compiled)
@@ -80,6 +81,19 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     refuse_config_folders(out_dir, Path(config_dir))
     write_tree(out_dir, rendered.files)
     click.echo(f"wrote {len(rendered.files)} files to {out_dir}", err=True)
+
+
+def _inside_config(out_dir: Path, config_dir: str) -> None:
+    """cluster.path is a folder of the repository: a link on the way must not lead elsewhere."""
+    from compiler.errors import InputError
+
+    try:
+        inside = out_dir.resolve().is_relative_to(Path(config_dir).resolve())
+    except (OSError, RuntimeError):  # a looping link
+        inside = False
+    if not inside:
+        raise InputError(f"{out_dir}: cluster.path leads out of the config folder through a link; "
+                         "hks never reads or writes through it (nothing was changed)")
 
 
 def _stale(config_dir: str, out_dir: Path) -> str:
