@@ -160,7 +160,7 @@ def _entries(out_dir: Path) -> Iterator[tuple[str, int]]:
 
 
 def _is_kustomization(path: Path) -> bool:
-    if path.is_symlink() or not path.is_file():
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_RENDERED_FILE_BYTES:
         return False
     with path.open("rb") as handle:
         return handle.read(len(KUSTOMIZATION_HEADER)) == KUSTOMIZATION_HEADER.encode()
