@@ -44,6 +44,7 @@ class YamlFile:
     baseline: str = field(default="")
     newline: str = "\n"
     bom: str = ""
+    disk: bytes | None = None  # the bytes read (None: no file), checked again just before writing
 
     def text(self) -> str:
         from compiler.errors import InputError
@@ -86,12 +87,20 @@ def _dump(data: Any, indent: Indent) -> str:
 
 
 def open_file(path: Path) -> tuple[YamlFile | None, list[Diagnostic]]:
-    """Loads a file for editing, through the same parser and limits as `hks validate`."""
-    raw = path.read_bytes()
+    """Loads a file for editing, through the same parser and limits as `hks validate`; a link is
+    edited only when it stays in its folder, as writing replaces it with a file."""
+    from compiler.load import read_input
+
+    raw, problem = read_input(path, path.parent)
+    if raw is None:
+        return None, [problem] if problem else []
     doc, diagnostics = parse_document(raw, str(path))
     if doc is None:
         return None, diagnostics
-    return open_file_text(path, raw.decode("utf-8-sig"), bom="\ufeff" if raw.startswith(b"\xef\xbb\xbf") else "")
+    found, diagnostics = open_file_text(path, raw.decode("utf-8-sig"), bom="\ufeff" if raw.startswith(b"\xef\xbb\xbf") else "")
+    if found is not None:
+        found.disk = raw
+    return found, diagnostics
 
 
 def open_file_text(path: Path, text: str, bom: str = "") -> tuple[YamlFile | None, list[Diagnostic]]:

@@ -52,6 +52,8 @@ class Sources:
 def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> tuple[Sources, list[Diagnostic]]:
     """`pending` holds files an editing command is about to write (path → content): they are
     read from there instead of the disk, so the edit is validated before anything is written."""
+    from compiler.safefs import Unsafe
+
     root = Path(config_dir)
     if not root.is_dir():
         raise InputError(f"{config_dir}: no such config folder")
@@ -59,13 +61,13 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
     diagnostics: list[Diagnostic] = []
     org_path = root / "org.yaml"
     org: Document | None = None
-    staged = {path.resolve(): raw for path, raw in (pending or {}).items()}
+    staged = {_resolved(path): raw for path, raw in (pending or {}).items()}
 
     def read(path: Path) -> tuple[Document | None, list[Diagnostic]]:
-        raw = staged.get(path.resolve())
-        return load_file(path) if raw is None else parse_document(raw, str(path))
+        raw = staged.get(_resolved(path))
+        return load_file(path, root) if raw is None else parse_document(raw, str(path))
 
-    if org_path.is_file() or org_path.resolve() in staged:
+    if _present(org_path) or _resolved(org_path) in staged:
         org, found = read(org_path)
         diagnostics += found
     else:
@@ -77,7 +79,11 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
                 hint=_where_is_the_config(root),
             )
         )
-    workspace_files = _workspace_files(root / "workspaces", staged)
+    try:
+        workspace_files = _workspace_files(root / "workspaces", staged)
+    except Unsafe as exc:
+        diagnostics.append(error(Position(str(exc.path)), exc.rule, exc.message))
+        workspace_files = []
     if len(workspace_files) > MAX_WORKSPACE_FILES:
         diagnostics.append(
             error(
@@ -128,28 +134,55 @@ def _relative_to_cwd(root: Path) -> Path:
         return root
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a looping link: read_input names it
+        return path.absolute()
+
+
+def _present(path: Path) -> bool:
+    return path.exists() or path.is_symlink()  # a dangling link is there, and an error
+
+
 def _workspace_files(folder: Path, staged: Mapping[Path, bytes]) -> list[Path]:
+    """Every entry named *.yaml or *.yml, whatever it is: one that is not a readable file is an
+    error, never skipped (Argo CD's prune would delete the namespace of a skipped workspace)."""
+    from compiler.safefs import check_link
+
     new = {folder / p.name for p in staged if p.parent == folder.resolve() and p.suffix in WORKSPACE_SUFFIXES}
-    if not folder.is_dir():
+    if not _present(folder):
         return sorted(new)
+    check_link(folder, folder.parent)
     try:
         entries = list(folder.iterdir())
     except OSError as exc:
         raise InputError(f"{folder}: cannot list: {exc.strerror}") from exc
-    return sorted({p for p in entries if p.suffix in WORKSPACE_SUFFIXES and p.is_file()} | new)
+    return sorted({p for p in entries if p.suffix in WORKSPACE_SUFFIXES} | new)
 
 
-def load_file(path: Path) -> tuple[Document | None, list[Diagnostic]]:
-    """Parses one YAML file whose top level must be a mapping."""
+def load_file(path: Path, root: Path | None = None) -> tuple[Document | None, list[Diagnostic]]:
+    """Parses one YAML file whose top level must be a mapping; `root` is the config repository
+    (default: the file's folder), which no link may lead out of."""
+    raw, problem = read_input(path, root if root is not None else path.parent)
+    if raw is None:
+        return None, [problem] if problem else []
+    return parse_document(raw, str(path))
+
+
+def read_input(path: Path, root: Path) -> tuple[bytes | None, Diagnostic | None]:
+    """The bytes of an input file, or the diagnostic that refuses it (compiler/safefs.py)."""
+    from compiler.safefs import TooLarge, Unsafe, read_regular
+
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [_too_large(name, size)]
-        raw = path.read_bytes()
+        return read_regular(path, root, MAX_FILE_BYTES), None
+    except TooLarge as exc:
+        return None, _too_large(name, exc.size)
+    except Unsafe as exc:
+        return None, error(Position(name), exc.rule, exc.message)
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
-    return parse_document(raw, name)
 
 
 def parse_document(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]]:

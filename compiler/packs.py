@@ -79,7 +79,7 @@ def org_files(config_dir: str) -> list[Path]:
 def _pack_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix in PACK_SUFFIXES and p.name != WAIVERS_FILE and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.suffix in PACK_SUFFIXES and p.name != WAIVERS_FILE)
 
 
 @functools.cache
@@ -186,13 +186,11 @@ def load_packs(files: list[tuple[Path, str]], taken: set[str] | None = None) -> 
 
 
 def _load(path: Path, name: str) -> tuple[Document | None, list[Diagnostic]]:
-    from compiler.errors import InputError
-    from compiler.load import parse_document
+    from compiler.load import parse_document, read_input
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
+    raw, problem = read_input(path, path.parent.parent)  # policies/ is in the config repository
+    if raw is None:
+        return None, [problem] if problem else []
     return parse_document(raw, name)
 
 

@@ -25,6 +25,7 @@ from compiler.facts import Secret
 from compiler.load import Sources, load_repo
 from compiler.merge import Workspace, merge
 from compiler.policy import Finding
+from compiler.reserved import check_host_path, check_namespaces
 from compiler.secretscan import scan_config
 
 
@@ -61,6 +62,7 @@ def compile_config(
     diagnostics += check_installed(config)
     diagnostics += check_self_hosted(config, workspaces)
     diagnostics += check_workspaces(config, workspaces)
+    diagnostics += check_namespaces(config, workspaces) + check_host_path(config)
     diagnostics += check_cluster(config)
     diagnostics += check_gateway(config, workspaces)
     diagnostics += check_advisories(config)

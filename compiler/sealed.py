@@ -79,8 +79,8 @@ def _read(config: Config) -> tuple[list[SealedFile], list[Diagnostic]]:
         return [], []
     files: list[SealedFile] = []
     diagnostics: list[Diagnostic] = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()):
-        doc, found = load_file(path)
+    for path in sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml")):
+        doc, found = load_file(path, Path(config.root))
         diagnostics += found
         if doc is None:
             continue

@@ -39,9 +39,9 @@ class Waiver:
 
 def load_waivers(config_dir: str) -> tuple[list[Waiver], list[Diagnostic]]:
     path = Path(config_dir) / "policies" / WAIVERS_FILE
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):
         return [], []
-    doc, diagnostics = load_file(path)
+    doc, diagnostics = load_file(path, Path(config_dir))
     if doc is None:
         return [], diagnostics
     problems = schema_problems(doc, schema("waivers.schema.json"), "WAIVER-005")

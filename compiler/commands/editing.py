@@ -125,9 +125,13 @@ def finish(
     writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
     `allow` names rules an edit may introduce because they are its next steps (a new secrets
     backend's secrets, say). Returns whether files were written."""
-    from compiler import edit
+    from compiler import edit, editguard
 
+    files = list(files)
     changes = {f.path: f.text() for f in files if f.changed}
+    # what each file held when it was read: another edit may write it before this one does
+    read = {path: editguard.snapshot(path) for path in changes}
+    read.update({f.path: f.disk for f in files if f.path in changes})
     changes.update({path: text for path, text in (texts or {}).items() if _differs(path, text)})
     if not changes:
         click.echo("nothing to change: " + "; ".join(done) if done else "nothing to change")
@@ -145,8 +149,13 @@ def finish(
     if dry_run:
         click.echo(edit.unified_diff(Path(directory), changes), nl=False)
         return False
-    for path in sorted(changes):
-        edit.write_atomic(path, changes[path])
+    with editguard.locked(Path(directory)):
+        moved = editguard.changed_since(read)
+        if moved:
+            fail_usage(f"{', '.join(map(str, moved))} changed since hks read it (another edit at the same time?); "
+                       "nothing was changed: run the command again")
+        for path in sorted(changes):
+            edit.write_atomic(path, changes[path])
     for line in done:
         click.echo(line)
     for step in next_steps:

@@ -50,11 +50,14 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     """Render the Kubernetes manifests Argo CD deploys.
 
     Validates CONFIG_DIR first (a config with errors renders nothing), then writes one resource
-    per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically.
+    per file and a kustomization.yaml to OUT_DIR, replacing it whole and atomically. OUT_DIR must
+    be empty or hold only what hks wrote there (no .git, README or link), and be no link and
+    none of the config's own folders; --check reports anything else it holds, never reading
+    through a link.
     """
     from compiler.errors import RenderBug
     from compiler.pipeline import for_render, render_checked, rendered_files
-    from compiler.write import write_tree
+    from compiler.write import refuse_config_folders, write_tree
 
     if to_stdout and (out_dir is not None or check):
         raise click.UsageError("--stdout prints the stream: give no -o OUT_DIR or --check with it")
@@ -62,6 +65,7 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     if not to_stdout and out_dir is None:
         assert compiled.config is not None
         out_dir = Path(config_dir) / compiled.config.org.cluster.path
+        _inside_config(out_dir, config_dir)
     if compiled.diagnostics and not no_findings:
         click.echo(diagnostics_text(compiled.diagnostics, quiet, sys.stderr), err=True, nl=False)
     if to_stdout:
@@ -74,9 +78,23 @@ def command(config_dir: str, out_dir: Path | None, to_stdout: bool, check: bool,
     if check:
         _check(config_dir, out_dir, render_checked(compiled).files)
         return
+    refuse_config_folders(out_dir, Path(config_dir))
     compiled = for_render(compiled)  # let the parsed files go before the largest step
     written = write_tree(out_dir, rendered_files(compiled))  # each file written as it is rendered
     click.echo(f"wrote {written} files to {out_dir}", err=True)
+
+
+def _inside_config(out_dir: Path, config_dir: str) -> None:
+    """cluster.path is a folder of the repository: a link on the way must not lead elsewhere."""
+    from compiler.errors import InputError
+
+    try:
+        inside = out_dir.resolve().is_relative_to(Path(config_dir).resolve())
+    except (OSError, RuntimeError):  # a looping link
+        inside = False
+    if not inside:
+        raise InputError(f"{out_dir}: cluster.path leads out of the config folder through a link; "
+                         "hks never reads or writes through it (nothing was changed)")
 
 
 def _stale(config_dir: str, out_dir: Path) -> str:
@@ -108,10 +126,19 @@ def _compiled_quietly(config_dir: str) -> Compiled:
 
 def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
     from compiler.untracked import untracked
-    from compiler.write import diff_tree
+    from compiler.write import diff_tree, foreign_entries
 
+    if out_dir.is_symlink():  # whatever it leads to is not the repository's to compare
+        click.echo(f"{out_dir} is a link: hks never reads through it; commit the rendered folder itself", err=True)
+        sys.exit(1)
     if not out_dir.is_dir():  # a diff against nothing is every line of every file: say what is wrong
         click.echo(f"{out_dir} does not exist: run `hks render -C {config_dir} -o {out_dir}` and commit it", err=True)
+        sys.exit(1)
+    foreign = foreign_entries(out_dir)
+    if foreign:  # a link is never followed (it could print /proc/self/environ), nor compared
+        click.echo("".join(f"not written by hks: {out_dir / name}\n" for name in foreign), nl=False)
+        click.echo(f"{out_dir} holds {len(foreign)} file(s) or link(s) hks did not write: remove them, "
+                   f"then run `hks render -C {config_dir} -o {out_dir}`", err=True)
         sys.exit(1)
     difference = diff_tree(out_dir, files)
     if difference:

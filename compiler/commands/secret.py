@@ -20,6 +20,10 @@ from compiler.commands.editing import (
 
 SECRET_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 DATA_KEY = r"^[-._a-zA-Z0-9]{1,253}$"
+# A value is read up to this size (so /dev/zero ends): sealed and base64-encoded, about 11 KiB of
+# plain value fills one YAML string of the MAX_STRING_CHARS that validate reads.
+MAX_VALUE_BYTES = 16 * 1024
+MAX_CERT_BYTES = 64 * 1024  # a PEM certificate is a few KiB
 HEADER = (
     "# Written by `hks secret create`: sealed with the cluster's certificate (secrets.cert);\n"
     "# only that cluster's Sealed Secrets controller can unseal it, into {namespace}/{name}.\n"
@@ -119,12 +123,25 @@ def _check_cert(root: Path, cert: str) -> None:
 
     path = root / cert
     try:
-        seal.public_key(path.read_bytes(), str(path))
+        seal.public_key(_cert_bytes(root, path), str(path))
     except OSError as exc:
         fail(f"{path}: cannot read the certificate: {exc.strerror}",
              hint=f"fetch it from the cluster: kubeseal --fetch-cert > {path}")
     except InputError as exc:
         fail(str(exc))
+
+
+def _cert_bytes(root: Path, path: Path) -> bytes:
+    """secrets.cert: a regular file of the config repository, of a certificate's size."""
+    from compiler.errors import InputError
+    from compiler.safefs import TooLarge, Unsafe, read_regular
+
+    try:
+        return read_regular(path, root, MAX_CERT_BYTES)
+    except Unsafe as exc:
+        raise InputError(f"{exc} (secrets.cert must be a file in the config repository)") from exc
+    except TooLarge as exc:
+        raise InputError(f"{path}: {exc.size} bytes, over the {MAX_CERT_BYTES} of a certificate (secrets.cert)") from exc
 
 
 def _to_store(directory: str, backend: str) -> list[str]:
@@ -237,20 +254,40 @@ def _sources(literals: tuple[str, ...], files: tuple[str, ...]) -> dict[str, tup
     return found
 
 
-def _read(kind: str, where: str) -> bytes:
-    if kind == "file":
-        path = Path(where)
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            fail_usage(f"{where}: cannot read: {exc.strerror}")
-    if where == "-":
-        if sys.stdin.isatty():  # typed, not piped: ask without echoing it
-            return str(click.prompt("value (input hidden)", hide_input=True, err=True)).encode("utf-8")
-        value = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
-        # `echo $KEY | hks secret create ...` adds a newline the key does not have
-        return value[:-2] if value.endswith(b"\r\n") else value[:-1] if value.endswith(b"\n") else value
-    return where.encode("utf-8")
+def _read(key: str, kind: str, where: str) -> bytes:
+    """The value of data key `key`: at most MAX_VALUE_BYTES, never empty."""
+    value = _read_file(where) if kind == "file" else _read_stdin() if where == "-" else where.encode("utf-8")
+    if len(value) > MAX_VALUE_BYTES:
+        fail_usage(f"the value of key '{key}' is over {MAX_VALUE_BYTES} bytes: hks seals values up to that size "
+                   "(nothing was changed)")
+    if not value:
+        fail_usage(f"the value of key '{key}' is empty: hks seals no empty value (nothing was changed)")
+    return value
+
+
+def _read_file(where: str) -> bytes:
+    """Reads a bounded amount; a FIFO with no writer is empty, not a hang."""
+    import fcntl
+    import os
+
+    try:
+        descriptor = os.open(where, os.O_RDONLY | os.O_NONBLOCK)
+        fcntl.fcntl(descriptor, fcntl.F_SETFL, fcntl.fcntl(descriptor, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            return handle.read(MAX_VALUE_BYTES + 1)
+    except IsADirectoryError:
+        fail_usage(f"{where}: is a folder, not a file")
+    except OSError as exc:
+        fail_usage(f"{where}: cannot read: {exc.strerror}")
+
+
+def _read_stdin() -> bytes:
+    if sys.stdin.isatty():  # typed, not piped: ask without echoing it
+        return str(click.prompt("value (input hidden)", hide_input=True, err=True)).encode("utf-8")
+    stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+    value = stream.read(MAX_VALUE_BYTES + 2) if stream else sys.stdin.read(MAX_VALUE_BYTES + 2).encode()
+    # `echo $KEY | hks secret create ...` adds a newline the key does not have
+    return value[:-2] if value.endswith(b"\r\n") else value[:-1] if value.endswith(b"\n") else value
 
 
 def _sealed(
@@ -266,19 +303,19 @@ def _sealed(
              hint="kubeseal --fetch-cert > sealed-secrets.pem, then set secrets.cert: sealed-secrets.pem")
     cert_path = Path(directory) / cert
     try:
-        key = seal.public_key(cert_path.read_bytes(), str(cert_path))
+        key = seal.public_key(_cert_bytes(Path(directory), cert_path), str(cert_path))
     except OSError as exc:
         fail(f"{cert_path}: cannot read the sealing certificate (secrets.cert): {exc.strerror}")
     except InputError as exc:
         fail(str(exc))
-    existing = _existing(path, "SealedSecret", name, namespace)
+    existing = _existing(Path(directory), path, "SealedSecret", name, namespace)
     encrypted = dict(existing.get("spec", {}).get("encryptedData") or {})
     done, kept = [], []
     for data_key, (kind, where) in sorted(sources.items()):
         if data_key in encrypted and not overwrite:
             kept.append(data_key)
             continue
-        encrypted[data_key] = seal.seal(key, namespace, name, _read(kind, where))
+        encrypted[data_key] = seal.seal(key, namespace, name, _read(data_key, kind, where))
         done.append(f"{path}: sealed key '{data_key}' for {namespace}/{name}")
     if kept:
         click.echo(f"hks: {path} already holds {', '.join(kept)}; kept (pass --overwrite to replace)", err=True)
@@ -286,6 +323,7 @@ def _sealed(
         click.echo("nothing to change")
         return sorted(encrypted)
     text = _document(seal.sealed_secret(name, namespace, encrypted), name, namespace)
+    _check_readable(path, text)
     finish(directory, [], dry_run=dry_run, done=done, texts={path: text},
            next_steps=["commit it; `hks render` ships it and the cluster's controller unseals it"])
     return sorted(encrypted)
@@ -308,17 +346,28 @@ def _external(name: str, namespace: str, store: Any, keys: list[str], readers: d
     _say_readers(name, keys, readers)
 
 
-def _existing(path: Path, kind: str, name: str, namespace: str) -> dict[str, Any]:
-    """The secret file already there, if it is the same object (so its other keys are kept)."""
-    if not path.exists():
-        return {}
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+def _check_readable(path: Path, text: str) -> None:
+    """The file to write passes the limits validate reads it with (a value too long, say)."""
+    from compiler.commands.editing import refuse
+    from compiler.load import parse_document
 
-    try:
-        found = YAML(typ="safe", pure=True).load(path.read_text("utf-8"))
-    except (YAMLError, OSError, UnicodeDecodeError):
-        fail(f"{path}: exists and is not a readable YAML file; move it away first")
+    doc, problems = parse_document(text.encode("utf-8"), str(path))
+    if doc is None:
+        refuse(problems, f"{path} would not be readable by `hks validate`; nothing was changed")
+
+
+def _existing(root: Path, path: Path, kind: str, name: str, namespace: str) -> dict[str, Any]:
+    """The secret file already there, if it is the same object (so its other keys are kept);
+    read as validate reads it: a regular file of the repository, within every limit."""
+    if not (path.exists() or path.is_symlink()):
+        return {}
+    from compiler.commands.editing import refuse
+    from compiler.load import load_file, to_plain
+
+    doc, problems = load_file(path, root)
+    if doc is None:
+        refuse(problems, f"{path}: exists and cannot be read; move it away first (nothing was changed)")
+    found = to_plain(doc.data)
     same = (
         isinstance(found, dict)
         and found.get("kind") == kind

@@ -1,0 +1,83 @@
+"""Reading a file of the config repository without trusting the file system.
+
+Every input file is opened the same way: a link must stay inside the repository and lead to a
+file, the file must be a regular one (a FIFO would block, /dev/zero would never end, a folder
+cannot be read), and no more than `limit` bytes are read. Anything else is an `Unsafe` that names
+the file and what is wrong, never a hang, a crash or a read outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+# Rule ids (compiler/rules.py): where a link leads, and what kind of file is there.
+LINK_OUTSIDE = "REPO-012"
+NOT_A_FILE = "REPO-013"
+
+
+class Unsafe(Exception):
+    def __init__(self, rule: str, path: Path, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.rule = rule
+        self.path = path
+        self.message = message
+
+
+class TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def check_link(path: Path, root: Path) -> None:
+    """Refuses a path that is a link (or under one) leading outside `root`, dangling or looping."""
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise Unsafe(NOT_A_FILE, path, "a link to nothing (dangling); remove it or make it a file") from None
+        raise
+    except RuntimeError:  # Python < 3.13 reports a loop so
+        raise Unsafe(NOT_A_FILE, path, "a link that loops back on itself; remove it") from None
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            raise Unsafe(NOT_A_FILE, path, "a link that loops back on itself; remove it") from None
+        raise
+    if not target.is_relative_to(root.resolve()):
+        raise Unsafe(LINK_OUTSIDE, path, "a link that leads outside the config repository; hks never reads through it")
+
+
+def read_regular(path: Path, root: Path, limit: int) -> bytes:
+    """The bytes of `path`, a regular file inside `root` of at most `limit` bytes."""
+    check_link(path, root)
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise Unsafe(NOT_A_FILE, path, f"{_kind(info.st_mode)}, not a regular file; hks reads only files")
+        if info.st_size > limit:
+            raise TooLarge(info.st_size)
+        chunks, total = [], 0
+        while chunk := os.read(descriptor, 1 << 16):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # the file grew while it was read
+                raise TooLarge(total)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
