@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -213,15 +214,14 @@ def test_a_staging_folder_left_by_a_killed_render_is_removed_by_the_next(rendere
 def test_sigterm_while_rendering_leaves_no_staging_folder(tmp_path: Path) -> None:
     from compiler.write import write_tree
 
-    class Terminated(dict[str, str]):
-        def items(self):  # type: ignore[no-untyped-def]
-            yield "kustomization.yaml", "x"
-            os.kill(os.getpid(), signal.SIGTERM)
-            yield "b.yaml", "y"
+    def terminated() -> Iterator[tuple[str, str]]:  # files rendered as they are written
+        yield "kustomization.yaml", "x"
+        os.kill(os.getpid(), signal.SIGTERM)
+        yield "b.yaml", "y"
 
     out = tmp_path / "rendered"
     with pytest.raises(KeyboardInterrupt):
-        write_tree(out, Terminated())
+        write_tree(out, terminated())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -231,7 +231,7 @@ def test_write_tree_refuses_a_link_before_touching_anything(tmp_path: Path) -> N
     (tmp_path / "target").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "target")
     with pytest.raises(InputError, match="is a link"):
-        write_tree(tmp_path / "link", {"kustomization.yaml": "x"})
+        write_tree(tmp_path / "link", [("kustomization.yaml", "x")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "target"]
     assert list((tmp_path / "target").iterdir()) == []
 
