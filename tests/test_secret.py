@@ -299,3 +299,13 @@ def test_secret_backend_external_secrets_takes_a_store(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "store:\n    name: vault\n    kind: ClusterSecretStore\n" in (repo / "org.yaml").read_text()
     assert "hks secret create openai-api-key" in result.output
+
+
+def test_a_value_secret_create_reads_is_redacted_from_whatever_prints_next() -> None:
+    from compiler import redact
+    from compiler.commands import secret
+
+    value = "plain-words-no-key-shape-4711"
+    assert redact.redact(f"a message quoting {value}") == f"a message quoting {value}"  # no shape of a key
+    assert secret._read("password", "literal", value) == value.encode()
+    assert value not in redact.redact(f"a message quoting {value}")

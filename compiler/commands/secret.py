@@ -262,6 +262,9 @@ def _read(key: str, kind: str, where: str) -> bytes:
                    "(nothing was changed)")
     if not value:
         fail_usage(f"the value of key '{key}' is empty: hks seals no empty value (nothing was changed)")
+    from compiler import redact
+
+    redact.remember(value.decode("utf-8", "replace"))  # whatever prints next, never this value
     return value
 
 
