@@ -195,6 +195,9 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     """libyaml's fast path first; ruamel for whatever it is not sure of (compiler/yamlfast.py)."""
     from compiler import yamlfast
 
+    past = yamlfast.node_past(text, MAX_NODES)
+    if past is not None:
+        return None, _too_many_nodes(Position(name, past[0] + 1, past[1] + 1))
     node = yamlfast.compose(text, MAX_DEPTH)
     if node is None:
         return None, None
@@ -275,17 +278,19 @@ def _is_date(text: str) -> bool:
 
 
 def _limit_depth(composer: Any, name: str) -> None:
-    """Stops composing at MAX_DEPTH, before ruamel's own recursion gets slow or overflows."""
+    """Stops composing at MAX_DEPTH or MAX_NODES, before ruamel's own recursion gets slow or overflows."""
     compose_node = composer.compose_node
-    depth = 0
+    depth = nodes = 0
 
     def limited(parent: Any, index: Any) -> Any:
-        nonlocal depth
+        nonlocal depth, nodes
         depth += 1
+        nodes += 1
         try:
-            if depth > MAX_DEPTH:
+            if depth > MAX_DEPTH or nodes > MAX_NODES:
                 mark = composer.parser.peek_event().start_mark
-                raise _Refused(_too_deep(Position(name, mark.line + 1, mark.column + 1)))
+                position = Position(name, mark.line + 1, mark.column + 1)
+                raise _Refused(_too_deep(position) if depth > MAX_DEPTH else _too_many_nodes(position))
             return compose_node(parent, index)
         finally:
             depth -= 1
@@ -326,6 +331,15 @@ def _first_key_line(text: str, key: str, start: Any, duplicate: Any) -> int | No
 def _offset_position(text: str, offset: int) -> tuple[int, int]:
     before = text[:offset]
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _too_many_nodes(position: Position) -> Diagnostic:
+    return error(
+        position,
+        "YAML-007",
+        f"the file has more than {MAX_NODES} nodes (keys, values and list items)",
+        hint="split workspaces into workspaces/*.yaml files",
+    )
 
 
 def _too_deep(position: Position) -> Diagnostic:
