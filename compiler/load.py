@@ -367,6 +367,9 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
             children = list(node.value)
         else:
             children = []
+            number = _number_problem(node)
+            if number:
+                raise _Refused(error(where(node), "YAML-012", number, hint="write a finite number in range, or quote it if it is text"))
             if isinstance(node.value, str) and len(node.value) > MAX_STRING_CHARS:
                 raise _Refused(
                     error(
@@ -402,6 +405,17 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
         visit(root)
     except _Refused as refused:
         return refused.diagnostic
+    return None
+
+
+def _number_problem(node: Any) -> str | None:
+    """Checks scalars YAML reads as a number: plain ones on libyaml's fast path (tagged
+    `hks:plain`), those ruamel resolves to int or float, and explicitly tagged ones."""
+    from compiler import yamlnumbers
+
+    tag = node.tag or ""
+    if tag == "hks:plain" or tag.endswith((":int", ":float")):
+        return yamlnumbers.problem(node.value)
     return None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from compiler.load import MAX_FILE_BYTES, MAX_NODES, parse_document
-from tests.conftest import ROOT, write
+from tests.conftest import ROOT, hks_process, write
 
 
 def rules(raw: bytes) -> list[tuple[int, int, str, str]]:
@@ -80,3 +80,44 @@ def test_a_closed_stdout_or_stdin_exits_2_without_an_internal_error(shell: str, 
     assert run.returncode == 2, run.stderr
     assert "internal error" not in run.stderr and "Traceback" not in run.stderr
     assert "closed" in run.stderr
+
+
+# --- item 20: non-finite and overflowing numbers are refused everywhere ------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [".inf", "-.Inf", ".NaN", "!!float .nan", "1e999", "-1.5e400", "9" * 5000, "0x" + "f" * 17, "9223372036854775808"],
+)
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "ruamel"])
+def test_a_number_that_is_not_finite_or_overflows_is_refused_at_its_position(
+    value: str, libyaml: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler import yamlfast
+
+    if not libyaml:
+        monkeypatch.setattr(yamlfast, "_loader_class", lambda: None)
+    found = rules(f"llm_config:\n  budget:\n    monthly_usd: {value}\n".encode())
+    assert [(line, column, rule) for line, column, rule, _ in found] == [(3, 18, "YAML-012")]
+
+
+@pytest.mark.parametrize("value", ["1e308", "9223372036854775807", "'1e999'", "inf", "0.7", "-3"])
+def test_finite_numbers_and_text_that_only_looks_like_one_are_read(value: str) -> None:
+    assert rules(f"a: {value}\n".encode()) == []
+
+
+def test_validate_refuses_a_non_finite_number_in_any_file_and_render_writes_no_infinity(tmp_path: Path) -> None:
+    repo = write(
+        tmp_path / "repo",
+        {
+            "org.yaml": "llm_config: {provider: openai, model: gpt-4o}\n",
+            "workspaces/app.yaml": "llm_override:\n  budget: {monthly_usd: .inf}\n",
+            "policies/waivers.yaml": "waivers:\n  - {rule: GW-004, workspace: app, reason: x, expires: 1e999}\n",
+        },
+    )
+    result = hks_process("validate", str(repo))
+    assert result.returncode == 1
+    assert "workspaces/app.yaml:2:25: error[YAML-012]" in result.stdout
+    assert "policies/waivers.yaml:2:" in result.stdout and result.stdout.count("YAML-012") == 2
+    rendered = hks_process("render", str(repo), "-o", str(tmp_path / "out"))
+    assert rendered.returncode == 1 and not (tmp_path / "out").exists()
