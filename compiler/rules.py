@@ -57,6 +57,7 @@ RULES: dict[str, str] = {
     "GW-010": "image release with a known advisory",
     "GW-011": "image release that cannot be checked against advisories",
     "GW-012": "rate limit too small for the replicas to share exactly",
+    "GW-017": "URL on a link-local or cloud metadata address",
     "SEC-002": "referenced Secret has no SealedSecret",
     "SEC-003": "malformed or mis-scoped SealedSecret",
     "SEC-004": "external-secrets backend without a store",

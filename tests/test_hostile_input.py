@@ -121,3 +121,64 @@ def test_validate_refuses_a_non_finite_number_in_any_file_and_render_writes_no_i
     assert "policies/waivers.yaml:2:" in result.stdout and result.stdout.count("YAML-012") == 2
     rendered = hks_process("render", str(repo), "-o", str(tmp_path / "out"))
     assert rendered.returncode == 1 and not (tmp_path / "out").exists()
+
+
+# --- item 26: no URL on a link-local or cloud metadata address ---------------------------------
+
+METADATA_URLS = [
+    "http://169.254.169.254/latest",
+    "http://2852039166/",
+    "http://0xa9fea9fe:80",
+    "http://0251.0376.0251.0376",
+    "http://169.254.43518",
+    "http://metadata.google.internal/computeMetadata/v1",
+    "http://METADATA.google.internal./",
+    "http://100.100.100.200",
+    "http://169.254.1.1:11434",
+]
+
+
+def _org_with_endpoint(tmp_path: Path, endpoint: str) -> Path:
+    return write(
+        tmp_path / "repo",
+        {"org.yaml": f"llm_config: {{provider: ollama, model: 'llama3.1:8b'}}\nproviders:\n  ollama:\n    endpoint: '{endpoint}'\n"},
+    )
+
+
+@pytest.mark.parametrize("url", METADATA_URLS)
+def test_a_provider_endpoint_on_a_metadata_address_is_refused(url: str, tmp_path: Path) -> None:
+    repo = _org_with_endpoint(tmp_path, url)
+    result = hks_process("validate", str(repo))
+    assert result.returncode == 1
+    assert "org.yaml:4:15: error[GW-017]" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[fd00:ec2::254]/x.gguf", "http://[fe80::1]/x.gguf", "http://[::ffff:169.254.169.254]/x.gguf", *METADATA_URLS],
+)
+def test_a_custom_model_source_on_a_metadata_address_is_refused(url: str) -> None:
+    from compiler import metadata_hosts
+
+    assert metadata_hosts.why_refused(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.openai.com", "http://10.0.0.5:11434", "http://ollama.llm.svc:11434", "https://example.com/m.gguf"]
+)
+def test_ordinary_endpoints_are_not_refused(url: str) -> None:
+    from compiler import metadata_hosts
+
+    assert metadata_hosts.why_refused(url) is None
+
+
+def test_a_custom_model_source_on_the_metadata_address_fails_validate(tmp_path: Path) -> None:
+    repo = write(
+        tmp_path / "repo",
+        {
+            "org.yaml": "llm_config: {provider: ollama, model: 'acme:7b'}\nself_hosted:\n  models:\n"
+            "    - name: 'acme:7b'\n      source: http://2852039166/latest/meta-data/iam\n      sha256: " + "a" * 64 + "\n"
+        },
+    )
+    result = hks_process("validate", str(repo))
+    assert result.returncode == 1 and "org.yaml:5:15: error[GW-017]" in result.stdout, result.stdout
