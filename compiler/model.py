@@ -13,7 +13,11 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+# Kubernetes' own IsDNS1123Subdomain: dot-separated labels (at most 253 characters: max_length).
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+INT32_MAX = 2**31 - 1  # Kubernetes' int32 fields (replica counts)
+# An RBAC subject's name: not empty, no control characters (the API server refuses both).
+SUBJECT = r"^[^\x00-\x1f\x7f]+$"
 RESIDENCY = r"^(on-premises|[a-z]{2})$"
 DURATION = r"^(-1|0|[0-9]+(ms|s|m|h))$"
 SHA256 = r"^[0-9a-f]{64}$"
@@ -137,9 +141,12 @@ LLMOverride = _partial(
 # --- workspaces -------------------------------------------------------------------------------
 
 
+Subject = Annotated[str, Field(pattern=SUBJECT, max_length=253)]
+
+
 class Members(Strict):
-    groups: list[str] = Field(default_factory=list, description="Groups bound to the workspace's role.")
-    users: list[str] = Field(default_factory=list, description="Users bound to the workspace's role.")
+    groups: list[Subject] = Field(default_factory=list, description="Groups bound to the workspace's role.")
+    users: list[Subject] = Field(default_factory=list, description="Users bound to the workspace's role.")
 
 
 class Usage(Strict):
@@ -285,8 +292,8 @@ class SelfHosted(Strict):
 
 
 class Replicas(Strict):
-    min: int = Field(2, ge=1)
-    max: int = Field(4, ge=1)
+    min: int = Field(2, ge=1, le=INT32_MAX)
+    max: int = Field(4, ge=1, le=INT32_MAX)
 
 
 class GatewayCache(Strict):

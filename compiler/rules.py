@@ -45,6 +45,7 @@ RULES: dict[str, str] = {
     "REPO-006": "more workspaces than the limit",
     "REPO-007": "rendered folder inside one of the config's own folders",
     "K8S-001": "Kubernetes version without schemas",
+    "K8S-010": "workspace member that means anyone (system:anonymous, system:unauthenticated)",
     "ARGO-001": "Argo CD Application name longer than a tracking label",
     "GW-001": "gateway replicas: min above max",
     "GW-002": "audit log the gateway cannot keep",

@@ -25,7 +25,8 @@ SCHEMA_BASE_URL = "https://hks.dev/schemas"
 
 PATTERN_MEANINGS = {
     m.DNS_LABEL: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
-    m.DNS_SUBDOMAIN: "a Kubernetes object name: lowercase letters, digits, '-' and '.'",
+    m.DNS_SUBDOMAIN: "a Kubernetes object name: lowercase letters, digits and '-', in parts separated by '.', each starting and ending with a letter or digit",
+    m.SUBJECT: "a user or group name: not empty, no control characters",
     m.RESIDENCY: "a two-letter region such as 'eu', 'us' or 'jp', or 'on-premises'",
     m.DURATION: "a duration such as '5m', '1h' or '30s', '0', or '-1' for forever",
     m.SHA256: "64 lowercase hexadecimal digits",

@@ -214,3 +214,45 @@ def test_init_keeps_plain_urls_and_revisions(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "git+ssh://git@git.example.com/platform/hks.git@release/v0.1.0" in (tmp_path / "demo/.gitlab-ci.yml").read_text()
+
+
+# --- item 18: what validate passes, the API server accepts --------------------------------------
+
+
+def _validate_org(tmp_path: Path, extra: str, workspace: str = "") -> subprocess.CompletedProcess[str]:
+    files = {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n" + extra}
+    if workspace:
+        files["workspaces/app.yaml"] = workspace
+    return hks_process("validate", str(write(tmp_path / "repo", files)))
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        ("gateway:\n  replicas: {min: 2, max: 2147483648}\n", "org.yaml:3:27: error[SCHEMA-003]"),
+        ("gateway:\n  master_key_secret: a..b\n", "org.yaml:3:22: error[SCHEMA-006]"),
+        ("gateway:\n  master_key_secret: a.-b\n", "org.yaml:3:22: error[SCHEMA-006]"),
+        ("gateway:\n  database_secret: db-.x\n", "org.yaml:3:20: error[SCHEMA-006]"),
+        ("providers:\n  openai: {api_key_secret: key.}\n", "org.yaml:3:28: error[SCHEMA-006]"),
+    ],
+)
+def test_numbers_and_names_the_api_server_refuses_are_refused(extra: str, where: str, tmp_path: Path) -> None:
+    result = _validate_org(tmp_path, extra)
+    assert result.returncode == 1 and where in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("member", "rule"), [('""', "SCHEMA-006"), ('"a\\nb"', "SCHEMA-006"), ("system:anonymous", "K8S-010"), ("system:unauthenticated", "K8S-010")])
+@pytest.mark.parametrize("kind", ["users", "groups"])
+def test_empty_members_and_members_that_mean_anyone_are_refused(member: str, rule: str, kind: str, tmp_path: Path) -> None:
+    result = _validate_org(tmp_path, "", f"members:\n  {kind}:\n    - alice\n    - {member}\n")
+    assert result.returncode == 1
+    assert f"workspaces/app.yaml:4:7: error[{rule}]" in result.stdout, result.stdout
+
+
+def test_the_largest_int32_and_dotted_names_are_accepted(tmp_path: Path) -> None:
+    result = _validate_org(
+        tmp_path,
+        "gateway:\n  replicas: {min: 2, max: 2147483647}\n  master_key_secret: llm.gateway-key.v2\n",
+        "members:\n  users: ['oidc:alice@example.com']\n",
+    )
+    assert result.returncode == 0, result.stdout
