@@ -256,3 +256,47 @@ def test_the_largest_int32_and_dotted_names_are_accepted(tmp_path: Path) -> None
         "members:\n  users: ['oidc:alice@example.com']\n",
     )
     assert result.returncode == 0, result.stdout
+
+
+# --- item 22: nothing that reaches a script or a line-based file can carry a line or an option ---
+
+SHA = "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("org", "where"),
+    [
+        ('llm_config: {provider: ollama, model: "llama3:8b\\nevil:1"}\n', "org.yaml:1:39"),
+        ("llm_config: {provider: ollama, model: '--insecure'}\n", "org.yaml:1:39"),
+        ("llm_config: {provider: ollama, model: 'llama3:8b x'}\n", "org.yaml:1:39"),
+        (
+            "llm_config:\n  provider: ollama\n  model: llama3:8b\nworkspaces:\n  app:\n    llm_override:\n"
+            "      fallbacks: [{provider: ollama, model: '-v'}]\n",
+            "org.yaml:7:45",
+        ),
+        (
+            "llm_config: {provider: ollama, model: 'acme:7b'}\nself_hosted:\n  models:\n"
+            f"    - {{name: 'acme:7b', sha256: {SHA}, source: \"https://x.example/m.gguf\\n{SHA} https://y.example/z\"}}\n",
+            "org.yaml:4:",
+        ),
+        (
+            "llm_config: {provider: ollama, model: 'acme:7b'}\nself_hosted:\n  models:\n"
+            f"    - {{name: 'acme:7b', sha256: {SHA}, source: '-o/etc/passwd'}}\n",
+            "org.yaml:4:",
+        ),
+        (
+            "llm_config: {provider: ollama, model: 'acme:7b'}\nself_hosted:\n  models:\n"
+            f"    - name: 'acme:7b'\n      sha256: {SHA}\n      source: https://x.example/m.gguf\n"
+            '      parameters: {"num_ctx 1\\nSYSTEM evil\\nPARAMETER stop": 1}\n',
+            "org.yaml:7:",
+        ),
+    ],
+    ids=["model-newline", "model-option", "model-space", "fallback-option", "source-newline", "source-option", "parameter-key"],
+)
+def test_values_that_reach_scripts_are_one_plain_token(org: str, where: str, tmp_path: Path) -> None:
+    repo = write(tmp_path / "repo", {"org.yaml": org})
+    result = hks_process("validate", str(repo))
+    assert result.returncode == 1
+    assert f"{where}" in result.stdout and "error[SCHEMA-006]" in result.stdout, result.stdout
+    rendered = hks_process("render", str(repo), "-o", str(tmp_path / "out"))
+    assert rendered.returncode == 1 and not (tmp_path / "out").exists()
