@@ -47,6 +47,7 @@ RULES: dict[str, str] = {
     "K8S-001": "Kubernetes version without schemas",
     "K8S-010": "workspace member that means anyone (system:anonymous, system:unauthenticated)",
     "ARGO-001": "Argo CD Application name longer than a tracking label",
+    "ARGO-002": "two Argo CD Applications with one name or tracking label",
     "GW-001": "gateway replicas: min above max",
     "GW-002": "audit log the gateway cannot keep",
     "GW-003": "limit counted per gateway replica or lost on restart",

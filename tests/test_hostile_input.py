@@ -300,3 +300,33 @@ def test_values_that_reach_scripts_are_one_plain_token(org: str, where: str, tmp
     assert f"{where}" in result.stdout and "error[SCHEMA-006]" in result.stdout, result.stdout
     rendered = hks_process("render", str(repo), "-o", str(tmp_path / "out"))
     assert rendered.returncode == 1 and not (tmp_path / "out").exists()
+
+
+# --- item 21: no two Argo CD Applications share a name or a tracking label ----------------------
+
+
+def _per_workspace(tmp_path: Path, organization: str, names: list[str]) -> subprocess.CompletedProcess[str]:
+    files = {
+        "org.yaml": f"organization: {organization}\nllm_config: {{provider: openai, model: gpt-5.4-mini}}\n"
+        "cluster:\n  repo_url: https://git.example.com/llm-config\n  applications: per-workspace\n"
+    }
+    files.update({f"workspaces/{name}.yaml": "members: {users: [alice]}\n" for name in names})
+    return hks_process("validate", str(write(tmp_path / "repo", files)))
+
+
+def test_a_workspace_named_platform_is_refused_with_per_workspace_applications(tmp_path: Path) -> None:
+    result = _per_workspace(tmp_path, "acme", ["platform", "team"])
+    assert result.returncode == 1
+    assert "workspaces/platform.yaml:1:1: error[ARGO-002]" in result.stdout, result.stdout
+    assert "team.yaml" not in result.stdout
+
+
+def test_two_names_equal_in_their_first_63_characters_are_refused(tmp_path: Path) -> None:
+    stem = "w" * 50  # acme-llm- + 50 = 59 characters; the two names differ from the 64th on
+    result = _per_workspace(tmp_path, "acme", [stem + "-abcdef", stem + "-abcdxy"])
+    assert result.returncode == 1
+    assert result.stdout.count("error[ARGO-002]") == 1 and f"{stem}-abcdxy.yaml" in result.stdout, result.stdout
+
+
+def test_distinct_short_application_names_are_fine(tmp_path: Path) -> None:
+    assert _per_workspace(tmp_path, "acme", ["platforms", "team"]).returncode == 0
