@@ -141,7 +141,7 @@ def quick_pack(path: Path) -> dict[str, Any] | None:
     rules_node = next(value for key, value in node.value if key.value == "rules")
     rules = []
     for raw, rule_node in zip(data["rules"], rules_node.value):
-        if _condition_problem(raw["condition"]) is not None:
+        if _condition_problem(raw["condition"]) is not None or _regex_problem(raw["condition"]) is not None:
             return None
         mark = next(value.start_mark for key, value in rule_node.value if key.value == "id")
         rules.append({"rule": raw, "line": mark.line + 1, "column": mark.column + 1})
@@ -216,6 +216,10 @@ def pack_rules_of(doc: Document) -> tuple[list[Rule], list[Diagnostic]]:
                 )
             )
             continue
+        problem = _regex_problem(condition)
+        if problem:
+            diagnostics.append(error(doc.position(loc + ("condition",)), "SCHEMA-015", f"rule {raw['id']}: {problem}"))
+            continue
         passing, failing = _examples(doc, loc, "pass"), _examples(doc, loc, "fail")
         rules.append(_rule(raw, condition, pack, doc.position(loc + ("id",)), passing, failing))
     return rules, diagnostics
@@ -270,6 +274,12 @@ def _condition_problem(condition: Any) -> str | None:
     if outside is not None:
         return f"$ref '{outside}' points outside the condition; hks reads nothing from elsewhere (use #/$defs/...)"
     return None
+
+
+def _regex_problem(condition: Any) -> str | None:
+    from compiler import safe_regex
+
+    return safe_regex.problem(condition)
 
 
 def _refs(node: Any) -> list[str]:

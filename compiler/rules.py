@@ -28,6 +28,7 @@ RULES: dict[str, str] = {
     "SCHEMA-004": "required key missing",
     "SCHEMA-005": "value not allowed",
     "SCHEMA-006": "value has the wrong format",
+    "SCHEMA-015": "policy rule pattern RE2 cannot run (backreference, lookaround)",
     "MERGE-001": "workspace widens the organisation's data residency",
     "MERGE-002": "required key set to null in an override",
     "CAT-001": "model not in the catalogue",

@@ -330,3 +330,73 @@ def test_two_names_equal_in_their_first_63_characters_are_refused(tmp_path: Path
 
 def test_distinct_short_application_names_are_fine(tmp_path: Path) -> None:
     assert _per_workspace(tmp_path, "acme", ["platforms", "team"]).returncode == 0
+
+
+# --- item 14: a policy pack's pattern cannot hang validate -------------------------------------
+
+REGEX_PACK = """\
+pack: acme
+title: Acme's own rules
+rules:
+  - id: ACME-001
+    framework: acme
+    severity: warning
+    title: models named the house way
+    message: workspace '{workspace}' uses a model not named the house way
+    remediation: rename it
+    condition:
+      properties:
+        targets: {items: {properties: {model: {PATTERN}}}}
+    examples:
+      pass:
+        - name: plain
+          config: {llm_config: {provider: ollama, model: aaaa}, workspaces: {p: {}}}
+      fail:
+        - name: dashed
+          config: {llm_config: {provider: ollama, model: a-b}, workspaces: {p: {}}}
+          at: llm_config.model
+"""
+
+
+def _pack_repo(tmp_path: Path, condition: str) -> Path:
+    return write(
+        tmp_path / "repo",
+        {
+            "org.yaml": "llm_config: {provider: ollama, model: " + "a" * 40 + "-b}\nworkspaces: {p: {}}\n",
+            "policies/acme.yaml": REGEX_PACK.replace("{PATTERN}", condition),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["{pattern: '^(a+)+$'}", "{not: {pattern: '(a|aa)+-$'}, pattern: '^(a|a?)+$'}"],
+)
+def test_a_catastrophic_pattern_is_evaluated_in_linear_time(condition: str, tmp_path: Path) -> None:
+    repo = _pack_repo(tmp_path, condition)
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "compiler", "validate", str(repo)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert time.perf_counter() - started < 10  # Python's re: 2^40 steps, hours
+    assert "warning[ACME-001]" in result.stdout, result.stdout + result.stderr
+
+
+def test_pattern_properties_and_additional_properties_run_on_re2_too() -> None:
+    from compiler import safe_regex
+
+    validator = safe_regex.validator_class()(
+        {"patternProperties": {"^(a+)+$": {"type": "integer"}}, "additionalProperties": False}
+    )
+    started = time.perf_counter()
+    errors = [e.message for e in validator.iter_errors({"a" * 40 + "-b": 1, "aaa": "x"})]
+    assert time.perf_counter() - started < 1
+    assert sorted(errors) == ["'" + "a" * 40 + "-b' not allowed by the patterns", "'x' is not of type 'integer'"]
+
+
+@pytest.mark.parametrize("condition", ["{pattern: '^(a)\\1$'}", "{pattern: '^(?!a)'}", "{pattern: '(?<=a)b'}"])
+def test_a_pattern_re2_cannot_run_is_refused_at_the_rule(condition: str, tmp_path: Path) -> None:
+    result = hks_process("validate", str(_pack_repo(tmp_path, condition)))
+    assert result.returncode == 1
+    assert "policies/acme.yaml:11:7: error[SCHEMA-015]" in result.stdout, result.stdout
+    assert result.stderr == ""
