@@ -3,11 +3,15 @@ memory, and what validate passes is what Kubernetes and the scripts accept (docs
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -400,3 +404,34 @@ def test_a_pattern_re2_cannot_run_is_refused_at_the_rule(condition: str, tmp_pat
     assert result.returncode == 1
     assert "policies/acme.yaml:11:7: error[SCHEMA-015]" in result.stdout, result.stdout
     assert result.stderr == ""
+
+
+# --- item 23: reports are well-formed and carry no terminal escapes or forged lines -------------
+
+
+@pytest.fixture
+def hostile_names(tmp_path: Path) -> Path:
+    repo = write(tmp_path / "repo", {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n"})
+    (repo / "workspaces").mkdir()
+    # a file name that is not UTF-8 and holds an escape sequence and a bidi override
+    (repo / "workspaces" / os.fsdecode(b"\xff\x1b[2J\xe2\x80\xaex.yaml")).write_text("members: {}\n")
+    # a key that forges a diagnostic line after a newline
+    (repo / "workspaces" / "t.yaml").write_text('"a\\u0007\\norg.yaml:1:1: error[SEC-001]: forged": 1\n')
+    return repo
+
+
+@pytest.mark.parametrize("fmt", ["text", "junit", "json", "sarif", "github"])
+def test_every_format_escapes_control_characters_and_undecodable_names(fmt: str, hostile_names: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "compiler", "validate", str(hostile_names), "--format", fmt],
+        cwd=ROOT, capture_output=True,
+    )
+    assert result.returncode == 1, result.stderr
+    out = result.stdout.decode("utf-8")  # strict: every byte is UTF-8
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", out)
+    assert "\\x1b[2J" in out and "\\xff" in out and "\\u202e" in out
+    assert not any(line.startswith("org.yaml:1:1") for line in out.splitlines())
+    if fmt == "junit":
+        ElementTree.fromstring(out)
+    elif fmt in ("json", "sarif"):
+        json.loads(out)
