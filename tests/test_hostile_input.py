@@ -435,3 +435,28 @@ def test_every_format_escapes_control_characters_and_undecodable_names(fmt: str,
         ElementTree.fromstring(out)
     elif fmt in ("json", "sarif"):
         json.loads(out)
+
+
+# --- item 24: CRLF and BOM files are edited as they are -----------------------------------------
+
+
+@pytest.mark.parametrize(("bom", "newline"), [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"), (b"\xef\xbb\xbf", b"\r\n")], ids=["crlf", "bom", "bom-crlf"])
+def test_a_dry_run_on_a_crlf_or_bom_file_shows_only_the_changed_line(bom: bytes, newline: bytes, tmp_path: Path) -> None:
+    body = b"llm_override:\n  model: gpt-5.4-mini\n  max_tokens: 1000\nmembers:\n  users: [alice]\n"
+    repo = write(
+        tmp_path / "repo",
+        {
+            "org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n",
+            "workspaces/app.yaml": bom + body.replace(b"\n", newline),
+        },
+    )
+    before = (repo / "workspaces/app.yaml").read_bytes()
+    result = hks_process("workspace", "set-llm", "app", "-C", str(repo), "--max-tokens", "2000", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    changed = [line for line in result.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert [line.rstrip("\r") for line in changed] == ["-  max_tokens: 1000", "+  max_tokens: 2000"], result.stdout
+    same = hks_process("workspace", "set-llm", "app", "-C", str(repo), "--max-tokens", "1000")
+    assert same.returncode == 0 and "nothing to change" in same.stdout + same.stderr, same.stdout + same.stderr
+    assert (repo / "workspaces/app.yaml").read_bytes() == before
+    hks_process("workspace", "set-llm", "app", "-C", str(repo), "--max-tokens", "2000")
+    assert (repo / "workspaces/app.yaml").read_bytes() == before.replace(b"1000", b"2000")
