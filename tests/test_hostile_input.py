@@ -460,3 +460,44 @@ def test_a_dry_run_on_a_crlf_or_bom_file_shows_only_the_changed_line(bom: bytes,
     assert (repo / "workspaces/app.yaml").read_bytes() == before
     hks_process("workspace", "set-llm", "app", "-C", str(repo), "--max-tokens", "2000")
     assert (repo / "workspaces/app.yaml").read_bytes() == before.replace(b"1000", b"2000")
+
+
+# --- item 16: diff --base reads only the config files, bounded ----------------------------------
+
+
+def _peak_rss_mb(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Runs hks in a child of a fresh interpreter and returns the largest child's peak RSS."""
+    probe = (
+        "import resource, subprocess, sys, json\n"
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "print(json.dumps([r.returncode, r.stdout, r.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "compiler", *args], cwd=cwd,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code, stdout, stderr, peak_kb = json.loads(out.stdout)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), peak_kb / 1024
+
+
+def test_diff_base_reads_only_config_files_within_the_limits(tmp_path: Path) -> None:
+    from tests.conftest import git
+
+    repo = write(
+        tmp_path / "demo",
+        {
+            "org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n",
+            "workspaces/app.yaml": "members: {users: [alice]}\n",
+        },
+    )
+    with open(repo / "dump.bin", "wb") as big:  # not a config file: never read
+        big.write(b"\0" * (96 * 1024 * 1024))
+    with open(repo / "workspaces" / "huge.yaml", "wb") as big:  # a config file over the size limit
+        big.write(b"#" * (MAX_FILE_BYTES * 12))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    (repo / "dump.bin").unlink()
+    (repo / "workspaces" / "huge.yaml").unlink()
+    result, peak = _peak_rss_mb(["diff", "--base", "HEAD"], repo)
+    assert result.returncode == 0, result.stderr
+    assert "the config at HEAD has 1 error(s)" in result.stdout + result.stderr
+    assert peak < 120, f"{peak:.0f} MB"  # reading the two blobs took 335 MB
