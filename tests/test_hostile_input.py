@@ -127,6 +127,19 @@ def test_validate_refuses_a_non_finite_number_in_any_file_and_render_writes_no_i
     assert rendered.returncode == 1 and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["workspace", "set-llm", "production", "-C", "examples/acme", "--temperature", "nan", "--dry-run"],
+        ["org", "set-llm", "-C", "examples/acme", "--top-p", "NaN", "--dry-run"],
+        ["cost", "examples/acme", "--fallback-share", "nan"],
+    ],
+)
+def test_a_nan_option_is_a_usage_error(args: list[str]) -> None:
+    result = hks_process(*args)
+    assert result.returncode == 2 and "is not a finite number" in result.stderr, result.stderr
+
+
 # --- item 26: no URL on a link-local or cloud metadata address ---------------------------------
 
 METADATA_URLS = [
