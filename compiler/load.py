@@ -195,7 +195,10 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     """libyaml's fast path first; ruamel for whatever it is not sure of (compiler/yamlfast.py)."""
     from compiler import yamlfast
 
-    past = yamlfast.node_past(text, MAX_NODES)
+    # Every node but an empty scalar starts at a character of its own, and an empty scalar
+    # needs an indicator beside it: a file of fewer than MAX_NODES / 2 characters cannot hold
+    # more nodes than the limit, so the common small file is not parsed twice.
+    past = yamlfast.node_past(text, MAX_NODES) if len(text) > MAX_NODES // 2 else None
     if past is not None:
         return None, _too_many_nodes(Position(name, past[0] + 1, past[1] + 1))
     node = yamlfast.compose(text, MAX_DEPTH)
