@@ -19,10 +19,11 @@ from compiler.diagnostics import Diagnostic, error
 
 # Metadata services outside 169.254.0.0/16: Alibaba Cloud's, and AWS's IPv6 one.
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")})
-# Names that resolve to a metadata service inside the clouds (GCP, AWS, Azure, Tencent, Oracle).
+# Names the clouds' DNS resolves to their metadata service (Google Cloud, AWS, Tencent Cloud);
+# Azure and Oracle Cloud publish only the address.
 METADATA_NAMES = frozenset({
     "metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal",
-    "metadata.azure.com", "metadata.tencentyun.com", "metadata.oraclecloud.com",
+    "metadata.tencentyun.com",
 })
 
 
