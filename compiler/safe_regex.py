@@ -18,7 +18,7 @@ _PATTERN_VALUE = "pattern"
 _PATTERN_KEYS = "patternProperties"
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)  # bounded: the patterns come from the config repository
 def compiled(pattern: str) -> Any:
     import re2
 
