@@ -258,6 +258,12 @@ def test_numbers_and_names_the_api_server_refuses_are_refused(extra: str, where:
     assert result.returncode == 1 and where in result.stdout, result.stdout
 
 
+@pytest.mark.parametrize("name", ["a..b", "a.-b", "ok\n", "x-", "a" * 254])
+def test_secret_create_refuses_a_name_that_is_not_a_dns_subdomain(name: str) -> None:
+    result = hks_process("secret", "create", name, "--from-literal=key=x", "-C", "examples/acme", "--dry-run")
+    assert result.returncode == 2 and "is not a Secret name" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(("member", "rule"), [('""', "SCHEMA-006"), ('"a\\nb"', "SCHEMA-006"), ("system:anonymous", "K8S-010"), ("system:unauthenticated", "K8S-010")])
 @pytest.mark.parametrize("kind", ["users", "groups"])
 def test_empty_members_and_members_that_mean_anyone_are_refused(member: str, rule: str, kind: str, tmp_path: Path) -> None:

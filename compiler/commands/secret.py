@@ -18,7 +18,7 @@ from compiler.commands.editing import (
     require_org,
 )
 
-SECRET_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+SECRET_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"  # model.DNS_SUBDOMAIN
 DATA_KEY = r"^[-._a-zA-Z0-9]{1,253}$"
 HEADER = (
     "# Written by `hks secret create`: sealed with the cluster's certificate (secrets.cert);\n"
@@ -174,9 +174,11 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
     Provider API keys use the data key `key`, as providers.*.api_key_secret expects."""
     from compiler.commands.editing import refuse
     from compiler.pipeline import compile_config
+    from compiler.printable import printable
 
-    if not re.match(SECRET_NAME, name):
-        fail_usage(f"'{name}' is not a Secret name: lowercase letters, digits, '-' and '.'")
+    if len(name) > 253 or not re.fullmatch(SECRET_NAME, name):
+        fail_usage(f"{printable(repr(name))} is not a Secret name: lowercase letters, digits and '-', in parts "
+                   "separated by '.', each starting and ending with a letter or digit")
     sources = _sources(literals, files)
     require_org(directory, "secret create")
     compiled = compile_config(directory)
