@@ -264,6 +264,14 @@ def test_secret_create_refuses_a_name_that_is_not_a_dns_subdomain(name: str) -> 
     assert result.returncode == 2 and "is not a Secret name" in result.stderr, result.stderr
 
 
+def test_a_workspace_file_name_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    repo = write(tmp_path / "repo", {"org.yaml": "llm_config: {provider: openai, model: gpt-5.4-mini}\n"})
+    (repo / "workspaces").mkdir()
+    (repo / "workspaces" / "app\n.yaml").write_text("members: {users: [alice]}\n")
+    result = hks_process("validate", str(repo))
+    assert result.returncode == 1 and "error[SCHEMA-006]" in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize(("member", "rule"), [('""', "SCHEMA-006"), ('"a\\nb"', "SCHEMA-006"), ("system:anonymous", "K8S-010"), ("system:unauthenticated", "K8S-010")])
 @pytest.mark.parametrize("kind", ["users", "groups"])
 def test_empty_members_and_members_that_mean_anyone_are_refused(member: str, rule: str, kind: str, tmp_path: Path) -> None:

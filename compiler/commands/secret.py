@@ -226,7 +226,7 @@ def _sources(literals: tuple[str, ...], files: tuple[str, ...]) -> dict[str, tup
     for option, kind, entries in (("--from-literal", "literal", literals), ("--from-file", "file", files)):
         for entry in entries:
             key, sep, rest = entry.partition("=")
-            if not sep or not re.match(DATA_KEY, key):
+            if not sep or not re.fullmatch(DATA_KEY, key):
                 # never echo the entry: it may be the value itself
                 fail_usage(f"{option} needs KEY=VALUE with a key of letters, digits, '-', '_' and '.'")
             if key in found:
