@@ -298,9 +298,13 @@ EXPECTED = "x-hks-expected"
 
 def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[Diagnostic]:
     """Every place `doc` breaks the JSON Schema `against`, at its line and column."""
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import FormatChecker
 
-    validator = Draft202012Validator(against, format_checker=FormatChecker())
+    from compiler import safe_regex
+
+    # RE2, as for pack conditions: its `$` is the end of the text, where Python's also matches
+    # before a final newline (a rule id "ACME-001\n" would pass).
+    validator = safe_regex.validator_class()(against, format_checker=FormatChecker())
     instance = jsonable(to_plain(doc.data))
     diagnostics, seen = [], set()
     for problem in sorted(validator.iter_errors(instance), key=lambda e: [str(s) for s in e.absolute_path]):

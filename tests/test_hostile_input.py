@@ -425,6 +425,14 @@ def test_pattern_properties_and_additional_properties_run_on_re2_too() -> None:
     assert sorted(errors) == ["'" + "a" * 40 + "-b' not allowed by the patterns", "'x' is not of type 'integer'"]
 
 
+def test_a_pack_rule_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    repo = _pack_repo(tmp_path, "{pattern: '^[a-z]'}")
+    pack = repo / "policies" / "acme.yaml"
+    pack.write_text(pack.read_text().replace("id: ACME-001", 'id: "ACME-001\\n"'))
+    result = hks_process("validate", str(repo))
+    assert result.returncode == 1 and "policies/acme.yaml:4:9: error[POLICY-001]" in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize("condition", ["{pattern: '^(a)\\1$'}", "{pattern: '^(?!a)'}", "{pattern: '(?<=a)b'}"])
 def test_a_pattern_re2_cannot_run_is_refused_at_the_rule(condition: str, tmp_path: Path) -> None:
     result = hks_process("validate", str(_pack_repo(tmp_path, condition)))
