@@ -103,6 +103,35 @@ class LazyGroup(click.Group):
             sys.exit(3)
 
 
+class _ClosedStream:
+    """Stands in for a standard stream the caller closed (Python then sets it to None): using it
+    is an I/O error, exit 2, as a full disk is; a command that never uses it runs as usual."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.buffer = self
+
+    def _closed(self, *_: Any) -> Any:
+        import errno
+
+        raise OSError(errno.EBADF, f"standard {self.name} is closed")
+
+    read = readline = write = fileno = _closed
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass
+
+
+def _stand_in_for_closed_streams() -> None:
+    if sys.stdin is None:
+        sys.stdin = _ClosedStream("input")  # type: ignore[assignment]
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream("output")  # type: ignore[assignment]
+
+
 def _io_failed(exc: OSError) -> None:
     import errno
     import os
@@ -124,3 +153,4 @@ def main(ctx: click.Context, debug: bool) -> None:
     """hks compiles an organisation's LLM configuration (org.yaml and workspaces/*.yaml) into
     the Kubernetes manifests Argo CD deploys, after checking it against schemas and policies."""
     ctx.obj = {"debug": debug}
+    _stand_in_for_closed_streams()

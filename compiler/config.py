@@ -64,7 +64,7 @@ def assemble(sources: Sources) -> tuple[Config | None, list[Diagnostic]]:
 def _workspace_file(doc: Document) -> tuple[WorkspaceSource | None, list[Diagnostic]]:
     body, diagnostics = validate(doc, m.WorkspaceFile)
     name = Path(doc.path).stem
-    if not re.match(m.DNS_LABEL, name):
+    if not re.fullmatch(m.DNS_LABEL, name):  # fullmatch: `$` alone lets a trailing newline through
         diagnostics.append(
             error(
                 Position(doc.path, 1, 1),

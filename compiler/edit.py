@@ -64,7 +64,7 @@ class YamlFile:
 
     @property
     def changed(self) -> bool:
-        return self.text() != (self.original or "")
+        return self.text() != self.bom + (self.original or "")  # text() keeps the byte-order mark
 
 
 def _yaml(indent: Indent) -> Any:
@@ -540,7 +540,8 @@ def _identity(d: Diagnostic) -> tuple[str, str, str]:
 def unified_diff(root: Path, changes: dict[Path, str]) -> str:
     chunks: list[str] = []
     for path in sorted(changes):
-        before = path.read_text("utf-8-sig") if path.exists() else None
+        # the file as it is, line endings and byte-order mark included, as changes[path] is written
+        before = path.read_bytes().decode("utf-8") if path.exists() else None
         name = _relative(path, root)
         chunks += difflib.unified_diff(
             (before or "").splitlines(True),

@@ -2,8 +2,11 @@
 
 The files come from Git's object store exactly as committed (`git ls-tree` lists the config
 folder's subtree, `git cat-file --batch` reads its files): no `.gitattributes` applies, where
-`git archive` would drop `export-ignore` files and rewrite `export-subst` ones, and nothing
-outside the config folder is read. The index, the working tree and HEAD stay exactly as they
+`git archive` would drop `export-ignore` files and rewrite `export-subst` ones. Only the files
+validate reads are read (org.yaml and the YAML files of workspaces/, policies/ and secrets/),
+and only up to load.py's limits: a larger blob is copied as a sparse file of its size, which
+the loader refuses by its size (YAML-008) without anything reading it, and past the number of
+workspace files the rest are left empty (REPO-004 refuses them before reading). The index, the working tree and HEAD stay exactly as they
 were. The copy keeps the repository folder's name, because an org.yaml without `organization:`
 takes its name from its folder.
 """
@@ -22,6 +25,9 @@ from compiler.errors import InputError
 if TYPE_CHECKING:
     from compiler.pipeline import Compiled
 
+# The folders whose YAML files validate reads (load.py, packs.py, waivers.py, sealed.py).
+CONFIG_FOLDERS = ("workspaces", "policies", "secrets")
+YAML_SUFFIXES = (".yaml", ".yml")
 SYMBOLIC_LINK = b"120000"  # a config never needs one; the working tree's copy is not followed either
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
@@ -71,7 +77,12 @@ def snapshot(config_dir: str, rev: str, into: Path) -> tuple[Path, str]:
         (into / top.name).mkdir(parents=True)
         return folder, commit
     folder.mkdir(parents=True)
-    entries = _entries(top, tree)
+    entries, oversized = _entries(top, tree)
+    for path, size in oversized:
+        target = folder.joinpath(*path.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as sparse:
+            sparse.truncate(size)
     for (path, _), content in zip(entries, _contents(top, [oid for _, oid in entries])):
         if path.suffix in (".yaml", ".yml") and content.startswith(LFS_POINTER):
             raise InputError(f"{Path(config_dir, path)}: stored with Git LFS at {rev}, so --base cannot read it")
@@ -88,19 +99,45 @@ def _object_type(top: Path, name: str) -> str | None:
         return None  # no such path in the commit
 
 
-def _entries(top: Path, tree: str) -> list[tuple[PurePosixPath, str]]:
-    """The files below TREE (path relative to it, blob id), without symbolic links, submodules
-    or paths that would leave the copy."""
+def _entries(top: Path, tree: str) -> tuple[list[tuple[PurePosixPath, str]], list[tuple[PurePosixPath, int]]]:
+    """The config files below TREE to read (path relative to it, blob id), and those too large
+    to read (path, size); never symbolic links, submodules or paths that would leave the copy."""
+    from compiler.load import MAX_FILE_BYTES, MAX_WORKSPACE_FILES
+
+    top_level = _listing(top, tree)  # TREE is `<commit>:<prefix>`, the prefix empty or ending in /
+    listed = [(PurePosixPath(name), oid, size) for name, oid, size in _blobs(top_level) if name == "org.yaml"]
+    for folder in CONFIG_FOLDERS:
+        if any(kind == b"tree" and name == folder for _, kind, name, _, _ in top_level):
+            blobs = _blobs(_listing(top, f"{tree}{folder}"))
+            listed += [(PurePosixPath(folder, name), oid, size) for name, oid, size in blobs if name.endswith(YAML_SUFFIXES)]
+    read, oversized, workspace_files = [], [], 0
+    for path, oid, size in listed:
+        workspace_files += path.parts[0] == "workspaces"
+        if size > MAX_FILE_BYTES or workspace_files > MAX_WORKSPACE_FILES:
+            oversized.append((path, size if size > MAX_FILE_BYTES else 0))
+        else:
+            read.append((path, oid))
+    return read, oversized
+
+
+def _listing(top: Path, tree: str) -> list[tuple[bytes, bytes, str, str, str]]:
+    """`git ls-tree -l` of TREE, one level: (mode, kind, name, oid, size)."""
     found = []
-    for record in _run(top, ["ls-tree", "-r", "-z", tree]).split(b"\0"):
+    for record in _run(top, ["ls-tree", "-z", "-l", tree]).split(b"\0"):
         if not record:
             continue
         info, _, name = record.partition(b"\t")
-        mode, kind, oid = info.split(b" ")
-        path = PurePosixPath(os.fsdecode(name))
-        if kind == b"blob" and mode != SYMBOLIC_LINK and _safe(path):
-            found.append((path, oid.decode("ascii")))
+        mode, kind, oid, size = info.split()
+        found.append((mode, kind, os.fsdecode(name), oid.decode("ascii"), size.decode("ascii")))
     return found
+
+
+def _blobs(listing: list[tuple[bytes, bytes, str, str, str]]) -> list[tuple[str, str, int]]:
+    return [
+        (name, oid, int(size))
+        for mode, kind, name, oid, size in listing
+        if kind == b"blob" and mode != SYMBOLIC_LINK and _safe(PurePosixPath(name))
+    ]
 
 
 def _safe(path: PurePosixPath) -> bool:

@@ -50,8 +50,27 @@ def running() -> Source:
     return checkout(package_root) or recorded() or published()
 
 
+# What may reach the generated CI steps and hooks (`pip install "hks @ git+URL@REV"`, YAML
+# scalars): plain URLs and Git revisions only, so no quote, space, `$` or newline can end the
+# string it is written into, and no leading `-` can turn it into an option. A folder is written
+# as a file:// URI (percent-encoded) and a quoted YAML scalar, so any path is safe.
+_PLAIN_URL = re.compile(r"(?:https?|ssh|git|file)://[A-Za-z0-9][A-Za-z0-9._~%+:@/-]*|[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[A-Za-z0-9._~/-]+")
+_PLAIN_REV = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+/-]{0,254}")
+
+
 def chosen(repo: str | None, rev: str | None) -> Source:
     """The source `hks init --hks-repo/--hks-rev` names; what is not named comes from `running()`."""
+    from compiler.errors import InputError
+
+    if repo is not None and is_url(repo) and not _PLAIN_URL.fullmatch(repo):
+        raise InputError("--hks-repo must be a plain URL (https://, ssh://, git://, file:// or git@host:path, of "
+                         "letters, digits and . _ ~ % + : @ / -) or a folder")
+    if rev is not None and (not _PLAIN_REV.fullmatch(rev) or ".." in rev):
+        raise InputError("--hks-rev must be a tag, branch or commit id: letters, digits and . _ + / -, not starting with '-'")
+    return _chosen(repo, rev)
+
+
+def _chosen(repo: str | None, rev: str | None) -> Source:
     if repo is None:
         source = running()
         return Source(source.repo, rev, source.local, source.notes) if rev else source
@@ -62,6 +81,7 @@ def chosen(repo: str | None, rev: str | None) -> Source:
         from compiler.errors import InputError
 
         raise InputError(f"{repo}: not a checkout of hks (it has no {HOOKS_FILE})")
+
     if rev is None:
         found = checkout(folder)
         if found:

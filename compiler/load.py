@@ -229,6 +229,12 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     """libyaml's fast path first; ruamel for whatever it is not sure of (compiler/yamlfast.py)."""
     from compiler import yamlfast
 
+    # Every node but an empty scalar starts at a character of its own, and an empty scalar
+    # needs an indicator beside it: a file of fewer than MAX_NODES / 2 characters cannot hold
+    # more nodes than the limit, so the common small file is not parsed twice.
+    past = yamlfast.node_past(text, MAX_NODES) if len(text) > MAX_NODES // 2 else None
+    if past is not None:
+        return None, _too_many_nodes(Position(name, past[0] + 1, past[1] + 1))
     node = yamlfast.compose(text, MAX_DEPTH)
     if node is None:
         return None, None
@@ -309,17 +315,19 @@ def _is_date(text: str) -> bool:
 
 
 def _limit_depth(composer: Any, name: str) -> None:
-    """Stops composing at MAX_DEPTH, before ruamel's own recursion gets slow or overflows."""
+    """Stops composing at MAX_DEPTH or MAX_NODES, before ruamel's own recursion gets slow or overflows."""
     compose_node = composer.compose_node
-    depth = 0
+    depth = nodes = 0
 
     def limited(parent: Any, index: Any) -> Any:
-        nonlocal depth
+        nonlocal depth, nodes
         depth += 1
+        nodes += 1
         try:
-            if depth > MAX_DEPTH:
+            if depth > MAX_DEPTH or nodes > MAX_NODES:
                 mark = composer.parser.peek_event().start_mark
-                raise _Refused(_too_deep(Position(name, mark.line + 1, mark.column + 1)))
+                position = Position(name, mark.line + 1, mark.column + 1)
+                raise _Refused(_too_deep(position) if depth > MAX_DEPTH else _too_many_nodes(position))
             return compose_node(parent, index)
         finally:
             depth -= 1
@@ -362,6 +370,15 @@ def _offset_position(text: str, offset: int) -> tuple[int, int]:
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
+def _too_many_nodes(position: Position) -> Diagnostic:
+    return error(
+        position,
+        "YAML-007",
+        f"the file has more than {MAX_NODES} nodes (keys, values and list items)",
+        hint="split workspaces into workspaces/*.yaml files",
+    )
+
+
 def _too_deep(position: Position) -> Diagnostic:
     return error(position, "YAML-009", f"nesting deeper than {MAX_DEPTH} levels")
 
@@ -387,6 +404,9 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
             children = list(node.value)
         else:
             children = []
+            number = _number_problem(node)
+            if number:
+                raise _Refused(error(where(node), "YAML-012", number, hint="write a finite number in range, or quote it if it is text"))
             if isinstance(node.value, str) and len(node.value) > MAX_STRING_CHARS:
                 raise _Refused(
                     error(
@@ -422,6 +442,17 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
         visit(root)
     except _Refused as refused:
         return refused.diagnostic
+    return None
+
+
+def _number_problem(node: Any) -> str | None:
+    """Checks scalars YAML reads as a number: plain ones on libyaml's fast path (tagged
+    `hks:plain`), those ruamel resolves to int or float, and explicitly tagged ones."""
+    from compiler import yamlnumbers
+
+    tag = node.tag or ""
+    if tag == "hks:plain" or tag.endswith((":int", ":float")):
+        return yamlnumbers.problem(node.value)
     return None
 
 

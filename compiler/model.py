@@ -13,12 +13,21 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+# Kubernetes' own IsDNS1123Subdomain: dot-separated labels (at most 253 characters: max_length).
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+INT32_MAX = 2**31 - 1  # Kubernetes' int32 fields (replica counts)
+# An RBAC subject's name: not empty, no control characters (the API server refuses both).
+SUBJECT = r"^[^\x00-\x1f\x7f]+$"
 RESIDENCY = r"^(on-premises|[a-z]{2})$"
 DURATION = r"^(-1|0|[0-9]+(ms|s|m|h))$"
 SHA256 = r"^[0-9a-f]{64}$"
 NO_TRIPLE_QUOTES = r'^([^"]|"[^"]|""[^"])*"{0,2}$'
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}$"
+# Values that reach a script or a line-based file (models.txt, gguf-sources.txt, the Modelfile,
+# `ollama pull`, curl): one token, no whitespace or control character, no leading `-`.
+PROVIDER_MODEL = r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,199}$"  # also Vertex's `name@version`
+SOURCE = r"^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]{0,2047}$"
+PARAMETER_KEY = r"^[a-z][a-z0-9_]{0,63}$"
 REL_FOLDER = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?$"
 REPO_FOLDER = r"^(\.|[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?)$"
 ENDPOINT = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/:-]*)?$"
@@ -67,7 +76,7 @@ class Fallback(Strict):
     """A model the gateway tries when the primary fails."""
 
     provider: ProviderName = Field(description="The fallback's provider.")
-    model: str = Field(min_length=1, description="The fallback's model name.")
+    model: str = Field(min_length=1, pattern=PROVIDER_MODEL, description="The fallback's model name.")
 
 
 class Embeddings(Strict):
@@ -108,7 +117,10 @@ class LLMConfig(Strict):
 
     provider: ProviderName = Field(description="Who serves the model.", examples=["ollama", "openai"])
     model: str = Field(
-        min_length=1, description="The model: an Ollama tag or the provider's model name.", examples=["llama3:8b", "gpt-4"]
+        min_length=1,
+        pattern=PROVIDER_MODEL,
+        description="The model: an Ollama tag or the provider's model name.",
+        examples=["llama3:8b", "gpt-4"],
     )
     temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature, 0 to 2.", examples=[0.7])
     max_tokens: int = Field(4096, ge=1, description="The most tokens a response may have.", examples=[4096])
@@ -153,9 +165,12 @@ LLMOverride = _partial(
 # --- workspaces -------------------------------------------------------------------------------
 
 
+Subject = Annotated[str, Field(pattern=SUBJECT, max_length=253)]
+
+
 class Members(Strict):
-    groups: list[str] = Field(default_factory=list, description="Groups bound to the workspace's role.")
-    users: list[str] = Field(default_factory=list, description="Users bound to the workspace's role.")
+    groups: list[Subject] = Field(default_factory=list, description="Groups bound to the workspace's role.")
+    users: list[Subject] = Field(default_factory=list, description="Users bound to the workspace's role.")
 
 
 class Usage(Strict):
@@ -225,9 +240,11 @@ class CustomModel(Strict):
     """A custom GGUF model, imported with a Modelfile."""
 
     name: str = Field(pattern=MODEL_NAME, description="The model's name in Ollama.", examples=["acme-support:7b"])
-    source: str = Field(min_length=1, description="URL or path of the GGUF file.")
+    source: str = Field(min_length=1, pattern=SOURCE, description="URL of the GGUF file.")
     sha256: str = Field(pattern=SHA256, description="The GGUF file's sha256, checked before import.")
-    parameters: dict[str, str | int | float] = Field(default_factory=dict, description="Modelfile PARAMETERs.")
+    parameters: dict[Annotated[str, Field(pattern=PARAMETER_KEY)], str | int | float] = Field(
+        default_factory=dict, description="Modelfile PARAMETERs."
+    )
     system: Optional[str] = Field(None, pattern=NO_TRIPLE_QUOTES, description="Modelfile SYSTEM prompt.")
 
 
@@ -304,8 +321,8 @@ class SelfHosted(Strict):
 
 
 class Replicas(Strict):
-    min: int = Field(2, ge=1)
-    max: int = Field(4, ge=1)
+    min: int = Field(2, ge=1, le=INT32_MAX)
+    max: int = Field(4, ge=1, le=INT32_MAX)
 
 
 class GatewayCache(Strict):

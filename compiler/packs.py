@@ -141,7 +141,7 @@ def quick_pack(path: Path) -> dict[str, Any] | None:
     rules_node = next(value for key, value in node.value if key.value == "rules")
     rules = []
     for raw, rule_node in zip(data["rules"], rules_node.value):
-        if _condition_problem(raw["condition"]) is not None:
+        if _condition_problem(raw["condition"]) is not None or _regex_problem(raw["condition"]) is not None:
             return None
         mark = next(value.start_mark for key, value in rule_node.value if key.value == "id")
         rules.append({"rule": raw, "line": mark.line + 1, "column": mark.column + 1})
@@ -214,6 +214,10 @@ def pack_rules_of(doc: Document) -> tuple[list[Rule], list[Diagnostic]]:
                 )
             )
             continue
+        problem = _regex_problem(condition)
+        if problem:
+            diagnostics.append(error(doc.position(loc + ("condition",)), "SCHEMA-015", f"rule {raw['id']}: {problem}"))
+            continue
         passing, failing = _examples(doc, loc, "pass"), _examples(doc, loc, "fail")
         rules.append(_rule(raw, condition, pack, doc.position(loc + ("id",)), passing, failing))
     return rules, diagnostics
@@ -270,6 +274,12 @@ def _condition_problem(condition: Any) -> str | None:
     return None
 
 
+def _regex_problem(condition: Any) -> str | None:
+    from compiler import safe_regex
+
+    return safe_regex.problem(condition)
+
+
 def _refs(node: Any) -> list[str]:
     if isinstance(node, dict):
         own = [str(v) for k, v in node.items() if k in ("$ref", "$dynamicRef")]
@@ -286,9 +296,13 @@ EXPECTED = "x-hks-expected"
 
 def schema_problems(doc: Document, against: dict[str, Any], rule: str) -> list[Diagnostic]:
     """Every place `doc` breaks the JSON Schema `against`, at its line and column."""
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import FormatChecker
 
-    validator = Draft202012Validator(against, format_checker=FormatChecker())
+    from compiler import safe_regex
+
+    # RE2, as for pack conditions: its `$` is the end of the text, where Python's also matches
+    # before a final newline (a rule id "ACME-001\n" would pass).
+    validator = safe_regex.validator_class()(against, format_checker=FormatChecker())
     instance = jsonable(to_plain(doc.data))
     diagnostics, seen = [], set()
     for problem in sorted(validator.iter_errors(instance), key=lambda e: [str(s) for s in e.absolute_path]):

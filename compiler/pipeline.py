@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import catalogue
+from compiler import argo_names, catalogue, metadata_hosts, rbac_checks
 from compiler.advisories import check_advisories
 from compiler.catalogue_checks import check_models
 from compiler.checks import (
@@ -65,6 +65,9 @@ def compile_config(
     diagnostics += check_namespaces(config, workspaces) + check_host_path(config)
     diagnostics += check_cluster(config)
     diagnostics += check_gateway(config, workspaces)
+    diagnostics += metadata_hosts.check(config)
+    diagnostics += rbac_checks.check(config)
+    diagnostics += argo_names.check(config, workspaces)
     diagnostics += check_advisories(config)
     diagnostics += check_policies(config, workspaces, secrets, day, retirements)
     return Compiled(config, workspaces, sort_diagnostics(_secrets_first(diagnostics)))

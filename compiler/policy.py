@@ -50,9 +50,9 @@ def evaluate(
 
 
 def _validator(condition: Any) -> Any:
-    from jsonschema import Draft202012Validator
+    from compiler import safe_regex
 
-    return Draft202012Validator(condition)
+    return safe_regex.validator_class()(condition)
 
 
 def _check(

@@ -146,6 +146,17 @@ def _gh_property(value: str) -> str:
 
 
 Formatter = Callable[[list[Diagnostic], bool], str]
+
+
+def _printable(formatter: Formatter) -> Formatter:
+    """Every format gets the diagnostics with control characters and undecodable bytes escaped
+    (compiler/printable.py): one point, so no format can forget it."""
+    from compiler.printable import diagnostic
+
+    return lambda diagnostics, colour=False: formatter([diagnostic(d) for d in diagnostics], colour)
+
+
+github, as_json, junit, sarif, text = (_printable(f) for f in (github, as_json, junit, sarif, text))
 FORMATS: dict[str, Formatter] = {
     "github": github,
     "json": as_json,

@@ -25,7 +25,8 @@ SCHEMA_BASE_URL = "https://hks.dev/schemas"
 
 PATTERN_MEANINGS = {
     m.DNS_LABEL: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
-    m.DNS_SUBDOMAIN: "a Kubernetes object name: lowercase letters, digits, '-' and '.'",
+    m.DNS_SUBDOMAIN: "a Kubernetes object name: lowercase letters, digits and '-', in parts separated by '.', each starting and ending with a letter or digit",
+    m.SUBJECT: "a user or group name: not empty, no control characters",
     m.RESIDENCY: "a two-letter region such as 'eu', 'us' or 'jp', or 'on-premises'",
     m.DURATION: "a duration such as '5m', '1h' or '30s', '0', or '-1' for forever",
     m.SHA256: "64 lowercase hexadecimal digits",
@@ -33,6 +34,9 @@ PATTERN_MEANINGS = {
     m.REL_FOLDER: "a folder below the config folder such as 'rendered' or 'deploy/llm': letters, digits, '.', '_' and '-', no part starting with '.'",
     m.REPO_FOLDER: "'.' or a folder in the repository such as 'llm-config': letters, digits, '.', '_' and '-', no part starting with '.'",
     m.ENDPOINT: "an http(s) URL of a host name or IPv4 address, an optional port and path, and no user, query or fragment",
+    m.PROVIDER_MODEL: "a model name such as 'gpt-4o' or 'llama3:8b': letters, digits, '.', '_', '-', '/', ':', '@' and '+', starting with a letter or digit",
+    m.SOURCE: "a URL without spaces or control characters, not starting with '-'",
+    m.PARAMETER_KEY: "a Modelfile parameter name such as 'num_ctx': lowercase letters, digits and '_'",
     m.MODEL_NAME: "an Ollama model name such as 'llama3:8b': letters, digits, '.', '_', '-', '/' and ':'",
     m.LABEL_KEY: "a Kubernetes label key such as 'release' or 'example.com/team'",
     m.LABEL_VALUE: "a Kubernetes label value: up to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",

@@ -106,6 +106,31 @@ def compose(text: str, max_depth: int) -> Any:
     return node
 
 
+def node_past(text: str, limit: int) -> tuple[int, int] | None:
+    """The 0-based (line, column) of the first node past `limit`, counted on libyaml's event
+    stream before anything is built (aliases count once: load.py measures what they expand
+    to), or None. A file libyaml cannot read is left to the ruamel path, which counts too."""
+    import yaml
+
+    try:
+        from yaml.cyaml import CParser
+    except ImportError:  # PyYAML without libyaml
+        return None
+    parser, count = CParser(text), 0
+    nodes = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    try:
+        while (event := parser.get_event()) is not None:
+            if isinstance(event, nodes):
+                count += 1
+                if count > limit:
+                    return event.start_mark.line, event.start_mark.column
+    except yaml.YAMLError:
+        return None
+    finally:
+        parser.dispose()
+    return None
+
+
 def build(node: Any) -> Any:
     """The data of a composed (and measured) node graph, with positions, or UNSURE."""
     try:

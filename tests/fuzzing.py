@@ -36,13 +36,44 @@ TOKENS = [
     b"\x1b[31m", b"~", b"null", b"true", b"no", b"0x1F", b"0o17", b".inf", b"-.inf", b".nan", b"1e999",
     b"99999999999999999999999999", b"-1", b"2026-13-45", b"2026-02-30", b"sk-proj-abcdefghijklmnopqrstuvwx",
     b"{{ 7*7 }}", b"{% raw %}", b"$(touch /tmp/x)", b"../../etc/passwd", b"\r\n", b"\r",
+    # issue 15: metadata addresses, option and line injection, int32 and 64-bit bounds, anyone
+    # as a member, backtracking patterns, terminal escapes and bidi overrides
+    b"http://169.254.169.254/", b"http://2852039166/", b"metadata.google.internal", b"-o/etc/passwd", b"--insecure",
+    b"\n- evil:1", b"2147483648", b"9223372036854775808", b"system:anonymous", b"system:unauthenticated",
+    b"platform", b"^(a+)+$", b"(a)\\1", b"(?=a)", b"\x07", b"\xe2\x80\xae", b"\x1b[2J",
 ]  # fmt: skip
 VALUES: list[Any] = [
     None, True, False, 0, -1, 1, 2**63, -(2**63), 1e308, float("inf"), 0.5, "", " ", "x" * 300, "é\u2028",
     "gpt-5.4-mini", "llama3:8b", "ollama", "openai", "on-premises", "eu", "hipaa", "sk-ant-abcdefghijklmnopqrstuvwxyz01",
     "http://[::1", "https://h.example:99999/v1", "https://[::1]:443", "file:///etc/passwd", "http://", "1.35", "1.0",
     [], [None], [1, "a"], {}, {"a": 1}, {"provider": "openai"}, {"rpm": -5}, ["hipaa", "hipaa"],
+    "http://169.254.169.254/latest", "http://0xa9fea9fe", "llama3:8b\n- evil", "--insecure", 2**31, 2**64,
+    "system:anonymous", "platform", "\x1b[2J", "a\u202eb", "^(a+)+$", {"pattern": "^(a+)+$"}, {"pattern": "(a)\\1"},
 ]  # fmt: skip
+# A policy pack with patterns, so mutations reach the RE2 evaluation (no example has one).
+PATTERN_PACK = b"""\
+pack: fuzz
+title: patterns
+rules:
+  - id: FUZZ-001
+    framework: fuzz
+    severity: warning
+    title: model names
+    message: workspace '{workspace}' uses {item.model}
+    remediation: rename it
+    condition:
+      properties:
+        targets: {items: {properties: {model: {pattern: '^[a-z0-9.:-]+$'}}}}
+      patternProperties: {'^(w+)+$': {type: string}}
+    examples:
+      pass:
+        - name: plain
+          config: {llm_config: {provider: ollama, model: llama3:8b}, workspaces: {p: {}}}
+      fail:
+        - name: upper
+          config: {llm_config: {provider: ollama, model: LLAMA}, workspaces: {p: {}}}
+          at: llm_config.model
+"""
 
 
 @dataclass(frozen=True)
@@ -81,6 +112,8 @@ def seeds() -> list[Seed]:
         }
         if files:
             found.append(Seed(str(folder.relative_to(EXAMPLES)), files))
+    acme = next(seed for seed in found if seed.name == "acme")
+    found.append(Seed("acme-with-pattern-pack", {**acme.files, "policies/fuzz.yaml": PATTERN_PACK}))
     return found
 
 

@@ -342,7 +342,7 @@ def monorepo(root: Path, attributes: str = "") -> Path:
         {
             "llm-config/org.yaml": ORG.replace("organization: demo\n", ""),
             "llm-config/workspaces/assistant.yaml": PRODUCTION,
-            "llm-config/workspaces/research.yaml": "llm_override:\n  model: gpt-5.4-mini$Format:%H$\n",
+            "llm-config/workspaces/research.yaml": "members:\n  users: [alice$Format:%H$]\n",
             "services/app/main.py": "print('not config')\n",
             ".gitattributes": attributes,
         },
@@ -374,7 +374,7 @@ def test_base_copies_only_the_config_folder_under_the_repository_name(tmp_path: 
     assert commit == git(repo, "rev-parse", "HEAD").strip()
     copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*") if p.is_file())
     assert copied == ["mono/llm-config/org.yaml", "mono/llm-config/workspaces/assistant.yaml", "mono/llm-config/workspaces/research.yaml"]
-    assert (folder / "workspaces" / "research.yaml").read_text() == "llm_override:\n  model: gpt-5.4-mini$Format:%H$\n"
+    assert (folder / "workspaces" / "research.yaml").read_text() == "members:\n  users: [alice$Format:%H$]\n"
 
 
 def test_the_organisation_is_named_after_the_config_folder_at_the_base(tmp_path: Path) -> None:

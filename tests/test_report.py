@@ -20,7 +20,7 @@ def test_text_format() -> None:
     assert report.text(SAMPLE) == (
         "org.yaml:4:3: error[SCHEMA-001]: unknown key 'a,b: c'\n"
         "  hint: did you mean 'x'?\n"
-        "workspaces/w.yaml:2:10: warning[CAT-001]: model 'x' is unknown\nsecond line\n"
+        "workspaces/w.yaml:2:10: warning[CAT-001]: model 'x' is unknown\\nsecond line\n"  # one line, always
         "org.yaml: error[REPO-001]: org.yaml is missing 100%\n"
         "2 errors, 1 warning\n"
     )
@@ -53,7 +53,7 @@ def test_junit_is_xml_ci_tools_read() -> None:
 def test_github_annotations_escape_their_properties_and_data() -> None:
     lines = report.github(SAMPLE).splitlines()
     assert lines[0] == "::error file=org.yaml,line=4,col=3,title=SCHEMA-001 unknown key::unknown key 'a,b: c'%0Ahint: did you mean 'x'?"
-    assert lines[1].startswith("::warning file=workspaces/w.yaml,line=2,col=10,") and lines[1].endswith("unknown%0Asecond line")
+    assert lines[1].startswith("::warning file=workspaces/w.yaml,line=2,col=10,") and lines[1].endswith("unknown\\nsecond line")
     assert lines[2] == "::error file=org.yaml,title=REPO-001 org.yaml is missing::org.yaml is missing 100%25"
 
 

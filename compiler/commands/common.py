@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses `nan`, which every comparison lets through (YAML-012 is
+    the same rule for files)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 class ConfigDir(click.Path):
     """A config folder; a file given instead (org.yaml, say) gets a message that says so."""
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from compiler.commands.common import config_dir_arguments, compile_or_exit
+from compiler.commands.common import FiniteFloatRange, config_dir_arguments, compile_or_exit
 
 if TYPE_CHECKING:
     from compiler.cost import Estimate
@@ -29,7 +29,7 @@ Examples:
 @click.option("--fail-over-budget", is_flag=True, help="Exit 1 when a workspace's estimate exceeds its budget.")
 @click.option(
     "--fallback-share",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=0.05,
     show_default=True,
     help="Share of a workspace's requests assumed to go to its first fallback.",

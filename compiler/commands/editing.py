@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from compiler.commands.common import CONFIG_DIR, use_colour
+from compiler.commands.common import CONFIG_DIR, FiniteFloatRange, use_colour
 
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
@@ -70,9 +70,9 @@ def llm_options(function: F) -> F:
         [
             click.option("--provider", type=SuggestingChoice(PROVIDERS), help="Who serves the model."),
             click.option("--model", help="The model: an Ollama tag or the provider's model name."),
-            click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature, 0 to 2."),
+            click.option("--temperature", type=FiniteFloatRange(0, 2), help="Sampling temperature, 0 to 2."),
             click.option("--max-tokens", type=click.IntRange(min=1), help="The most tokens a response may have."),
-            click.option("--top-p", type=click.FloatRange(0, 1), help="Nucleus sampling, 0 to 1."),
+            click.option("--top-p", type=FiniteFloatRange(0, 1), help="Nucleus sampling, 0 to 1."),
             click.option(
                 "--embeddings", metavar="PROVIDER/MODEL",
                 help="The embedding model, such as ollama/nomic-embed-text:v1.5 (`hks models --embeddings`).",

@@ -27,7 +27,7 @@ Examples:
 @click.option(
     "--hks-repo",
     metavar="URL|PATH",
-    help="The hks Git repository the hooks and CI install from; default: where this hks was installed from.",
+    help="The hks Git repository the hooks and CI install from (a plain URL, or a folder); default: where this hks was installed from.",
 )
 @click.option("--hks-rev", metavar="REV", help="Its tag or commit; default: the commit this hks was installed from, or its version tag.")
 def command(directory: Path, provider: str, organization: str | None, hks_repo: str | None, hks_rev: str | None) -> None:

@@ -18,7 +18,7 @@ from compiler.commands.editing import (
     require_org,
 )
 
-SECRET_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+SECRET_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"  # model.DNS_SUBDOMAIN
 DATA_KEY = r"^[-._a-zA-Z0-9]{1,253}$"
 # A value is read up to this size (so /dev/zero ends): sealed and base64-encoded, about 11 KiB of
 # plain value fills one YAML string of the MAX_STRING_CHARS that validate reads.
@@ -191,9 +191,11 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
     Provider API keys use the data key `key`, as providers.*.api_key_secret expects."""
     from compiler.commands.editing import refuse
     from compiler.pipeline import compile_config
+    from compiler.printable import printable
 
-    if not re.match(SECRET_NAME, name):
-        fail_usage(f"'{name}' is not a Secret name: lowercase letters, digits, '-' and '.'")
+    if len(name) > 253 or not re.fullmatch(SECRET_NAME, name):
+        fail_usage(f"{printable(repr(name))} is not a Secret name: lowercase letters, digits and '-', in parts "
+                   "separated by '.', each starting and ending with a letter or digit")
     sources = _sources(literals, files)
     require_org(directory, "secret create")
     compiled = compile_config(directory)
@@ -241,7 +243,7 @@ def _sources(literals: tuple[str, ...], files: tuple[str, ...]) -> dict[str, tup
     for option, kind, entries in (("--from-literal", "literal", literals), ("--from-file", "file", files)):
         for entry in entries:
             key, sep, rest = entry.partition("=")
-            if not sep or not re.match(DATA_KEY, key):
+            if not sep or not re.fullmatch(DATA_KEY, key):
                 # never echo the entry: it may be the value itself
                 fail_usage(f"{option} needs KEY=VALUE with a key of letters, digits, '-', '_' and '.'")
             if key in found:

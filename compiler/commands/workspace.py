@@ -128,8 +128,8 @@ def set_llm(name: str | None, unset: tuple[str, ...], create: bool, directory: s
 
 
 def _check_name(name: str) -> None:
-    if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", name):
-        fail_usage(f"'{name}' is not a workspace name: lowercase letters, digits and '-', at most 63")
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", name):
+        fail_usage(f"{name!r} is not a workspace name: lowercase letters, digits and '-', at most 63")
 
 
 def _unknown(root: Path, name: str) -> None:
