@@ -309,3 +309,14 @@ def test_a_value_secret_create_reads_is_redacted_from_whatever_prints_next() -> 
     assert redact.redact(f"a message quoting {value}") == f"a message quoting {value}"  # no shape of a key
     assert secret._read("password", "literal", value) == value.encode()
     assert value not in redact.redact(f"a message quoting {value}")
+
+
+def test_a_file_validate_would_refuse_is_not_written(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """secret create checks the file it writes as validate checks secrets/ (SEC-003's shape)."""
+    from compiler import seal
+
+    real = seal.sealed_secret
+    monkeypatch.setattr(seal, "sealed_secret", lambda *a: {**real(*a), "kind": "Secret"})
+    result = hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo))
+    assert result.exit_code == 1 and "SEC-003" in result.output and "nothing was changed" in result.output
+    assert not (repo / "secrets" / "openai-api-key.yaml").exists()

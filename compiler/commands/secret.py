@@ -215,7 +215,7 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
     if org.secrets.backend == "external-secrets":
         _external(name, namespace, org.secrets.store, sorted(sources), readers)
         return
-    held = _sealed(directory, path, name, namespace, org.secrets.cert, sources, overwrite, dry_run)
+    held = _sealed(directory, path, name, namespace, org.secrets.cert, sources, overwrite, dry_run, org.cluster.kubernetes_version)
     _say_readers(name, held, readers)
 
 
@@ -297,7 +297,7 @@ def _read_stdin() -> bytes:
 
 def _sealed(
     directory: str, path: Path, name: str, namespace: str, cert: str | None,
-    sources: dict[str, tuple[str, str]], overwrite: bool, dry_run: bool,
+    sources: dict[str, tuple[str, str]], overwrite: bool, dry_run: bool, version: str,
 ) -> list[str]:
     """Seals the values into secrets/NAME.yaml; returns the data keys the file holds."""
     from compiler import seal
@@ -328,7 +328,7 @@ def _sealed(
         click.echo("nothing to change")
         return sorted(encrypted)
     text = _document(seal.sealed_secret(name, namespace, encrypted), name, namespace)
-    _check_readable(path, text)
+    _check_readable(path, text, version)
     finish(directory, [], dry_run=dry_run, done=done, texts={path: text},
            next_steps=["commit it; `hks render` ships it and the cluster's controller unseals it"])
     return sorted(encrypted)
@@ -351,14 +351,19 @@ def _external(name: str, namespace: str, store: Any, keys: list[str], readers: d
     _say_readers(name, keys, readers)
 
 
-def _check_readable(path: Path, text: str) -> None:
-    """The file to write passes the limits validate reads it with (a value too long, say)."""
+def _check_readable(path: Path, text: str, version: str) -> None:
+    """The file to write passes what validate checks a secrets/ file for: the loader's limits
+    (a value too long, say), no secret in plain text, and the SealedSecret's own shape."""
     from compiler.commands.editing import refuse
     from compiler.load import parse_document
+    from compiler.sealed import _shape_problems
+    from compiler.checks import scan_secrets
 
     doc, problems = parse_document(text.encode("utf-8"), str(path))
-    if doc is None:
-        refuse(problems, f"{path} would not be readable by `hks validate`; nothing was changed")
+    if doc is not None:
+        problems = scan_secrets([doc]) or _shape_problems(doc, version)
+    if doc is None or problems:
+        refuse(problems, f"{path} would not pass `hks validate`; nothing was changed")
 
 
 def _existing(root: Path, path: Path, kind: str, name: str, namespace: str) -> dict[str, Any]:
