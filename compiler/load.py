@@ -64,7 +64,7 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
     staged = {_resolved(path): raw for path, raw in (pending or {}).items()}
 
     def read(path: Path) -> tuple[Document | None, list[Diagnostic]]:
-        raw = staged.get(_resolved(path))
+        raw = staged.get(_resolved(path)) if staged else None  # no pending edits: no path to resolve
         return load_file(path, root) if raw is None else parse_document(raw, str(path))
 
     if _present(org_path) or _resolved(org_path) in staged:

@@ -8,6 +8,8 @@ it, so that merging is replacing keys and `hks explain` can show every value's o
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,8 +195,14 @@ def unflatten(flat: Flat) -> dict[str, Any]:
 
 
 def _ordered(flat: Flat) -> Flat:
-    order = {key: index for index, key in enumerate(field_order(m.LLMConfig))}
+    order = _llm_order()
     return {key: flat[key] for key in sorted(flat, key=lambda k: (order.get(k, len(order)), k))}
+
+
+@functools.cache
+def _llm_order() -> dict[str, int]:
+    """Where each llm setting comes in the model, computed once (not once per workspace)."""
+    return {key: index for index, key in enumerate(field_order(m.LLMConfig))}
 
 
 def field_order(model: type[BaseModel], prefix: str = "") -> list[str]:
