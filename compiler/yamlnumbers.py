@@ -17,11 +17,14 @@ _BASED_INT = re.compile(r"([-+]?)0([xob])([0-9a-fA-F_]+)")
 _DECIMAL_INT = re.compile(r"[-+]?[0-9][0-9_]*")
 _FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][-+]?[0-9]+)?")
 _BASES = {"x": 16, "o": 8, "b": 2}
+_NUMBER_STARTS = frozenset("0123456789+-.")
 
 
 def problem(text: str) -> str | None:
     """What is wrong with a scalar YAML reads as a number, or None (also for text that is no
     number at all)."""
+    if not text or text[0] not in _NUMBER_STARTS:  # most scalars are words: done at once
+        return None
     if _NON_FINITE.fullmatch(text):
         return f"'{text}' is not a finite number: hks refuses infinity and NaN"
     based = _BASED_INT.fullmatch(text)
