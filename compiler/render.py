@@ -173,6 +173,7 @@ def _environment() -> Any:
         finalize=flow,
         autoescape=False,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a run: no stat of the file per render
     )
 
 

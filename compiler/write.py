@@ -42,7 +42,7 @@ def write_tree(out_dir: Path, files: Iterable[tuple[str, str]]) -> int:
                 if target.parent not in made:  # a folder each workspace: one mkdir, not one a file
                     target.parent.mkdir(parents=True, exist_ok=True)
                     made.add(target.parent)
-                target.write_text(text, encoding="utf-8")
+                _write(target, text.encode("utf-8"))
                 count += 1
             staging.chmod(0o755)
             if out_dir.exists():
@@ -53,6 +53,18 @@ def write_tree(out_dir: Path, files: Iterable[tuple[str, str]]) -> int:
         finally:
             if staging.exists():
                 shutil.rmtree(staging)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Three system calls a file, where a text-mode open makes seven: at 60,000 files they added
+    up (the floor of bench/compare.py writes the same bytes)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def refuse_config_folders(out_dir: Path, config_dir: Path) -> None:

@@ -110,15 +110,17 @@ def test_an_interrupted_write_leaves_the_output_untouched(tmp_path: Path, monkey
     assert hks("render", "examples/seed", "-o", str(out)).exit_code == 0
     before = read_tree(out)
     written = []
-    real = Path.write_text
+    from compiler import write
 
-    def failing(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        written.append(self)
+    real = write._write
+
+    def failing(path: Path, data: bytes) -> None:
+        written.append(path)
         if len(written) == 5:
             raise OSError(28, "No space left on device")
-        return real(self, *args, **kwargs)
+        real(path, data)
 
-    monkeypatch.setattr(Path, "write_text", failing)
+    monkeypatch.setattr(write, "_write", failing)
     from click.testing import CliRunner
 
     from compiler.cli import main
