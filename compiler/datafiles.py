@@ -9,6 +9,7 @@ templates quote every value they insert.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from compiler.resources import data_dir
@@ -76,11 +77,10 @@ class _NotPlain(Exception):
 
 
 _TAG = "tag:yaml.org,2002:"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")  # an int Python and YAML 1.1 read alike
 
 
 def _plain_value(node: Any) -> Any:
-    import re
-
     tag = node.tag
     if tag == _TAG + "str":
         return node.value
@@ -88,7 +88,7 @@ def _plain_value(node: Any) -> Any:
         return {_plain_value(key): _plain_value(value) for key, value in node.value}
     if tag == _TAG + "seq":
         return [_plain_value(item) for item in node.value]
-    if tag == _TAG + "int" and re.fullmatch(r"[-+]?(?:0|[1-9][0-9]*)", node.value):
+    if tag == _TAG + "int" and _DECIMAL.fullmatch(node.value):
         return int(node.value)
     if tag == _TAG + "bool":
         return node.value.lower() in ("yes", "true", "on")
