@@ -80,11 +80,13 @@ def test_thousands_of_workspaces_render_objects_kubernetes_accepts(tmp_path: Pat
     sys.path.insert(0, str(ROOT / "bench"))
     import compare  # the bench's realistic workspaces
 
-    compare.generate(tmp_path / "config", 1_500)
+    compare.generate(tmp_path / "config", 10_000)  # what the docs promise
     out = tmp_path / "rendered"
     result = subprocess.run(["hks", "render", str(tmp_path / "config"), "-o", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    documents = {p: yaml.load(p.read_text(), Loader=yaml.CSafeLoader) for p in out.rglob("*.yaml") if p.name != "kustomization.yaml"}
+    # every platform object, and any other file large enough to matter (a workspace's are a few kB)
+    checked = [p for p in out.rglob("*.yaml") if p.name != "kustomization.yaml" and (p.parts[-3] == "platform" or p.stat().st_size > 100_000)]
+    documents = {p: yaml.load(p.read_text(), Loader=yaml.CSafeLoader) for p in checked}
     for path, document in documents.items():
         assert len(json.dumps(document).encode()) < 262_144, path  # client-side apply's annotation copy
     configmaps = [d for d in documents.values() if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("llm-gateway-config")]
