@@ -9,17 +9,16 @@ it, so that merging is replacing keys and `hks explain` can show every value's o
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from compiler import model as m
-from compiler.model import is_model, unwrap_type
-from compiler.config import Config, WorkspaceSource
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load import Document, to_plain
+from compiler.load.repo import Document, to_plain
+from compiler.model import model as m
+from compiler.model.config import Config, WorkspaceSource
+from compiler.model.model import is_model, unwrap_type
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,26 +7,23 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import argo_names, catalogue, metadata_hosts, rbac_checks
-from compiler.advisories import check_advisories
-from compiler.catalogue_checks import check_models
-from compiler.checks import (
-    check_cluster,
-    check_installed,
-    check_self_hosted,
-    check_workspaces,
-    secret_diagnostics,
-)
-from compiler.config import Config, assemble
+from compiler.builtin import catalogue
+from compiler.checks import argocd as argo_names
+from compiler.checks import metadata_hosts
+from compiler.checks import rbac as rbac_checks
+from compiler.checks.advisories import check_advisories
+from compiler.checks.capacity import check_self_hosted
+from compiler.checks.catalogue import check_installed, check_models
+from compiler.checks.cluster import check_cluster, check_workspaces
+from compiler.checks.gateway import check_gateway
+from compiler.checks.reserved import check_host_path, check_namespaces
+from compiler.checks.secrets import Secret, scan_config, secret_diagnostics
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from compiler.errors import RenderBug
-from compiler.gateway_checks import check_gateway
-from compiler.facts import Secret
-from compiler.load import Sources, load_repo
+from compiler.load.repo import Sources, load_repo
 from compiler.merge import Workspace, merge
-from compiler.policy import Finding
-from compiler.reserved import check_host_path, check_namespaces
-from compiler.secretscan import scan_config
+from compiler.model.config import Config, assemble
+from compiler.policy.evaluate import Finding
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,9 @@ def check_policies(
 ) -> list[Diagnostic]:
     """Built-in and organisation packs over every workspace, then the organisation's waivers (which
     may also name the catalogue's retirement findings)."""
-    from compiler import catalogue_checks, packs, policy, waivers
+    from compiler.checks import catalogue as catalogue_checks
+    from compiler.policy import evaluate as policy
+    from compiler.policy import packs, waivers
 
     builtin, diagnostics = packs.builtin_rules()
     if diagnostics:
@@ -100,7 +99,7 @@ def check_policies(
 
 
 def _policy_files(sources: Sources) -> list[Path]:
-    from compiler import packs
+    from compiler.policy import packs
 
     root = Path(sources.org.path).parent if sources.org else Path(sources.root)
     return [*packs.org_files(str(root)), root / "policies" / packs.WAIVERS_FILE]
@@ -118,7 +117,7 @@ class Rendered:
 
     @property
     def stream(self) -> str:
-        from compiler import render
+        from compiler.render import manifests as render
 
         return render.stream(self.files)
 
@@ -129,7 +128,7 @@ def for_render(compiled: Compiled) -> Compiled:
     of render's memory."""
     import dataclasses
 
-    from compiler.load import Document
+    from compiler.load.repo import Document
 
     config = compiled.config
     if config is None:
@@ -149,7 +148,8 @@ def rendered_files(compiled: Compiled) -> Iterator[tuple[str, str]]:
     the texts of all of them at once were a fifth of its memory. A document that fails raises
     RenderBug once every document has been checked, before the last file is given: the
     caller's staging folder is then thrown away whole."""
-    from compiler import k8s, render
+    from compiler.render import manifests as render
+    from compiler.render import verify as k8s
     from compiler.yamlout import dump
 
     assert compiled.config is not None

@@ -1,6 +1,6 @@
 """Recognises values that look like credentials, and takes them out of every text hks prints.
 
-The shapes are detect-secrets' token plugins (compiler/secret_patterns.py) plus those of the
+The shapes are detect-secrets' token plugins (compiler/checks/secret_patterns.py) plus those of the
 providers hks configures and the URL forms that carry a credential. `redact` is the one point
 every byte of output passes through (compiler/safeout.py): a value scanned as a secret is
 remembered, so a message that quotes it, in any command and any format, shows it redacted.
@@ -42,7 +42,7 @@ _remembered: set[str] = set()
 
 @functools.cache
 def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    from compiler.secret_patterns import PLUGINS
+    from compiler.checks.secret_patterns import PLUGINS
 
     vendored = [(kind, pattern, flags) for _, kind, denylist in PLUGINS for pattern, flags in denylist]
     return tuple((kind, re.compile(pattern, flags)) for kind, pattern, flags in [*HKS_PATTERNS, *vendored])

@@ -85,6 +85,6 @@ RULES: dict[str, str] = {
 def title(rule: str) -> str:
     if rule in RULES:
         return RULES[rule]
-    from compiler.packs import builtin_rules
+    from compiler.policy.packs import builtin_rules
 
     return next((r.title for r in builtin_rules()[0] if r.id == rule), rule)

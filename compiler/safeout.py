@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, TextIO
 
-
 SECRET_VARIABLE = re.compile(r"(?i)(^|_)(token|secret|password|passwd|pass|pat|key|api_?key|credentials?)$")
 
 

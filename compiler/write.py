@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from compiler.errors import InputError
-from compiler.render import KUSTOMIZATION_HEADER
+from compiler.names import CONFIG_FOLDERS, KUSTOMIZATION_HEADER
 
 MAX_RENDERED_FILE_BYTES = 64 * 1024 * 1024  # one file of a rendered folder, read by --check
 
@@ -70,7 +70,6 @@ def _write(path: Path, data: bytes) -> None:
 def refuse_config_folders(out_dir: Path, config_dir: Path) -> None:
     """OUT_DIR must not be the config, hold it, or lie in a folder hks reads (workspaces/,
     policies/, ...): replacing it would delete the config. REPO-007 says so for cluster.path."""
-    from compiler.checks import CONFIG_FOLDERS
 
     out, root = out_dir.resolve(), config_dir.resolve()
     if root.is_relative_to(out):

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler import advisories, datafiles
-from compiler.advisories import Advisory, Version, affecting, check_image, parse_image, parse_version, product_of
+from compiler.checks import advisories
+from compiler.builtin import datafiles
+from compiler.checks.advisories import Advisory, Version, affecting, check_image, parse_image, parse_version, product_of
 from compiler.diagnostics import Diagnostic, Position
 from compiler.pipeline import compile_config
-from compiler.resources import data_dir
+from compiler.builtin.resources import data_dir
 from tests.conftest import ROOT, hks, write
 
 PRODUCTS: tuple[advisories.Product, ...] = ("litellm", "ollama")

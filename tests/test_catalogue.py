@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from compiler import catalogue, datafiles, gateway
+from compiler.builtin import catalogue
+from compiler.builtin import datafiles
+from compiler.render import litellm_config as gateway
 from compiler.pipeline import compile_config
 from tests.conftest import ROOT, hks, hks_process, write
 

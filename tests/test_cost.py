@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import catalogue, cost
+from compiler.builtin import catalogue
+from compiler.tools import cost
 from compiler.pipeline import compile_config
 from tests.conftest import EXAMPLES, ROOT, git, hks, hks_process, write
 

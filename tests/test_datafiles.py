@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from compiler import datafiles
-from compiler.resources import data_dir
+from compiler.builtin import datafiles
+from compiler.builtin.resources import data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import diff
+from compiler.tools import diff
 from tests.conftest import ROOT, git, hks, hks_process, write
 
 GOLDEN = ROOT / "tests" / "golden" / "diff"
@@ -328,7 +328,7 @@ def test_markdown_stays_short_enough_to_post() -> None:
 def test_paths_that_would_leave_the_copy_are_refused() -> None:
     from pathlib import PurePosixPath
 
-    from compiler.gitrev import _safe
+    from compiler.load.gitrev import _safe
 
     assert _safe(PurePosixPath("org.yaml")) and _safe(PurePosixPath("workspaces/a.yaml"))
     assert not _safe(PurePosixPath("../evil")) and not _safe(PurePosixPath("/etc/passwd"))
@@ -366,7 +366,7 @@ def test_base_is_read_as_committed_whatever_gitattributes_say(tmp_path: Path) ->
 
 
 def test_base_copies_only_the_config_folder_under_the_repository_name(tmp_path: Path) -> None:
-    from compiler import gitrev
+    from compiler.load import gitrev
 
     repo = monorepo(tmp_path)
     folder, commit = gitrev.snapshot(str(repo / "llm-config"), "HEAD", tmp_path / "copy")

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import changes, edit
+from compiler.tools import edit_changes as changes
+from compiler.tools import edit
 from compiler.errors import InputError
-from compiler.load import parse_document, to_plain
+from compiler.load.repo import parse_document, to_plain
 from tests.conftest import write
 from tests.test_editing_commands import FIXTURE
 

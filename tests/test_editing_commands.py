@@ -262,7 +262,7 @@ def test_help_shows_the_seed_examples(group: str, examples: list[str]) -> None:
 
 def test_unset_knows_every_llm_config_key() -> None:
     from compiler.commands.editing import OVERRIDE_KEYS
-    from compiler.model import LLMConfig
+    from compiler.model.model import LLMConfig
 
     assert sorted(OVERRIDE_KEYS) == sorted(LLMConfig.model_fields)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from compiler import cost
+from compiler.tools import cost
 from compiler.pipeline import compile_config
 from tests.conftest import hks, write
 from tests.test_gateway import litellm_config, render, rules
@@ -201,7 +201,7 @@ def test_the_embedding_provider_gets_its_key_and_its_way_out(tmp_path: Path) -> 
 
 
 def test_the_routing_configmap_names_the_embedding_alias(tmp_path: Path) -> None:
-    from compiler import render as rendering
+    from compiler.render import manifests as rendering
 
     write(tmp_path, {"org.yaml": org(f"rag: {{llm_override: {{{OPENAI}}}}}", "plain: {}")})
     compiled = compile_config(str(tmp_path))

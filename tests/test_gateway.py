@@ -323,7 +323,7 @@ def test_no_workspace_object_references_the_master_key(name: str) -> None:
 
 
 def test_the_gateway_table_names_each_workspace_namespace_its_aliases_priority_and_budget(tmp_path: Path) -> None:
-    from compiler import cost
+    from compiler.tools import cost
 
     GPT_4O, HAIKU = cost.token_price("openai", "gpt-5.4-mini"), cost.token_price("anthropic", "claude-haiku-4-5")
     assert GPT_4O and HAIKU and GPT_4O.input_per_token > 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from compiler import __version__
-from compiler.hks_source import PUBLISHED_REPO, Source, checkout, chosen, from_direct_url, is_url, published
+from compiler.tools.hks_source import PUBLISHED_REPO, Source, checkout, chosen, from_direct_url, is_url, published
 from tests.conftest import git
 
 def hks_checkout(folder: Path) -> str:

@@ -240,7 +240,7 @@ def test_write_tree_refuses_a_link_before_touching_anything(tmp_path: Path) -> N
 
 SLOW_EDIT = """
 import sys, time
-import compiler.edit as edit
+import compiler.tools.edit as edit
 check, delay = edit.check, float(sys.argv.pop(1))
 def slow(*args, **kwargs):
     verdict = check(*args, **kwargs)

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from compiler.load import MAX_FILE_BYTES, MAX_NODES, parse_document
+from compiler.load.repo import MAX_FILE_BYTES, MAX_NODES, parse_document
 from tests.conftest import ROOT, hks_process, write
 
 
@@ -43,7 +43,7 @@ def test_a_flat_file_of_too_many_nodes_is_refused_early_and_not_called_an_alias_
 
 
 def test_without_libyaml_ruamel_counts_the_nodes_while_composing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from compiler import yamlfast
+    from compiler.load import yamlfast
 
     monkeypatch.setattr(yamlfast, "_loader_class", lambda: None)
     monkeypatch.setattr(yamlfast, "node_past", lambda text, limit: None)
@@ -97,7 +97,7 @@ def test_a_closed_stdout_or_stdin_exits_2_without_an_internal_error(shell: str, 
 def test_a_number_that_is_not_finite_or_overflows_is_refused_at_its_position(
     value: str, libyaml: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from compiler import yamlfast
+    from compiler.load import yamlfast
 
     if not libyaml:
         monkeypatch.setattr(yamlfast, "_loader_class", lambda: None)
@@ -175,7 +175,7 @@ def test_a_provider_endpoint_on_a_metadata_address_is_refused(url: str, tmp_path
     ["http://[fd00:ec2::254]/x.gguf", "http://[fe80::1]/x.gguf", "http://[::ffff:169.254.169.254]/x.gguf", *METADATA_URLS],
 )
 def test_a_custom_model_source_on_a_metadata_address_is_refused(url: str) -> None:
-    from compiler import metadata_hosts
+    from compiler.checks import metadata_hosts
 
     assert metadata_hosts.why_refused(url)
 
@@ -184,7 +184,7 @@ def test_a_custom_model_source_on_a_metadata_address_is_refused(url: str) -> Non
     "url", ["https://api.openai.com", "http://10.0.0.5:11434", "http://ollama.llm.svc:11434", "https://example.com/m.gguf"]
 )
 def test_ordinary_endpoints_are_not_refused(url: str) -> None:
-    from compiler import metadata_hosts
+    from compiler.checks import metadata_hosts
 
     assert metadata_hosts.why_refused(url) is None
 
@@ -414,7 +414,7 @@ def test_a_catastrophic_pattern_is_evaluated_in_linear_time(condition: str, tmp_
 
 
 def test_pattern_properties_and_additional_properties_run_on_re2_too() -> None:
-    from compiler import safe_regex
+    from compiler.policy import safe_regex
 
     validator = safe_regex.validator_class()(
         {"patternProperties": {"^(a+)+$": {"type": "integer"}}, "additionalProperties": False}

@@ -14,8 +14,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler.commands.init import PROVIDERS
-from compiler.hks_source import published
-from compiler.scaffold import organization_name
+from compiler.tools.hks_source import published
+from compiler.tools.scaffold import organization_name
 from tests.conftest import ROOT, git, hks_process, write
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
@@ -317,7 +317,7 @@ def readme_with_init_files(readme: str) -> str:
     """The README with each `init:` block replaced by the file hks init writes."""
     import re
 
-    from compiler.scaffold import files
+    from compiler.tools.scaffold import files
 
     created = files("demo", "ollama", published())
     for marker, (lang, name) in README_BLOCKS.items():

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import k8s
+from compiler.render import verify as k8s
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.35"

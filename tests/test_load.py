@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from compiler.errors import InputError
-from compiler import load
-from compiler.load import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING_CHARS, load_repo, parse_document, to_plain
+from compiler.load import repo as load
+from compiler.load.repo import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING_CHARS, load_repo, parse_document, to_plain
 from tests.conftest import hks_process
 from tests.conftest import write
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler.kubelogs import COMPONENT_LABEL, COMPONENTS
+from compiler.tools.logs import COMPONENT_LABEL, COMPONENTS
 from tests.conftest import ROOT, hks, write
 
 WORKLOADS = ("DaemonSet", "Deployment", "StatefulSet")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler import monitoring
+from compiler.render import monitoring
 from compiler.pipeline import compile_config
 from tests.conftest import EXAMPLES, ROOT, write
 from tests.test_render import assert_upstream_valid, rendered_documents

@@ -1,4 +1,4 @@
-"""Objects over Kubernetes' size limits are split (compiler/objectsize.py): the pieces stay
+"""Objects over Kubernetes' size limits are split (compiler/render/objectsize.py): the pieces stay
 under the limit, and the Deployment's own script, run with /bin/sh, puts them back together
 byte for byte; split rule groups lose no rule and promtool reads them."""
 
@@ -15,8 +15,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import objectsize
-from compiler.resources import data_dir
+from compiler.render import objectsize
+from compiler.builtin.resources import data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = data_dir("templates") / "gateway" / "assemble-config.sh"

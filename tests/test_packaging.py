@@ -42,12 +42,12 @@ def test_the_wheel_works_away_from_the_source_tree(tmp_path: Path) -> None:
         archive.extractall(tmp_path / "site")
     for folder in ("schemas", "templates", "catalogue", "policies"):
         assert any(name.startswith(f"compiler/data/{folder}/") for name in names), folder
-    assert "compiler/precompiled.json" in names
+    assert "compiler/builtin/precompiled.json" in names
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     for args in (["validate", str(EXAMPLES / "acme")], ["render", "--stdout", str(EXAMPLES / "acme")], ["policy", "test"]):
         result = subprocess.run([sys.executable, "-m", "compiler", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     where = subprocess.run(
-        [sys.executable, "-c", "import compiler.resources as r; print(r.data_dir('policies'))"], cwd=tmp_path, env=env, capture_output=True, text=True
+        [sys.executable, "-c", "import compiler.builtin.resources as r; print(r.data_dir('policies'))"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert where.stdout.strip() == str(tmp_path / "site" / "compiler" / "data" / "policies")

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from compiler import policytest
-from compiler.load import Document
-from compiler.packs import Example, Rule, builtin_rules, builtin_rules_with_examples
+from compiler.policy import selftest as policytest
+from compiler.load.repo import Document
+from compiler.policy.packs import Example, Rule, builtin_rules, builtin_rules_with_examples
 from compiler.pipeline import compile_config
 from tests.conftest import EXAMPLES, ROOT, hks, write
 
@@ -56,7 +56,7 @@ def test_the_quick_load_of_the_builtin_packs_is_the_full_one_without_examples() 
 
 def test_the_parity_check_sees_yaml_1_1_literals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """libyaml reads `yes` as true, YAML 1.2 as a string: a pack written so must not pass."""
-    from compiler import packs
+    from compiler.policy import packs
 
     shutil.copytree(ROOT / "policies", tmp_path / "policies")
     baseline = tmp_path / "policies" / "baseline.yaml"
@@ -85,7 +85,7 @@ def test_hks_policy_test_passes_for_all_builtin_packs() -> None:
 
 def _as_repo(tmp_path: Path, example: Example) -> tuple[Path, Document]:
     """The example written out as a config repository's org.yaml, and the file re-read."""
-    from compiler.load import load_file, to_plain
+    from compiler.load.repo import load_file, to_plain
 
     yaml = YAML()
     with (tmp_path / "org.yaml").open("w", encoding="utf-8") as out:
@@ -253,7 +253,7 @@ def test_a_malformed_pack_is_reported_at_its_line(tmp_path: Path, pack: str, exp
 
 
 def test_a_broken_builtin_pack_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from compiler import packs
+    from compiler.policy import packs
 
     from compiler.diagnostics import Position, error
 

@@ -1,4 +1,4 @@
-"""compiler/precompiled.json: current, equal to its sources, and never read for a changed file."""
+"""compiler/builtin/precompiled.json: current, equal to its sources, and never read for a changed file."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from compiler import datafiles, packs, precompiled
+from compiler.builtin import datafiles
+from compiler.policy import packs
+from compiler.builtin import precompile, precompiled
 
-SOURCES = precompiled.sources()
+SOURCES = precompile.sources()
 
 
 def test_the_shipped_file_is_what_the_sources_make_now() -> None:
-    assert precompiled.PATH.read_text("utf-8") == precompiled.build(), "run: python -m compiler.precompiled"
+    assert precompiled.PATH.read_text("utf-8") == precompile.build(), "run: python -m compiler.builtin.precompile"
 
 
 @pytest.mark.parametrize("name", sorted(SOURCES))

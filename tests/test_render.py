@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from compiler.model import Cluster
+from compiler.model.model import Cluster
 from compiler.pipeline import compile_config, render_checked
 from compiler.write import read_tree
 from tests.conftest import EXAMPLES, ROOT, hks, hks_process, write
@@ -276,10 +276,10 @@ def test_a_system_prompt_cannot_close_the_modelfile_quotes(tmp_path: Path) -> No
 
 
 def test_a_rendered_document_failing_its_schema_is_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    import compiler.render
+    import compiler.render.manifests
 
-    real = compiler.render.routing
-    monkeypatch.setattr(compiler.render, "routing", lambda config, w: {**real(config, w), "bad": 5})
+    real = compiler.render.manifests.routing
+    monkeypatch.setattr(compiler.render.manifests, "routing", lambda config, w: {**real(config, w), "bad": 5})
     from click.testing import CliRunner
 
     from compiler.cli import main
@@ -303,7 +303,7 @@ def test_emitter_round_trips_awkward_strings_in_yaml_1_1_and_1_2(text: str) -> N
 
 def test_both_yaml_parsers_read_every_rendered_template_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     """render.py parses templates with libyaml (YAML 1.1) for speed; ruamel's YAML 1.2 must agree."""
-    from compiler import render
+    from compiler.render import manifests as render
 
     real = render.load_template_yaml
     seen: list[str] = []

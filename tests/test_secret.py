@@ -313,7 +313,7 @@ def test_a_value_secret_create_reads_is_redacted_from_whatever_prints_next() -> 
 
 def test_a_file_validate_would_refuse_is_not_written(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """secret create checks the file it writes as validate checks secrets/ (SEC-003's shape)."""
-    from compiler import seal
+    from compiler.tools import seal
 
     real = seal.sealed_secret
     monkeypatch.setattr(seal, "sealed_secret", lambda *a: {**real(*a), "kind": "Secret"})

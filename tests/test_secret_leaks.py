@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from compiler import redact
-from compiler.secret_patterns import DETECT_SECRETS_VERSION, PLUGINS
+from compiler.checks.secret_patterns import DETECT_SECRETS_VERSION, PLUGINS
 from tests.conftest import EXAMPLES, git, hks
 
 ALNUM = string.ascii_letters + string.digits
@@ -293,7 +293,7 @@ def test_the_policy_scan_reads_no_file_through_a_link(tmp_path: Path) -> None:
     outside.write_text("# AKIAIOSFODNN7EXAMPLQ\n")
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "linked.yaml").symlink_to(outside)
-    from compiler.secretscan import scan_policy_files
+    from compiler.checks.secrets import scan_policy_files
 
     assert scan_policy_files([tmp_path / "policies" / "linked.yaml"]) == []
     assert scan_policy_files([outside]) != []
@@ -343,7 +343,7 @@ def test_ordinary_values_are_not_flagged(text: str) -> None:
 
 
 def test_vendored_patterns_are_detect_secrets_own() -> None:
-    """compiler/secret_patterns.py holds detect-secrets' denylists unchanged, at the pinned version."""
+    """compiler/checks/secret_patterns.py holds detect-secrets' denylists unchanged, at the pinned version."""
     from importlib.metadata import version
 
     assert version("detect-secrets") == DETECT_SECRETS_VERSION

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler import scanners
+from compiler.render import scanners
 from compiler.pipeline import compile_config, render_checked
 from compiler.write import write_tree
 from tests.conftest import EXAMPLES, ROOT

@@ -1,10 +1,10 @@
-"""compiler/untracked.py: the files of a rendered folder Git neither tracks nor ignores."""
+"""compiler/tools/untracked.py: the files of a rendered folder Git neither tracks nor ignores."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.untracked import untracked
+from compiler.tools.untracked import untracked
 from tests.conftest import git
 
 

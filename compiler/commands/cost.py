@@ -5,10 +5,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from compiler.commands.common import FiniteFloatRange, config_dir_arguments, compile_or_exit
+from compiler.commands.common import FiniteFloatRange, compile_or_exit, config_dir_arguments
 
 if TYPE_CHECKING:
-    from compiler.cost import Estimate
+    from compiler.tools.cost import Estimate
 
 
 @click.command(
@@ -41,7 +41,8 @@ def command(config_dir: str, base_rev: str | None, fmt: str, fail_over_budget: b
     workspace's `usage:` block, and self-hosted nodes from `self_hosted.gpu.hourly_usd` ×
     `self_hosted.nodes`. With --base, shows the change against a Git revision.
     """
-    from compiler import cost, costreport
+    from compiler.tools import cost
+    from compiler.tools import cost_report as costreport
 
     compiled = compile_or_exit(config_dir, show_warnings=False)
     assert compiled.config is not None
@@ -58,7 +59,8 @@ def command(config_dir: str, base_rev: str | None, fmt: str, fail_over_budget: b
 def _base_estimate(config_dir: str, revision: str, organization: str, fallback_share: float) -> Estimate:
     """The estimate of the config at REVISION; an empty one, with a note, when there is none to
     compare with (gitrev.compiled_at)."""
-    from compiler import cost, gitrev
+    from compiler.load import gitrev
+    from compiler.tools import cost
 
     with gitrev.compiled_at(config_dir, revision) as (compiled, note):
         if compiled is None or compiled.config is None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from compiler.commands.common import config_dir_arguments, compile_or_exit, use_colour
+from compiler.commands.common import compile_or_exit, config_dir_arguments, use_colour
 
 FORMATS = ["json", "markdown", "text"]
 
@@ -42,8 +42,8 @@ def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, ex
     With --base REV, the config at REV (read from Git as committed, the working tree untouched)
     is compared with the config in CONFIG_DIR. Secret data is never shown.
     """
-    from compiler import diff
     from compiler.pipeline import render_checked
+    from compiler.tools import diff
     from compiler.write import read_tree
 
     if (rev is None) == (out_dir is None):
@@ -75,8 +75,9 @@ def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, ex
 def _at_revision(config_dir: str, rev: str) -> tuple[dict[str, str], dict[str, dict[str, object]], list[str], str]:
     """The rendered files and settings of the config at REV; empty, with a note, when there is
     none to compare with (gitrev.compiled_at)."""
-    from compiler import diff, gitrev
+    from compiler.load import gitrev
     from compiler.pipeline import render_checked
+    from compiler.tools import diff
 
     with gitrev.compiled_at(config_dir, rev) as (compiled, note):
         if compiled is None:

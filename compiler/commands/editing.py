@@ -14,7 +14,7 @@ from compiler.commands.common import CONFIG_DIR, FiniteFloatRange, use_colour
 
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
-    from compiler.edit import YamlFile
+    from compiler.tools.edit import YamlFile
 
 F = TypeVar("F", bound=Callable[..., Any])
 LLM_KEYS = ("provider", "model", "temperature", "max_tokens", "top_p")
@@ -100,7 +100,7 @@ def _embeddings(given: str) -> dict[str, str]:
 
 
 def open_or_exit(path: Path) -> YamlFile:
-    from compiler.edit import open_file
+    from compiler.tools.edit import open_file
 
     try:
         found, diagnostics = open_file(path)
@@ -125,7 +125,8 @@ def finish(
     writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
     `allow` names rules an edit may introduce because they are its next steps (a new secrets
     backend's secrets, say). Returns whether files were written."""
-    from compiler import edit, editguard
+    from compiler.tools import edit
+    from compiler.tools import edit_guard as editguard
 
     files = list(files)
     changes = {f.path: f.text() for f in files if f.changed}
@@ -211,7 +212,7 @@ def require_org(directory: str, command: str) -> Path:
     path = Path(directory) / "org.yaml"
     if path.is_file():
         return path
-    from compiler.load import configs_below
+    from compiler.load.repo import configs_below
 
     below = configs_below(Path(directory))
     if below:
@@ -238,7 +239,8 @@ def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict
     """`--model` without `--provider` for a model the current provider does not offer: the
     provider is the one the organisation has enabled that offers it (the user just ran
     `hks llm enable` for it); with none or several, say which flag to add."""
-    from compiler import catalogue, edit
+    from compiler.builtin import catalogue
+    from compiler.tools import edit
 
     model = values.get("model")
     if model is None or "provider" in values or not current or catalogue.lookup(current, str(model)):

@@ -30,8 +30,8 @@ def command(config_dir: str | None, workspace: str | None, directory: str | None
     Every value is shown with its layer (org, workspace or built-in default) and the
     file:line:column that set it.
     """
-    from compiler import explain
     from compiler.suggest import did_you_mean
+    from compiler.tools import explain
 
     if config_dir is not None and workspace is None and (directory or not os.path.isdir(config_dir)):
         config_dir, workspace = None, config_dir  # `hks explain clinical`: a workspace of this folder's config

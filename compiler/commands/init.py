@@ -45,7 +45,7 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
     installed from, at its commit (which only this machine can fetch: say so with
     --hks-repo/--hks-rev before sharing), else the published repository at its version's tag.
     """
-    from compiler import hks_source, scaffold
+    from compiler.tools import hks_source, scaffold
 
     name = organization or scaffold.organization_name(directory.resolve().name)
     if scaffold.organization_name(name) != name:
@@ -99,7 +99,7 @@ def _refuse_existing(directory: Path, targets: list[str]) -> None:
 
 
 def _folder_name_notes(folder: str | None) -> list[str]:
-    from compiler import scaffold
+    from compiler.tools import scaffold
 
     if folder is None or scaffold.is_config_folder(folder):
         return []

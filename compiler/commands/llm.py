@@ -53,12 +53,12 @@ def command() -> None:
 
 def _org(directory: str, command: str) -> Any:
     """org.yaml, or a new one in a folder that has no config at all (not even one below)."""
-    from compiler.edit import new_file
+    from compiler.tools.edit import new_file
 
     path = Path(directory) / "org.yaml"
     if path.exists() or command != "llm enable":
         return open_or_exit(require_org(directory, command))
-    from compiler.load import configs_below
+    from compiler.load.repo import configs_below
 
     if configs_below(Path(directory)):
         require_org(directory, command)  # says where the config is instead of making a second one
@@ -79,7 +79,8 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
 
     Adds its providers: entry with the default secret name (for ollama, a self_hosted: block),
     sets llm_config.provider when none is set, and says what is left to do."""
-    from compiler import changes, edit
+    from compiler.tools import edit
+    from compiler.tools import edit_changes as changes
 
     org = _org(directory, "llm enable")
     done = changes.enable(org, provider)
@@ -134,7 +135,7 @@ def install(
 
     The model is checked against the catalogue and the GPU memory (self_hosted.gpu.memory_gib);
     a custom GGUF model is given with --from and --sha256."""
-    from compiler import changes
+    from compiler.tools import edit_changes as changes
 
     if source is None:
         if sha256 or params or system:
@@ -151,8 +152,8 @@ def install(
 
 def _say_fit(directory: str, name: str) -> None:
     """How much of a node's GPU memory the model takes (a model that does not fit was refused)."""
-    from compiler import selfhosted
     from compiler.pipeline import compile_config
+    from compiler.providers import selfhosted
 
     compiled = compile_config(directory)
     hosted = compiled.config.org.self_hosted if compiled.config else None
@@ -171,7 +172,7 @@ def _say_fit(directory: str, name: str) -> None:
 
 
 def _check_catalogue(model: str, allow_unknown: bool) -> None:
-    from compiler import catalogue
+    from compiler.builtin import catalogue
     from compiler.suggest import closest
 
     if catalogue.lookup("ollama", model) is not None:
@@ -247,8 +248,8 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
     """Remove a model from self_hosted.models.
 
     Refused while a workspace (or the organisation's default) still uses it."""
-    from compiler import changes
     from compiler.commands.common import compile_or_exit
+    from compiler.tools import edit_changes as changes
 
     require_org(directory, "llm remove")
     compiled = compile_or_exit(directory, show_warnings=False, allow_errors=True)  # removing may fix them
@@ -263,7 +264,7 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
 
 
 def _users(compiled: Any, model: str) -> list[str]:
-    from compiler.catalogue import normalise
+    from compiler.builtin.catalogue import normalise
 
     wanted = normalise("ollama", model)
     found = []

@@ -40,8 +40,9 @@ def command(
     print_only: bool, verbose: bool, directory: str,
 ) -> None:
     """Show the logs of the LLM gateway, Ollama and the PII guardrail (all when none is named)."""
-    from compiler import kubelogs, render
     from compiler.commands.common import compile_or_exit
+    from compiler.render import manifests as render
+    from compiler.tools import logs as kubelogs
 
     # Troubleshooting must not wait for a clean config: an error such as a missing sealed key
     # does not change which workloads run or how they are labelled.
@@ -94,7 +95,7 @@ def _run(commands: list[list[str]], verbose: bool) -> int:
         reader.join()
     failing = [code for code in codes if code != 0]
     if failing:
-        from compiler.kubelogs import no_cluster
+        from compiler.tools.logs import no_cluster
 
         unreachable = [lines for lines in errors if no_cluster("".join(lines))]
         if unreachable:
@@ -109,7 +110,7 @@ def _run(commands: list[list[str]], verbose: bool) -> int:
 def _forward(stream: IO[str] | Any, into: list[str], verbose: bool) -> None:
     """kubectl's stderr: as it comes with -v; else once it ends, unless it only says that there
     is no cluster (its client logs every retry; hks says that in one line)."""
-    from compiler.kubelogs import no_cluster
+    from compiler.tools.logs import no_cluster
 
     for line in stream:
         into.append(line)

@@ -19,8 +19,9 @@ Examples:
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 def command(provider: str | None, embeddings: bool, fmt: str) -> None:
     """List the models each provider serves today, with their limits, prices and retirement."""
-    from compiler import catalogue, modelsreport
+    from compiler.builtin import catalogue
     from compiler.suggest import did_you_mean
+    from compiler.tools import models_report as modelsreport
 
     names = catalogue.provider_names()
     if provider is not None and provider not in names:

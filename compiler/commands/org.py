@@ -41,12 +41,12 @@ def set_llm(directory: str, dry_run: bool, **flags: object) -> None:
     """Set the organisation's default LLM settings.
 
     Edits llm_config, which every workspace inherits."""
-    from compiler import changes
+    from compiler.tools import edit_changes as changes
 
     values = settings(**flags)
     if not values:
         fail_usage("nothing to set: give at least one of --provider, --model, --temperature, --max-tokens, --top-p, --embeddings")
-    from compiler import edit
+    from compiler.tools import edit
 
     org = open_or_exit(require_org(directory, "org set-llm"))
     values = with_provider(values, edit.find(org.data, ("llm_config", "provider")), org)

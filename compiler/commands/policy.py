@@ -10,7 +10,7 @@ from compiler.commands.common import CONFIG_DIR, use_colour
 
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
-    from compiler.packs import Rule
+    from compiler.policy.packs import Rule
 
 CONFIG_OPTION = click.option(
     "-C", "--directory", "--config", "config_dir", type=CONFIG_DIR,
@@ -71,7 +71,8 @@ def test(pack: str | None, config_dir: str | None) -> None:
 
     PACK is a pack's name, or the path of a pack file (checked on its own).
     """
-    from compiler import packs, policytest
+    from compiler.policy import packs
+    from compiler.policy import selftest as policytest
 
     if pack is not None and Path(pack).is_file():
         builtin = {rule.id for rule in packs.builtin_rules()[0]}
@@ -102,7 +103,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _rules(config_dir: str | None) -> list[Rule]:
-    from compiler import packs
+    from compiler.policy import packs
 
     builtin, broken = packs.builtin_rules_with_examples()
     rules = list(builtin)

@@ -104,7 +104,7 @@ def _stale(config_dir: str, out_dir: Path) -> str:
     if os.environ.get("PRE_COMMIT"):  # a hook sees only what is staged: pre-commit set the rest aside
         return (f"{out_dir} is not current in what this commit holds: if you ran `hks render` already, "
                 f"`git add {out_dir}`; if not, run `{render}`, then `git add {out_dir}`")
-    from compiler.untracked import in_git
+    from compiler.tools.untracked import in_git
 
     if not in_git(out_dir):
         return f"{out_dir} is not current: run `{render}`"
@@ -125,7 +125,7 @@ def _compiled_quietly(config_dir: str) -> Compiled:
 
 
 def _check(config_dir: str, out_dir: Path, files: dict[str, str]) -> None:
-    from compiler.untracked import untracked
+    from compiler.tools.untracked import untracked
     from compiler.write import diff_tree, foreign_entries
 
     if out_dir.is_symlink():  # whatever it leads to is not the repository's to compare

@@ -20,7 +20,7 @@ Examples:
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Write both schemas here.")
 def command(which: str, output_dir: Path | None) -> None:
     """Print the JSON Schema of org.yaml (default) or of a workspace file."""
-    from compiler.schema import SCHEMAS, json_schema_text
+    from compiler.model.schema import SCHEMAS, json_schema_text
 
     if output_dir is None:
         click.echo(json_schema_text(which), nl=False)

@@ -70,7 +70,7 @@ the config reads that is not stored yet, with the `hks secret create` that store
 @repo_options
 def backend(backend: str, cert: str | None, store: str | None, store_kind: str, directory: str, dry_run: bool) -> None:
     """Choose where secrets live: sealed in this repository, read from a vault, or made by other means."""
-    from compiler import edit
+    from compiler.tools import edit
 
     if (cert is not None) != (backend == "sealed-secrets"):
         fail_usage("--cert goes with sealed-secrets, and sealed-secrets needs it: --cert sealed-secrets.pem "
@@ -118,8 +118,8 @@ def _in_config(root: Path, cert: str) -> str:
 
 
 def _check_cert(root: Path, cert: str) -> None:
-    from compiler import seal
     from compiler.errors import InputError
+    from compiler.tools import seal
 
     path = root / cert
     try:
@@ -134,7 +134,7 @@ def _check_cert(root: Path, cert: str) -> None:
 def _cert_bytes(root: Path, path: Path) -> bytes:
     """secrets.cert: a regular file of the config repository, of a certificate's size."""
     from compiler.errors import InputError
-    from compiler.safefs import TooLarge, Unsafe, read_regular
+    from compiler.load.safefs import TooLarge, Unsafe, read_regular
 
     try:
         return read_regular(path, root, MAX_CERT_BYTES)
@@ -146,8 +146,8 @@ def _cert_bytes(root: Path, path: Path) -> bytes:
 
 def _to_store(directory: str, backend: str) -> list[str]:
     """What is left to do for each Secret the config reads, with this backend."""
-    from compiler import secretrefs
     from compiler.pipeline import compile_config
+    from compiler.providers import secretrefs
 
     compiled = compile_config(directory)
     if compiled.config is None:
@@ -221,7 +221,7 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
 
 def _readers(compiled: Any, name: str) -> dict[str, str]:
     """The data keys of Secret `name` the rendered gateway reads, and what for."""
-    from compiler import secretrefs
+    from compiler.providers import secretrefs
 
     refs = secretrefs.by_secret(secretrefs.references(compiled.config, compiled.workspaces)).get(name, [])
     return {ref.key: ref.purpose for ref in refs}
@@ -300,8 +300,8 @@ def _sealed(
     sources: dict[str, tuple[str, str]], overwrite: bool, dry_run: bool, version: str,
 ) -> list[str]:
     """Seals the values into secrets/NAME.yaml; returns the data keys the file holds."""
-    from compiler import seal
     from compiler.errors import InputError
+    from compiler.tools import seal
 
     if not cert:
         fail("secrets.backend is sealed-secrets but secrets.cert is not set",
@@ -354,10 +354,10 @@ def _external(name: str, namespace: str, store: Any, keys: list[str], readers: d
 def _check_readable(path: Path, text: str, version: str) -> None:
     """The file to write passes what validate checks a secrets/ file for: the loader's limits
     (a value too long, say), no secret in plain text, and the SealedSecret's own shape."""
+    from compiler.checks.sealed import _shape_problems
+    from compiler.checks.secrets import scan_secrets
     from compiler.commands.editing import refuse
-    from compiler.load import parse_document
-    from compiler.sealed import _shape_problems
-    from compiler.checks import scan_secrets
+    from compiler.load.repo import parse_document
 
     doc, problems = parse_document(text.encode("utf-8"), str(path))
     if doc is not None:
@@ -372,7 +372,7 @@ def _existing(root: Path, path: Path, kind: str, name: str, namespace: str) -> d
     if not (path.exists() or path.is_symlink()):
         return {}
     from compiler.commands.editing import refuse
-    from compiler.load import load_file, to_plain
+    from compiler.load.repo import load_file, to_plain
 
     doc, problems = load_file(path, root)
     if doc is None:

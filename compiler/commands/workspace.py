@@ -100,7 +100,7 @@ def set_llm(name: str | None, unset: tuple[str, ...], create: bool, directory: s
     """Set a workspace's LLM overrides.
 
     Edits the workspace's llm_override. NAME defaults to $HKS_WORKSPACE."""
-    from compiler import changes
+    from compiler.tools import edit_changes as changes
 
     values = settings(**flags)
     if not values and not unset:
@@ -144,15 +144,15 @@ def _unknown(root: Path, name: str) -> None:
 
 def _provider(org: Any, target: Any, at: tuple[str, ...]) -> str | None:
     """The provider a workspace uses now: its override's, or the organisation's."""
-    from compiler import edit
+    from compiler.tools import edit
 
     own = edit.find(target.data, at + ("provider",)) if target is not None else None
     return str(own or edit.find(org.data, ("llm_config", "provider")) or "") or None
 
 
 def _write_new(directory: str, name: str, values: dict[str, Any], dry_run: bool) -> None:
-    from compiler import changes
-    from compiler.edit import new_file
+    from compiler.tools import edit_changes as changes
+    from compiler.tools.edit import new_file
 
     target = new_file(Path(directory) / "workspaces" / f"{name}.yaml")
     target.data["workspace"] = name
@@ -162,7 +162,7 @@ def _write_new(directory: str, name: str, values: dict[str, Any], dry_run: bool)
 
 
 def _workspaces(root: Path) -> list[tuple[str, str]]:
-    from compiler import edit
+    from compiler.tools import edit
 
     found = {}
     org_path = root / "org.yaml"
@@ -184,7 +184,7 @@ def _locate(root: Path, name: str) -> tuple[Any, tuple[str, ...]]:
     org_path = root / "org.yaml"
     if org_path.is_file():
         org = open_or_exit(org_path)
-        from compiler import edit
+        from compiler.tools import edit
 
         inline = edit.find(org.data, ("workspaces",))
         if inline is not None and hasattr(inline, "keys") and name in inline:

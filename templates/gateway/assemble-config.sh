@@ -1,4 +1,4 @@
-# Puts the gateway's files back together from the pieces hks split them into (compiler/objectsize.py):
+# Puts the gateway's files back together from the pieces hks split them into (compiler/render/objectsize.py):
 # every NAME.part-NNN in $1, in order, becomes NAME in $2.
 set -eu
 cd "$1"

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from compiler.secretrefs import REDIS_ENV
+from compiler.providers.secretrefs import REDIS_ENV
 
 
 class RedisServer:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from compiler import cost, monitoring
+from compiler.tools import cost
+from compiler.render import monitoring
 from tests.e2e.gateway import ROOT, chat, embed, get, render, running, scrape_token
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import EMBEDDING_TOKENS, MISSING_OLLAMA_MODEL, USAGE_IN, USAGE_OUT, StandIn

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import pytest
 from ruamel.yaml import YAML
 
-from compiler import gateway
+from compiler.render import litellm_config as gateway
 from compiler.pipeline import compile_config
 from tests.conftest import EXAMPLES
 from tests.e2e.gateway import chat, render, running

@@ -1,5 +1,5 @@
 """End to end at scale: a config whose gateway files are too large for one ConfigMap is split
-over several (compiler/objectsize.py) and put back together by the Deployment's init container
+over several (compiler/render/objectsize.py) and put back together by the Deployment's init container
 command; the real proxy then serves every workspace from the assembled config."""
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""hks's own shipped data (catalogue, policy packs, templates, schemas): where it is, read fast."""

@@ -1,0 +1,1 @@
+"""Checks of the config beyond its schema: one module per concern."""

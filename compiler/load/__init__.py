@@ -1,0 +1,1 @@
+"""The only reader of the config repository: every input file, with positions and limits."""

@@ -1,0 +1,1 @@
+"""Compliance policy: packs as data, the facts they are evaluated over, waivers, self-tests."""

@@ -1,0 +1,132 @@
+"""Evaluates policy rules (data, from packs) over the documents of `facts.py`.
+
+A rule's condition is a JSON Schema that a compliant document satisfies; every place the
+document breaks it is one finding, reported where the user's files set the offending value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.checks.secrets import Secret
+from compiler.diagnostics import Diagnostic, Severity, error
+from compiler.merge import Workspace
+from compiler.model.config import Config
+from compiler.policy import facts
+from compiler.policy.packs import Rule
+from compiler.redact import secret_kind
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    workspace: str | None  # None for an organisation-scope rule
+    diagnostic: Diagnostic
+
+
+def evaluate(
+    rules: list[Rule], config: Config, workspaces: tuple[Workspace, ...], secrets: list[Secret]
+) -> list[Finding]:
+    validators = {rule.id: _validator(rule.condition) for rule in rules}
+    org, org_origins = facts.org_document(config, workspaces, secrets)
+    residencies = {str(w.data_residency.value) for w in workspaces if w.data_residency}
+    if config.org.data_residency:
+        residencies.add(config.org.data_residency)
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.scope == "organization" and rule.applies(set(org["compliance"]), residencies):
+            findings += _check(rule, validators[rule.id], org, org_origins, None)
+    sources = {source.name: source for source in config.workspaces}
+    for workspace in workspaces:
+        document, origins = facts.workspace_document(config, sources[workspace.name], workspace, org, org_origins)
+        residency = {document["data_residency"]} if document["data_residency"] else set()
+        for rule in rules:
+            if rule.scope == "workspace" and rule.applies(set(document["compliance"]), residency):
+                findings += _check(rule, validators[rule.id], document, origins, workspace.name)
+    return findings
+
+
+def _validator(condition: Any) -> Any:
+    from compiler.policy import safe_regex
+
+    return safe_regex.validator_class()(condition)
+
+
+def _check(
+    rule: Rule, validator: Any, document: dict[str, Any], origins: facts.Origins, workspace: str | None
+) -> list[Finding]:
+    findings = []
+    try:
+        problems = list(validator.iter_errors(document))
+    except Exception as exc:  # a condition jsonschema accepts but cannot evaluate (an unresolvable $ref)
+        message = f"rule {rule.id} cannot be evaluated: {type(exc).__name__}"
+        return [Finding(rule, workspace, error(rule.defined_at, "POLICY-004", message, "fix the rule's condition"))]
+    for problem in problems:
+        path = tuple(problem.absolute_path)
+        diagnostic = Diagnostic(
+            facts.origin(origins, rule.at or path),
+            Severity(rule.severity),
+            rule.id,
+            fill(rule.message, document, path),
+            fill(rule.remediation, document, path),
+        )
+        findings.append(Finding(rule, workspace, diagnostic))
+    unique = {f.diagnostic: f for f in findings}
+    return list(unique.values())
+
+
+def fill(template: str, document: dict[str, Any], path: tuple[Any, ...]) -> str:
+    """Replaces {placeholders}: `{item.x}` is x of the innermost mapping on the failing path,
+    `{value}` the failing value itself, anything else a dotted path from the document's top."""
+    item, value = _item_and_value(document, path)
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        head, _, rest = name.partition(".")
+        if head == "value":
+            return _show(value)
+        start, steps = (item, rest) if head == "item" else (document, name)
+        return _show(_lookup(start, steps))
+
+    return PLACEHOLDER.sub(replace, template)
+
+
+def _item_and_value(document: dict[str, Any], path: tuple[Any, ...]) -> tuple[Any, Any]:
+    node: Any = document
+    item: Any = document
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return item, None
+        if isinstance(node, dict):
+            item = node
+    return item, node
+
+
+def _lookup(node: Any, steps: str) -> Any:
+    for step in steps.split(".") if steps else ():
+        if isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        else:
+            return None
+    return node
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "set"
+    text = str(value)
+    return "a value that looks like a secret" if secret_kind(text) else text

@@ -1,0 +1,1 @@
+"""What hks knows about each LLM provider."""

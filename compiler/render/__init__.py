@@ -1,0 +1,1 @@
+"""The effective config -> Kubernetes manifests. Reads no files; writes nothing."""

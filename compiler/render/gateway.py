@@ -1,0 +1,336 @@
+"""The gateway's manifests: the LiteLLM proxy (its config from gateway.py), its egress, the
+Presidio services it calls for PII, and the secrets backend's objects for the Secrets it reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from compiler.merge import Workspace
+from compiler.model.config import Config
+from compiler.providers import egress, secretrefs
+from compiler.render import litellm_config as litellm
+from compiler.render import objectsize
+from compiler.render.manifests import (
+    CONTAINER_SECURITY,
+    DNS_EGRESS,
+    GATEWAY_NAME,
+    GATEWAY_PORT,
+    OLLAMA_PORT,
+    PRIVATE_RANGES,
+    Manifest,
+    pinned_images,
+    public_egress,
+    render_template,
+    standard_labels,
+)
+from compiler.yamlout import dump
+
+GATEWAY_UID = 10001
+PRESIDIO_UID = 1001  # the user the Presidio images create
+
+# --- gateway ----------------------------------------------------------------------------------
+
+
+def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    org = config.org
+    namespace = org.cluster.namespace
+    labels = standard_labels(config, "gateway", GATEWAY_NAME)
+    selector = {"app.kubernetes.io/name": GATEWAY_NAME}
+    config_yaml = dump(litellm.litellm_config(config, workspaces))
+    config_data = {
+        "config.yaml": config_yaml,
+        f"{litellm.AUTH_MODULE}.py": _auth_module(),
+        litellm.AUTH_TABLE: json.dumps(litellm.workspace_table(config, workspaces), indent=2, sort_keys=True) + "\n",
+    }
+    config_parts = _split(config_data)
+    image = org.gateway.image or pinned_images()["litellm"]
+    gateway_env = _gateway_env(config, workspaces)
+    common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
+    deployment = render_template(
+        env,
+        "gateway/deployment.yaml.j2",
+        **common,
+        **_config_volume(config_parts),
+        config_hash=_digest([image, config_data, gateway_env]),
+        uid=GATEWAY_UID,
+        image=image,
+        container_env=gateway_env,
+        resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        container_security=CONTAINER_SECURITY,
+    )
+    folder = "platform/gateway"
+    manifests = [
+        *_config_maps(env, common, config_parts),
+        Manifest(folder, render_template(env, "gateway/serviceaccount.yaml.j2", **common)),
+        *_token_review_access(env, config, labels),
+        *_metrics_credential(env, config),
+        Manifest(folder, deployment),
+        Manifest(folder, render_template(env, "gateway/service.yaml.j2", **common)),
+        Manifest(
+            folder,
+            render_template(env, "gateway/hpa.yaml.j2", **common, min_replicas=org.gateway.replicas.min, max_replicas=org.gateway.replicas.max),
+        ),
+        Manifest(folder, render_template(env, "gateway/pdb.yaml.j2", **common)),
+        Manifest(
+            folder,
+            render_template(
+                env,
+                "gateway/networkpolicy.yaml.j2",
+                **common,
+                managed_namespaces={"hks.dev/organization": config.organization},
+                prometheus_namespace=org.monitoring.prometheus_namespace if org.monitoring.enabled else None,
+                egress=_gateway_egress(config, workspaces),
+            ),
+        ),
+    ]
+    if org.cluster.cni == "cilium":
+        manifests.append(Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy-kube-apiserver.yaml.j2", **common)))
+        endpoints = [e for e in egress.external_endpoints(config, workspaces) if not e.is_ip]
+        if endpoints:
+            manifests.append(
+                Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
+            )
+    return manifests
+
+
+def _config_maps(env: Any, common: dict[str, Any], parts: dict[str, dict[str, str]]) -> list[Manifest]:
+    found = []
+    for name, data in parts.items():
+        configmap = render_template(env, "gateway/configmap.yaml.j2", **common, configmap=name, data={})
+        configmap["data"] = data  # megabytes at thousands of workspaces: not through YAML and back
+        found.append(Manifest("platform/gateway", configmap))
+    return found
+
+
+def _split(files: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The gateway's ConfigMaps (name → data): one, or the parts of files too large for one
+    (compiler/render/objectsize.py)."""
+    if objectsize.fits(files):
+        return {f"{GATEWAY_NAME}-config": files}
+    return {f"{GATEWAY_NAME}-config-{index}": data for index, data in enumerate(objectsize.parts(files), start=1)}
+
+
+def _config_volume(parts: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """What the Deployment needs to mount the files: the ConfigMap, or its parts and the script
+    that puts them together in an emptyDir before the gateway starts."""
+    from compiler.builtin.resources import data_dir
+
+    if len(parts) == 1 and f"{GATEWAY_NAME}-config" in parts:
+        return {"config_parts": None}
+    mebibytes = sum(len(text.encode()) for data in parts.values() for text in data.values()) // 2**20 + 1
+    return {
+        "config_parts": [{"configMap": {"name": name}} for name in parts],
+        "config_size": f"{2 * mebibytes}Mi",
+        "assemble_script": (data_dir("templates") / "gateway" / "assemble-config.sh").read_text("utf-8"),
+    }
+
+
+def _digest(value: Any) -> str:
+    """The first 16 hex digits of the sha256 of `value` as sorted JSON, hashed as it is encoded
+    rather than from one string: the config is megabytes at thousands of workspaces."""
+    digest = hashlib.sha256()
+    for chunk in json.JSONEncoder(sort_keys=True).iterencode(value):
+        digest.update(chunk.encode())
+    return digest.hexdigest()[:16]
+
+
+def _auth_module() -> str:
+    from compiler.builtin.resources import data_dir
+
+    return (data_dir("templates") / "gateway" / f"{litellm.AUTH_MODULE}.py").read_text(encoding="utf-8")
+
+
+def _token_review_access(env: Any, config: Config, labels: dict[str, str]) -> list[Manifest]:
+    """A cluster-wide grant (TokenReviews are not namespaced), named after the namespace so two
+    organisations in one cluster do not share it."""
+    names = {"name": GATEWAY_NAME, "namespace": config.org.cluster.namespace, "labels": labels}
+    role = f"{config.org.cluster.namespace}-{GATEWAY_NAME}-tokenreview"
+    return [
+        Manifest("platform/gateway", render_template(env, f"gateway/{kind}-tokenreview.yaml.j2", role=role, **names))
+        for kind in ("clusterrole", "clusterrolebinding")
+    ]
+
+
+def _metrics_credential(env: Any, config: Config) -> list[Manifest]:
+    if not config.org.monitoring.enabled:
+        return []
+    namespace = config.org.cluster.namespace
+    labels = standard_labels(config, "monitoring", litellm.METRICS_ACCOUNT)
+    names = {"name": litellm.METRICS_ACCOUNT, "namespace": namespace, "labels": labels}
+    token = {"secret": litellm.METRICS_TOKEN_SECRET, "account": litellm.METRICS_ACCOUNT, **names}
+    return [
+        Manifest("platform/monitoring", render_template(env, "gateway/serviceaccount.yaml.j2", **names)),
+        Manifest("platform/monitoring", render_template(env, "gateway/secret-metrics-token.yaml.j2", **token)),
+    ]
+
+
+def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = []
+    for ref in secretrefs.references(config, workspaces):
+        key_ref: dict[str, Any] = {"name": ref.secret, "key": ref.key}
+        if ref.env == secretrefs.REDIS_ENV["password"]:
+            key_ref["optional"] = True  # a Redis without a password
+        env.append({"name": ref.env, "valueFrom": {"secretKeyRef": key_ref}})
+    if litellm.pii_modes(workspaces):
+        env.append({"name": "PRESIDIO_ANALYZER_API_BASE", "value": litellm.presidio_url(config, "analyzer")})
+        env.append({"name": "PRESIDIO_ANONYMIZER_API_BASE", "value": litellm.presidio_url(config, "anonymizer")})
+    # The model price map ships in the image; fetching it from GitHub would need egress we forbid.
+    env.append({"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"})
+    # No admin UI, login page or API docs to anyone who reaches the port: the master key holder
+    # administers through the API (docs/gateway.md).
+    env.append({"name": "DISABLE_ADMIN_UI", "value": "True"})
+    env.append({"name": "NO_DOCS", "value": "True"})
+    env.append({"name": "NO_REDOC", "value": "True"})
+    env.append({"name": "HOME", "value": "/home/litellm"})
+    env.append({"name": "XDG_CACHE_HOME", "value": "/home/litellm/.cache"})
+    return env
+
+
+
+
+def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
+    """DNS, the in-cluster Ollama and Presidio, the gateway's own databases, and (without
+    Cilium, which narrows it to host names) the provider ports on public addresses only."""
+    rules: list[dict[str, Any]] = [DNS_EGRESS, _api_server_egress()]
+    if "ollama" in secretrefs.providers_in_use(workspaces):
+        rules.append(_to_pods({"app.kubernetes.io/name": "ollama"}, OLLAMA_PORT))
+    if litellm.pii_modes(workspaces):
+        for part in ("analyzer", "anonymizer"):
+            rules.append(_to_pods({"app.kubernetes.io/name": f"presidio-{part}"}, litellm.PRESIDIO_PORT))
+    stores = []
+    if config.org.gateway.database_secret:
+        stores.append({"port": 5432, "protocol": "TCP"})
+    if litellm.shares_state(config):
+        stores.append({"port": 6379, "protocol": "TCP"})
+    if stores:
+        # Their addresses live in Secrets hks never reads: the cluster and private networks.
+        rules.append({"to": [{"namespaceSelector": {}}] + _private_blocks(), "ports": stores})
+    for endpoint in egress.internal_endpoints(config, workspaces):
+        peer = {"ipBlock": {"cidr": f"{endpoint.host}/32"}} if endpoint.is_ip else {"namespaceSelector": {}}
+        rules.append({"to": [peer], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
+    public = egress.external_endpoints(config, workspaces)
+    for endpoint in [e for e in public if e.is_ip]:
+        rules.append({"to": [{"ipBlock": {"cidr": f"{endpoint.host}/32"}}], "ports": [{"port": endpoint.port, "protocol": "TCP"}]})
+    named = [e for e in public if not e.is_ip]
+    if named and config.org.cluster.cni != "cilium":
+        rules.append(public_egress(sorted({e.port for e in named})))
+    return rules
+
+
+def _api_server_egress() -> dict[str, Any]:
+    """The Kubernetes API, for TokenReviews: its endpoints are the control plane's addresses
+    (private ones; docs/gateway.md says what a public control-plane endpoint needs)."""
+    ports = [{"port": port, "protocol": "TCP"} for port in (443, 6443)]
+    return {"to": _private_blocks(), "ports": ports}
+
+
+def _private_blocks() -> list[dict[str, Any]]:
+    return [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE_RANGES[:3]]
+
+
+def _to_pods(selector: dict[str, str], port: int) -> dict[str, Any]:
+    return {"to": [{"podSelector": {"matchLabels": selector}}], "ports": [{"port": port, "protocol": "TCP"}]}
+
+
+def _fqdn_egress(endpoints: list[egress.Endpoint]) -> list[dict[str, Any]]:
+    dns = {
+        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns"}}],
+        "toPorts": [
+            {
+                "ports": [{"port": "53", "protocol": "ANY"}],
+                "rules": {"dns": [{"matchPattern": "*"}]},
+            }
+        ],
+    }
+    rules: list[dict[str, Any]] = [dns]
+    for port in sorted({e.port for e in endpoints}):
+        hosts = sorted({e.host for e in endpoints if e.port == port})
+        rules.append(
+            {
+                "toFQDNs": [{"matchName": host} for host in hosts],
+                "toPorts": [{"ports": [{"port": str(port), "protocol": "TCP"}]}],
+            }
+        )
+    return rules
+
+
+# --- PII: Presidio ------------------------------------------------------------------------------
+
+
+def presidio(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    if not litellm.pii_modes(workspaces):
+        return []
+    images = pinned_images()
+    sizes = {
+        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+    }
+    manifests = []
+    for part in ("analyzer", "anonymizer"):
+        name = f"presidio-{part}"
+        common = {
+            "name": name,
+            "namespace": config.org.cluster.namespace,
+            "labels": standard_labels(config, "pii", name),
+            "selector": {"app.kubernetes.io/name": name},
+            "port": litellm.PRESIDIO_PORT,
+        }
+        replicas = min(config.org.gateway.replicas.min, 2)
+        manifests += [
+            Manifest(
+                "platform/pii",
+                render_template(
+                    env,
+                    "pii/deployment.yaml.j2",
+                    **common,
+                    replicas=replicas,
+                    image=images[name],
+                    uid=PRESIDIO_UID,
+                    resources=sizes[part],
+                    container_security=CONTAINER_SECURITY,
+                ),
+            ),
+            Manifest("platform/pii", render_template(env, "pii/service.yaml.j2", **common)),
+            Manifest(
+                "platform/pii",
+                render_template(env, "pii/networkpolicy.yaml.j2", **common, gateway_selector={"app.kubernetes.io/name": GATEWAY_NAME}),
+            ),
+        ]
+    return manifests
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def secrets(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    backend = config.org.secrets
+    grouped = secretrefs.by_secret(secretrefs.references(config, workspaces))
+    namespace = config.org.cluster.namespace
+    labels = standard_labels(config, "secrets")
+    if backend.backend == "external-secrets":
+        assert backend.store is not None  # checks.py requires a store for this backend
+        return [
+            Manifest(
+                "platform/secrets",
+                render_template(
+                    env,
+                    "secrets/externalsecret.yaml.j2",
+                    name=name,
+                    namespace=namespace,
+                    labels=labels,
+                    store=backend.store.model_dump(),
+                    data=[{"secretKey": r.key, "remoteRef": {"key": name, "property": r.key}} for r in refs],
+                ),
+            )
+            for name, refs in grouped.items()
+        ]
+    if backend.backend == "sealed-secrets":
+        from compiler.checks import sealed
+
+        found = sealed.sealed_secrets(config)
+        return [Manifest("platform/secrets", found[name].body) for name in grouped if name in found]
+    return []
+
+
