@@ -117,9 +117,9 @@ class Rendered:
 
     @property
     def stream(self) -> str:
-        from compiler.render import manifests as render
+        from compiler.render import kustomize
 
-        return render.stream(self.files)
+        return kustomize.stream(self.files)
 
 
 def for_render(compiled: Compiled) -> Compiled:
@@ -148,6 +148,7 @@ def rendered_files(compiled: Compiled) -> Iterator[tuple[str, str]]:
     the texts of all of them at once were a fifth of its memory. A document that fails raises
     RenderBug once every document has been checked, before the last file is given: the
     caller's staging folder is then thrown away whole."""
+    from compiler.render import kustomize
     from compiler.render import manifests as render
     from compiler.render import verify as k8s
     from compiler.yamlout import dump
@@ -164,4 +165,4 @@ def rendered_files(compiled: Compiled) -> Iterator[tuple[str, str]]:
             yield manifest.path, dump(manifest.body)
     if failures:
         raise RenderBug("rendered documents fail the Kubernetes schemas:\n  " + "\n  ".join(sorted(failures)))
-    yield from render.kustomizations(paths).items()
+    yield from kustomize.kustomizations(paths).items()

@@ -201,7 +201,7 @@ def test_the_embedding_provider_gets_its_key_and_its_way_out(tmp_path: Path) -> 
 
 
 def test_the_routing_configmap_names_the_embedding_alias(tmp_path: Path) -> None:
-    from compiler.render import manifests as rendering
+    from compiler.render.components import workspace as rendering
 
     write(tmp_path, {"org.yaml": org(f"rag: {{llm_override: {{{OPENAI}}}}}", "plain: {}")})
     compiled = compile_config(str(tmp_path))

@@ -276,10 +276,10 @@ def test_a_system_prompt_cannot_close_the_modelfile_quotes(tmp_path: Path) -> No
 
 
 def test_a_rendered_document_failing_its_schema_is_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    import compiler.render.manifests
+    from compiler.render.components import workspace
 
-    real = compiler.render.manifests.routing
-    monkeypatch.setattr(compiler.render.manifests, "routing", lambda config, w: {**real(config, w), "bad": 5})
+    real = workspace.routing
+    monkeypatch.setattr(workspace, "routing", lambda config, w: {**real(config, w), "bad": 5})
     from click.testing import CliRunner
 
     from compiler.cli import main
@@ -302,8 +302,8 @@ def test_emitter_round_trips_awkward_strings_in_yaml_1_1_and_1_2(text: str) -> N
 
 
 def test_both_yaml_parsers_read_every_rendered_template_alike(monkeypatch: pytest.MonkeyPatch) -> None:
-    """render.py parses templates with libyaml (YAML 1.1) for speed; ruamel's YAML 1.2 must agree."""
-    from compiler.render import manifests as render
+    """render/base.py parses templates with libyaml (YAML 1.1) for speed; ruamel's YAML 1.2 must agree."""
+    from compiler.render import base as render
 
     real = render.load_template_yaml
     seen: list[str] = []

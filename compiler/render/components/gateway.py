@@ -1,5 +1,5 @@
-"""The gateway's manifests: the LiteLLM proxy (its config from gateway.py), its egress, the
-Presidio services it calls for PII, and the secrets backend's objects for the Secrets it reads."""
+"""The gateway: the LiteLLM proxy (its config from render/litellm_config.py), its config
+split under the ConfigMap size limit, its identity checks, its metrics credential and its egress."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import hashlib
 import json
 from typing import Any
 
+from compiler.builtin.resources import data_dir
 from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.providers import egress, secretrefs
 from compiler.render import litellm_config as litellm
 from compiler.render import objectsize
-from compiler.render.manifests import (
+from compiler.render.base import (
     CONTAINER_SECURITY,
     DNS_EGRESS,
     GATEWAY_NAME,
@@ -28,12 +29,8 @@ from compiler.render.manifests import (
 from compiler.yamlout import dump
 
 GATEWAY_UID = 10001
-PRESIDIO_UID = 1001  # the user the Presidio images create
 
-# --- gateway ----------------------------------------------------------------------------------
-
-
-def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     org = config.org
     namespace = org.cluster.namespace
     labels = standard_labels(config, "gateway", GATEWAY_NAME)
@@ -49,7 +46,6 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     gateway_env = _gateway_env(config, workspaces)
     common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
     deployment = render_template(
-        env,
         "gateway/deployment.yaml.j2",
         **common,
         **_config_volume(config_parts),
@@ -62,21 +58,20 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
     )
     folder = "platform/gateway"
     manifests = [
-        *_config_maps(env, common, config_parts),
-        Manifest(folder, render_template(env, "gateway/serviceaccount.yaml.j2", **common)),
-        *_token_review_access(env, config, labels),
-        *_metrics_credential(env, config),
+        *_config_maps(common, config_parts),
+        Manifest(folder, render_template("gateway/serviceaccount.yaml.j2", **common)),
+        *_token_review_access(config, labels),
+        *_metrics_credential(config),
         Manifest(folder, deployment),
-        Manifest(folder, render_template(env, "gateway/service.yaml.j2", **common)),
+        Manifest(folder, render_template("gateway/service.yaml.j2", **common)),
         Manifest(
             folder,
-            render_template(env, "gateway/hpa.yaml.j2", **common, min_replicas=org.gateway.replicas.min, max_replicas=org.gateway.replicas.max),
+            render_template("gateway/hpa.yaml.j2", **common, min_replicas=org.gateway.replicas.min, max_replicas=org.gateway.replicas.max),
         ),
-        Manifest(folder, render_template(env, "gateway/pdb.yaml.j2", **common)),
+        Manifest(folder, render_template("gateway/pdb.yaml.j2", **common)),
         Manifest(
             folder,
             render_template(
-                env,
                 "gateway/networkpolicy.yaml.j2",
                 **common,
                 managed_namespaces={"hks.dev/organization": config.organization},
@@ -86,19 +81,19 @@ def gateway(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list
         ),
     ]
     if org.cluster.cni == "cilium":
-        manifests.append(Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy-kube-apiserver.yaml.j2", **common)))
+        manifests.append(Manifest(folder, render_template("gateway/ciliumnetworkpolicy-kube-apiserver.yaml.j2", **common)))
         endpoints = [e for e in egress.external_endpoints(config, workspaces) if not e.is_ip]
         if endpoints:
             manifests.append(
-                Manifest(folder, render_template(env, "gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
+                Manifest(folder, render_template("gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
             )
     return manifests
 
 
-def _config_maps(env: Any, common: dict[str, Any], parts: dict[str, dict[str, str]]) -> list[Manifest]:
+def _config_maps(common: dict[str, Any], parts: dict[str, dict[str, str]]) -> list[Manifest]:
     found = []
     for name, data in parts.items():
-        configmap = render_template(env, "gateway/configmap.yaml.j2", **common, configmap=name, data={})
+        configmap = render_template("gateway/configmap.yaml.j2", **common, configmap=name, data={})
         configmap["data"] = data  # megabytes at thousands of workspaces: not through YAML and back
         found.append(Manifest("platform/gateway", configmap))
     return found
@@ -115,7 +110,6 @@ def _split(files: dict[str, str]) -> dict[str, dict[str, str]]:
 def _config_volume(parts: dict[str, dict[str, str]]) -> dict[str, Any]:
     """What the Deployment needs to mount the files: the ConfigMap, or its parts and the script
     that puts them together in an emptyDir before the gateway starts."""
-    from compiler.builtin.resources import data_dir
 
     if len(parts) == 1 and f"{GATEWAY_NAME}-config" in parts:
         return {"config_parts": None}
@@ -137,23 +131,22 @@ def _digest(value: Any) -> str:
 
 
 def _auth_module() -> str:
-    from compiler.builtin.resources import data_dir
 
     return (data_dir("templates") / "gateway" / f"{litellm.AUTH_MODULE}.py").read_text(encoding="utf-8")
 
 
-def _token_review_access(env: Any, config: Config, labels: dict[str, str]) -> list[Manifest]:
+def _token_review_access(config: Config, labels: dict[str, str]) -> list[Manifest]:
     """A cluster-wide grant (TokenReviews are not namespaced), named after the namespace so two
     organisations in one cluster do not share it."""
     names = {"name": GATEWAY_NAME, "namespace": config.org.cluster.namespace, "labels": labels}
     role = f"{config.org.cluster.namespace}-{GATEWAY_NAME}-tokenreview"
     return [
-        Manifest("platform/gateway", render_template(env, f"gateway/{kind}-tokenreview.yaml.j2", role=role, **names))
+        Manifest("platform/gateway", render_template(f"gateway/{kind}-tokenreview.yaml.j2", role=role, **names))
         for kind in ("clusterrole", "clusterrolebinding")
     ]
 
 
-def _metrics_credential(env: Any, config: Config) -> list[Manifest]:
+def _metrics_credential(config: Config) -> list[Manifest]:
     if not config.org.monitoring.enabled:
         return []
     namespace = config.org.cluster.namespace
@@ -161,8 +154,8 @@ def _metrics_credential(env: Any, config: Config) -> list[Manifest]:
     names = {"name": litellm.METRICS_ACCOUNT, "namespace": namespace, "labels": labels}
     token = {"secret": litellm.METRICS_TOKEN_SECRET, "account": litellm.METRICS_ACCOUNT, **names}
     return [
-        Manifest("platform/monitoring", render_template(env, "gateway/serviceaccount.yaml.j2", **names)),
-        Manifest("platform/monitoring", render_template(env, "gateway/secret-metrics-token.yaml.j2", **token)),
+        Manifest("platform/monitoring", render_template("gateway/serviceaccount.yaml.j2", **names)),
+        Manifest("platform/monitoring", render_template("gateway/secret-metrics-token.yaml.j2", **token)),
     ]
 
 
@@ -254,83 +247,3 @@ def _fqdn_egress(endpoints: list[egress.Endpoint]) -> list[dict[str, Any]]:
             }
         )
     return rules
-
-
-# --- PII: Presidio ------------------------------------------------------------------------------
-
-
-def presidio(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
-    if not litellm.pii_modes(workspaces):
-        return []
-    images = pinned_images()
-    sizes = {
-        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
-        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-    }
-    manifests = []
-    for part in ("analyzer", "anonymizer"):
-        name = f"presidio-{part}"
-        common = {
-            "name": name,
-            "namespace": config.org.cluster.namespace,
-            "labels": standard_labels(config, "pii", name),
-            "selector": {"app.kubernetes.io/name": name},
-            "port": litellm.PRESIDIO_PORT,
-        }
-        replicas = min(config.org.gateway.replicas.min, 2)
-        manifests += [
-            Manifest(
-                "platform/pii",
-                render_template(
-                    env,
-                    "pii/deployment.yaml.j2",
-                    **common,
-                    replicas=replicas,
-                    image=images[name],
-                    uid=PRESIDIO_UID,
-                    resources=sizes[part],
-                    container_security=CONTAINER_SECURITY,
-                ),
-            ),
-            Manifest("platform/pii", render_template(env, "pii/service.yaml.j2", **common)),
-            Manifest(
-                "platform/pii",
-                render_template(env, "pii/networkpolicy.yaml.j2", **common, gateway_selector={"app.kubernetes.io/name": GATEWAY_NAME}),
-            ),
-        ]
-    return manifests
-
-
-# --- secrets ------------------------------------------------------------------------------------
-
-
-def secrets(env: Any, config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
-    backend = config.org.secrets
-    grouped = secretrefs.by_secret(secretrefs.references(config, workspaces))
-    namespace = config.org.cluster.namespace
-    labels = standard_labels(config, "secrets")
-    if backend.backend == "external-secrets":
-        assert backend.store is not None  # checks.py requires a store for this backend
-        return [
-            Manifest(
-                "platform/secrets",
-                render_template(
-                    env,
-                    "secrets/externalsecret.yaml.j2",
-                    name=name,
-                    namespace=namespace,
-                    labels=labels,
-                    store=backend.store.model_dump(),
-                    data=[{"secretKey": r.key, "remoteRef": {"key": name, "property": r.key}} for r in refs],
-                ),
-            )
-            for name, refs in grouped.items()
-        ]
-    if backend.backend == "sealed-secrets":
-        from compiler.checks import sealed
-
-        found = sealed.sealed_secrets(config)
-        return [Manifest("platform/secrets", found[name].body) for name in grouped if name in found]
-    return []
-
-

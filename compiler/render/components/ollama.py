@@ -1,0 +1,175 @@
+"""Ollama, serving the self-hosted models: its DaemonSet on the LLM nodes, the models it pulls or
+builds, its Service and its network policies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from compiler.builtin.resources import data_dir
+from compiler.merge import Workspace
+from compiler.model.config import Config
+from compiler.providers import selfhosted
+from compiler.render.base import (
+    CONTAINER_SECURITY,
+    DNS_EGRESS,
+    GATEWAY_NAME,
+    OLLAMA_PORT,
+    Manifest,
+    pinned_images,
+    public_egress,
+    render_template,
+    standard_labels,
+)
+
+OLLAMA_UID = 10001
+OLLAMA_HOME = "/home/ollama"
+
+
+def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    from compiler.model.model import SelfHosted
+
+    models = selfhosted.served_models(config, workspaces)
+    if not models:
+        return []
+    hosted = config.org.self_hosted or SelfHosted()
+    namespace = config.org.cluster.namespace
+    labels = standard_labels(config, "llm-server", "ollama")
+    selector = {"app.kubernetes.io/name": "ollama"}
+    data = _ollama_config(models)
+    images = pinned_images()
+    image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
+    common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT}
+    daemonset = render_template(
+        "ollama/daemonset.yaml.j2",
+        **common,
+        config_hash=hashlib.sha256(json.dumps([image, data], sort_keys=True).encode()).hexdigest()[:16],
+        node_selector=hosted.node_selector,
+        tolerations=[t.model_dump(exclude_none=True) for t in hosted.tolerations],
+        uid=OLLAMA_UID,
+        home=OLLAMA_HOME,
+        image=image,
+        fetch_image=images["curl"],
+        custom_models=any(m.custom for m in models),
+        server_env=_ollama_env(hosted),
+        pull_env=[{"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"}, {"name": "OLLAMA_MODELS", "value": "/models"}, {"name": "HOME", "value": OLLAMA_HOME}],
+        warm_up_command=_warm_up(models, hosted),
+        resources=_ollama_resources(hosted, models),
+        pull_resources={"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        small_resources={"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "500m", "memory": "64Mi"}},
+        container_security=CONTAINER_SECURITY,
+        host_path=hosted.storage.host_path if hosted.storage.type == "host-path" else None,
+        claim=_model_claim(hosted.storage),
+    )
+    gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
+    return [
+        Manifest("platform/ollama", render_template("ollama/configmap.yaml.j2", **common, data=data)),
+        Manifest("platform/ollama", daemonset),
+        Manifest("platform/ollama", render_template("ollama/service.yaml.j2", **common)),
+        Manifest("platform/ollama", render_template("ollama/networkpolicy.yaml.j2", **common, gateway_selector=gateway_selector)),
+        Manifest(
+            "platform/ollama",
+            render_template("ollama/networkpolicy-egress.yaml.j2", **common, egress=[DNS_EGRESS, public_egress(_pull_ports(models))]),
+        ),
+    ]
+
+
+def _pull_ports(models: list[selfhosted.ServedModel]) -> list[int]:
+    """HTTPS to Ollama's registry, and the ports of custom GGUF sources."""
+    from urllib.parse import urlsplit
+
+    ports = {443}
+    for model in models:
+        if model.custom is not None:
+            try:
+                url = urlsplit(model.custom.source)
+                port, scheme = url.port, url.scheme
+            except ValueError:  # not a URL with a usable port (`[::1`, `:99999`): the HTTPS default
+                port, scheme = None, "https"
+            ports.add(port or (80 if scheme == "http" else 443))
+    return sorted(ports)
+
+
+def _model_claim(storage: Any) -> dict[str, Any]:
+    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage.size}}}
+    if storage.storage_class:
+        claim["storageClassName"] = storage.storage_class
+    return claim
+
+
+def _ollama_config(models: list[selfhosted.ServedModel]) -> dict[str, str]:
+    scripts = data_dir("templates") / "ollama"
+    pulled = [m.name for m in models if m.custom is None]
+    custom = [m for m in models if m.custom is not None]
+    data = {
+        "models.txt": "".join(f"{name}\n" for name in pulled),
+        "custom-models.txt": "".join(f"{m.name} modelfile-{i}\n" for i, m in enumerate(custom)),
+        "gguf-sources.txt": "".join(f"{m.custom.sha256} {m.custom.source}\n" for m in custom if m.custom),
+        "pull-models.sh": (scripts / "pull-models.sh").read_text("utf-8"),
+    }
+    if custom:
+        data["fetch-gguf.sh"] = (scripts / "fetch-gguf.sh").read_text("utf-8")
+    for index, model in enumerate(custom):
+        assert model.custom is not None
+        data[f"modelfile-{index}"] = modelfile(model.custom)
+    return dict(sorted(data.items()))
+
+
+def modelfile(model: Any) -> str:
+    lines = [f"FROM /models/gguf/{model.sha256}.gguf"]
+    lines += [f"PARAMETER {key} {_parameter(value)}" for key, value in sorted(model.parameters.items())]
+    if model.system:
+        lines.append(f'SYSTEM """{model.system}"""')
+    return "\n".join(lines) + "\n"
+
+
+def _parameter(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+def _ollama_env(hosted: Any) -> list[dict[str, str]]:
+    env = {
+        "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
+        "OLLAMA_MODELS": "/models",
+        "HOME": OLLAMA_HOME,
+        "OLLAMA_KEEP_ALIVE": hosted.keep_alive,
+        "OLLAMA_NUM_PARALLEL": str(hosted.num_parallel),
+        "OLLAMA_MAX_LOADED_MODELS": str(hosted.max_loaded_models),
+        "OLLAMA_MAX_QUEUE": str(hosted.max_queue),
+    }
+    if hosted.context_length:
+        env["OLLAMA_CONTEXT_LENGTH"] = str(hosted.context_length)
+    return [{"name": key, "value": value} for key, value in env.items()]
+
+
+def _warm_up(models: list[selfhosted.ServedModel], hosted: Any) -> list[str]:
+    """Loads the first `max_loaded_models` chat models (an embedding model answers no prompt and
+    loads in a moment); the names are arguments, never script text."""
+    chat = [m.name for m in models if not _is_embedding(m.name)]
+    resident = chat[: hosted.max_loaded_models]
+    script = 'for model in "$@"; do ollama run "$model" "" >/dev/null || exit 1; done'
+    return ["/bin/sh", "-c", script, "warm-up", *resident]
+
+
+def _is_embedding(name: str) -> bool:
+    from compiler.builtin import catalogue
+
+    info = catalogue.lookup("ollama", name)
+    return info is not None and catalogue.is_embedding(info)
+
+
+def _ollama_resources(hosted: Any, models: list[selfhosted.ServedModel]) -> dict[str, Any]:
+    gpu_resource = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}.get(hosted.gpu.vendor)
+    estimates = [selfhosted.estimate(hosted, m.name) for m in models]
+    largest = max((e.total_gib for e in estimates if e), default=8.0)
+    # On GPU nodes the weights live in GPU memory; on CPU nodes they need host memory.
+    memory_gib = 8 if gpu_resource and hosted.gpu.count else int(largest) + 2
+    resources: dict[str, Any] = {
+        "requests": {"cpu": "1", "memory": f"{memory_gib}Gi"},
+        "limits": {"memory": f"{memory_gib * 2}Gi"},
+    }
+    if gpu_resource and hosted.gpu.count:
+        resources["requests"][gpu_resource] = str(hosted.gpu.count)
+        resources["limits"][gpu_resource] = str(hosted.gpu.count)
+    return resources

@@ -1,0 +1,51 @@
+"""Presidio's analyzer and anonymizer, which the gateway calls to find and mask PII."""
+
+from __future__ import annotations
+
+from compiler.merge import Workspace
+from compiler.model.config import Config
+from compiler.render import litellm_config as litellm
+from compiler.render.base import CONTAINER_SECURITY, GATEWAY_NAME, Manifest, pinned_images, render_template, standard_labels
+
+PRESIDIO_UID = 1001  # the user the Presidio images create
+
+
+def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    if not litellm.pii_modes(workspaces):
+        return []
+    images = pinned_images()
+    sizes = {
+        "analyzer": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+    }
+    manifests = []
+    for part in ("analyzer", "anonymizer"):
+        name = f"presidio-{part}"
+        common = {
+            "name": name,
+            "namespace": config.org.cluster.namespace,
+            "labels": standard_labels(config, "pii", name),
+            "selector": {"app.kubernetes.io/name": name},
+            "port": litellm.PRESIDIO_PORT,
+        }
+        replicas = min(config.org.gateway.replicas.min, 2)
+        manifests += [
+            Manifest(
+                "platform/pii",
+                render_template(
+                    "pii/deployment.yaml.j2",
+                    **common,
+                    replicas=replicas,
+                    image=images[name],
+                    uid=PRESIDIO_UID,
+                    resources=sizes[part],
+                    container_security=CONTAINER_SECURITY,
+                ),
+            ),
+            Manifest("platform/pii", render_template("pii/service.yaml.j2", **common)),
+            Manifest(
+                "platform/pii",
+                render_template("pii/networkpolicy.yaml.j2", **common, gateway_selector={"app.kubernetes.io/name": GATEWAY_NAME}),
+            ),
+        ]
+    return manifests

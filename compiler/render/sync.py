@@ -1,0 +1,20 @@
+"""The order Argo CD applies what hks renders: sync waves by kind."""
+
+from __future__ import annotations
+
+from compiler.render.base import Manifest
+
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# Argo CD applies lower waves first and waits for them to be healthy: namespaces, then the
+# secrets the workloads read, then everything else (wave 0, no annotation).
+# A ServiceAccount goes with the secrets: Kubernetes deletes a token Secret whose account is missing.
+SYNC_WAVES = {"Namespace": "-2", "ExternalSecret": "-1", "SealedSecret": "-1", "Secret": "-1", "ServiceAccount": "-1"}
+
+
+def with_sync_wave(manifest: Manifest) -> Manifest:
+    wave = SYNC_WAVES.get(manifest.body["kind"])
+    if wave is None:
+        return manifest
+    metadata = dict(manifest.body["metadata"])
+    metadata["annotations"] = {**metadata.get("annotations", {}), SYNC_WAVE: wave}
+    return Manifest(manifest.folder, {**manifest.body, "metadata": metadata})
