@@ -1,4 +1,5 @@
-"""The stages in order: load → schema → merge → checks → policy. Each returns values and diagnostics."""
+"""The stages in order: load → model → merge → checks → policy (compiler/README.md draws them).
+Each returns values and diagnostics; render and write follow in the commands that need them."""
 
 from __future__ import annotations
 
