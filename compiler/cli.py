@@ -127,9 +127,9 @@ class _ClosedStream:
 
 def _stand_in_for_closed_streams() -> None:
     if sys.stdin is None:
-        sys.stdin = _ClosedStream("input")  # type: ignore[assignment]
+        sys.stdin = _ClosedStream("input")
     if sys.stdout is None:
-        sys.stdout = _ClosedStream("output")  # type: ignore[assignment]
+        sys.stdout = _ClosedStream("output")
 
 
 def _io_failed(exc: OSError) -> None:

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 
-class Severity(str, enum.Enum):
+class Severity(str, enum.Enum):  # noqa: UP042 (str() of a StrEnum member differs)
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"

@@ -30,7 +30,7 @@ def summary(diagnostics: list[Diagnostic]) -> str:
     return ", ".join(parts) if parts else "no problems"
 
 
-def text(diagnostics: list[Diagnostic], colour: bool = False) -> str:
+def _text(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     import click
 
     lines = []
@@ -47,7 +47,7 @@ def text(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(diagnostics: list[Diagnostic], colour: bool = False) -> str:
+def _as_json(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     items = [
         {
             "path": d.position.path,
@@ -68,7 +68,7 @@ def as_json(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def sarif(diagnostics: list[Diagnostic], colour: bool = False) -> str:
+def _sarif(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     rule_ids = sorted({d.rule for d in diagnostics})
     rules = [{"id": rule, "shortDescription": {"text": title(rule)}} for rule in rule_ids]
     results = []
@@ -92,7 +92,7 @@ def sarif(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def junit(diagnostics: list[Diagnostic], colour: bool = False) -> str:
+def _junit(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     failures = [d for d in diagnostics if d.is_error]
     skipped = [d for d in diagnostics if d.waiver]
     cases = []
@@ -122,7 +122,7 @@ def _xml_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def github(diagnostics: list[Diagnostic], colour: bool = False) -> str:
+def _github(diagnostics: list[Diagnostic], colour: bool = False) -> str:
     commands = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     lines = []
     for d in diagnostics:
@@ -153,10 +153,13 @@ def _printable(formatter: Formatter) -> Formatter:
     (compiler/printable.py): one point, so no format can forget it."""
     from compiler.printable import diagnostic
 
-    return lambda diagnostics, colour=False: formatter([diagnostic(d) for d in diagnostics], colour)
+    def printable(diagnostics: list[Diagnostic], colour: bool = False) -> str:
+        return formatter([diagnostic(d) for d in diagnostics], colour)
+
+    return printable
 
 
-github, as_json, junit, sarif, text = (_printable(f) for f in (github, as_json, junit, sarif, text))
+github, as_json, junit, sarif, text = (_printable(f) for f in (_github, _as_json, _junit, _sarif, _text))
 FORMATS: dict[str, Formatter] = {
     "github": github,
     "json": as_json,

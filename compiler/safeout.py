@@ -80,9 +80,9 @@ def redacted_output() -> Iterator[None]:
     sys.excepthook = _redacted_traceback  # left in place: the traceback is printed after the block
     stdout, stderr = sys.stdout, sys.stderr
     if stdout is not None:  # None when the process was started with the stream closed
-        sys.stdout = RedactingStream(stdout)  # type: ignore[assignment]
+        sys.stdout = RedactingStream(stdout)
     if stderr is not None:
-        sys.stderr = RedactingStream(stderr)  # type: ignore[assignment]
+        sys.stderr = RedactingStream(stderr)
     try:
         yield
     finally:

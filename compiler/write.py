@@ -233,7 +233,7 @@ def _read_no_follow(path: Path) -> str:
 def diff_tree(out_dir: Path, files: dict[str, str]) -> str:
     """A unified diff from what OUT_DIR holds to what it should hold; empty when current."""
     current = read_tree(out_dir)
-    chunks = []
+    chunks: list[str] = []
     for name in sorted(set(current) | set(files)):
         before, after = current.get(name), files.get(name)
         if before == after:

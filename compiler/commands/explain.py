@@ -49,8 +49,8 @@ def command(config_dir: str | None, workspace: str | None, directory: str | None
         from compiler.suggest import completions
 
         near = completions(key, explain.known_keys())
-        hint = did_you_mean(key, explain.known_keys()) or (f"did you mean {' or '.join(repr(k) for k in near)}?" if near else None)
-        if hint is None:  # nothing near: the settings there are, by their short names
-            hint = "settings: " + ", ".join(k for k in sorted(explain.known_keys()) if "." not in k)
-        raise click.BadParameter(f"no setting '{key}' ({hint})", param_hint="--key")
+        key_hint = did_you_mean(key, explain.known_keys()) or (f"did you mean {' or '.join(repr(k) for k in near)}?" if near else None)
+        if key_hint is None:  # nothing near: the settings there are, by their short names
+            key_hint = "settings: " + ", ".join(k for k in sorted(explain.known_keys()) if "." not in k)
+        raise click.BadParameter(f"no setting '{key}' ({key_hint})", param_hint="--key")
     click.echo(explain.FORMATS[fmt](workspaces, key, use_colour(sys.stdout)), nl=False)

@@ -35,7 +35,7 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
 def _run(cwd: str | Path, args: list[str], stdin: bytes | None = None) -> bytes:
     try:
-        result = subprocess.run(["git", "-C", str(cwd), *args], input=stdin, capture_output=True)
+        result = subprocess.run(["git", "-C", str(cwd), *args], input=stdin, capture_output=True, check=False)
     except FileNotFoundError:
         raise InputError("git is not installed: --base needs it") from None
     if result.returncode != 0:
@@ -84,7 +84,7 @@ def snapshot(config_dir: str, rev: str, into: Path) -> tuple[Path, str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as sparse:
             sparse.truncate(size)
-    for (path, _), content in zip(entries, _contents(top, [oid for _, oid in entries])):
+    for (path, _), content in zip(entries, _contents(top, [oid for _, oid in entries]), strict=True):
         if path.suffix in (".yaml", ".yml") and content.startswith(LFS_POINTER):
             raise InputError(f"{Path(config_dir, path)}: stored with Git LFS at {rev}, so --base cannot read it")
         target = folder.joinpath(*path.parts)

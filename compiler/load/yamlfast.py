@@ -113,7 +113,7 @@ def node_past(text: str, limit: int) -> tuple[int, int] | None:
     import yaml
 
     try:
-        from yaml.cyaml import CParser
+        from yaml._yaml import CParser
     except ImportError:  # PyYAML without libyaml
         return None
     parser, count = CParser(text), 0
@@ -123,7 +123,8 @@ def node_past(text: str, limit: int) -> tuple[int, int] | None:
             if isinstance(event, nodes):
                 count += 1
                 if count > limit:
-                    return event.start_mark.line, event.start_mark.column
+                    mark = event.start_mark
+                    return (mark.line, mark.column) if mark else (0, 0)
     except yaml.YAMLError:
         return None
     finally:
@@ -160,11 +161,11 @@ def _loader_class() -> Any:
     import yaml
 
     try:
-        from yaml.cyaml import CParser as parser
+        from yaml._yaml import CParser as parser
     except ImportError:  # PyYAML without libyaml
         return None
 
-    class Loader(parser, yaml.resolver.BaseResolver):  # type: ignore[misc,valid-type]
+    class Loader(parser, yaml.resolver.BaseResolver):
         def __init__(self, stream: str) -> None:
             parser.__init__(self, stream)
             yaml.resolver.BaseResolver.__init__(self)
@@ -172,7 +173,7 @@ def _loader_class() -> Any:
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             if kind is yaml.ScalarNode and implicit[0]:
                 return _PLAIN
-            return str(yaml.resolver.BaseResolver.resolve(self, kind, value, implicit))
+            return str(yaml.resolver.BaseResolver.resolve(self, kind, value, implicit))  # type: ignore[no-untyped-call]
 
     return Loader
 

@@ -95,7 +95,7 @@ def validator_class() -> Any:
         elif not value and extras:
             yield ValidationError(f"{', '.join(sorted(map(repr, extras)))} not allowed by the patterns")
 
-    return validators.extend(
+    return validators.extend(  # type: ignore[no-untyped-call]
         Draft202012Validator,
         {"pattern": pattern, "patternProperties": pattern_properties, "additionalProperties": additional_properties},
     )

@@ -18,6 +18,7 @@ from typing import Any
 from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import litellm_config as gateway
+from compiler.targets import targets
 
 # Names as /metrics shows them (prometheus_client adds `_total` to counters and `_bucket`,
 # `_sum`, `_count` to histograms) → where LiteLLM 1.110.2 defines them (1.108.14: the same names).
@@ -130,7 +131,7 @@ def _spend_records(workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     for workspace in workspaces:
         terms = []
-        for target in gateway.targets(workspace):
+        for target in targets(workspace):
             price = cost.token_price(target.provider, target.model)
             if price is None or not (price.input_per_token or price.output_per_token):
                 continue  # self-hosted: the nodes cost the same whatever the traffic

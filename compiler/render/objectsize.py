@@ -47,7 +47,7 @@ def parts(files: dict[str, str], limit: int = PART_BYTES) -> list[dict[str, str]
 
 def _pieces(text: str, limit: int) -> list[str]:
     """`text` cut into pieces of at most `limit` bytes as JSON strings, never inside a character."""
-    found = []
+    found: list[str] = []
     start = 0
     while start < len(text) or not found:
         end = min(start + limit, len(text))

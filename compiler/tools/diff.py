@@ -424,22 +424,22 @@ def _markdown(diff: Diff, patches: bool) -> str:
     for group in groups + ["platform", "argocd"]:
         resources = [r for r in diff.resources if r.group == group]
         files = [f for f in diff.files if f.group == group]
-        workspace = by_name.get(group)
-        if not resources and not files and workspace is None:
+        found = by_name.get(group)
+        if not resources and not files and found is None:
             continue
         label = {"platform": "Platform", "argocd": "Argo CD"}.get(group, group)
         parts = []
-        if workspace is not None:
-            changed = f"{_plural(len(workspace.changes), 'setting')} changed"
-            parts.append(workspace.status if workspace.status != "changed" else changed)
+        if found is not None:
+            changed = f"{_plural(len(found.changes), 'setting')} changed"
+            parts.append(found.status if found.status != "changed" else changed)
         if resources:
             parts.append(_plural(len(resources), "resource"))
         if files:
             parts.append(_plural(len(files), "other file"))
         lines += ["<details>", f"<summary><b>{label}</b>: {', '.join(parts)}</summary>", ""]
-        if workspace is not None and workspace.changes:
+        if found is not None and found.changes:
             lines += ["| Setting | Before | After |", "|---|---|---|"]
-            for change in workspace.changes:
+            for change in found.changes:
                 lines.append(f"| {change.key} | {_code(show(change.before))} | {_code(show(change.after))} |")
             lines.append("")
         for resource in resources:

@@ -421,7 +421,7 @@ def transplant(original: str, before: str, after: str) -> str | None:
             return None
         replaced = new[j1:j2]
         if end - start == j2 - j1:
-            replaced = [_align_comment(a, _keep_spacing(a, b)) for a, b in zip(old[start:end], replaced)]
+            replaced = [_align_comment(a, _keep_spacing(a, b)) for a, b in zip(old[start:end], replaced, strict=True)]
         old[start:end] = replaced
     return "".join(old)
 
@@ -441,7 +441,7 @@ def _respaced(dumped: list[str], written: list[str]) -> bool:
     """Lines ruamel only re-spaced (`model:       x`), which correspond one to one."""
     if len(dumped) != len(written):
         return False
-    return len(dumped) == 1 or all(" ".join(a.split()) == " ".join(b.split()) for a, b in zip(dumped, written))
+    return len(dumped) == 1 or all(" ".join(a.split()) == " ".join(b.split()) for a, b in zip(dumped, written, strict=True))
 
 
 _KEY_VALUE = re.compile(r"^(\s*(?:-\s+)?[^\s#'\"][^:#]*:)([ \t]+)(\S.*)$", re.DOTALL)

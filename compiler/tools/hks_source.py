@@ -152,7 +152,7 @@ def _git(folder: Path, *args: str) -> str | None:
     env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
     try:
         result = subprocess.run(
-            ["git", "-C", str(folder), *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=10
+            ["git", "-C", str(folder), *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None

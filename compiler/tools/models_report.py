@@ -15,7 +15,7 @@ def rows(providers: list[str], day: datetime.date) -> list[dict[str, Any]]:
     """One row per model a provider still serves on `day`, providers and names sorted."""
     found = []
     for provider in providers:
-        for name, info in sorted(catalogue.current_models(provider, day).items()):
+        for _, info in sorted(catalogue.current_models(provider, day).items()):
             found.append(_row(info))
     return found
 
@@ -84,7 +84,7 @@ def table(found: list[dict[str, Any]]) -> str:
     keys = ["provider", "model", "context_window", "max_output", "input_per_million", "output_per_million", "retires", "memory_gib"]
     lines = [heads] + [[_cell(r[k]) for k in keys] + [", ".join(r["settings"]) or "-"] for r in found]
     widths = [max(len(line[i]) for line in lines) for i in range(len(heads))]
-    text = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines)
+    text = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines)
     return f"{text}\nprices in USD per million tokens, from {catalogue.map_source()}\n"
 
 

@@ -22,6 +22,7 @@ def untracked(folder: Path) -> list[str]:
         result = subprocess.run(
             ["git", "-C", str(folder), "ls-files", "-z", "--others", "--exclude-standard", "--", "."],
             capture_output=True,
+            check=False,
             stdin=subprocess.DEVNULL,
             timeout=60,
         )
@@ -38,6 +39,7 @@ def in_git(folder: Path) -> bool:
         result = subprocess.run(
             ["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
             capture_output=True,
+            check=False,
             stdin=subprocess.DEVNULL,
             timeout=60,
         )

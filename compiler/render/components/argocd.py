@@ -50,7 +50,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     # Orders it first under an app-of-apps; Argo CD waits for its health only if the
     # Application health check is restored (docs/config.md).
     platform["metadata"]["annotations"] = {SYNC_WAVE: "-1"}
-    workspaces = render_template(
+    application_set = render_template(
         "argocd/applicationset.yaml.j2",
         **common,
         name=f"{name}-workspaces",
@@ -62,7 +62,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         source={**source, "path": "{{.path.path}}"},
         destination={**destination, "namespace": "{{.metadata.name}}"},
     )
-    return [Manifest(ARGOCD_FOLDER, platform), Manifest(ARGOCD_FOLDER, workspaces)]
+    return [Manifest(ARGOCD_FOLDER, platform), Manifest(ARGOCD_FOLDER, application_set)]
 
 
 def _join(path: str, tail: str) -> str:

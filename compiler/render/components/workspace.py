@@ -8,6 +8,7 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import litellm_config as gateway
 from compiler.render.base import DNS_EGRESS, GATEWAY_NAME, GATEWAY_PORT, Manifest, pod_security, render_template, standard_labels
+from compiler.targets import embedding_alias
 
 
 def render(config: Config, workspace: Workspace) -> list[Manifest]:
@@ -58,7 +59,7 @@ def routing(config: Config, workspace: Workspace) -> dict[str, str]:
     priority itself."""
     llm = workspace.llm
     settings = llm.model_dump(mode="json", exclude_none=True)
-    embeddings = {"embeddings-model": gateway.embedding_alias(workspace.name)} if llm.embeddings else {}
+    embeddings = {"embeddings-model": embedding_alias(workspace.name)} if llm.embeddings else {}
     return {
         **embeddings,
         "gateway-url": gateway.gateway_url(config),
