@@ -21,7 +21,7 @@ from compiler.checks.reserved import check_host_path, check_namespaces
 from compiler.checks.secrets import Secret, scan_config, secret_diagnostics
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from compiler.errors import RenderBug
-from compiler.load.repo import Sources, load_repo
+from compiler.load.repo import load_repo
 from compiler.merge import Workspace, merge
 from compiler.model.config import Config, assemble
 from compiler.policy.evaluate import Finding
@@ -46,7 +46,7 @@ def compile_config(
     about to write, validated in their place (see load.load_repo)."""
     sources, diagnostics = load_repo(config_dir, pending)
     docs = ([sources.org] if sources.org else []) + list(sources.workspaces)
-    secrets = scan_config(docs, _policy_files(sources))
+    secrets = scan_config(docs, [*sources.policies, *([sources.waivers] if sources.waivers else [])])
     config, found = assemble(sources)
     diagnostics += found
     if config is None:
@@ -86,24 +86,15 @@ def check_policies(
 
     builtin, diagnostics = packs.builtin_rules()
     if diagnostics:
-        problems = [f"{d.position}: {d.message}" for d in diagnostics]
-        raise RenderBug("a built-in policy pack is broken:\n  " + "\n  ".join(problems))
-    root = str(Path(config.org_doc.path).parent)  # the config folder as diagnostics name it
-    files = [(path, str(path)) for path in packs.org_files(root)]
-    own, found = packs.load_packs(files, taken={rule.id for rule in builtin})
+        broken = [f"{d.position}: {d.message}" for d in diagnostics]
+        raise RenderBug("a built-in policy pack is broken:\n  " + "\n  ".join(broken))
+    own, found = packs.rules_of_packs(config.policies, taken={rule.id for rule in builtin})
     rules = list(builtin) + own
     findings = policy.evaluate(rules, config, workspaces, secrets) + list(retirements)
     rules += [catalogue_checks.rule(rule_id) for rule_id in catalogue_checks.WAIVABLE]
-    accepted, problems = waivers.load_waivers(root)
+    accepted, problems = waivers.waivers_of(config.waivers)
     names = [w.name for w in workspaces]
     return found + problems + waivers.apply(findings, accepted, rules, names, today)
-
-
-def _policy_files(sources: Sources) -> list[Path]:
-    from compiler.policy import packs
-
-    root = Path(sources.org.path).parent if sources.org else Path(sources.root)
-    return [*packs.org_files(str(root)), root / "policies" / packs.WAIVERS_FILE]
 
 
 def _secrets_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -291,12 +291,19 @@ def test_secrets_in_policy_files_are_found(tmp_path: Path) -> None:
 def test_the_policy_scan_reads_no_file_through_a_link(tmp_path: Path) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("# AKIAIOSFODNN7EXAMPLQ\n")
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "policies" / "linked.yaml").symlink_to(outside)
+    inside = tmp_path / "repo" / "notes.yaml"
+    (tmp_path / "repo" / "policies").mkdir(parents=True)
+    inside.write_text("pack: notes\n# AKIAIOSFODNN7EXAMPLQ\n")
+    (tmp_path / "repo" / "policies" / "linked.yaml").symlink_to(outside)
+    (tmp_path / "repo" / "policies" / "inside.yaml").symlink_to(inside)
+    (tmp_path / "repo" / "policies" / "own.yaml").write_text(outside.read_text())
     from compiler.checks.secrets import scan_policy_files
+    from compiler.load.repo import load_repo
 
-    assert scan_policy_files([tmp_path / "policies" / "linked.yaml"]) == []
-    assert scan_policy_files([outside]) != []
+    sources, _ = load_repo(str(tmp_path / "repo"))
+    assert [Path(p.path).name for p in sources.policies] == ["inside.yaml", "linked.yaml", "own.yaml"]
+    found = scan_policy_files(sources.policies)
+    assert [Path(s.position.path).name for s in found] == ["own.yaml"]  # neither link is read for the scan
 
 
 # --- item 5: the shapes, from detect-secrets and hks's own ---------------------------------------

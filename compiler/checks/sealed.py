@@ -12,7 +12,7 @@ from typing import Any
 
 from compiler.checks.secrets import scan_secrets
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import Document, load_file, to_plain
+from compiler.load.repo import Document, to_plain
 from compiler.model.config import Config
 
 FOLDER = "secrets"
@@ -74,14 +74,12 @@ def check(config: Config, needed: dict[str, list[str]], where: Position) -> list
 
 
 def _read(config: Config) -> tuple[list[SealedFile], list[Diagnostic]]:
-    folder = Path(config.root) / FOLDER
-    if not folder.is_dir():
-        return [], []
+    """The secrets/ files load read, each valid one as a SealedFile, and the others' problems."""
     files: list[SealedFile] = []
     diagnostics: list[Diagnostic] = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml")):
-        doc, found = load_file(path, Path(config.root))
-        diagnostics += found
+    for loaded in config.secrets:
+        doc = loaded.doc
+        diagnostics += loaded.problems
         if doc is None:
             continue
         leaked = scan_secrets([doc])

@@ -7,12 +7,13 @@ private key's lines after its BEGIN line are remembered too, since they match no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import MAX_FILE_BYTES, Document, locate
+from compiler.load.repo import Document, Loaded, locate
 from compiler.redact import remember, secret_kind, secret_spans
 
 PRIVATE_KEY_END = "PRIVATE KEY"
@@ -40,7 +41,7 @@ def scan_secrets(docs: list[Document]) -> list[Diagnostic]:
     return secret_diagnostics(find_secrets(docs))
 
 
-def scan_config(docs: list[Document], policy_files: list[Path]) -> list[Secret]:
+def scan_config(docs: list[Document], policy_files: Sequence[Loaded]) -> list[Secret]:
     """Every secret in the config files and the organisation's policy files."""
     values = _values(docs)
     return [s for s, _ in values] + _texts(docs, values) + scan_policy_files(policy_files)
@@ -113,7 +114,8 @@ def _tokens(path: str, text: str) -> list[tuple[Secret, str]]:
     """Each credential-shaped token in the text, at its line and column. The whole text is
     searched at once (a search per line costs seconds at 10,000 workspace files)."""
     found = []
-    for start, end, kind in secret_spans(text):
+    for span_start, end, kind in secret_spans(text):
+        start = span_start
         while text[start].isspace():  # a shape that starts at the whitespace before a token
             start += 1
         token = text[start:end]
@@ -145,24 +147,11 @@ def _remember_key_body(lines: list[str]) -> None:
         remember(line.strip().lstrip("#").strip().strip("\"'"))
 
 
-def scan_policy_files(files: list[Path]) -> list[Secret]:
-    """policies/*.yaml as written: pack messages and waiver reasons are printed by validate."""
+def scan_policy_files(files: Sequence[Loaded]) -> list[Secret]:
+    """policies/*.yaml as written (load keeps the text; none for a link, which is not read
+    through, nor for a file it refused): pack messages and waiver reasons are printed by validate."""
     secrets = []
-    for path in files:
-        text = _read_bounded(path)
-        if text is not None:
-            secrets += _file_name(str(path)) + scan_text(str(path), text)
+    for loaded in files:
+        if loaded.text is not None:
+            secrets += _file_name(loaded.path) + scan_text(loaded.path, loaded.text)
     return secrets
-
-
-def _read_bounded(path: Path) -> str | None:
-    """The file's text, or None when it is not a regular file of bounded size (the pack loader
-    reports why). A link is not followed: nothing outside the repository is read through one."""
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
-    return None if len(raw) > MAX_FILE_BYTES else raw.decode("utf-8-sig", "replace")

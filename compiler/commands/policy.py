@@ -111,8 +111,9 @@ def _rules(config_dir: str | None) -> list[Rule]:
     if config_dir is None and Path("org.yaml").is_file():  # in a config repository: its own packs too
         config_dir = "."
     if config_dir is not None:
-        files = [(path, str(path)) for path in packs.org_files(config_dir)]
-        own, problems = packs.load_packs(files, taken={rule.id for rule in rules})
+        from compiler.load.repo import org_packs
+
+        own, problems = packs.rules_of_packs(org_packs(Path(config_dir)), taken={rule.id for rule in rules})
         _exit_on(problems)
         rules += own
     return rules

@@ -40,13 +40,33 @@ class Document:
         return Position(self.path, line, column)
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A file a later stage reads, read here: its document, or the diagnostics that refuse it,
+    which that stage reports (they are not load's, so a file no check reads fails nothing)."""
+
+    path: str
+    doc: Document | None
+    problems: tuple[Diagnostic, ...] = ()
+    # The bytes as written, for the secret scan (comments too, and files that do not parse);
+    # None for a link, which the scan never reads through, and for a file that was not read.
+    text: str | None = field(default=None, repr=False, compare=False)
+
+
 @dataclass(frozen=True)
 class Sources:
-    """The files of a config repository, parsed. `org` is None when it could not be loaded."""
+    """The files of a config repository, parsed. `org` is None when it could not be loaded.
+
+    `policies`: the organisation's packs (policies/*.yaml but waivers.yaml), sorted;
+    `waivers`: policies/waivers.yaml, None when there is none; `secrets`: secrets/*.yaml, sorted.
+    """
 
     root: str
     org: Document | None
     workspaces: tuple[Document, ...]
+    policies: tuple[Loaded, ...] = ()
+    waivers: Loaded | None = None
+    secrets: tuple[Loaded, ...] = ()
 
 
 def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> tuple[Sources, list[Diagnostic]]:
@@ -121,7 +141,46 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
         diagnostics += found
         if doc is not None:
             workspaces.append(doc)
-    return Sources(config_dir, org, tuple(workspaces)), diagnostics
+    packs = org_packs(root, staged)
+    waivers_path = root / POLICIES / WAIVERS_FILE
+    present = _present(waivers_path) or _resolved(waivers_path) in staged
+    waivers = _loaded(waivers_path, root, staged) if present else None
+    # secrets/ is named from the folder as given, as the sealed-secrets check has always named it
+    given = Path(config_dir)
+    secrets = tuple(_loaded(p, given, staged, scan=False) for p in _listed(given / SECRETS, staged))
+    return Sources(config_dir, org, tuple(workspaces), packs, waivers, secrets), diagnostics
+
+
+POLICIES = "policies"
+WAIVERS_FILE = "waivers.yaml"
+SECRETS = "secrets"
+
+
+def org_packs(root: Path, staged: Mapping[Path, bytes] | None = None) -> tuple[Loaded, ...]:
+    """The organisation's policy packs: every YAML file in policies/ but the waivers."""
+    staged = staged or {}
+    return tuple(_loaded(p, root, staged) for p in _listed(root / POLICIES, staged, exclude=WAIVERS_FILE))
+
+
+def _listed(folder: Path, staged: Mapping[Path, bytes], exclude: str = "") -> list[Path]:
+    """The YAML files of `folder` (through a link: each file's own read refuses one that leads
+    outside) and those an edit is about to add, sorted."""
+    new = {folder / p.name for p in staged if p.parent == _resolved(folder) and p.suffix in WORKSPACE_SUFFIXES}
+    found = set(folder.iterdir()) if folder.is_dir() else set()
+    return sorted(p for p in found | new if p.suffix in WORKSPACE_SUFFIXES and p.name != exclude)
+
+
+def _loaded(path: Path, root: Path, staged: Mapping[Path, bytes], *, scan: bool = True) -> Loaded:
+    """`path` read and parsed as the stage that uses it reads it; `scan`: keep its text too."""
+    raw = staged.get(_resolved(path)) if staged else None
+    problem = None
+    if raw is None:
+        raw, problem = read_input(path, root)
+    if raw is None:
+        return Loaded(str(path), None, (problem,) if problem else ())
+    doc, found = parse_document(raw, str(path))
+    text = raw.decode("utf-8-sig", "replace") if scan and len(raw) <= MAX_FILE_BYTES and not path.is_symlink() else None
+    return Loaded(str(path), doc, tuple(found), text)
 
 
 def _relative_to_cwd(root: Path) -> Path:
@@ -487,6 +546,8 @@ def _own_position(node: Any) -> tuple[int, int]:
 
 def _child_position(node: Any, step: Any, *, key: bool) -> tuple[int, int] | None:
     lc = getattr(node, "lc", None)
+    if lc is None:  # a plain tree (libyaml's, or one built in code) has no positions
+        return None
     try:
         if isinstance(node, dict) and step in node:
             line, column = lc.key(step) if key else lc.value(step)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import Document, Sources
+from compiler.load.repo import Document, Loaded, Sources
 from compiler.model import model as m
 from compiler.model.schema import validate
 
@@ -38,6 +38,10 @@ class Config:
     org: m.OrgFile
     org_doc: Document
     workspaces: tuple[WorkspaceSource, ...]  # sorted by name
+    # read by load for the policy stage and the sealed-secrets check and render (load.repo.Sources)
+    policies: tuple[Loaded, ...] = ()
+    waivers: Loaded | None = None
+    secrets: tuple[Loaded, ...] = ()
 
 
 def assemble(sources: Sources) -> tuple[Config | None, list[Diagnostic]]:
@@ -58,7 +62,8 @@ def assemble(sources: Sources) -> tuple[Config | None, list[Diagnostic]]:
     workspaces, found = _unique(inline + files)
     diagnostics += found
     name = org.organization or _folder_name(sources.root)
-    return Config(sources.root, name, org, sources.org, workspaces), diagnostics
+    extra = (sources.policies, sources.waivers, sources.secrets)
+    return Config(sources.root, name, org, sources.org, workspaces, *extra), diagnostics
 
 
 def _workspace_file(doc: Document) -> tuple[WorkspaceSource | None, list[Diagnostic]]:

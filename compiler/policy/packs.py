@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from compiler.builtin.resources import data_dir
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import Document, to_plain
+from compiler.load.repo import WAIVERS_FILE, Document, Loaded, to_plain
 from compiler.redact import secret_kind
 from compiler.suggest import did_you_mean
 
-WAIVERS_FILE = "waivers.yaml"
 PACK_SUFFIXES = (".yaml", ".yml")
 
 
@@ -70,10 +70,6 @@ def schema(name: str) -> dict[str, Any]:
 
 def builtin_files() -> list[Path]:
     return _pack_files(data_dir("policies"))
-
-
-def org_files(config_dir: str) -> list[Path]:
-    return _pack_files(Path(config_dir) / "policies")
 
 
 def _pack_files(folder: Path) -> list[Path]:
@@ -140,7 +136,7 @@ def quick_pack(path: Path) -> dict[str, Any] | None:
         return None
     rules_node = next(value for key, value in node.value if key.value == "rules")
     rules = []
-    for raw, rule_node in zip(data["rules"], rules_node.value):
+    for raw, rule_node in zip(data["rules"], rules_node.value, strict=True):
         if _condition_problem(raw["condition"]) is not None or _regex_problem(raw["condition"]) is not None:
             return None
         mark = next(value.start_mark for key, value in rule_node.value if key.value == "id")
@@ -156,13 +152,23 @@ def _quick_rules(quick: dict[str, Any], name: str) -> list[Rule]:
 
 
 def load_packs(files: list[tuple[Path, str]], taken: set[str] | None = None) -> tuple[list[Rule], list[Diagnostic]]:
-    """Rules of every pack that loads; a rule id already `taken` (or seen earlier) is an error."""
+    """Rules of pack files hks reads itself (the built-in ones, or one named to `hks policy
+    test`); a config repository's come through load (`rules_of_packs`)."""
+    loaded = []
+    for path, name in files:
+        doc, found = _load(path, name)
+        loaded.append(Loaded(name, doc, tuple(found)))
+    return rules_of_packs(loaded, taken)
+
+
+def rules_of_packs(packs: Sequence[Loaded], taken: set[str] | None = None) -> tuple[list[Rule], list[Diagnostic]]:
+    """Rules of every pack that loaded; a rule id already `taken` (or seen earlier) is an error."""
     rules: list[Rule] = []
     diagnostics: list[Diagnostic] = []
     seen: dict[str, Position] = {}
-    for path, name in files:
-        doc, found = _load(path, name)
-        diagnostics += found
+    for pack in packs:
+        doc = pack.doc
+        diagnostics += pack.problems
         if doc is None:
             continue
         pack_rules, found = pack_rules_of(doc)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error, warning
-from compiler.load.repo import Document, load_file
+from compiler.load.repo import Document, Loaded
 from compiler.policy.evaluate import Finding
-from compiler.policy.packs import WAIVERS_FILE, Rule, schema, schema_problems
+from compiler.policy.packs import Rule, schema, schema_problems
 from compiler.redact import secret_kind
 from compiler.suggest import did_you_mean
 
@@ -37,11 +36,11 @@ class Waiver:
         return f"waived until {self.expires.isoformat()}, approved by {self.approver} ({self.position}): {reason}"
 
 
-def load_waivers(config_dir: str) -> tuple[list[Waiver], list[Diagnostic]]:
-    path = Path(config_dir) / "policies" / WAIVERS_FILE
-    if not (path.exists() or path.is_symlink()):
+def waivers_of(loaded: Loaded | None) -> tuple[list[Waiver], list[Diagnostic]]:
+    """The waivers of policies/waivers.yaml as load read it (None: there is no such file)."""
+    if loaded is None:
         return [], []
-    doc, diagnostics = load_file(path, Path(config_dir))
+    doc, diagnostics = loaded.doc, list(loaded.problems)
     if doc is None:
         return [], diagnostics
     problems = schema_problems(doc, schema("waivers.schema.json"), "WAIVER-005")
