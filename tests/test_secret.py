@@ -33,7 +33,7 @@ NAMESPACE = "hexabase-aiops"
 
 def certificate(key: rsa.RSAPrivateKey, days: int = 30) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -320,3 +320,25 @@ def test_a_file_validate_would_refuse_is_not_written(repo: Path, monkeypatch: py
     result = hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo))
     assert result.exit_code == 1 and "SEC-003" in result.output and "nothing was changed" in result.output
     assert not (repo / "secrets" / "openai-api-key.yaml").exists()
+
+
+def test_the_error_count_after_create_is_the_one_validate_reports(repo: Path) -> None:
+    """Issue 16: the pre-write check sees the file it is about to write (a pending secrets/ file),
+    so the errors it counts are the ones `hks validate` reports once the file is written."""
+    from compiler.diagnostics import Severity
+    from compiler.pipeline import compile_config
+
+    before = hks("validate", "-C", str(repo))
+    assert before.output.count("error[SEC-002]") == 2, before.output  # the master key and the API key
+    created = hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo))
+    assert created.exit_code == 0, created.output
+    after = hks("validate", "-C", str(repo))
+    assert after.output.count("error[SEC-002]") == 1 and after.output.endswith("1 error\n"), after.output
+    assert "the config still has 1 error(s) it had before" in created.output
+    # the check before the write, given the file as a pending edit, sees what validate sees after it
+    path = repo / "secrets" / "openai-api-key.yaml"
+    written = path.read_bytes()
+    on_disk = [d for d in compile_config(str(repo)).diagnostics if d.severity == Severity.ERROR]
+    path.unlink()
+    pending = compile_config(str(repo), pending={path: written}).diagnostics
+    assert [d for d in pending if d.severity == Severity.ERROR] == on_disk and len(on_disk) == 1
