@@ -31,9 +31,9 @@ ALLOWED = {
     "policy/packs.py:_pack_files": "package data: the built-in packs",
     "policy/packs.py:quick_pack": "package data: a built-in pack",
     "policy/packs.py:_load": "a built-in pack, or the one file `hks policy test FILE` names (through load's reader)",
-    "render/gateway.py:_config_volume": "package data: templates/gateway",
-    "render/gateway.py:_auth_module": "package data: templates/gateway",
-    "render/manifests.py:_ollama_config": "package data: the model pull scripts",
+    "render/components/gateway.py:_config_volume": "package data: templates/gateway",
+    "render/components/gateway.py:_auth_module": "package data: templates/gateway",
+    "render/components/ollama.py:_ollama_config": "package data: the model pull scripts",
     "render/verify.py:_custom_schema": "package data: CRD schemas",
 }
 

@@ -26,7 +26,7 @@ from compiler.errors import InputError
 if TYPE_CHECKING:
     from compiler.pipeline import Compiled
 
-# The folders whose YAML files validate reads (load.py, packs.py, waivers.py, sealed.py).
+# The folders whose YAML files validate reads (compiler/load/repo.py, the only reader).
 CONFIG_FOLDERS = ("workspaces", "policies", "secrets")
 YAML_SUFFIXES = (".yaml", ".yml")
 SYMBOLIC_LINK = b"120000"  # a config never needs one; the working tree's copy is not followed either
