@@ -16,8 +16,20 @@ from compiler.merge import Sourced, Workspace
 from compiler.model.config import Config
 from compiler.policy.evaluate import Finding
 from compiler.policy.packs import Rule
-from compiler.rules import RULES
 from compiler.suggest import did_you_mean
+
+RULES: dict[str, str] = {
+    "CAT-001": "model not in the catalogue",
+    "CAT-002": "max_tokens above the model's output limit",
+    "CAT-003": "model offered by another provider",
+    "CAT-004": "model retired by its provider",
+    "CAT-005": "model retiring within 90 days",
+    "CAT-006": "setting the model refuses",
+    "CAT-007": "self-hosted model tag not pinned",
+    "CAT-008": "custom model source is not a URL the nodes can fetch",
+    "EMB-001": "embedding model named as a chat model, or a chat model as the embedding model",
+    "EMB-002": "embedding model on a provider that offers none",
+}
 
 WAIVABLE = ("CAT-004", "CAT-005")
 SETTINGS = ("temperature", "top_p")
