@@ -212,7 +212,7 @@ def _refused_settings(use: Use, info: ModelInfo) -> list[Diagnostic]:
     for key in SETTINGS:
         setting = use.settings.get(key)
         if setting is None or setting.value is None or setting.origin is None:
-            continue  # unset, or a built-in default the gateway leaves out when refused (gateway.py)
+            continue  # unset, or a built-in default the gateway leaves out when refused (render/litellm_config.py)
         reason = refusal(info, key, setting.value)
         if reason:
             found.append(error(setting.origin, "CAT-006", _refusal_message(use, key, setting, reason),
