@@ -14,7 +14,7 @@ import pytest
 
 from compiler import rules
 from compiler.policy.packs import builtin_rules
-from tests.conftest import ROOT
+from tests.conftest import ROOT, hks
 from tests.test_layout import import_graph
 
 PACKAGE = ROOT / "compiler"
@@ -165,6 +165,17 @@ def test_hks_help_imports_no_module_that_declares_rules() -> None:
     code = "import sys; from compiler.cli import main; main(['--help'], standalone_mode=False); print(' '.join(sys.modules))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     assert loaded and not loaded & set(_declared_by_module())
+
+
+def test_policy_show_knows_hks_own_rules() -> None:
+    shown = hks("policy", "show", "cap-001")
+    assert shown.exit_code == 0
+    assert shown.output.startswith("CAP-001  self-hosted model does not fit the GPU memory\n")
+    assert "compiler/checks/capacity.py" in shown.output and "waivable:   no" in shown.output
+    assert "waivable:   yes" in hks("policy", "show", "CAT-004").output  # the catalogue's waivable rules
+    assert "pack:" in hks("policy", "show", "SEC-001").output  # both: the pack's rule, with its remediation
+    missing = hks("policy", "show", "MERG-001")
+    assert missing.exit_code == 2 and "did you mean 'MERGE-001'?" in missing.output
 
 
 def docs_with_table(text: str) -> str:
