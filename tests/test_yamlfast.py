@@ -6,8 +6,9 @@ the same diagnostic, the same data and the same line and column for every key an
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
