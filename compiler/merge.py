@@ -20,6 +20,11 @@ from compiler.model import model as m
 from compiler.model.config import Config, WorkspaceSource
 from compiler.model.model import is_model, unwrap_type
 
+RULES: dict[str, str] = {
+    "MERGE-001": "workspace widens the organisation's data residency",
+    "MERGE-002": "required key set to null in an override",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Sourced:

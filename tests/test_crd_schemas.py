@@ -13,8 +13,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import pytest
@@ -572,7 +573,7 @@ def test_invalid_example_rejected(kind: str, why: str, mutate: Mutation, definit
 
 
 def test_hks_rendered_shapes_accepted(definitions: Any) -> None:
-    """The shapes hks's templates write today (templates/secrets, templates/gateway, render.py)."""
+    """The shapes hks's templates write today (templates/secrets, templates/gateway, compiler/render/)."""
     external_secret = {
         "apiVersion": "external-secrets.io/v1",
         "kind": "ExternalSecret",

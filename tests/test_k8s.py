@@ -1,4 +1,4 @@
-"""The compiled Kubernetes schema check (compiler/k8s.py's fast path) agrees with jsonschema: on
+"""The compiled Kubernetes schema check (compiler/render/verify.py's fast path) agrees with jsonschema: on
 every rendered example document, and on broken copies of them. The fast path may only ever say
 "valid" where jsonschema does; here it must agree both ways, so a drift shows either way."""
 

@@ -1,4 +1,4 @@
-"""The two loaders of load.py read every input alike: libyaml's fast path (compiler/load/yamlfast.py)
+"""The two loaders of compiler/load/repo.py read every input alike: libyaml's fast path (compiler/load/yamlfast.py)
 and ruamel's round trip. Over the examples, the test data and thousands of mutations of them
 (the fuzz campaign's own mutators), each input must be accepted or refused the same way, with
 the same diagnostic, the same data and the same line and column for every key and value."""
@@ -6,8 +6,9 @@ the same diagnostic, the same data and the same line and column for every key an
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

@@ -18,6 +18,11 @@ from compiler.builtin import datafiles
 from compiler.diagnostics import Diagnostic, Position, error, warning
 from compiler.model.config import Config
 
+RULES: dict[str, str] = {
+    "GW-010": "image release with a known advisory",
+    "GW-011": "image release that cannot be checked against advisories",
+}
+
 Product = Literal["litellm", "ollama"]
 Scope = Literal["image", "pypi"]
 

@@ -13,6 +13,11 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.names import application_name
 
+RULES: dict[str, str] = {
+    "ARGO-001": "Argo CD Application name longer than a tracking label",
+    "ARGO-002": "two Argo CD Applications with one name or tracking label",
+}
+
 # With label tracking (Argo CD before 3.0, or application.resourceTrackingMethod: label) the
 # Application's name goes in the app.kubernetes.io/instance label, which holds 63 characters.
 ARGOCD_NAME_LIMIT = 63

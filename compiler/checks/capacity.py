@@ -8,6 +8,11 @@ from compiler.model.config import Config
 from compiler.model.model import SelfHosted
 from compiler.providers import selfhosted
 
+RULES: dict[str, str] = {
+    "CAP-001": "self-hosted model does not fit the GPU memory",
+    "CAP-002": "self-hosted models cannot all stay loaded",
+}
+
 
 def check_self_hosted(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     """Each model must fit the nodes' GPU memory; all of them should stay loaded together."""

@@ -16,8 +16,20 @@ from compiler.merge import Sourced, Workspace
 from compiler.model.config import Config
 from compiler.policy.evaluate import Finding
 from compiler.policy.packs import Rule
-from compiler.rules import RULES
 from compiler.suggest import did_you_mean
+
+RULES: dict[str, str] = {
+    "CAT-001": "model not in the catalogue",
+    "CAT-002": "max_tokens above the model's output limit",
+    "CAT-003": "model offered by another provider",
+    "CAT-004": "model retired by its provider",
+    "CAT-005": "model retiring within 90 days",
+    "CAT-006": "setting the model refuses",
+    "CAT-007": "self-hosted model tag not pinned",
+    "CAT-008": "custom model source is not a URL the nodes can fetch",
+    "EMB-001": "embedding model named as a chat model, or a chat model as the embedding model",
+    "EMB-002": "embedding model on a provider that offers none",
+}
 
 WAIVABLE = ("CAT-004", "CAT-005")
 SETTINGS = ("temperature", "top_p")
@@ -200,7 +212,7 @@ def _refused_settings(use: Use, info: ModelInfo) -> list[Diagnostic]:
     for key in SETTINGS:
         setting = use.settings.get(key)
         if setting is None or setting.value is None or setting.origin is None:
-            continue  # unset, or a built-in default the gateway leaves out when refused (gateway.py)
+            continue  # unset, or a built-in default the gateway leaves out when refused (render/litellm_config.py)
         reason = refusal(info, key, setting.value)
         if reason:
             found.append(error(setting.origin, "CAT-006", _refusal_message(use, key, setting, reason),

@@ -9,6 +9,12 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.names import CONFIG_FOLDERS
 
+RULES: dict[str, str] = {
+    "K8S-001": "Kubernetes version without schemas",
+    "REPO-005": "namespace used twice",
+    "REPO-007": "rendered folder inside one of the config's own folders",
+}
+
 
 def check_workspaces(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     """Namespaces must not collide: with each other, or with the platform's own."""

@@ -15,6 +15,19 @@ from compiler.providers import egress, secretrefs
 from compiler.render.litellm_config import shares_state
 from compiler.targets import targets
 
+RULES: dict[str, str] = {
+    "GW-001": "gateway replicas: min above max",
+    "GW-002": "audit log the gateway cannot keep",
+    "GW-003": "limit counted per gateway replica or lost on restart",
+    "GW-004": "budget on a model that costs nothing",
+    "GW-005": "Azure OpenAI without endpoint or API version",
+    "GW-006": "provider endpoint is not a usable URL",
+    "GW-008": "on-premises workspace with a self-hosted server outside the cluster",
+    "GW-009": "limit counted per fallback alias",
+    "GW-012": "rate limit too small for the replicas to share exactly",
+    "SEC-004": "external-secrets backend without a store",
+}
+
 
 def check_gateway(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     return (

@@ -17,6 +17,10 @@ from urllib.parse import urlsplit
 from compiler.diagnostics import Diagnostic, error
 from compiler.model.config import Config
 
+RULES: dict[str, str] = {
+    "GW-017": "URL on a link-local or cloud metadata address",
+}
+
 # Metadata services outside 169.254.0.0/16: Alibaba Cloud's, and AWS's IPv6 one.
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")})
 # Names the clouds' DNS resolves to their metadata service (Google Cloud, AWS, Tencent Cloud);

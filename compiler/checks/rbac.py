@@ -8,6 +8,10 @@ from __future__ import annotations
 from compiler.diagnostics import Diagnostic, error
 from compiler.model.config import Config
 
+RULES: dict[str, str] = {
+    "K8S-010": "workspace member that means anyone (system:anonymous, system:unauthenticated)",
+}
+
 ANYONE = frozenset({"system:anonymous", "system:unauthenticated"})
 
 

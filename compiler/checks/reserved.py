@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from compiler.merge import Workspace
     from compiler.model.config import Config
 
+RULES: dict[str, str] = {
+    "REPO-014": "namespace that belongs to Kubernetes, Argo CD or Prometheus",
+    "SCHEMA-010": "storage.host_path not a folder of its own under a safe prefix",
+}
+
 # Kubernetes' own namespaces; every `kube-` name is reserved for the system.
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 SYSTEM_PREFIX = "kube-"

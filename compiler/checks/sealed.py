@@ -15,6 +15,11 @@ from compiler.diagnostics import Diagnostic, Position, error
 from compiler.load.repo import Document, to_plain
 from compiler.model.config import Config
 
+RULES: dict[str, str] = {
+    "SEC-002": "referenced Secret has no SealedSecret",
+    "SEC-003": "malformed or mis-scoped SealedSecret",
+}
+
 FOLDER = "secrets"
 API_VERSION = "bitnami.com/v1alpha1"
 # Sealed Secrets' scope annotations: without them the secret is bound to its name and namespace.

@@ -7,7 +7,7 @@ Why these plugins: they match a token's own shape. Left out: the keyword and hig
 plugins (they flag any `password:` or random-looking value: digests, hashes, sealed data),
 ip_public (an address is not a secret), and the Cloudant, SoftLayer and IBM plugins (they look
 for assignments in source code, `cloudant_password = "..."`, not for a token).
-tests/test_secret_patterns.py compares every pattern with the installed detect-secrets at
+tests/test_secret_leaks.py compares every pattern with the installed detect-secrets at
 DETECT_SECRETS_VERSION; to update, bump both (pyproject.toml's test extra) and copy the new
 denylists here.
 """

@@ -16,6 +16,10 @@ from compiler.diagnostics import Diagnostic, Position, error
 from compiler.load.repo import Document, Loaded, locate
 from compiler.redact import remember, secret_kind, secret_spans
 
+RULES: dict[str, str] = {
+    "SEC-001": "plaintext secret in the config",
+}
+
 PRIVATE_KEY_END = "PRIVATE KEY"
 LONGEST_PRIVATE_KEY = 200  # lines after a BEGIN line that can still be a key's body
 

@@ -11,6 +11,7 @@ from compiler.commands.common import CONFIG_DIR, use_colour
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
     from compiler.policy.packs import Rule
+    from compiler.rules import HksRule
 
 CONFIG_OPTION = click.option(
     "-C", "--directory", "--config", "config_dir", type=CONFIG_DIR,
@@ -44,13 +45,19 @@ def list_rules(config_dir: str | None, fmt: str) -> None:
 @click.argument("rule_id")
 @CONFIG_OPTION
 def show(rule_id: str, config_dir: str | None) -> None:
-    """Show one rule: what it checks, why (references) and how to fix a finding."""
+    """Show one rule: what it checks, why (references) and how to fix a finding; for one of hks's own
+    checks (CAP-001), the module that reports it."""
+    from compiler import rules as registry
     from compiler.suggest import did_you_mean
 
     rules = {rule.id: rule for rule in _rules(config_dir)}
     rule = rules.get(rule_id.upper())
+    own = {own.id: own for own in registry.registry()}
+    if rule is None and rule_id.upper() in own:
+        click.echo(describe_own(own[rule_id.upper()]), nl=False)
+        return
     if rule is None:
-        hint = did_you_mean(rule_id.upper(), rules) or "`hks policy list` shows every rule"
+        hint = did_you_mean(rule_id.upper(), [*rules, *own]) or "`hks policy list` shows every rule"
         raise click.BadParameter(f"no rule '{rule_id}' ({hint})", param_hint="RULE_ID")
     click.echo(describe(rule), nl=False)
 
@@ -146,6 +153,19 @@ def markdown(rules: list[Rule]) -> str:
     for r in rules:
         references = "; ".join(r.references) or "—"
         lines.append(f"| {r.id} | {r.framework} | {r.severity} | {r.title} | {_applies(r)} | {references} |")
+    return "\n".join(lines) + "\n"
+
+
+def describe_own(rule: HksRule) -> str:
+    """One of hks's own checks (docs/rules.md): no pack defines it, the module that reports it does."""
+    from compiler.checks import catalogue
+
+    fields = [
+        ("checked by", f"hks itself, {rule.module.replace('.', '/')}.py (docs/rules.md lists every such rule)"),
+        ("waivable", "yes" if rule.id in catalogue.WAIVABLE else "no"),
+    ]
+    width = max(len(name) for name, _ in fields) + 1
+    lines = [f"{rule.id}  {rule.title}"] + [f"  {(name + ':').ljust(width)} {value}" for name, value in fields]
     return "\n".join(lines) + "\n"
 
 

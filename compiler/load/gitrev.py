@@ -4,7 +4,7 @@ The files come from Git's object store exactly as committed (`git ls-tree` lists
 folder's subtree, `git cat-file --batch` reads its files): no `.gitattributes` applies, where
 `git archive` would drop `export-ignore` files and rewrite `export-subst` ones. Only the files
 validate reads are read (org.yaml and the YAML files of workspaces/, policies/ and secrets/),
-and only up to load.py's limits: a larger blob is copied as a sparse file of its size, which
+and only up to repo.py's limits: a larger blob is copied as a sparse file of its size, which
 the loader refuses by its size (YAML-008) without anything reading it, and past the number of
 workspace files the rest are left empty (REPO-004 refuses them before reading). The index, the working tree and HEAD stay exactly as they
 were. The copy keeps the repository folder's name, because an org.yaml without `organization:`

@@ -2,7 +2,7 @@
 
 `.inf`, `.nan` and a float that overflows (`1e999`) would be written as `Infinity` into JSON and
 `inf` into LiteLLM's config; an integer past 64 bits is past what Kubernetes, JSON readers and
-Go programs take (and past 4,300 digits Python refuses to convert it). load.py asks this module
+Go programs take (and past 4,300 digits Python refuses to convert it). repo.py asks this module
 about every scalar YAML reads as a number, before anything is built from it.
 """
 

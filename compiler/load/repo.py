@@ -17,6 +17,24 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, Position, error
 from compiler.errors import InputError
 
+RULES: dict[str, str] = {
+    "REPO-001": "org.yaml is missing",
+    "REPO-004": "too many workspace files",
+    "REPO-006": "more workspaces than the limit",
+    "YAML-001": "YAML syntax error",
+    "YAML-002": "duplicate key",
+    "YAML-003": "tab character used for indentation",
+    "YAML-004": "file is not valid UTF-8",
+    "YAML-005": "file is empty",
+    "YAML-006": "top level is not a mapping",
+    "YAML-007": "more nodes than the node limit (a large file, or aliases: an alias bomb)",
+    "YAML-008": "file is larger than the size limit",
+    "YAML-009": "nesting deeper than the depth limit",
+    "YAML-010": "more than one YAML document in a file",
+    "YAML-011": "string longer than the length limit",
+    "YAML-012": "number that is not finite or does not fit in 64 bits",
+}
+
 # The input limits, each refused with a diagnostic that names it (docs/security.md#limits).
 MAX_FILE_BYTES = 4 * 1024 * 1024  # YAML-008: one file, before it is parsed
 MAX_NODES = 200_000  # YAML-007: nodes one file expands to, aliases included

@@ -12,7 +12,12 @@ import os
 import stat
 from pathlib import Path
 
-# Rule ids (compiler/rules.py): where a link leads, and what kind of file is there.
+RULES: dict[str, str] = {
+    "REPO-012": "link that leads outside the config repository",
+    "REPO-013": "input that is not a regular file (FIFO, folder, device, dangling or looping link)",
+}
+
+# Where a link leads, and what kind of file is there.
 LINK_OUTSIDE = "REPO-012"
 NOT_A_FILE = "REPO-013"
 

@@ -1,10 +1,10 @@
-"""The fast path of load.py: libyaml's C composer (PyYAML's CSafeLoader), whose nodes carry their
+"""The fast path of repo.py: libyaml's C composer (PyYAML's CSafeLoader), whose nodes carry their
 line and column, turned into dicts and lists that answer `lc` as ruamel's round-trip tree does.
 
 It takes only what it can read exactly as the ruamel path would: plain YAML with the scalars of
 the YAML 1.2 core schema in their common spellings, dates, anchors and aliases. Anything else (a
 libyaml error, a tag, a merge key, a duplicate key, an unusual number or date, characters ruamel's
-reader refuses, deep flow nesting) returns UNSURE, and load.py reads the file with ruamel, which
+reader refuses, deep flow nesting) returns UNSURE, and repo.py reads the file with ruamel, which
 gives the diagnostics their exact wording. tests/test_yamlfast.py holds the two paths equal.
 """
 

@@ -13,6 +13,11 @@ from compiler.load.repo import Document, Loaded, Sources
 from compiler.model import model as m
 from compiler.model.schema import validate
 
+RULES: dict[str, str] = {
+    "REPO-002": "workspace name disagrees with its file name",
+    "REPO-003": "workspace defined twice",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class WorkspaceSource:

@@ -20,6 +20,15 @@ from compiler.model.model import is_model, unwrap_type
 from compiler.redact import describe, secret_kind
 from compiler.suggest import did_you_mean
 
+RULES: dict[str, str] = {
+    "SCHEMA-001": "unknown key",
+    "SCHEMA-002": "value has the wrong type",
+    "SCHEMA-003": "value out of range",
+    "SCHEMA-004": "required key missing",
+    "SCHEMA-005": "value not allowed",
+    "SCHEMA-006": "value has the wrong format",
+}
+
 SCHEMAS: dict[str, type[BaseModel]] = {"org": m.OrgFile, "workspace": m.WorkspaceFile}
 SCHEMA_BASE_URL = "https://hks.dev/schemas"
 

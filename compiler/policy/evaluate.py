@@ -18,6 +18,10 @@ from compiler.policy import facts
 from compiler.policy.packs import Rule
 from compiler.redact import secret_kind
 
+RULES: dict[str, str] = {
+    "POLICY-004": "policy rule cannot be evaluated",
+}
+
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
 
 

@@ -20,6 +20,13 @@ from compiler.load.repo import WAIVERS_FILE, Document, Loaded, to_plain
 from compiler.redact import secret_kind
 from compiler.suggest import did_you_mean
 
+RULES: dict[str, str] = {
+    "POLICY-001": "policy pack does not match the pack schema",
+    "POLICY-002": "policy rule condition is not a valid JSON Schema",
+    "POLICY-003": "policy rule id used twice",
+    "SCHEMA-015": "policy rule pattern RE2 cannot run (backreference, lookaround)",
+}
+
 PACK_SUFFIXES = (".yaml", ".yml")
 
 

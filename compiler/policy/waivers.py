@@ -19,6 +19,14 @@ from compiler.policy.packs import Rule, schema, schema_problems
 from compiler.redact import secret_kind
 from compiler.suggest import did_you_mean
 
+RULES: dict[str, str] = {
+    "WAIVER-001": "waiver expired",
+    "WAIVER-002": "waiver matches no finding",
+    "WAIVER-003": "waiver names an unknown rule",
+    "WAIVER-004": "waiver for a rule that cannot be waived",
+    "WAIVER-005": "waivers file does not match its schema",
+}
+
 
 @dataclass(frozen=True)
 class Waiver:
