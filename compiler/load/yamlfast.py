@@ -108,7 +108,7 @@ def compose(text: str, max_depth: int) -> Any:
 
 def node_past(text: str, limit: int) -> tuple[int, int] | None:
     """The 0-based (line, column) of the first node past `limit`, counted on libyaml's event
-    stream before anything is built (aliases count once: load.py measures what they expand
+    stream before anything is built (aliases count once: load/repo.py measures what they expand
     to), or None. A file libyaml cannot read is left to the ruamel path, which counts too."""
     import yaml
 
@@ -193,7 +193,7 @@ def _value_mark(node: Any) -> tuple[int, int]:
 
 
 class _Builder:
-    """Builds each node once, so aliases share their object as ruamel's do. load.py measures the
+    """Builds each node once, so aliases share their object as ruamel's do. load/repo.py measures the
     node graph (alias bombs, depth) before it calls this."""
 
     def __init__(self) -> None:

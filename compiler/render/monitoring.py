@@ -1,5 +1,5 @@
 """The effective config → what Prometheus and Grafana need: the gateway's scrape target, the
-alert and recording rules, and the dashboards. Returns plain values; render.py wraps them in
+alert and recording rules, and the dashboards. Returns plain values; render/components/monitoring.py wraps them in
 Kubernetes objects.
 
 Every metric is one LiteLLM really exposes (the e2e test scrapes the pinned 1.110.2 and the
@@ -84,7 +84,7 @@ def service_monitor_spec(config: Config) -> dict[str, Any]:
                 "scheme": "http",
                 # A credential of its own, good for /metrics only (hks_workspace_auth.py): the
                 # metrics name workspaces and keys, so they are not open to every caller. The
-                # Secret is a ServiceAccount token Kubernetes fills in (render_gateway.py).
+                # Secret is a ServiceAccount token Kubernetes fills in (render/components/gateway.py).
                 "authorization": {
                     "type": "Bearer",
                     "credentials": {"name": gateway.METRICS_TOKEN_SECRET, "key": "token"},

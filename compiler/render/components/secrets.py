@@ -15,7 +15,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     namespace = config.org.cluster.namespace
     labels = standard_labels(config, "secrets")
     if backend.backend == "external-secrets":
-        assert backend.store is not None  # checks.py requires a store for this backend
+        assert backend.store is not None  # checks/gateway.py requires a store for this backend (SEC-004)
         return [
             Manifest(
                 "platform/secrets",
