@@ -85,10 +85,10 @@ def provider_names() -> list[str]:
 
 
 def normalise(provider: str, name: str) -> str:
-    """Ollama's `llama3` means `llama3:latest`; the catalogue lists the default tag explicitly."""
-    if provider == "ollama" and ":" not in name:
-        return f"{name}:latest"
-    return name
+    """The catalogue's name for a model as written (Ollama's `llama3` is `llama3:latest`)."""
+    from compiler.providers import registry
+
+    return registry.get(provider).normalise(name) if provider in registry.NAMES else name
 
 
 def lookup(provider: str, name: str) -> ModelInfo | None:
@@ -102,7 +102,9 @@ def providers_offering(name: str) -> list[str]:
 def rank_providers(names: list[str], enabled: frozenset[str] | set[str]) -> list[str]:
     """Providers to suggest for a model, best first: those the organisation has set up, then the
     model's maker before Azure OpenAI (which serves OpenAI's models only through deployments)."""
-    return sorted(names, key=lambda p: (p not in enabled, p == "azure-openai", p))
+    from compiler.providers import registry
+
+    return sorted(names, key=lambda p: (p not in enabled, p in registry.NAMES and registry.get(p).suggest_last, p))
 
 
 def provider_fact(provider: str, key: str) -> Any:
@@ -122,10 +124,10 @@ def map_source() -> MapSource:
 
 
 def source(provider: str) -> str:
-    """Where the provider's figures come from (their date is the map's `as_of`)."""
-    if provider == "ollama":
-        return str(provider_fact("ollama", "source") or "")
-    return f"LiteLLM {map_source().litellm}'s model map"
+    """Where the provider's figures come from: its own `source` in models.yaml (the self-hosted
+    models' figures), else LiteLLM's map (their date is the map's `as_of`)."""
+    own = provider_fact(provider, "source")
+    return str(own) if own else f"LiteLLM {map_source().litellm}'s model map"
 
 
 def today() -> datetime.date:

@@ -16,6 +16,7 @@ from compiler.merge import Sourced, Workspace
 from compiler.model.config import Config
 from compiler.policy.evaluate import Finding
 from compiler.policy.packs import Rule
+from compiler.providers import registry
 from compiler.suggest import did_you_mean
 
 RULES: dict[str, str] = {
@@ -53,13 +54,12 @@ def check_models(
 ) -> tuple[list[Diagnostic], list[Finding]]:
     """Diagnostics for unknown models, output limits and refused settings; retirement as findings."""
     custom = _custom_models(config)
-    vertex = _vertex(config)
     # The providers the organisation has set up: a CAT-003 hint names one of these first.
-    enabled = frozenset(config.org.providers) | ({"ollama"} if config.org.self_hosted else set())
+    enabled = frozenset(config.org.providers) | ({registry.SELF_HOSTED} if config.org.self_hosted else set())
     diagnostics: list[Diagnostic] = []
     findings: list[Finding] = []
     for use in _uses(config, workspaces):
-        if use.provider == "ollama" and use.name in custom:
+        if use.provider == registry.SELF_HOSTED and use.name in custom:
             continue
         if use.embedding and not catalogue.offers_embeddings(use.provider):
             diagnostics.append(_no_embeddings(use))
@@ -77,7 +77,7 @@ def check_models(
             continue  # the workspaces that inherit the defaults report these, each for itself
         if not use.embedding:
             diagnostics += _refused_settings(use, info)
-        retired = _retirement(use, info, day, vertex and use.provider == "google")
+        retired = _retirement(use, info, day, _vertex(config, use.provider))
         if retired is not None:
             findings.append(Finding(rule(retired.rule), use.workspace, retired))
     return diagnostics, findings
@@ -120,9 +120,8 @@ def _custom_models(config: Config) -> set[str]:
     return {m.name for m in hosted.models if not isinstance(m, str)} if hosted else set()
 
 
-def _vertex(config: Config) -> bool:
-    google = config.org.providers.get("google")
-    return bool(google and google.project)
+def _vertex(config: Config, provider: str) -> bool:
+    return registry.get(provider).uses_vertex_dates(config.org.providers.get(provider))
 
 
 def _origin(where: Sourced) -> Position:
@@ -275,13 +274,13 @@ def check_installed(config: Config) -> list[Diagnostic]:
             continue
         where = config.org_doc.position(("self_hosted", "models", index))
         family, _, version = tag.partition(":")
-        pinned = sorted(t for t in catalogue.models("ollama") if t.split(":")[0] == family and not t.endswith(":latest"))
+        pinned = sorted(t for t in catalogue.models(registry.SELF_HOSTED) if t.split(":")[0] == family and not t.endswith(":latest"))
         if version in ("", "latest"):
             found.append(warning(where, "CAT-007", f"'{tag}' is not pinned: its model changes when Ollama moves the tag, "
                                  "and nodes that pull at different times serve different models",
                                  hint=f"pin a size tag, such as {', '.join(pinned[:3])}" if pinned else "pin a tag that names the size"))
-        elif catalogue.lookup("ollama", tag) is None:
-            hint = did_you_mean(tag, catalogue.models("ollama")) or "hks cannot check that it exists or fits the GPU"
+        elif catalogue.lookup(registry.SELF_HOSTED, tag) is None:
+            hint = did_you_mean(tag, catalogue.models(registry.SELF_HOSTED)) or "hks cannot check that it exists or fits the GPU"
             found.append(warning(where, "CAT-001", f"model '{tag}' is not in the catalogue of ollama models", hint))
     return found
 

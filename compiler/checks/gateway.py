@@ -11,7 +11,7 @@ from compiler.checks import sealed
 from compiler.diagnostics import Diagnostic, Position, error, info, warning
 from compiler.merge import Workspace
 from compiler.model.config import Config
-from compiler.providers import egress, secretrefs
+from compiler.providers import egress, registry, secretrefs
 from compiler.render.litellm_config import shares_state
 from compiler.targets import targets
 
@@ -172,19 +172,20 @@ def _check_fallback_limits(workspaces: tuple[Workspace, ...]) -> list[Diagnostic
 
 
 def _check_on_premises_endpoints(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
-    """An on-premises workspace cannot reach a self-hosted server outside the cluster."""
+    """An on-premises workspace cannot reach a self-hosted server outside the cluster (a
+    commercial provider there is the residency policy's finding)."""
     found = []
     for workspace in workspaces:
         if not egress.is_on_premises(workspace):
             continue
         for target in targets(workspace):
             outside = [e for e in egress.endpoints_of(config, target.provider) if not e.is_internal]
-            if target.provider == "ollama" and outside:
+            if outside and not registry.get(target.provider).commercial:
                 found.append(
                     error(
-                        _at(config, "providers", "ollama", "endpoint"),
+                        _at(config, "providers", target.provider, "endpoint"),
                         "GW-008",
-                        f"workspace '{workspace.name}' is on-premises, and providers.ollama.endpoint is outside the "
+                        f"workspace '{workspace.name}' is on-premises, and providers.{target.provider}.endpoint is outside the "
                         f"cluster ({outside[0].host}): nothing it sends may leave, so the gateway cannot reach it",
                         hint="serve the model in the cluster, or on a private address",
                     )
@@ -202,7 +203,7 @@ def _check_budgets(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     found = []
     for workspace in workspaces:
         llm = workspace.llm
-        paid = [t for t in targets(workspace) if t.provider != "ollama"]
+        paid = [t for t in targets(workspace) if registry.get(t.provider).commercial]
         if llm.budget and not paid:
             source = workspace.llm_sources.get("budget.monthly_usd")
             found.append(
@@ -217,21 +218,13 @@ def _check_budgets(workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
 
 
 def _check_providers(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
-    if "azure-openai" not in secretrefs.providers_in_use(workspaces):
-        return []
-    settings = config.org.providers.get("azure-openai")
-    missing = [key for key in ("endpoint", "api_version") if settings is None or getattr(settings, key) is None]
-    if not missing:
-        return []
-    where = _at(config, "providers", "azure-openai") if settings else config.org_doc.position(())
-    return [
-        error(
-            where,
-            "GW-005",
-            f"Azure OpenAI is used, and providers.azure-openai has no {' or '.join(missing)}: "
-            "LiteLLM cannot call an Azure deployment without them",
-        )
-    ]
+    """What a provider's settings lack for LiteLLM to call it."""
+    found = []
+    for name in secretrefs.providers_in_use(workspaces):
+        settings = config.org.providers.get(name)
+        where = _at(config, "providers", name) if settings else config.org_doc.position(())
+        found += [error(where, "GW-005", problem) for problem in registry.get(name).problems(settings)]
+    return found
 
 
 def _check_endpoints(config: Config) -> list[Diagnostic]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from compiler.commands.common import CONFIG_DIR, FiniteFloatRange, use_colour
+from compiler.providers.registry import NAMES, SELF_HOSTED
 
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
@@ -20,7 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 LLM_KEYS = ("provider", "model", "temperature", "max_tokens", "top_p")
 # Every key of llm_config (model.LLMConfig, kept here so the CLI need not import pydantic).
 OVERRIDE_KEYS = LLM_KEYS + ("timeout_seconds", "fallbacks", "embeddings", "rate_limit", "budget", "cache", "sanitization", "priority")
-PROVIDERS = ("anthropic", "azure-openai", "google", "ollama", "openai")
+PROVIDERS = NAMES  # the registry's table, which names the provider modules without importing them
 
 
 class SuggestingGroup(click.Group):
@@ -239,13 +240,13 @@ def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict
     model = values.get("model")
     if model is None or "provider" in values or not current or catalogue.lookup(current, str(model)):
         return values
-    offering = sorted(set(catalogue.providers_offering(str(model))) | set(catalogue.providers_offering(catalogue.normalise("ollama", str(model)))))
+    offering = sorted(set(catalogue.providers_offering(str(model))) | set(catalogue.providers_offering(catalogue.normalise(SELF_HOSTED, str(model)))))
     if not offering:
         return values  # not in the catalogue at all: validation says so, with its own hint
     providers = edit.find(org.data, ("providers",)) if org is not None else None
     enabled = {str(p) for p in providers or {}}
     if org is not None and edit.find(org.data, ("self_hosted",)) is not None:
-        enabled.add("ollama")
+        enabled.add(SELF_HOSTED)
     offering = catalogue.rank_providers(offering, enabled)
     chosen = [p for p in offering if p in enabled]
     if len(chosen) == 1:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-PROVIDERS = ["anthropic", "azure-openai", "google", "ollama", "openai"]
+from compiler.providers.registry import NAMES, SELF_HOSTED
+
+PROVIDERS = NAMES  # the starters: one per provider in the registry's table
 
 
 @click.command(
@@ -22,7 +24,7 @@ Examples:
   cd demo && git init && git add -A && pre-commit run --all-files"""
 )
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--provider", type=click.Choice(PROVIDERS), default="ollama", show_default=True, help="The starter's provider.")
+@click.option("--provider", type=click.Choice(PROVIDERS), default=SELF_HOSTED, show_default=True, help="The starter's provider.")
 @click.option("--organization", help="The organisation's name (a DNS label); default: from DIRECTORY's name.")
 @click.option(
     "--hks-repo",

@@ -17,6 +17,7 @@ from compiler.commands.editing import (
     repo_options,
     require_org,
 )
+from compiler.providers.registry import SELF_HOSTED
 
 SHA256_CHUNK = 1 << 20
 # Ollama's model options a Modelfile PARAMETER may set (api.Options and api.Runner); a key close
@@ -79,17 +80,21 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
 
     Adds its providers: entry with the default secret name (for ollama, a self_hosted: block),
     sets llm_config.provider when none is set, and says what is left to do."""
+    from compiler.builtin import catalogue
+    from compiler.providers import registry
     from compiler.tools import edit
     from compiler.tools import edit_changes as changes
 
     org = _org(directory, "llm enable")
     done = changes.enable(org, provider)
-    if provider == "ollama":
-        steps = ["install a model: hks llm install llama3:8b"]
+    chosen = registry.get(provider)
+    steps: list[str] = []
+    if provider == SELF_HOSTED:
+        steps = [f"install a model: hks llm install {catalogue.default_model(provider)}"]
         if edit.find(org.data, ("self_hosted", "gpu", "memory_gib")) is None:
             steps.append("set self_hosted.gpu.memory_gib so hks can check that models fit the GPUs")
-    else:
-        secret = edit.find(org.data, ("providers", provider, "api_key_secret")) or changes.default_secret(provider)
+    elif chosen.secrets(None):
+        secret = edit.find(org.data, ("providers", provider, "api_key_secret")) or chosen.default_secret()
         if (edit.find(org.data, ("secrets", "backend")) or "none") == "none":  # hks only references it
             namespace = edit.find(org.data, ("cluster", "namespace")) or "hexabase-aiops"
             steps = [
@@ -100,8 +105,7 @@ def enable(provider: str, directory: str, dry_run: bool) -> None:
             ]
         else:
             steps = [f"store the API key: hks secret create {secret} --from-literal=key=-   (reads it from stdin)"]
-        if provider == "azure-openai":
-            steps.append("set providers.azure-openai.endpoint, api_version and deployments")
+    steps += chosen.enable_steps()
     finish(directory, [org], dry_run=dry_run, done=done, next_steps=steps)
 
 
@@ -175,9 +179,9 @@ def _check_catalogue(model: str, allow_unknown: bool) -> None:
     from compiler.builtin import catalogue
     from compiler.suggest import closest
 
-    if catalogue.lookup("ollama", model) is not None:
+    if catalogue.lookup(SELF_HOSTED, model) is not None:
         return
-    near = closest(catalogue.normalise("ollama", model), catalogue.models("ollama"))
+    near = closest(catalogue.normalise(SELF_HOSTED, model), catalogue.models(SELF_HOSTED))
     if near and not allow_unknown:
         fail(f"'{model}' is not in the catalogue of Ollama models; did you mean '{near}'?",
              hint="pass --allow-unknown to install it anyway")
@@ -266,16 +270,16 @@ def remove(model: str, directory: str, dry_run: bool) -> None:
 def _users(compiled: Any, model: str) -> list[str]:
     from compiler.builtin.catalogue import normalise
 
-    wanted = normalise("ollama", model)
+    wanted = normalise(SELF_HOSTED, model)
     found = []
     llm = compiled.config.org.llm_config
-    if llm.provider == "ollama" and normalise("ollama", llm.model) == wanted:
+    if llm.provider == SELF_HOSTED and normalise(SELF_HOSTED, llm.model) == wanted:
         found.append(f"the organisation's llm_config ({compiled.config.org_doc.position(('llm_config', 'model'))})")
     for workspace in compiled.workspaces:
         uses = [("model", workspace.llm.provider, workspace.llm.model)]
         uses += [("fallbacks", f.provider, f.model) for f in workspace.llm.fallbacks or ()]
         for key, provider, name in uses:
-            if provider == "ollama" and normalise("ollama", name) == wanted:
+            if provider == SELF_HOSTED and normalise(SELF_HOSTED, name) == wanted:
                 origin = workspace.llm_sources[key].origin
                 found.append(f"workspace '{workspace.name}' ({origin})")
                 break

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
+from pydantic import BaseModel, Discriminator, Field, Tag, create_model
+
+from compiler.model.types import DNS_SUBDOMAIN as DNS_SUBDOMAIN
+from compiler.model.types import ENDPOINT as ENDPOINT
+from compiler.model.types import SecretName, Strict
+from compiler.providers import registry
+from compiler.providers.base import Settings
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-# Kubernetes' own IsDNS1123Subdomain: dot-separated labels (at most 253 characters: max_length).
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 INT32_MAX = 2**31 - 1  # Kubernetes' int32 fields (replica counts)
 # An RBAC subject's name: not empty, no control characters (the API server refuses both).
 SUBJECT = r"^[^\x00-\x1f\x7f]+$"
@@ -30,12 +34,16 @@ SOURCE = r"^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]{0,2047}$"
 PARAMETER_KEY = r"^[a-z][a-z0-9_]{0,63}$"
 REL_FOLDER = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?$"
 REPO_FOLDER = r"^(\.|[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*/?)$"
-ENDPOINT = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/:-]*)?$"
 
-ProviderName = Literal["ollama", "openai", "anthropic", "google", "azure-openai"]
+if TYPE_CHECKING:  # the provider modules say what is valid; a type checker sees the common part
+    ProviderName = str
+    ProviderSettings = Settings
+else:
+    # The schema's enum: the registry's sorted names. Its settings: every provider's keys.
+    ProviderName = Literal[registry.NAMES]
+    ProviderSettings = registry.settings_class()
 Framework = Literal["hipaa", "gdpr", "soc2"]
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
-SecretName = Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]
 Residency = Annotated[
     str,
     Field(
@@ -63,10 +71,6 @@ def unwrap_type(tp: Any) -> Any:
             tp = models[0] if len(members) > 1 and models else members[0]
         else:
             return tp
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 # --- llm_config -------------------------------------------------------------------------------
@@ -206,21 +210,6 @@ class WorkspaceFile(WorkspaceBody):
 
 
 # --- organisation -----------------------------------------------------------------------------
-
-
-class ProviderSettings(Strict):
-    api_key_secret: SecretName | None = Field(
-        None, description="Name of the Secret holding the API key (data key `key`); default `<provider>-api-key`."
-    )
-    endpoint: str | None = Field(
-        None, pattern=ENDPOINT, description="API base URL (for `ollama`: a server outside the cluster)."
-    )
-    region: str | None = Field(None, description="Region the provider processes in (Azure, OpenAI data residency).")
-    location: str | None = Field(None, description="Vertex AI location, e.g. `europe-west4`.")
-    api_version: str | None = Field(None, description="Azure OpenAI API version.")
-    deployments: dict[str, str] = Field(default_factory=dict, description="Azure OpenAI: model name → deployment name.")
-    project: str | None = Field(None, description="Google Cloud project (selects Vertex AI).")
-    baa: bool = Field(False, description="A HIPAA Business Associate Agreement is signed with this provider.")
 
 
 class SecretStoreRef(Strict):

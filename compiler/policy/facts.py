@@ -8,7 +8,6 @@ the shape).
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,13 +17,13 @@ from compiler.diagnostics import Position
 from compiler.merge import Workspace
 from compiler.model import model as m
 from compiler.model.config import Config, WorkspaceSource
-from compiler.providers.egress import CLUSTER_SUFFIXES
+from compiler.providers import registry
+from compiler.providers.base import CLUSTER_SUFFIXES
 
 DocPath = tuple[Any, ...]  # keys and list indexes from the document's top
 Origins = dict[DocPath, Position]
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-OPENAI_REGIONAL_HOST = re.compile(r"^([a-z]{2})\.api\.openai\.com$")
 
 
 @dataclass(frozen=True)
@@ -63,25 +62,8 @@ def _modes() -> dict[str, dict[str, Mode]]:
 
 def mode_of(provider: str, settings: m.ProviderSettings | None) -> tuple[Mode, str | None]:
     """The deployment mode a provider runs in, and the region chosen for it (if any)."""
-    modes = _modes()[provider]
-    settings = settings or m.ProviderSettings()
-    if provider == "ollama":
-        return modes["self-hosted"], None
-    if provider == "google":
-        return (modes["vertex-ai"], settings.location) if settings.project else (modes["gemini-api"], None)
-    if provider == "azure-openai":
-        return modes["azure-openai"], settings.region
-    region = settings.region or _openai_host_region(provider, settings.endpoint)
-    if region is None:
-        return modes[provider], None
-    return modes[f"{provider}-residency" if provider == "openai" else f"{provider}-us"], region
-
-
-def _openai_host_region(provider: str, endpoint: str | None) -> str | None:
-    if provider != "openai" or not endpoint:
-        return None
-    match = OPENAI_REGIONAL_HOST.match(_hostname(endpoint))
-    return match.group(1) if match else None
+    key, region = registry.get(provider).mode(settings)
+    return _modes()[provider][key], region
 
 
 def _hostname(url: str) -> str:

@@ -7,41 +7,14 @@ the Secret exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from compiler.merge import Workspace
 from compiler.model.config import Config
+from compiler.providers import registry
+from compiler.providers.base import SecretRef
 
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 DATABASE_ENV = "DATABASE_URL"
 REDIS_ENV = {"host": "REDIS_HOST", "port": "REDIS_PORT", "password": "REDIS_PASSWORD"}
-COMMERCIAL = ("openai", "anthropic", "google", "azure-openai")
-_KEY_ENV = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "google": "GEMINI_API_KEY",
-    "azure-openai": "AZURE_API_KEY",
-}
-
-
-@dataclass(frozen=True)
-class SecretRef:
-    secret: str  # the Kubernetes Secret's name
-    key: str  # its data key
-    env: str  # the gateway's environment variable
-    purpose: str  # what it is for, in words, for messages and docs
-
-
-def api_key_env(config: Config, provider: str) -> str:
-    settings = config.org.providers.get(provider)
-    if provider == "google" and settings and settings.project:
-        return "VERTEX_CREDENTIALS"  # a service account's JSON key, which LiteLLM parses from the variable
-    return _KEY_ENV.get(provider, "")
-
-
-def api_key_secret(config: Config, provider: str) -> str:
-    settings = config.org.providers.get(provider)
-    return settings.api_key_secret if settings and settings.api_key_secret else f"{provider}-api-key"
 
 
 def providers_in_use(workspaces: tuple[Workspace, ...]) -> list[str]:
@@ -55,8 +28,7 @@ def references(config: Config, workspaces: tuple[Workspace, ...]) -> list[Secret
     gateway = config.org.gateway
     refs = [SecretRef(gateway.master_key_secret, "key", MASTER_KEY_ENV, "the gateway's admin key")]
     for provider in providers_in_use(workspaces):
-        if provider in COMMERCIAL:
-            refs.append(SecretRef(api_key_secret(config, provider), "key", api_key_env(config, provider), f"the {provider} API key"))
+        refs += registry.get(provider).secrets(config.org.providers.get(provider))
     if gateway.database_secret:
         refs.append(SecretRef(gateway.database_secret, "url", DATABASE_ENV, "the gateway's Postgres URL"))
     if gateway.cache and gateway.cache.redis_secret:

@@ -15,6 +15,7 @@ from compiler.diagnostics import Position
 from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.model.model import CustomModel, SelfHosted
+from compiler.providers.registry import SELF_HOSTED as SELF_HOSTED
 
 GIB = 1024**3
 COMPUTE_ALLOWANCE_GIB = 0.5
@@ -58,7 +59,7 @@ def default_context(total_gib: float | None) -> int:
 
 
 def estimate(hosted: SelfHosted, model: str, num_ctx: int | None = None) -> Estimate | None:
-    info = catalogue.lookup("ollama", model)
+    info = catalogue.lookup(SELF_HOSTED, model)
     if info is None or "layers" not in info.facts:
         return None
     facts = info.facts
@@ -82,7 +83,7 @@ def models_to_serve(hosted: SelfHosted, listed: list[Position], used: list[tuple
     (pulled all the same: a model in use is never missing from the nodes)."""
     served: list[ServedModel] = []
     names: set[str] = set()
-    for entry, position in zip(hosted.models, listed):
+    for entry, position in zip(hosted.models, listed, strict=False):
         name = entry if isinstance(entry, str) else entry.name
         if name not in names:
             served.append(ServedModel(name, position, None if isinstance(entry, str) else entry))
@@ -99,19 +100,19 @@ def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Ser
 
     hosted = config.org.self_hosted or SelfHosted()
     listed = [config.org_doc.position(("self_hosted", "models", i)) for i in range(len(hosted.models))]
-    used = []
+    used: list[tuple[str, Position | None]] = []
     llm = config.org.llm_config
-    if llm.provider == "ollama":
+    if llm.provider == SELF_HOSTED:
         used.append((llm.model, config.org_doc.position(("llm_config", "model"))))
-    if llm.embeddings and llm.embeddings.provider == "ollama":
+    if llm.embeddings and llm.embeddings.provider == SELF_HOSTED:
         used.append((llm.embeddings.model, config.org_doc.position(("llm_config", "embeddings", "model"))))
     for workspace in workspaces:
-        if workspace.llm.provider == "ollama":
+        if workspace.llm.provider == SELF_HOSTED:
             used.append((workspace.llm.model, workspace.llm_sources["model"].origin))
         for fallback in workspace.llm.fallbacks or ():
-            if fallback.provider == "ollama":
+            if fallback.provider == SELF_HOSTED:
                 used.append((fallback.model, workspace.llm_sources["fallbacks"].origin))
         embeddings = workspace.llm.embeddings
-        if embeddings and embeddings.provider == "ollama":
+        if embeddings and embeddings.provider == SELF_HOSTED:
             used.append((embeddings.model, workspace.llm_sources["embeddings.model"].origin))
     return models_to_serve(hosted, listed, [(n, p) for n, p in used if p is not None])

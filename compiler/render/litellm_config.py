@@ -11,12 +11,12 @@ from typing import Any
 
 from compiler.merge import Workspace
 from compiler.model.config import Config
-from compiler.providers import secretrefs
+from compiler.providers import ollama, registry, secretrefs
 from compiler.targets import Target, chat_targets, embedding_alias, targets
 
 GATEWAY_NAME = "llm-gateway"
 GATEWAY_PORT = 4000
-OLLAMA_PORT = 11434
+OLLAMA_PORT = ollama.PORT
 PRESIDIO_PORT = 3000
 PII_GUARDRAILS = {"redact": "pii-redact", "block": "pii-block"}
 PII_ACTIONS = {"redact": "MASK", "block": "BLOCK"}
@@ -126,8 +126,9 @@ def _deployment(config: Config, workspace: Workspace, target: Target, cached: bo
     if llm.sanitization and llm.sanitization.pii != "off":
         params["guardrails"] = [PII_GUARDRAILS[llm.sanitization.pii]]
     info: dict[str, Any] = {"id": deployment_id(target.alias)}
-    if target.provider == "azure-openai":
-        info["base_model"] = f"azure/{target.model}"  # the deployment name hides the model: cost needs it
+    base_model = registry.get(target.provider).base_model(target.model, config.org.providers.get(target.provider))
+    if base_model:
+        info["base_model"] = base_model
     info.update(_prices(target))
     return {"model_name": target.alias, "litellm_params": params, "model_info": info}
 
@@ -171,43 +172,8 @@ def _prices(target: Target) -> dict[str, float]:
 
 def _provider_params(config: Config, target: Target) -> dict[str, Any]:
     settings = config.org.providers.get(target.provider)
-    endpoint = settings.endpoint if settings else None
-    key = secretrefs.api_key_env(config, target.provider)
-    if target.provider == "ollama":
-        base = endpoint or ollama_url(config)
-        # LiteLLM embeds through `ollama/` (/api/embed); `ollama_chat/` has no embedding route.
-        prefix = "ollama" if target.embedding else "ollama_chat"
-        return {"model": f"{prefix}/{target.model}", "api_base": base}
-    if target.provider == "openai":
-        params = {"model": f"openai/{target.model}", "api_key": f"os.environ/{key}"}
-        base = endpoint or ("https://eu.api.openai.com/v1" if settings and settings.region == "eu" else None)
-        return {**params, "api_base": base} if base else params
-    if target.provider == "anthropic":
-        params = {"model": f"anthropic/{target.model}", "api_key": f"os.environ/{key}"}
-        return {**params, "api_base": endpoint} if endpoint else params
-    if target.provider == "google":
-        if settings and settings.project:
-            params = {
-                "model": f"vertex_ai/{target.model}",
-                "vertex_project": settings.project,
-                "vertex_location": settings.location or "us-central1",
-                "vertex_credentials": f"os.environ/{key}",
-            }
-            return {**params, "api_base": endpoint} if endpoint else params
-        params = {"model": f"gemini/{target.model}", "api_key": f"os.environ/{key}"}
-        return {**params, "api_base": endpoint} if endpoint else params
-    assert target.provider == "azure-openai" and settings is not None  # checks.py guarantees the settings
-    deployment = settings.deployments.get(target.model, target.model)
-    return {
-        "model": f"azure/{deployment}",
-        "api_base": settings.endpoint,
-        "api_version": settings.api_version,
-        "api_key": f"os.environ/{key}",
-    }
-
-
-def ollama_url(config: Config) -> str:
-    return f"http://ollama.{config.org.cluster.namespace}.svc.cluster.local:{OLLAMA_PORT}"
+    provider = registry.get(target.provider)
+    return provider.litellm_params(target.model, target.embedding, settings, config.org.cluster.namespace)
 
 
 def gateway_url(config: Config) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from compiler.builtin import catalogue
 from compiler.merge import Workspace
 from compiler.model.config import Config
+from compiler.providers import registry
 
 HOURS_PER_MONTH = 730
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
@@ -48,7 +49,7 @@ class Price:
 
 def token_price(provider: str, model: str) -> Price | None:
     """The catalogue's price, 0 for self-hosted models, None when the catalogue has no price."""
-    if provider == "ollama":
+    if not registry.get(provider).commercial:
         return Price(0.0, 0.0, "self-hosted: no per-token price", "")
     info = catalogue.lookup(provider, model)
     if info is None or "price" not in info.facts:
@@ -188,7 +189,7 @@ def _workspace(workspace: Workspace, fallback_share: float, prices: dict[str, Pr
     usage = workspace.usage
     requests = usage.requests_per_day * DAYS_PER_MONTH if usage else None
     shares = []
-    for (provider, model), fraction in zip(targets, fractions):
+    for (provider, model), fraction in zip(targets, fractions, strict=True):
         price = token_price(provider, model)
         if price is not None:
             prices[f"{provider}/{model}"] = price
@@ -205,7 +206,7 @@ def _workspace(workspace: Workspace, fallback_share: float, prices: dict[str, Pr
 def _embedding_share(workspace: Workspace, prices: dict[str, Price]) -> tuple[tuple[Share, ...], tuple[str, ...]]:
     """The embedding model's part: `usage.embedding_tokens_per_day` at its input price."""
     embeddings, usage = workspace.llm.embeddings, workspace.usage
-    if embeddings is None or usage is None or embeddings.provider == "ollama":
+    if embeddings is None or usage is None or not registry.get(embeddings.provider).commercial:
         return (), ()  # self-hosted: the nodes' cost is counted once, for every model
     label = f"{embeddings.provider}/{embeddings.model}"
     tokens = usage.embedding_tokens_per_day

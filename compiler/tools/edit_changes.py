@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.builtin import catalogue
+from compiler.providers import registry
 from compiler.tools import edit
 
 # `hks llm enable --provider ollama`: the keys a platform engineer will want to look at first,
@@ -18,10 +19,6 @@ SELF_HOSTED_DEFAULTS: dict[str, Any] = {
 }
 
 
-def default_secret(provider: str) -> str:
-    return f"{provider}-api-key"
-
-
 def enable(org: edit.YamlFile, provider: str) -> list[str]:
     data, said = org.data, []
     llm = edit.find(data, ("llm_config",))
@@ -32,13 +29,14 @@ def enable(org: edit.YamlFile, provider: str) -> list[str]:
             model = catalogue.default_model(provider)
             edit.set_path(data, ("llm_config", "model"), model, org.original)
             said.append(f"llm_config.model: {model}")
-    if provider == "ollama":
+    if provider == registry.SELF_HOSTED:
         if not edit.find(data, ("self_hosted",)):
             edit.set_path(data, ("self_hosted",), SELF_HOSTED_DEFAULTS, org.original)
         said.append("self_hosted: the Ollama deployment")
     elif edit.find(data, ("providers", provider)) is None:
-        edit.set_path(data, ("providers", provider), {"api_key_secret": default_secret(provider)}, org.original)
-        said.append(f"providers.{provider}.api_key_secret: {default_secret(provider)}")
+        settings = registry.get(provider).enable_settings()
+        edit.set_path(data, ("providers", provider), settings, org.original)
+        said += [f"providers.{provider}.{key}: {value}" for key, value in settings.items()]
     else:
         said.append(f"providers.{provider} is configured")
     return [f"{_name(org)}: {line}" for line in said]
@@ -92,9 +90,9 @@ def install(org: edit.YamlFile, entry: str | dict[str, Any]) -> list[str]:
     if models is None:
         edit.set_path(data, ("self_hosted", "models"), [entry], org.original)
         return [f"{_name(org)}: self_hosted.models: + {model_name(entry)}"]
-    wanted = normalise("ollama", model_name(entry))
+    wanted = normalise(registry.SELF_HOSTED, model_name(entry))
     for index, existing in enumerate(models):
-        if normalise("ollama", model_name(existing)) == wanted:
+        if normalise(registry.SELF_HOSTED, model_name(existing)) == wanted:
             if isinstance(entry, dict) and not edit.same(existing, entry):
                 models[index] = edit.commented(entry)
             return [f"{_name(org)}: self_hosted.models: {model_name(entry)}"]
@@ -108,7 +106,7 @@ def remove(org: edit.YamlFile, name: str) -> list[str]:
     edit.check_unshared(org.data, ("self_hosted", "models"))
     models = edit.find(org.data, ("self_hosted", "models")) or []
     for index, existing in enumerate(models):
-        if normalise("ollama", model_name(existing)) == normalise("ollama", name):
+        if normalise(registry.SELF_HOSTED, model_name(existing)) == normalise(registry.SELF_HOSTED, name):
             left = edit.remove_item(models, index)
             edit.give_after(edit.find(org.data, ("self_hosted",)), "models", left)
             return [f"{_name(org)}: self_hosted.models: - {model_name(existing)}"]

@@ -60,7 +60,9 @@ def _settings(info: ModelInfo) -> list[str]:
 
 def _memory(info: ModelInfo) -> float | None:
     """A self-hosted model's GPU memory need at its trained context, one request at a time."""
-    if info.provider != "ollama":
+    from compiler.providers import registry
+
+    if info.provider != registry.SELF_HOSTED:
         return None
     from compiler.model.model import SelfHosted
     from compiler.providers import selfhosted

@@ -7,7 +7,6 @@ the hks they were made with (`hks_source`), so the hooks and CI run the same hks
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import __version__
@@ -16,50 +15,6 @@ from compiler.tools.hks_source import Source
 
 EXAMPLE_WORKSPACE = "assistant"
 
-
-@dataclass(frozen=True)
-class Starter:
-    model: str
-    block: str  # the provider's own settings in org.yaml
-
-
-def _api_key(provider: str, extra: str = "") -> str:
-    secret = f"{provider}-api-key"
-    return f"""
-providers:
-  {provider}:
-    # The Kubernetes Secret (data key `key`) in cluster.namespace that holds the API key; never
-    # the key itself. Create it in the cluster, e.g.:
-    #   kubectl -n hexabase-aiops create secret generic {secret} --from-literal=key=...
-    api_key_secret: {secret}
-{extra}"""
-
-
-STARTERS: dict[str, Starter] = {
-    "anthropic": Starter("claude-sonnet-4-6", _api_key("anthropic")),
-    "azure-openai": Starter(
-        "gpt-5.4-mini",
-        _api_key(
-            "azure-openai",
-            """    endpoint: https://example-resource.openai.azure.com   # your Azure OpenAI resource
-    api_version: "2024-10-21"
-    deployments:
-      gpt-5.4-mini: gpt-5-4-mini  # model → your deployment's name
-""",
-        ),
-    ),
-    "google": Starter("gemini-3.5-flash", _api_key("google")),
-    "ollama": Starter(
-        "llama3:8b",
-        """
-self_hosted:
-  # Ollama on the nodes labelled node-role=llm; models are pulled once per node.
-  models:
-    - llama3:8b
-""",
-    ),
-    "openai": Starter("gpt-5.4-mini", _api_key("openai")),
-}
 
 # In a sub-folder of a Git repository, the Application must find rendered/ from the top.
 CONFIG_FOLDER_LINE = "  config_folder: {}   # where this folder is in the repository (Argo CD reads from its top)\n"
@@ -118,12 +73,14 @@ def files(
     and CI (REPOSITORY_FILES, at the top) name with -C."""
     import shlex
 
+    from compiler.builtin import catalogue
     from compiler.model.schema import SCHEMAS, json_schema_text
+    from compiler.providers import registry
 
-    starter = STARTERS[provider]
+    chosen = registry.get(provider)
+    model = catalogue.default_model(provider)
     secrets = ["its admin key from the Secret `llm-gateway-master-key`"]
-    if provider != "ollama":
-        secrets.append(f"the {provider} API key from `{provider}-api-key`")
+    secrets += [f"the {provider} API key from `{ref.secret}`" for ref in chosen.secrets(None)]
     secrets_note = (
         f"\nThe gateway reads {' and '.join(secrets)} (data key `key`) in the namespace\n"
         "`hexabase-aiops`: create them in the cluster, never in this repository.\n"
@@ -131,9 +88,9 @@ def files(
     tokens = {
         "@ORG@": organization,
         "@PROVIDER@": provider,
-        "@MODEL@": starter.model,
-        "@PROVIDER_BLOCK@": starter.block,
-        "@OLLAMA_NOTE@": " and Ollama" if provider == "ollama" else "",
+        "@MODEL@": model,
+        "@PROVIDER_BLOCK@": chosen.starter(model),
+        "@OLLAMA_NOTE@": " and Ollama" if provider == registry.SELF_HOSTED else "",
         "@REPO@": _yaml_scalar(source.repo),
         "@REV@": source.rev,
         "@PIP_URL@": source.pip_url,

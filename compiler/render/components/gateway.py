@@ -10,7 +10,7 @@ from typing import Any
 from compiler.builtin.resources import data_dir
 from compiler.merge import Workspace
 from compiler.model.config import Config
-from compiler.providers import egress, secretrefs
+from compiler.providers import egress, registry, secretrefs
 from compiler.render import litellm_config as litellm
 from compiler.render import objectsize
 from compiler.render.base import (
@@ -59,7 +59,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     folder = "platform/gateway"
     manifests = [
         *_config_maps(common, config_parts),
-        Manifest(folder, render_template("gateway/serviceaccount.yaml.j2", **common)),
+        Manifest(folder, render_template("gateway/serviceaccount.yaml.j2", **common, annotations=_account_annotations(config, workspaces))),
         *_token_review_access(config, labels),
         *_metrics_credential(config),
         Manifest(folder, deployment),
@@ -135,6 +135,14 @@ def _auth_module() -> str:
     return (data_dir("templates") / "gateway" / f"{litellm.AUTH_MODULE}.py").read_text(encoding="utf-8")
 
 
+def _account_annotations(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, str]:
+    """What the providers in use ask of the gateway's ServiceAccount (a cloud workload identity)."""
+    found: dict[str, str] = {}
+    for name in secretrefs.providers_in_use(workspaces):
+        found.update(registry.get(name).service_account_annotations(config.org.providers.get(name)))
+    return dict(sorted(found.items()))
+
+
 def _token_review_access(config: Config, labels: dict[str, str]) -> list[Manifest]:
     """A cluster-wide grant (TokenReviews are not namespaced), named after the namespace so two
     organisations in one cluster do not share it."""
@@ -187,7 +195,7 @@ def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[d
     """DNS, the in-cluster Ollama and Presidio, the gateway's own databases, and (without
     Cilium, which narrows it to host names) the provider ports on public addresses only."""
     rules: list[dict[str, Any]] = [DNS_EGRESS, _api_server_egress()]
-    if "ollama" in secretrefs.providers_in_use(workspaces):
+    if registry.SELF_HOSTED in secretrefs.providers_in_use(workspaces):
         rules.append(_to_pods({"app.kubernetes.io/name": "ollama"}, OLLAMA_PORT))
     if litellm.pii_modes(workspaces):
         for part in ("analyzer", "anonymizer"):

@@ -155,7 +155,7 @@ def _warm_up(models: list[selfhosted.ServedModel], hosted: Any) -> list[str]:
 def _is_embedding(name: str) -> bool:
     from compiler.builtin import catalogue
 
-    info = catalogue.lookup("ollama", name)
+    info = catalogue.lookup(selfhosted.SELF_HOSTED, name)
     return info is not None and catalogue.is_embedding(info)
 
 
