@@ -69,6 +69,15 @@ def test_each_provider_meets_the_protocol(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", registry.NAMES)
+def test_the_catalogues_hosts_are_the_ones_the_gateway_reaches(name: str) -> None:
+    """catalogue/providers.yaml lists each mode's hosts for readers; the module is what egress uses."""
+    provider = registry.get(name)
+    key, _ = provider.mode(None)
+    listed = datafiles.load("catalogue", "providers.yaml")["providers"][name]["modes"][key]["hosts"]
+    assert {e.host for e in provider.endpoints(None)} <= set(listed)
+
+
+@pytest.mark.parametrize("name", registry.NAMES)
 def test_a_provider_module_imports_only_the_protocol(name: str) -> None:
     """A provider is a leaf: it knows nothing of the pipeline that asks it."""
     path = PACKAGE / "providers" / f"{dict(registry.PROVIDERS)[name].rsplit('.', 1)[1]}.py"
