@@ -136,3 +136,14 @@ def test_each_fact_is_written_once() -> None:
     for fact in ("us-central1", "eu.api.openai.com", "api.openai.com"):
         holders = [p.relative_to(PACKAGE).as_posix() for p in sorted(PACKAGE.rglob("*.py")) if fact in p.read_text(encoding="utf-8")]
         assert len(holders) <= 1, (fact, holders)
+
+
+def test_a_provider_outside_the_catalogue_has_its_models_unchecked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OpenAI-compatible server serves whatever it loads: no catalogue to check names against."""
+    from compiler.pipeline import compile_config
+    from tests.conftest import write
+
+    write(tmp_path, {"org.yaml": "llm_config: {provider: openai, model: my-own-model}\n"})
+    assert "CAT-001" in [d.rule for d in compile_config(str(tmp_path)).diagnostics]
+    monkeypatch.setattr(registry.get("openai"), "catalogued", False)
+    assert not [d.rule for d in compile_config(str(tmp_path)).diagnostics if d.rule.startswith("CAT-")]

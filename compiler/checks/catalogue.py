@@ -61,6 +61,8 @@ def check_models(
     for use in _uses(config, workspaces):
         if use.provider == registry.SELF_HOSTED and use.name in custom:
             continue
+        if not registry.get(use.provider).catalogued:
+            continue  # any model its server serves: no list to check against
         if use.embedding and not catalogue.offers_embeddings(use.provider):
             diagnostics.append(_no_embeddings(use))
             continue

@@ -96,6 +96,7 @@ class Provider:
     host: str = ""  # the public API host when `endpoint` is not set; "" for none
     commercial: bool = True  # a company processes the prompts and bills per token (else price 0)
     suggest_last: bool = False  # serves other makers' models: suggested after the maker
+    catalogued: bool = True  # its model names are checked against the catalogue (CAT-*)
     settings: type[Settings] = Settings  # its keys under `providers.<name>`
 
     # --- secrets -------------------------------------------------------------------------------
