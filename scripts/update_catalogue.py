@@ -41,6 +41,7 @@ PROVIDERS = {
     "anthropic": ("anthropic", "", "anthropic"),
     "azure-openai": ("azure", "azure/", "azure"),
     "google": ("gemini", "gemini/", "gemini"),
+    "mistral": ("mistral", "mistral/", "mistral"),
     "openai": ("openai", "", "openai"),
 }
 # Vertex AI serves the same Gemini models and sometimes retires them on other dates.

@@ -18,6 +18,7 @@ PROVIDERS: tuple[tuple[str, str], ...] = (
     ("anthropic", "compiler.providers.anthropic"),
     ("azure-openai", "compiler.providers.azure_openai"),
     ("google", "compiler.providers.google"),
+    ("mistral", "compiler.providers.mistral"),
     ("ollama", "compiler.providers.ollama"),
     ("openai", "compiler.providers.openai"),
 )

@@ -25,13 +25,14 @@ from ruamel.yaml import YAML
 
 from compiler.render import litellm_config as gateway
 from compiler.pipeline import compile_config
+from compiler.providers import registry
 from tests.conftest import EXAMPLES
 from tests.e2e.gateway import chat, render, running
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
 
 SAMPLING = ("temperature", "top_p", "max_tokens")
-STARTERS = ("anthropic", "azure-openai", "google", "ollama", "openai")
+STARTERS = registry.NAMES  # `hks init --provider` offers each
 SEED_WAIVER = """\
 waivers:
   - rule: CAT-004
@@ -94,6 +95,7 @@ def org(port: int, models: list[dict[str, Any]]) -> str:
         f"  anthropic: {{endpoint: 'http://127.0.0.1:{port}'}}",
         f"  google: {{endpoint: 'http://127.0.0.1:{port}'}}",
         f"  ollama: {{endpoint: 'http://127.0.0.1:{port}'}}",
+        f"  mistral: {{endpoint: 'http://127.0.0.1:{port}/v1'}}",
         f"  azure-openai: {{endpoint: 'http://127.0.0.1:{port}', api_version: '2024-10-21', deployments: {deployments}}}",
         f"self_hosted: {{models: [{', '.join(ollama)}]}}",
         "gateway: {replicas: {min: 1, max: 1}}",
@@ -121,7 +123,7 @@ def rendered(models: list[dict[str, Any]], standin: StandIn, tmp_path_factory: p
 def proxy(
     rendered: Path, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    with running(rendered, standin, kubeapi, litellm, tmp_path_factory, secrets={"GEMINI_API_KEY": "e2e-gemini-key-3b7d"}) as url:
+    with running(rendered, standin, kubeapi, litellm, tmp_path_factory, secrets={"GEMINI_API_KEY": "e2e-gemini-key-3b7d", "MISTRAL_API_KEY": "e2e-mistral-key-5c2e"}) as url:
         yield url
 
 
@@ -186,6 +188,6 @@ def sent(path: str, body: dict[str, Any]) -> dict[str, Any]:
         names, values = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_output_tokens"}, body.get("generationConfig", {})
     elif path.endswith("/api/chat"):
         names, values = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "num_predict"}, body.get("options", {})
-    else:  # OpenAI, Azure and Anthropic; reasoning models take max_completion_tokens
+    else:  # OpenAI, Azure, Anthropic and Mistral; reasoning models take max_completion_tokens
         names, values = {k: k for k in SAMPLING}, {**body, "max_tokens": body.get("max_tokens", body.get("max_completion_tokens"))}
     return {ours: values[theirs] for ours, theirs in names.items() if values.get(theirs) is not None}
