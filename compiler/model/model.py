@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag, create_model
 
@@ -156,14 +156,20 @@ def _partial(model: type[Strict], name: str, doc: str) -> type[Strict]:
             annotation: Any = _partial(nested, f"{nested.__name__}Override", nested.__doc__ or "")
         else:
             annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-        fields[key] = (Optional[annotation], Field(None, description=info.description, examples=info.examples))
-    partial: type[Strict] = create_model(name, __base__=Strict, __doc__=doc, **fields)  # type: ignore[call-overload]
+        fields[key] = (annotation | None, Field(None, description=info.description, examples=info.examples))
+    partial: type[Strict] = create_model(name, __base__=Strict, __doc__=doc, **fields)
     return partial
 
 
-LLMOverride = _partial(
-    LLMConfig, "LLMOverride", "Any subset of llm_config's keys; `null` drops an inherited optional key."
-)
+if TYPE_CHECKING:
+
+    class LLMOverride(Strict):
+        """What the type checker sees of the partial model built at run time."""
+
+else:
+    LLMOverride = _partial(
+        LLMConfig, "LLMOverride", "Any subset of llm_config's keys; `null` drops an inherited optional key."
+    )
 
 
 # --- workspaces -------------------------------------------------------------------------------
@@ -193,7 +199,7 @@ class WorkspaceBody(Strict):
 
     namespace: DnsLabel | None = Field(None, description="The workspace's namespace (default: its name).")
     members: Members | None = Field(None, description="Who the workspace's RBAC binds.")
-    llm_override: LLMOverride | None = Field(  # type: ignore[valid-type]
+    llm_override: LLMOverride | None = Field(
         None, description="Overrides of the organisation's llm_config."
     )
     compliance: list[Framework] = Field(
