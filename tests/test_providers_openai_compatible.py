@@ -75,6 +75,14 @@ def test_a_server_outside_is_reached_on_its_host_and_port(tmp_path: Path) -> Non
     assert fqdns(docs) == [("llm.example.com", "8443")]
 
 
+@pytest.mark.parametrize(("endpoint", "public_ports"), [("http://vllm.llm.svc:8000/v1", []), ("https://llm.example.com:8443/v1", [8443])])
+def test_without_cilium_only_a_server_outside_opens_public_egress(tmp_path: Path, endpoint: str, public_ports: list[int]) -> None:
+    text = org(f"{{endpoint: '{endpoint}', region: eu}}").replace("cluster: {cni: cilium}\n", "")
+    egress = render(tmp_path, {"org.yaml": text})["NetworkPolicy/llm-gateway"]["spec"]["egress"]
+    public = [rule for rule in egress if rule["to"][0].get("ipBlock", {}).get("cidr") == "0.0.0.0/0"]
+    assert [port["port"] for rule in public for port in rule["ports"]] == public_ports
+
+
 @pytest.mark.parametrize(
     ("endpoint", "base"),
     [
