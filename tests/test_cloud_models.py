@@ -191,3 +191,11 @@ def test_the_docs_say_where_ollama_reads_the_variable() -> None:
     section = text.split("## Cloud models\n", 1)[1].split("\n## ", 1)[0]
     for fact in ("OLLAMA_NO_CLOUD=1", "envconfig/config.go:238", "ParseBool", "CAT-009", "CAT-010", "modelref.go:99-118"):
         assert fact in section, fact
+
+
+def test_the_self_hosted_finding_names_at_most_three_bound_workspaces(tmp_path: Path) -> None:
+    files = {f"workspaces/w{i}.yaml": f"workspace: w{i}\ndata_residency: eu\n" for i in range(5)}
+    root = write(tmp_path / "org", {"org.yaml": ORG.format(listed="qwen3.5:cloud"), **files})
+    [(_, rule, _, message)] = cloud_findings(root)
+    assert rule == "CAT-009"
+    assert message.endswith("('w0' must keep data in 'eu'; 'w1' must keep data in 'eu'; 'w2' must keep data in 'eu'; and 2 more)")

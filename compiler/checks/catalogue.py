@@ -408,7 +408,8 @@ def _cloud(named: Named, bound: list[tuple[str, str]], day: datetime.date) -> Di
     if not bound:
         return warning(named.at, "CAT-010", f"{subject}: {leaves}, so it cannot answer at all", hint=hint)
     if named.workspace is None:
-        whose = "; ".join(f"'{name}' {why}" if name != ORG_DEFAULTS else f"{name} {why}" for name, why in bound)
+        whose = "; ".join(f"'{name}' {why}" if name != ORG_DEFAULTS else f"{name} {why}" for name, why in bound[:3])
+        whose += f"; and {len(bound) - 3} more" if len(bound) > 3 else ""
         message = f"{subject}: {leaves}, and this Ollama serves workspaces whose data must stay in place ({whose})"
     else:
         holder = "the workspace" if named.workspace else "the organisation"
