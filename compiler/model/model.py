@@ -359,6 +359,17 @@ class Destination(Strict):
     name: str | None = None
 
 
+class IssuerRef(Strict):
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253, description="The cert-manager issuer's name.")
+    kind: Literal["Issuer", "ClusterIssuer"] = Field(
+        "ClusterIssuer", description="`Issuer` must live in each namespace hks renders; `ClusterIssuer` serves them all."
+    )
+
+
+class TLS(Strict):
+    issuer: IssuerRef = Field(description="The cert-manager issuer that signs a certificate for every hop hks renders.")
+
+
 class Cluster(Strict):
     namespace: DnsLabel = Field("hexabase-aiops", description="Namespace of the platform services.")
     kubernetes_version: str = Field("1.37", pattern=r"^1\.[0-9]+$", description="Kubernetes version to validate against.")
@@ -379,6 +390,16 @@ class Cluster(Strict):
     )
     destination: Destination = Field(default_factory=Destination)
     applications: Literal["single", "per-workspace"] = Field("single")
+    mesh: Literal["none", "istio", "linkerd"] = Field(
+        "none",
+        description="The service mesh that encrypts and authenticates every hop inside the cluster (mutual TLS, "
+        "strict), with authorization policies for exactly the flows hks renders (docs/security.md).",
+    )
+    tls: TLS | None = Field(
+        None,
+        description="Without a mesh: cert-manager certificates for the gateway, Ollama and Presidio, "
+        "and their CA given to every client (docs/security.md).",
+    )
 
 
 class Thresholds(Strict):
