@@ -366,8 +366,28 @@ class IssuerRef(Strict):
     )
 
 
+class CASource(Strict):
+    secret: str = Field(
+        pattern=DNS_SUBDOMAIN,
+        max_length=253,
+        description="A Secret in trust-manager's trust namespace (`cert-manager` unless installed otherwise) that holds "
+        "the issuer's CA certificate.",
+    )
+    key: str = Field(
+        "tls.crt",
+        pattern=r"^[-._a-zA-Z0-9]+$",
+        max_length=253,
+        description="Its key with the CA certificate (PEM): `tls.crt` in a CA issuer's own key pair, `ca.crt` in a "
+        "Certificate's Secret.",
+    )
+
+
 class TLS(Strict):
     issuer: IssuerRef = Field(description="The cert-manager issuer that signs a certificate for every hop hks renders.")
+    ca: CASource = Field(
+        description="Where trust-manager reads the issuer's CA to give every client (a `Bundle` with the public roots "
+        "beside it, docs/security.md)."
+    )
 
 
 class Cluster(Strict):

@@ -10,9 +10,9 @@ from compiler.providers.base import Provider, Settings
 PORT = 11434
 
 
-def service_url(namespace: str) -> str:
-    """The in-cluster Service's URL."""
-    return f"http://ollama.{namespace}.svc.cluster.local:{PORT}"
+def service_url(namespace: str, scheme: str = "http") -> str:
+    """The in-cluster Service's URL (https under `cluster.tls`)."""
+    return f"{scheme}://ollama.{namespace}.svc.cluster.local:{PORT}"
 
 
 class Ollama(Provider):

@@ -173,15 +173,24 @@ def _prices(target: Target) -> dict[str, float]:
 def _provider_params(config: Config, target: Target) -> dict[str, Any]:
     settings = config.org.providers.get(target.provider)
     provider = registry.get(target.provider)
-    return provider.litellm_params(target.model, target.embedding, settings, config.org.cluster.namespace)
+    namespace = config.org.cluster.namespace
+    params = provider.litellm_params(target.model, target.embedding, settings, namespace)
+    if params.get("api_base") == ollama.service_url(namespace):  # the Ollama hks renders, behind TLS
+        params["api_base"] = ollama.service_url(namespace, scheme(config))
+    return params
+
+
+def scheme(config: Config) -> str:
+    """How hks's own Services are reached: https under `cluster.tls` (render/components/tls.py)."""
+    return "https" if config.org.cluster.tls is not None else "http"
 
 
 def gateway_url(config: Config) -> str:
-    return f"http://{GATEWAY_NAME}.{config.org.cluster.namespace}.svc.cluster.local:{GATEWAY_PORT}"
+    return f"{scheme(config)}://{GATEWAY_NAME}.{config.org.cluster.namespace}.svc.cluster.local:{GATEWAY_PORT}"
 
 
 def presidio_url(config: Config, part: str) -> str:
-    return f"http://presidio-{part}.{config.org.cluster.namespace}.svc.cluster.local:{PRESIDIO_PORT}"
+    return f"{scheme(config)}://presidio-{part}.{config.org.cluster.namespace}.svc.cluster.local:{PRESIDIO_PORT}"
 
 
 # --- router, cache, general settings, guardrails ----------------------------------------------

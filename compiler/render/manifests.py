@@ -14,7 +14,7 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import scanners
 from compiler.render.base import Manifest
-from compiler.render.components import argocd, gateway, monitoring, ollama, platform, presidio, secrets, workspace
+from compiler.render.components import argocd, gateway, monitoring, ollama, platform, presidio, secrets, tls, workspace
 from compiler.render.sync import with_sync_wave
 
 
@@ -30,6 +30,7 @@ class Component:
 # and the Argo CD Applications come last (see manifests()).
 COMPONENTS = (
     Component("platform", platform.render),
+    Component("tls", tls.render),
     Component("ollama", ollama.render),
     Component("gateway", gateway.render),
     Component("presidio", presidio.render),

@@ -73,15 +73,25 @@ def runbook(config: Config, alert: str) -> str:
 
 
 def service_monitor_spec(config: Config) -> dict[str, Any]:
+    endpoint: dict[str, Any] = {"port": "http", "path": "/metrics", "interval": SCRAPE_INTERVAL, "scheme": "http"}
+    if config.org.cluster.tls is not None:
+        # The gateway serves TLS (cluster.tls): Prometheus verifies it against the CA Bundle
+        # trust-manager writes into this namespace (render/components/tls.py).
+        from compiler.render.components import tls
+
+        namespace = config.org.cluster.namespace
+        endpoint["port"] = "https"
+        endpoint["scheme"] = "https"
+        endpoint["tlsConfig"] = {
+            "ca": {"configMap": {"name": tls.bundle_name(config), "key": tls.TRUST_KEY}},
+            "serverName": f"{gateway.GATEWAY_NAME}.{namespace}.svc",
+        }
     return {
         "selector": {"matchLabels": {"app.kubernetes.io/name": gateway.GATEWAY_NAME}},
         "namespaceSelector": {"matchNames": [config.org.cluster.namespace]},
         "endpoints": [
             {
-                "port": "http",
-                "path": "/metrics",
-                "interval": SCRAPE_INTERVAL,
-                "scheme": "http",
+                **endpoint,
                 # A credential of its own, good for /metrics only (hks_workspace_auth.py): the
                 # metrics name workspaces and keys, so they are not open to every caller. The
                 # Secret is a ServiceAccount token Kubernetes fills in (render/components/gateway.py).

@@ -8,7 +8,17 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # Argo CD applies lower waves first and waits for them to be healthy: namespaces, then the
 # secrets the workloads read, then everything else (wave 0, no annotation).
 # A ServiceAccount goes with the secrets: Kubernetes deletes a token Secret whose account is missing.
-SYNC_WAVES = {"Namespace": "-2", "ExternalSecret": "-1", "SealedSecret": "-1", "Secret": "-1", "ServiceAccount": "-1"}
+# A Certificate goes with them too (it makes the Secret a TLS server mounts), and the Bundle
+# (the CA bundle ConfigMap the gateway mounts).
+SYNC_WAVES = {
+    "Namespace": "-2",
+    "Bundle": "-1",
+    "Certificate": "-1",
+    "ExternalSecret": "-1",
+    "SealedSecret": "-1",
+    "Secret": "-1",
+    "ServiceAccount": "-1",
+}
 
 
 def with_sync_wave(manifest: Manifest) -> Manifest:

@@ -26,6 +26,7 @@ from compiler.render.base import (
     render_template,
     standard_labels,
 )
+from compiler.render.components import tls
 from compiler.yamlout import dump
 
 GATEWAY_UID = 10001
@@ -44,10 +45,18 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     config_parts = _split(config_data)
     image = org.gateway.image or pinned_images()["litellm"]
     gateway_env = _gateway_env(config, workspaces)
-    common = {"name": GATEWAY_NAME, "namespace": namespace, "labels": labels, "selector": selector, "port": GATEWAY_PORT}
+    common = {
+        "name": GATEWAY_NAME,
+        "namespace": namespace,
+        "labels": labels,
+        "selector": selector,
+        "port": GATEWAY_PORT,
+        "port_name": "https" if tls.enabled(config) else "http",
+    }
     deployment = render_template(
         "gateway/deployment.yaml.j2",
         **common,
+        tls=_tls_context(config),
         **_config_volume(config_parts),
         config_hash=_digest([image, config_data, gateway_env]),
         uid=GATEWAY_UID,
@@ -186,7 +195,33 @@ def _gateway_env(config: Config, workspaces: tuple[Workspace, ...]) -> list[dict
     env.append({"name": "NO_REDOC", "value": "True"})
     env.append({"name": "HOME", "value": "/home/litellm"})
     env.append({"name": "XDG_CACHE_HOME", "value": "/home/litellm/.cache"})
+    if tls.enabled(config):
+        env.extend(_tls_env())
     return env
+
+
+def _tls_env() -> list[dict[str, str]]:
+    """LiteLLM serves TLS with `--ssl_certfile_path`/`--ssl_keyfile_path`, read from these variables
+    (litellm/proxy/proxy_cli.py at 1.110.2: click options with envvar=, passed to uvicorn's
+    ssl_certfile/ssl_keyfile). SSL_CERT_FILE makes every outgoing call (httpx, and aiohttp for
+    Presidio) trust that file alone, so it names the Bundle, which holds the public roots beside
+    the organisation's CA: calls to public providers still verify (docs/security.md, "tls")."""
+    return [
+        {"name": "SSL_CERTFILE_PATH", "value": f"{tls.CERT_DIR}/tls.crt"},
+        {"name": "SSL_KEYFILE_PATH", "value": f"{tls.CERT_DIR}/tls.key"},
+        {"name": "SSL_CERT_FILE", "value": f"{tls.TRUST_DIR}/{tls.TRUST_KEY}"},
+    ]
+
+
+def _tls_context(config: Config) -> dict[str, Any] | None:
+    if not tls.enabled(config):
+        return None
+    return {
+        "cert_dir": tls.CERT_DIR,
+        "trust_dir": tls.TRUST_DIR,
+        "volume": {"name": "tls", "secret": {"secretName": tls.secret_name(GATEWAY_NAME)}},
+        "trust_volume": tls.trust_volume(config),
+    }
 
 
 

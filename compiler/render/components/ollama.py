@@ -22,6 +22,7 @@ from compiler.render.base import (
     render_template,
     standard_labels,
 )
+from compiler.render.components import tls
 
 OLLAMA_UID = 10001
 OLLAMA_HOME = "/home/ollama"
@@ -47,11 +48,15 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     data = _ollama_config(models)
     images = pinned_images()
     image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
-    common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT}
+    proxied = tls.enabled(config)
+    common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT, "port_name": "https" if proxied else "http"}
+    hashed: list[Any] = [image, data]
+    if proxied:  # the proxy's config is the tls component's ConfigMap: a change to it restarts the pods
+        hashed.append([images["tls-proxy"], tls.proxy_config(OLLAMA_PORT)])
     daemonset = render_template(
         "ollama/daemonset.yaml.j2",
         **common,
-        config_hash=hashlib.sha256(json.dumps([image, data], sort_keys=True).encode()).hexdigest()[:16],
+        config_hash=hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16],
         node_selector=hosted.node_selector,
         tolerations=[t.model_dump(exclude_none=True) for t in hosted.tolerations],
         uid=OLLAMA_UID,
@@ -59,7 +64,10 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         image=image,
         fetch_image=images["curl"],
         custom_models=any(m.custom for m in models),
-        server_env=_ollama_env(hosted),
+        server_env=_ollama_env(hosted, proxied),
+        probe_port=OLLAMA_PORT if proxied else "http",
+        tls_proxy=tls.proxy_container(images["tls-proxy"], "ollama", OLLAMA_PORT, CONTAINER_SECURITY) if proxied else None,
+        tls_volumes=tls.proxy_volumes("ollama") if proxied else [],
         pull_env=[
             {"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"},
             {"name": "OLLAMA_MODELS", "value": "/models"},
@@ -141,9 +149,12 @@ def _parameter(value: Any) -> str:
     return json.dumps(value) if isinstance(value, str) else str(value)
 
 
-def _ollama_env(hosted: Any) -> list[dict[str, str]]:
+def _ollama_env(hosted: Any, proxied: bool) -> list[dict[str, str]]:
+    # Behind the TLS proxy (cluster.tls), on loopback only: nothing outside the pod reaches it in
+    # plain HTTP. The startup probe's `ollama run` reads the same variable to find the server.
+    host = f"127.0.0.1:{tls.backend_port(OLLAMA_PORT)}" if proxied else f"0.0.0.0:{OLLAMA_PORT}"
     env = {
-        "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
+        "OLLAMA_HOST": host,
         "OLLAMA_MODELS": "/models",
         "HOME": OLLAMA_HOME,
         "OLLAMA_KEEP_ALIVE": hosted.keep_alive,

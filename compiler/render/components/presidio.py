@@ -6,6 +6,7 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import litellm_config as litellm
 from compiler.render.base import CONTAINER_SECURITY, GATEWAY_NAME, Manifest, pinned_images, render_template, standard_labels
+from compiler.render.components import tls
 
 PRESIDIO_UID = 1001  # the user the Presidio images create
 
@@ -19,6 +20,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         "anonymizer": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
     }
     manifests = []
+    proxied = tls.enabled(config)
     for part in ("analyzer", "anonymizer"):
         name = f"presidio-{part}"
         common = {
@@ -27,6 +29,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
             "labels": standard_labels(config, "pii", name),
             "selector": {"app.kubernetes.io/name": name},
             "port": litellm.PRESIDIO_PORT,
+            "port_name": "https" if proxied else "http",
         }
         replicas = min(config.org.gateway.replicas.min, 2)
         manifests += [
@@ -40,6 +43,10 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
                     uid=PRESIDIO_UID,
                     resources=sizes[part],
                     container_security=CONTAINER_SECURITY,
+                    backend_port=tls.backend_port(litellm.PRESIDIO_PORT),
+                    probe_port=litellm.PRESIDIO_PORT if proxied else "http",
+                    tls_proxy=tls.proxy_container(images["tls-proxy"], name, litellm.PRESIDIO_PORT, CONTAINER_SECURITY) if proxied else None,
+                    tls_volumes=tls.proxy_volumes(name) if proxied else [],
                 ),
             ),
             Manifest("platform/pii", render_template("pii/service.yaml.j2", **common)),

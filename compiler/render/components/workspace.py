@@ -8,6 +8,7 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import litellm_config as gateway
 from compiler.render.base import DNS_EGRESS, GATEWAY_NAME, GATEWAY_PORT, Manifest, pod_security, render_template, standard_labels
+from compiler.render.components import tls
 from compiler.targets import embedding_alias
 
 
@@ -60,8 +61,12 @@ def routing(config: Config, workspace: Workspace) -> dict[str, str]:
     llm = workspace.llm
     settings = llm.model_dump(mode="json", exclude_none=True)
     embeddings = {"embeddings-model": embedding_alias(workspace.name)} if llm.embeddings else {}
+    # Under cluster.tls: the ConfigMap (written into this namespace by trust-manager) whose
+    # `ca-certificates.crt` verifies the gateway, with the public roots beside it.
+    trust = {"ca-bundle": f"{tls.bundle_name(config)}/{tls.TRUST_KEY}"} if tls.enabled(config) else {}
     return {
         **embeddings,
+        **trust,
         "gateway-url": gateway.gateway_url(config),
         "model": workspace.name,
         "priority": llm.priority,
