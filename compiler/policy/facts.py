@@ -138,6 +138,8 @@ def org_document(
             "audit_log": {"enabled": audit.enabled, "retention_days": audit.retention_days},
             "cache": {"shared": cache.redis_secret is not None, "phi_approved": cache.phi_approved},
         },
+        # Encryption in transit inside the cluster: a mesh's mutual TLS, or cert-manager TLS.
+        "cluster": {"mesh": org.cluster.mesh, "tls": org.cluster.tls is not None},
         "endpoints": [],
         "images": [],
         "plaintext_secrets": [{"kind": s.kind} for s in secrets],
@@ -150,12 +152,15 @@ def org_document(
         ("gateway", "audit_log", "retention_days"),
         ("gateway", "cache"),
         ("gateway", "cache", "phi_approved"),
+        ("cluster",),
+        ("cluster", "mesh"),
+        ("cluster", "tls"),
     ):
-        origins[path] = doc.position(path, key=path[-1] == "gateway")
+        origins[path] = doc.position(path, key=path[-1] in ("gateway", "cluster", "tls"))
     for name, settings in sorted(org.providers.items()):
         if settings.endpoint:
             index = len(document["endpoints"])
-            document["endpoints"].append(_endpoint(name, settings.endpoint))
+            document["endpoints"].append(_endpoint(name, settings.endpoint, org.cluster.mesh != "none"))
             origins[("endpoints", index)] = doc.position(("providers", name, "endpoint"))
     images = [("gateway", org.gateway.image, ("gateway", "image"))]
     if org.self_hosted is not None:
@@ -169,11 +174,22 @@ def org_document(
     return document, origins
 
 
-def _endpoint(provider: str, url: str) -> dict[str, Any]:
+def _endpoint(provider: str, url: str, meshed: bool) -> dict[str, Any]:
+    """An endpoint and what carries it: `covered` when plain http is encrypted anyway (on
+    loopback it never leaves the pod; a mesh's mutual TLS carries it inside the cluster)."""
     host = _hostname(url)
     scheme = url.partition("://")[0].lower() if "://" in url else ""
-    in_cluster = host in LOOPBACK or "." not in host or host.endswith(CLUSTER_SUFFIXES)
-    return {"provider": provider, "url": url, "scheme": scheme, "host": host, "in_cluster": in_cluster}
+    loopback = host in LOOPBACK
+    in_cluster = loopback or "." not in host or host.endswith(CLUSTER_SUFFIXES)
+    return {
+        "provider": provider,
+        "url": url,
+        "scheme": scheme,
+        "host": host,
+        "in_cluster": in_cluster,
+        "commercial": registry.get(provider).commercial,
+        "covered": scheme == "https" or loopback or (in_cluster and meshed),
+    }
 
 
 def _image(component: str, image: str) -> dict[str, Any]:
