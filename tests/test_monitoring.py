@@ -65,8 +65,10 @@ def test_acme_renders_a_service_monitor_rules_and_the_four_dashboards() -> None:
     assert monitor["metadata"]["labels"]["release"] == "prometheus"  # monitoring.prometheus_labels
     # The scrape credential: the token Kubernetes writes for the metrics account, in the same namespace.
     credential = {"type": "Bearer", "credentials": {"name": "llm-gateway-metrics-token", "key": "token"}}
+    # acme serves TLS (cluster.tls): Prometheus verifies the gateway with the CA Bundle's ConfigMap.
+    tls = {"ca": {"configMap": {"name": "hexabase-aiops-ca-bundle", "key": "ca-certificates.crt"}}, "serverName": "llm-gateway.hexabase-aiops.svc"}
     assert monitor["spec"]["endpoints"] == [
-        {"port": "http", "path": "/metrics", "interval": "30s", "scheme": "http", "authorization": credential}
+        {"port": "https", "path": "/metrics", "interval": "30s", "scheme": "https", "tlsConfig": tls, "authorization": credential}
     ]
     secret = docs["secret-llm-gateway-metrics-token.yaml"]
     assert secret["type"] == "kubernetes.io/service-account-token" and "data" not in secret

@@ -45,7 +45,7 @@ def everything_on(target: Path, *, storage: str = "ephemeral") -> Path:
         {"name": "acme-support:7b", "source": "https://models.example:8443/acme.gguf", "sha256": GGUF_SHA}
     )
     data["self_hosted"]["storage"] = {"type": storage}
-    data["cluster"] = {"cni": "cilium"}
+    data["cluster"]["cni"] = "cilium"  # keeping acme's cluster.tls
     with org.open("w") as handle:
         yaml.dump(data, handle)
     return target

@@ -170,6 +170,9 @@ def proxy_container(image: str, service: str, port: int, container_security: dic
         "imagePullPolicy": "IfNotPresent",
         "command": ["nginx", "-c", f"{PROXY_CONFIG_DIR}/{service}.conf"],
         "ports": [{"name": "https", "containerPort": port, "protocol": "TCP"}],
+        # The server's own probes go through this proxy over HTTPS (the path the gateway takes);
+        # these say only that nginx listens.
+        "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10},
         "livenessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 20},
         "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}},
         "securityContext": container_security,
