@@ -34,6 +34,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "PrometheusRule": ("monitoring.coreos.com", "prometheusrule_v1.json"),
     "Application": ("argoproj.io", "application_v1alpha1.json"),
     "ApplicationSet": ("argoproj.io", "applicationset_v1alpha1.json"),
+    "Certificate": ("cert-manager.io", "certificate_v1.json"),
+    "Bundle": ("trust.cert-manager.io", "bundle_v1alpha1.json"),
 }
 
 # Objects deliberately left open (any content), by the JSON pointer of the schema node.
@@ -361,6 +363,39 @@ VALID: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "Certificate": {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": META,
+        "spec": {
+            "secretName": "llm-gateway-tls",
+            "dnsNames": ["llm-gateway", "llm-gateway.hexabase-aiops.svc", "llm-gateway.hexabase-aiops.svc.cluster.local"],
+            "usages": ["server auth", "digital signature"],
+            "duration": "2160h",
+            "renewBefore": "720h0m0s",
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always", "encoding": "PKCS8"},
+            "subject": {"organizations": ["acme-health"]},
+            "secretTemplate": {"labels": {"app.kubernetes.io/part-of": "hks"}},
+            "revisionHistoryLimit": 2,
+            "issuerRef": {"name": "internal-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"},
+        },
+    },
+    "Bundle": {
+        "apiVersion": "trust.cert-manager.io/v1alpha1",
+        "kind": "Bundle",
+        "metadata": {"name": "hexabase-aiops-ca-bundle", "labels": {"app.kubernetes.io/managed-by": "hks"}},
+        "spec": {
+            "sources": [
+                {"useDefaultCAs": True},
+                {"secret": {"name": "internal-ca", "key": "tls.crt"}},
+                {"configMap": {"selector": {"matchLabels": {"trust": "extra"}}, "includeAllKeys": True}},
+            ],
+            "target": {
+                "configMap": {"key": "ca-certificates.crt"},
+                "namespaceSelector": {"matchLabels": {"hks.dev/organization": "acme-health"}},
+            },
+        },
+    },
 }
 
 
@@ -499,6 +534,23 @@ SPECIFIC: list[tuple[str, str, Mutation]] = [
         "spec.generators.0.matrix.generators.2", {"list": {"elements": []}}
     )),
     ("ApplicationSet", "merge with one generator", _delete("spec.generators.2.merge.generators.1")),
+    ("Certificate", "secretName missing", _delete("spec.secretName")),
+    ("Certificate", "issuerRef missing", _delete("spec.issuerRef")),
+    ("Certificate", "issuerRef name missing", _delete("spec.issuerRef.name")),
+    ("Certificate", "usage enum", _set("spec.usages.0", "server-auth")),
+    ("Certificate", "key algorithm enum", _set("spec.privateKey.algorithm", "DSA")),
+    ("Certificate", "rotationPolicy enum", _set("spec.privateKey.rotationPolicy", "Sometimes")),
+    ("Certificate", "duration not a Go duration", _set("spec.duration", "90 days")),
+    ("Certificate", "typo dnsName", _rename("spec.dnsNames", "dnsName")),
+    ("Certificate", "unknown issuerRef field", _set("spec.issuerRef.namespace", "cert-manager")),
+    ("Bundle", "sources missing", _delete("spec.sources")),
+    ("Bundle", "no source", _set("spec.sources", [])),
+    ("Bundle", "two kinds in one source", _set("spec.sources.0.inLine", "-----BEGIN CERTIFICATE-----")),
+    ("Bundle", "secret source with neither name nor selector", _delete("spec.sources.1.secret.name")),
+    ("Bundle", "key and includeAllKeys", _set("spec.sources.1.secret.includeAllKeys", True)),
+    ("Bundle", "target key missing", _delete("spec.target.configMap.key")),
+    ("Bundle", "a namespace on a cluster-scoped kind", _set("metadata.namespace", "cert-manager")),
+    ("Bundle", "selector operator enum", _set("spec.target.namespaceSelector.matchExpressions", [{"key": "a", "operator": "Equals"}])),
     ("ApplicationSet", "matrix nested two levels deep", _set(
         "spec.generators.0.matrix.generators.0",
         {"matrix": {"generators": [{"matrix": {"generators": []}}]}},
