@@ -1,5 +1,5 @@
-"""A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic-, Gemini- and
-Ollama-shaped chat APIs, OpenAI- and Ollama-shaped embeddings APIs, and Presidio's analyzer and
+"""A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic-, Gemini-, Bedrock
+Converse- and Ollama-shaped chat APIs, OpenAI- and Ollama-shaped embeddings APIs, and Presidio's analyzer and
 anonymizer. It records every request it is sent and
 answers with fixed token usage, so budgets can be crossed on purpose. Loopback only."""
 
@@ -17,6 +17,14 @@ FAILING_MODEL = "gpt-4.1"  # the stand-in answers 500 for it, so fallbacks are e
 PII_WORD = "Alice"  # the analyzer "finds" this PERSON; every other text is clean
 MISSING_OLLAMA_MODEL = "mistral:7b"  # the stand-in Ollama answers 404 "not found" for it, as Ollama does
 EMBEDDING_TOKENS = 1_000  # prompt tokens the stand-in reports per embedded text
+# What EKS Pod Identity's node agent answers (botocore's ContainerProvider reads these keys).
+CREDENTIALS_PATH = "/v1/credentials"
+CONTAINER_CREDENTIALS = {
+    "AccessKeyId": "ASIAE2EPODIDENTITY",
+    "SecretAccessKey": "e2e-pod-identity-secret",
+    "Token": "e2e-pod-identity-session-token",
+    "Expiration": "2099-01-01T00:00:00Z",
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,16 @@ class StandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:  # EKS Pod Identity's agent: GET with the pod's token
+                standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, None))
+                found = self.path == CREDENTIALS_PATH
+                data = json.dumps(CONTAINER_CREDENTIALS if found else {"error": f"no such path {self.path}"}).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
         return Handler
 
 
@@ -88,6 +106,8 @@ def respond(path: str, body: Any) -> tuple[int, Any]:
         return 200, {"model": body.get("model"), "embeddings": [vector(t) for t in texts], "prompt_eval_count": EMBEDDING_TOKENS * len(texts)}
     if path.endswith("/v1/messages"):
         return 200, _anthropic(body)
+    if path.endswith("/converse"):  # Bedrock: {api_base}/model/{url-quoted model id}/converse
+        return 200, _converse()
     if path.endswith(":generateContent"):  # the Gemini API: {api_base}/models/{model}:generateContent
         return 200, _gemini()
     if path.endswith("/api/chat"):
@@ -153,6 +173,16 @@ def _gemini() -> Any:
     return {
         "candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT, "totalTokenCount": USAGE_IN + USAGE_OUT},
+    }
+
+
+def _converse() -> Any:
+    """Bedrock's Converse answer (botocore's bedrock-runtime ConverseResponse)."""
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": USAGE_IN, "outputTokens": USAGE_OUT, "totalTokens": USAGE_IN + USAGE_OUT},
+        "metrics": {"latencyMs": 1},
     }
 
 
