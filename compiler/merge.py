@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import Document, to_plain
+from compiler.load.parse import Document, to_plain
 from compiler.model import model as m
 from compiler.model.config import Config, WorkspaceSource
 from compiler.model.model import is_model, unwrap_type

@@ -120,7 +120,7 @@ def for_render(compiled: Compiled) -> Compiled:
     of render's memory."""
     import dataclasses
 
-    from compiler.load.repo import Document
+    from compiler.load.parse import Document
 
     config = compiled.config
     if config is None:

@@ -42,7 +42,7 @@ def _declaring_modules() -> tuple[ModuleType, ...]:
         sealed,
         secrets,
     )
-    from compiler.load import repo, safefs
+    from compiler.load import parse, repo, safefs
     from compiler.model import config, schema
     from compiler.policy import evaluate, packs, waivers
 
@@ -58,6 +58,7 @@ def _declaring_modules() -> tuple[ModuleType, ...]:
         reserved,
         sealed,
         secrets,
+        parse,
         repo,
         safefs,
         merge,

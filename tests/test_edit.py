@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from compiler.tools import edit_changes as changes
 from compiler.tools import edit
 from compiler.errors import InputError
-from compiler.load.repo import parse_document, to_plain
+from compiler.load.parse import parse_document, to_plain
 from tests.conftest import write
 from tests.test_editing_commands import FIXTURE
 

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from compiler.load.repo import MAX_FILE_BYTES, MAX_NODES, parse_document
+from compiler.load.parse import MAX_FILE_BYTES, MAX_NODES, parse_document
 from tests.conftest import ROOT, hks_process, write
 
 

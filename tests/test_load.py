@@ -8,7 +8,8 @@ import pytest
 
 from compiler.errors import InputError
 from compiler.load import repo as load
-from compiler.load.repo import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING_CHARS, load_repo, parse_document, to_plain
+from compiler.load.repo import load_repo
+from compiler.load.parse import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING_CHARS, parse_document, to_plain
 from tests.conftest import hks_process
 from tests.conftest import write
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from compiler.load.repo import Document
+from compiler.load.parse import Document
 from compiler.pipeline import compile_config
 from compiler.policy import selftest as policytest
 from compiler.policy.packs import Example, Rule, builtin_rules, builtin_rules_with_examples
@@ -85,7 +85,8 @@ def test_hks_policy_test_passes_for_all_builtin_packs() -> None:
 
 def _as_repo(tmp_path: Path, example: Example) -> tuple[Path, Document]:
     """The example written out as a config repository's org.yaml, and the file re-read."""
-    from compiler.load.repo import load_file, to_plain
+    from compiler.load.repo import load_file
+    from compiler.load.parse import to_plain
 
     yaml = YAML()
     with (tmp_path / "org.yaml").open("w", encoding="utf-8") as out:

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from compiler.load.repo import parse_document
+from compiler.load.parse import parse_document
 from compiler.model.model import OrgFile, WorkspaceFile
 from compiler.builtin.resources import data_dir
 from compiler.model.schema import SCHEMAS, json_schema, json_schema_text, validate

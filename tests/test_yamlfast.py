@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from compiler.load import repo as load
+from compiler.load import parse as load
 from compiler.load import yamlfast
 from tests.fuzzing import mutate_bytes, mutate_structure, seeds
 

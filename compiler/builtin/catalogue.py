@@ -95,6 +95,41 @@ def lookup(provider: str, name: str) -> ModelInfo | None:
     return models(provider).get(normalise(provider, name))
 
 
+def is_cloud(provider: str, name: str) -> bool:
+    """A model the provider runs elsewhere, not on the LLM nodes: an entry marked `cloud: true`, or,
+    for a provider whose facts say `cloud_tags: true` (Ollama), a tag spelled the way that provider
+    marks its cloud models (is_cloud_tag)."""
+    info = lookup(provider, name)
+    if info is not None and info.facts.get("cloud") is True:
+        return True
+    return provider_fact(provider, "cloud_tags") is True and is_cloud_tag(name)
+
+
+def is_cloud_tag(name: str) -> bool:
+    """Ollama's spelling of a cloud model, `NAME:cloud` or a tag ending in `-cloud`
+    (`gpt-oss:120b-cloud`), read as Ollama 0.32.15 reads it (internal/modelref/modelref.go:99-118,
+    parseSourceSuffix): the text after the last `:`, trimmed and compared without case; `-cloud`
+    counts only when that text has no `/` (`registry:5000/team/x-cloud` is a registry's port).
+    `cloudy:7b`, `wordcloud:latest`, `foo-cloud:7b` and a tagless `foo-cloud` are local models."""
+    raw = name.strip()
+    colon = raw.rfind(":")
+    if colon < 0:
+        return False
+    tag = raw[colon + 1 :].strip()
+    lowered = tag.lower()
+    return lowered == "cloud" or ("/" not in tag and lowered.endswith("-cloud"))
+
+
+def local_counterpart(provider: str, name: str) -> str | None:
+    """The catalogued local model a cloud tag is the remote copy of (`gpt-oss:120b-cloud` to
+    `gpt-oss:120b`), None when the catalogue has none."""
+    raw = name.strip()
+    head, _, tag = raw.rpartition(":")
+    base = head if tag.strip().lower() == "cloud" else f"{head}:{tag.strip()[: -len('-cloud')]}"
+    info = lookup(provider, base)
+    return info.name if info is not None and not is_cloud(provider, info.name) else None
+
+
 def providers_offering(name: str) -> list[str]:
     return sorted(p for p, entries in _catalogue().items() if name in entries)
 

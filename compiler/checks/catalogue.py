@@ -1,6 +1,10 @@
 """Checks of each model a config names against the catalogue: known to its provider, still served
 (retirement), and given only settings it accepts (docs/catalogue.md).
 
+Ollama's cloud models (`gpt-oss:120b-cloud`, `NAME:cloud`) are checked wherever they are named
+(CAT-009, CAT-010): a request to one leaves the cluster for ollama.com, and the Ollama hks renders
+runs with OLLAMA_NO_CLOUD=1, so it refuses them (docs/self-hosted.md, "Cloud models").
+
 Retirement findings (CAT-004, CAT-005) are returned as policy findings too, so an organisation's
 waivers can name them: Azure and Vertex deployments sometimes outlive the public date."""
 
@@ -13,7 +17,7 @@ from compiler.builtin import catalogue
 from compiler.builtin.catalogue import ModelInfo, refusal
 from compiler.diagnostics import Diagnostic, Position, error, warning
 from compiler.merge import Sourced, Workspace
-from compiler.model.config import Config
+from compiler.model.config import Config, WorkspaceSource
 from compiler.policy.evaluate import Finding
 from compiler.policy.packs import Rule
 from compiler.providers import registry
@@ -28,6 +32,8 @@ RULES: dict[str, str] = {
     "CAT-006": "setting the model refuses",
     "CAT-007": "self-hosted model tag not pinned",
     "CAT-008": "custom model source is not a URL the nodes can fetch",
+    "CAT-009": "Ollama cloud model where data must stay in place (residency, on-premises, HIPAA)",
+    "CAT-010": "Ollama cloud model: it runs at ollama.com, and hks's Ollama refuses it",
     "EMB-001": "embedding model named as a chat model, or a chat model as the embedding model",
     "EMB-002": "embedding model on a provider that offers none",
 }
@@ -58,9 +64,12 @@ def check_models(
     enabled = frozenset(config.org.providers) | ({registry.SELF_HOSTED} if config.org.self_hosted else set())
     diagnostics: list[Diagnostic] = []
     findings: list[Finding] = []
+    diagnostics += check_cloud(config, workspaces, day)
     for use in _uses(config, workspaces):
         if use.provider == registry.SELF_HOSTED and use.name in custom:
             continue
+        if catalogue.is_cloud(use.provider, use.name):
+            continue  # check_cloud says what matters about it; the catalogue has no figures for it
         if not registry.get(use.provider).catalogued:
             continue  # any model its server serves: no list to check against
         if use.embedding and not catalogue.offers_embeddings(use.provider):
@@ -274,6 +283,8 @@ def check_installed(config: Config) -> list[Diagnostic]:
         if not isinstance(tag, str):
             found += _check_source(config, index, tag.name, tag.source)
             continue
+        if catalogue.is_cloud(registry.SELF_HOSTED, tag):
+            continue  # check_cloud reports it
         where = config.org_doc.position(("self_hosted", "models", index))
         family, _, version = tag.partition(":")
         pinned = sorted(t for t in catalogue.models(registry.SELF_HOSTED) if t.split(":")[0] == family and not t.endswith(":latest"))
@@ -285,6 +296,125 @@ def check_installed(config: Config) -> list[Diagnostic]:
             hint = did_you_mean(tag, catalogue.models(registry.SELF_HOSTED)) or "hks cannot check that it exists or fits the GPU"
             found.append(warning(where, "CAT-001", f"model '{tag}' is not in the catalogue of ollama models", hint))
     return found
+
+
+# --- Ollama's cloud models -----------------------------------------------------------------------
+
+
+ORG_DEFAULTS = "the organisation's defaults"
+
+
+@dataclass(frozen=True)
+class Named:
+    """One place a config names a model: self_hosted.models, or a workspace's (or, with no
+    workspace, the organisation's) model, fallback or embedding model."""
+
+    workspace: str | None
+    role: str  # "model", "fallback", "embedding model" or "self_hosted.models"
+    provider: str
+    name: str
+    at: Position
+
+
+def check_cloud(config: Config, workspaces: tuple[Workspace, ...], day: datetime.date) -> list[Diagnostic]:
+    """An Ollama cloud model named anywhere. A request to one leaves the cluster for ollama.com,
+    and hks's Ollama refuses it (OLLAMA_NO_CLOUD=1, render/components/ollama.py): an error where
+    data must stay in place (CAT-009), a warning elsewhere (CAT-010), since the model cannot answer
+    either way. self_hosted.models is served to every workspace, so it is judged by all of them."""
+    binding = {w.name: _binding(w.data_residency, w.compliance) for w in workspaces}
+    if not workspaces:
+        binding[""] = _org_binding(config)
+    found: list[Diagnostic] = []
+    for named in _named(config, workspaces):
+        if not catalogue.is_cloud(named.provider, named.name):
+            continue
+        if named.workspace is None:
+            bound = sorted((name or ORG_DEFAULTS, why) for name, why in binding.items() if why)
+        else:
+            why = binding.get(named.workspace)
+            bound = [(named.workspace, why)] if why else []
+        found.append(_cloud(named, bound, day))
+    return found
+
+
+def _binding(residency: Sourced | None, compliance: tuple[Sourced, ...]) -> str | None:
+    """Why data must stay where it is, None when nothing binds it."""
+    if residency is not None and residency.value is not None:
+        value = str(getattr(residency.value, "value", residency.value))
+        return "is on-premises" if value == "on-premises" else f"must keep data in '{value}'"
+    if any(str(getattr(c.value, "value", c.value)) == "hipaa" for c in compliance):
+        return "handles protected health information (hipaa), and no Business Associate Agreement covers ollama.com"
+    return None
+
+
+def _org_binding(config: Config) -> str | None:
+    org = config.org
+    residency = Sourced(org.data_residency, None, "org") if org.data_residency is not None else None
+    return _binding(residency, tuple(Sourced(c, None, "org") for c in org.compliance))
+
+
+def _named(config: Config, workspaces: tuple[Workspace, ...]) -> list[Named]:
+    """self_hosted.models, then every workspace's models (the organisation's when there is no
+    workspace yet), each at the line that names it."""
+    hosted = config.org.self_hosted
+    found = [
+        Named(None, "self_hosted.models", registry.SELF_HOSTED, entry, config.org_doc.position(("self_hosted", "models", index)))
+        for index, entry in enumerate(hosted.models if hosted else ())
+        if isinstance(entry, str)
+    ]
+    if not workspaces:
+        llm, doc = config.org.llm_config, config.org_doc
+        found.append(Named("", "model", llm.provider, llm.model, doc.position(("llm_config", "model"))))
+        for index, fallback in enumerate(llm.fallbacks or ()):
+            found.append(Named("", "fallback", fallback.provider, fallback.model, doc.position(("llm_config", "fallbacks", index, "model"))))
+        if llm.embeddings is not None:
+            found.append(Named("", "embedding model", llm.embeddings.provider, llm.embeddings.model, doc.position(("llm_config", "embeddings", "model"))))
+        return found
+    sources = {source.name: source for source in config.workspaces}
+    for w in workspaces:
+        llm, where = w.llm, w.llm_sources
+        found.append(Named(w.name, "model", llm.provider, llm.model, _origin(where["model"])))
+        for index, fallback in enumerate(llm.fallbacks or ()):
+            found.append(Named(w.name, "fallback", fallback.provider, fallback.model, _fallback_at(config, sources.get(w.name), where["fallbacks"], index)))
+        if llm.embeddings is not None:
+            found.append(Named(w.name, "embedding model", llm.embeddings.provider, llm.embeddings.model, _origin(where["embeddings.model"])))
+    return found
+
+
+def _fallback_at(config: Config, source: WorkspaceSource | None, fallbacks: Sourced, index: int) -> Position:
+    """The `model:` of the fallback at `index`, in the file that set the list."""
+    if fallbacks.layer == "org":
+        return config.org_doc.position(("llm_config", "fallbacks", index, "model"))
+    if fallbacks.layer == "workspace" and source is not None:
+        return source.doc.position(source.loc + ("llm_override", "fallbacks", index, "model"))
+    return _origin(fallbacks)
+
+
+def _cloud(named: Named, bound: list[tuple[str, str]], day: datetime.date) -> Diagnostic:
+    if named.workspace is None:
+        subject = f"self_hosted.models lists '{named.name}', an Ollama cloud model"
+    elif named.workspace:
+        subject = f"workspace '{named.workspace}': its {named.role} '{named.name}' is an Ollama cloud model"
+    else:
+        subject = f"the organisation's {named.role} '{named.name}' is an Ollama cloud model"
+    leaves = "a request to it leaves the cluster for ollama.com, and hks's Ollama refuses it (OLLAMA_NO_CLOUD=1: HTTP 403)"
+    embedding = named.role == "embedding model"
+    usual = catalogue.replacements(named.provider, named.name, day, embedding=embedding)
+    instead = catalogue.local_counterpart(named.provider, named.name) or (usual or [catalogue.default_model(named.provider)])[0]
+    listing = " --embeddings" if embedding else ""
+    hint = f"use a model the LLM nodes run themselves, such as {instead} (`hks models --provider {named.provider}{listing}`)"
+    if named.workspace is None:
+        hint += ", or remove it from self_hosted.models"
+    if not bound:
+        return warning(named.at, "CAT-010", f"{subject}: {leaves}, so it cannot answer at all", hint=hint)
+    if named.workspace is None:
+        whose = "; ".join(f"'{name}' {why}" if name != ORG_DEFAULTS else f"{name} {why}" for name, why in bound[:3])
+        whose += f"; and {len(bound) - 3} more" if len(bound) > 3 else ""
+        message = f"{subject}: {leaves}, and this Ollama serves workspaces whose data must stay in place ({whose})"
+    else:
+        holder = "the workspace" if named.workspace else "the organisation"
+        message = f"{subject}, but {holder} {bound[0][1]}: {leaves}"
+    return error(named.at, "CAT-009", message, hint=hint)
 
 
 def _check_source(config: Config, index: int, name: str, source: str) -> list[Diagnostic]:

@@ -66,7 +66,7 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 def check(config: Config) -> list[Diagnostic]:
     """Provider endpoints and custom model sources."""
-    urls = [(("providers", name, "endpoint"), s.endpoint) for name, s in config.org.providers.items() if s.endpoint]
+    urls: list[tuple[tuple[str | int, ...], str]] = [(("providers", name, "endpoint"), s.endpoint) for name, s in config.org.providers.items() if s.endpoint]
     hosted = config.org.self_hosted
     for index, entry in enumerate(hosted.models if hosted else ()):
         if not isinstance(entry, str):

@@ -12,7 +12,7 @@ from typing import Any
 
 from compiler.checks.secrets import scan_secrets
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import Document, to_plain
+from compiler.load.parse import Document, to_plain
 from compiler.model.config import Config
 
 RULES: dict[str, str] = {

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import Document, Loaded, locate
+from compiler.load.parse import Document, locate
+from compiler.load.repo import Loaded
 from compiler.redact import remember, secret_kind, secret_spans
 
 RULES: dict[str, str] = {

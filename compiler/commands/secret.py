@@ -358,7 +358,7 @@ def _check_readable(path: Path, text: str, version: str) -> None:
     from compiler.checks.sealed import _shape_problems
     from compiler.checks.secrets import scan_secrets
     from compiler.commands.editing import refuse
-    from compiler.load.repo import parse_document
+    from compiler.load.parse import parse_document
 
     doc, problems = parse_document(text.encode("utf-8"), str(path))
     if doc is not None:
@@ -373,7 +373,8 @@ def _existing(root: Path, path: Path, kind: str, name: str, namespace: str) -> d
     if not (path.exists() or path.is_symlink()):
         return {}
     from compiler.commands.editing import refuse
-    from compiler.load.repo import load_file, to_plain
+    from compiler.load.parse import to_plain
+    from compiler.load.repo import load_file
 
     doc, problems = load_file(path, root)
     if doc is None:

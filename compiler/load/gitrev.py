@@ -103,7 +103,8 @@ def _object_type(top: Path, name: str) -> str | None:
 def _entries(top: Path, tree: str) -> tuple[list[tuple[PurePosixPath, str]], list[tuple[PurePosixPath, int]]]:
     """The config files below TREE to read (path relative to it, blob id), and those too large
     to read (path, size); never symbolic links, submodules or paths that would leave the copy."""
-    from compiler.load.repo import MAX_FILE_BYTES, MAX_WORKSPACE_FILES
+    from compiler.load.parse import MAX_FILE_BYTES
+    from compiler.load.repo import MAX_WORKSPACE_FILES
 
     top_level = _listing(top, tree)  # TREE is `<commit>:<prefix>`, the prefix empty or ending in /
     listed = [(PurePosixPath(name), oid, size) for name, oid, size in _blobs(top_level) if name == "org.yaml"]

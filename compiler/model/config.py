@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import Document, Loaded, Sources
+from compiler.load.parse import Document
+from compiler.load.repo import Loaded, Sources
 from compiler.model import model as m
 from compiler.model.schema import validate
 

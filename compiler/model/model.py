@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag, create_model
 
@@ -156,14 +156,20 @@ def _partial(model: type[Strict], name: str, doc: str) -> type[Strict]:
             annotation: Any = _partial(nested, f"{nested.__name__}Override", nested.__doc__ or "")
         else:
             annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-        fields[key] = (Optional[annotation], Field(None, description=info.description, examples=info.examples))
-    partial: type[Strict] = create_model(name, __base__=Strict, __doc__=doc, **fields)  # type: ignore[call-overload]
+        fields[key] = (annotation | None, Field(None, description=info.description, examples=info.examples))
+    partial: type[Strict] = create_model(name, __base__=Strict, __doc__=doc, **fields)
     return partial
 
 
-LLMOverride = _partial(
-    LLMConfig, "LLMOverride", "Any subset of llm_config's keys; `null` drops an inherited optional key."
-)
+if TYPE_CHECKING:
+
+    class LLMOverride(Strict):
+        """What the type checker sees of the partial model built at run time."""
+
+else:
+    LLMOverride = _partial(
+        LLMConfig, "LLMOverride", "Any subset of llm_config's keys; `null` drops an inherited optional key."
+    )
 
 
 # --- workspaces -------------------------------------------------------------------------------
@@ -193,7 +199,7 @@ class WorkspaceBody(Strict):
 
     namespace: DnsLabel | None = Field(None, description="The workspace's namespace (default: its name).")
     members: Members | None = Field(None, description="Who the workspace's RBAC binds.")
-    llm_override: LLMOverride | None = Field(  # type: ignore[valid-type]
+    llm_override: LLMOverride | None = Field(
         None, description="Overrides of the organisation's llm_config."
     )
     compliance: list[Framework] = Field(
@@ -353,6 +359,17 @@ class Destination(Strict):
     name: str | None = None
 
 
+class IssuerRef(Strict):
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253, description="The cert-manager issuer's name.")
+    kind: Literal["Issuer", "ClusterIssuer"] = Field(
+        "ClusterIssuer", description="`Issuer` must live in each namespace hks renders; `ClusterIssuer` serves them all."
+    )
+
+
+class TLS(Strict):
+    issuer: IssuerRef = Field(description="The cert-manager issuer that signs a certificate for every hop hks renders.")
+
+
 class Cluster(Strict):
     namespace: DnsLabel = Field("hexabase-aiops", description="Namespace of the platform services.")
     kubernetes_version: str = Field("1.37", pattern=r"^1\.[0-9]+$", description="Kubernetes version to validate against.")
@@ -373,6 +390,16 @@ class Cluster(Strict):
     )
     destination: Destination = Field(default_factory=Destination)
     applications: Literal["single", "per-workspace"] = Field("single")
+    mesh: Literal["none", "istio", "linkerd"] = Field(
+        "none",
+        description="The service mesh that encrypts and authenticates every hop inside the cluster (mutual TLS, "
+        "strict), with authorization policies for exactly the flows hks renders (docs/security.md).",
+    )
+    tls: TLS | None = Field(
+        None,
+        description="Without a mesh: cert-manager certificates for the gateway, Ollama and Presidio, "
+        "and their CA given to every client (docs/security.md).",
+    )
 
 
 class Thresholds(Strict):

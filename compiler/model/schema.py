@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from compiler.diagnostics import Diagnostic, error
-from compiler.load.repo import Document, to_plain
+from compiler.load.parse import Document, to_plain
 from compiler.model import model as m
 from compiler.model.model import is_model, unwrap_type
 from compiler.redact import describe, secret_kind

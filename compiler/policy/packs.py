@@ -16,7 +16,8 @@ from typing import Any
 
 from compiler.builtin.resources import data_dir
 from compiler.diagnostics import Diagnostic, Position, error
-from compiler.load.repo import WAIVERS_FILE, Document, Loaded, to_plain
+from compiler.load.parse import Document, to_plain
+from compiler.load.repo import WAIVERS_FILE, Loaded
 from compiler.redact import secret_kind
 from compiler.suggest import did_you_mean
 
@@ -199,7 +200,8 @@ def rules_of_packs(packs: Sequence[Loaded], taken: set[str] | None = None) -> tu
 
 
 def _load(path: Path, name: str) -> tuple[Document | None, list[Diagnostic]]:
-    from compiler.load.repo import parse_document, read_input
+    from compiler.load.parse import parse_document
+    from compiler.load.repo import read_input
 
     raw, problem = read_input(path, path.parent.parent)  # policies/ is in the config repository
     if raw is None:

@@ -12,7 +12,8 @@ from typing import Any
 
 from compiler.checks.secrets import find_secrets
 from compiler.diagnostics import Position, has_errors
-from compiler.load.repo import Document, Sources
+from compiler.load.parse import Document
+from compiler.load.repo import Sources
 from compiler.merge import merge
 from compiler.model.config import assemble
 from compiler.policy.evaluate import Finding, evaluate

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error, warning
-from compiler.load.repo import Document, Loaded
+from compiler.load.parse import Document
+from compiler.load.repo import Loaded
 from compiler.policy.evaluate import Finding
 from compiler.policy.packs import Rule, schema, schema_problems
 from compiler.redact import secret_kind

@@ -22,6 +22,7 @@ PROVIDERS: tuple[tuple[str, str], ...] = (
     ("mistral", "compiler.providers.mistral"),
     ("ollama", "compiler.providers.ollama"),
     ("openai", "compiler.providers.openai"),
+    ("openai-compatible", "compiler.providers.openai_compatible"),
 )
 NAMES: tuple[str, ...] = tuple(name for name, _ in PROVIDERS)
 # The provider whose models the `self_hosted:` deployment serves (render/components/ollama.py).

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.load.repo import parse_document
+from compiler.load.parse import parse_document
 
 MAP_TOKEN, SEQ_TOKEN = 2, 0  # where ruamel keeps the comment that follows a map value / list item
 
@@ -395,7 +395,7 @@ def _styled(old: Any, new: Any) -> Any:
 
 
 def same(old: Any, new: Any) -> bool:
-    from compiler.load.repo import to_plain
+    from compiler.load.parse import to_plain
 
     return type(to_plain(old)) is type(to_plain(new)) and to_plain(old) == to_plain(new)
 
@@ -458,7 +458,7 @@ def _keep_spacing(old: str, new: str) -> str:
 def _holds(text: str, data: Any) -> bool:
     """Whether `text` reads back as `data` (compared with the tree, not with ruamel's dump of it,
     which can round an untouched float)."""
-    from compiler.load.repo import to_plain
+    from compiler.load.parse import to_plain
 
     return bool(to_plain(_yaml(Indent()).load(text)) == to_plain(data))
 

@@ -96,6 +96,7 @@ def org(port: int, models: list[dict[str, Any]]) -> str:
         f"  google: {{endpoint: 'http://127.0.0.1:{port}'}}",
         f"  ollama: {{endpoint: 'http://127.0.0.1:{port}'}}",
         f"  mistral: {{endpoint: 'http://127.0.0.1:{port}/v1'}}",
+        f"  openai-compatible: {{endpoint: 'http://127.0.0.1:{port}'}}",
         f"  bedrock: {{endpoint: 'http://127.0.0.1:{port}', region: us-east-1}}",
         f"  azure-openai: {{endpoint: 'http://127.0.0.1:{port}', api_version: '2024-10-21', deployments: {deployments}}}",
         f"self_hosted: {{models: [{', '.join(ollama)}]}}",
@@ -199,6 +200,6 @@ def sent(path: str, body: dict[str, Any]) -> dict[str, Any]:
         names, values = {"temperature": "temperature", "top_p": "topP", "max_tokens": "maxTokens"}, body.get("inferenceConfig", {})
     elif path.endswith("/api/chat"):
         names, values = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "num_predict"}, body.get("options", {})
-    else:  # OpenAI, Azure, Anthropic and Mistral; reasoning models take max_completion_tokens
+    else:  # OpenAI, Azure, Anthropic, Mistral and OpenAI-compatible servers; reasoning models take max_completion_tokens
         names, values = {k: k for k in SAMPLING}, {**body, "max_tokens": body.get("max_tokens", body.get("max_completion_tokens"))}
     return {ours: values[theirs] for ours, theirs in names.items() if values.get(theirs) is not None}

@@ -25,6 +25,13 @@ from compiler.render.base import (
 
 OLLAMA_UID = 10001
 OLLAMA_HOME = "/home/ollama"
+# Every Ollama hks runs refuses Ollama's cloud models, whose requests leave the cluster for
+# ollama.com. Ollama 0.32.15 reads the variable with Go's strconv.ParseBool
+# (envconfig/config.go:238, `NoCloudEnv = Bool("OLLAMA_NO_CLOUD")`; Bool at :192) and, when it is
+# true, answers a cloud model's generate, chat and embed requests with 403 "ollama cloud is
+# disabled" (server/cloud_proxy.go:181-183, server/routes.go:309-311 and :2519-2521). The
+# pull container gets it too: that is an Ollama server as well. docs/self-hosted.md, "Cloud models".
+NO_CLOUD = {"name": "OLLAMA_NO_CLOUD", "value": "1"}
 
 
 def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
@@ -53,7 +60,12 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         fetch_image=images["curl"],
         custom_models=any(m.custom for m in models),
         server_env=_ollama_env(hosted),
-        pull_env=[{"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"}, {"name": "OLLAMA_MODELS", "value": "/models"}, {"name": "HOME", "value": OLLAMA_HOME}],
+        pull_env=[
+            {"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"},
+            {"name": "OLLAMA_MODELS", "value": "/models"},
+            {"name": "HOME", "value": OLLAMA_HOME},
+            NO_CLOUD,
+        ],
         warm_up_command=_warm_up(models, hosted),
         resources=_ollama_resources(hosted, models),
         pull_resources={"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
@@ -100,7 +112,8 @@ def _model_claim(storage: Any) -> dict[str, Any]:
 
 def _ollama_config(models: list[selfhosted.ServedModel]) -> dict[str, str]:
     scripts = data_dir("templates") / "ollama"
-    pulled = [m.name for m in models if m.custom is None]
+    # A cloud model has no weights to pull, and this Ollama refuses it (NO_CLOUD; CAT-009, CAT-010).
+    pulled = [m.name for m in models if m.custom is None and not _is_cloud(m.name)]
     custom = [m for m in models if m.custom is not None]
     data = {
         "models.txt": "".join(f"{name}\n" for name in pulled),
@@ -140,16 +153,24 @@ def _ollama_env(hosted: Any) -> list[dict[str, str]]:
     }
     if hosted.context_length:
         env["OLLAMA_CONTEXT_LENGTH"] = str(hosted.context_length)
-    return [{"name": key, "value": value} for key, value in env.items()]
+    return [*({"name": key, "value": value} for key, value in env.items()), NO_CLOUD]
 
 
 def _warm_up(models: list[selfhosted.ServedModel], hosted: Any) -> list[str]:
     """Loads the first `max_loaded_models` chat models (an embedding model answers no prompt and
     loads in a moment); the names are arguments, never script text."""
-    chat = [m.name for m in models if not _is_embedding(m.name)]
+    chat = [m.name for m in models if not _is_embedding(m.name) and not _is_cloud(m.name)]
     resident = chat[: hosted.max_loaded_models]
     script = 'for model in "$@"; do ollama run "$model" "" >/dev/null || exit 1; done'
     return ["/bin/sh", "-c", script, "warm-up", *resident]
+
+
+def _is_cloud(name: str) -> bool:
+    """An Ollama cloud model: loading it would fail the startup probe (the server refuses it), and
+    the pod would never turn Ready for the models it does serve."""
+    from compiler.builtin import catalogue
+
+    return catalogue.is_cloud(selfhosted.SELF_HOSTED, name)
 
 
 def _is_embedding(name: str) -> bool:
