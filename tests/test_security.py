@@ -862,3 +862,26 @@ def test_every_mesh_resource_passes_its_upstream_crd_schema(name: str, rendered:
         validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
         problems = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
         assert problems == [], f"{doc['kind']} {doc['metadata']['namespace']}/{doc['metadata']['name']}"
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_many_clients_take_several_policies_that_add_up(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At thousands of workspaces the gateway's clients fill several objects (each under the
+    client-side apply annotation's 256 KiB); the mesh admits the same flows."""
+    from compiler.render.components import mesh
+
+    monkeypatch.setattr(mesh, "CLIENTS_PER_OBJECT", 3)
+    docs = documents(CONFIGS[name](tmp_path))
+    gateway = sorted(
+        d["metadata"]["name"]
+        for d in docs
+        if d["kind"] in ("AuthorizationPolicy", "MeshTLSAuthentication") and d["metadata"]["name"].startswith("llm-gateway")
+    )
+    expected_names = {
+        "mesh-istio": ["llm-gateway", "llm-gateway-2", "llm-gateway-3"],
+        "mesh-linkerd": [
+            "llm-gateway", "llm-gateway-2", "llm-gateway-2-clients", "llm-gateway-3", "llm-gateway-3-clients", "llm-gateway-clients",
+        ],
+    }  # fmt: skip
+    assert gateway == expected_names[name]  # six workspaces and Prometheus, three to an object
+    assert mesh_graph(docs, MESHES[name]) == intended_into_rendered(name, docs)

@@ -37,6 +37,10 @@ LINKERD = {
     "linkerd.io/inject": "enabled",
 }
 LINKERD_GROUP = "policy.linkerd.io"
+# Clients per policy object: the gateway's clients are every workspace, and an object applied
+# client-side carries a copy of itself in an annotation of at most 256 KiB (render/objectsize.py).
+# Allow policies add up in both meshes, so more clients take more objects.
+CLIENTS_PER_OBJECT = 1000
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Client:
 
     namespace: str
     account: str | None = None
+    workspace: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def inbound(config: Config, workspaces: tuple[Workspace, ...]) -> list[Inbound]:
     org = config.org
     platform = org.cluster.namespace
     gateway = Client(platform, GATEWAY_NAME)
-    callers = [Client(str(w.namespace.value)) for w in workspaces]
+    callers = [Client(str(w.namespace.value), workspace=True) for w in workspaces]
     if org.monitoring.enabled:
         callers.append(Client(org.monitoring.prometheus_namespace))
     flows = [Inbound(GATEWAY_NAME, GATEWAY_PORT, tuple(sorted(set(callers), key=lambda c: c.namespace)))]
@@ -135,29 +140,45 @@ def principal(client: Client) -> str:
 
 def _istio(config: Config, flow: Inbound, labels: dict[str, str]) -> list[Manifest]:
     namespace = config.org.cluster.namespace
-    sources = []
-    principals = [principal(c) for c in flow.clients if c.account is not None]
-    namespaces = [c.namespace for c in flow.clients if c.account is None]
-    if principals:
-        sources.append({"source": {"principals": principals}})
-    if namespaces:
-        sources.append({"source": {"namespaces": namespaces}})
-    spec = {
-        "selector": {"matchLabels": {"app.kubernetes.io/name": flow.name}},
-        "action": "ALLOW",
-        "rules": [{"from": sources, "to": [{"operation": {"ports": [str(flow.port)]}}]}],
-    }
-    policy = render_template("mesh/istio-authorizationpolicy.yaml.j2", name=flow.name, namespace=namespace, labels=labels, spec=spec)
+    selector = {"app.kubernetes.io/name": flow.name}
+    manifests = []
+    for name, clients in _parts(flow):
+        sources = []
+        principals = [principal(c) for c in clients if c.account is not None]
+        namespaces = [c.namespace for c in clients if c.account is None]
+        if principals:
+            sources.append({"source": {"principals": principals}})
+        if namespaces:
+            sources.append({"source": {"namespaces": namespaces}})
+        spec = {
+            "selector": {"matchLabels": selector},
+            "action": "ALLOW",
+            "rules": [{"from": sources, "to": [{"operation": {"ports": [str(flow.port)]}}]}],
+        }
+        policy = render_template("mesh/istio-authorizationpolicy.yaml.j2", name=name, namespace=namespace, labels=labels, spec=spec)
+        manifests.append(Manifest(FOLDER, policy))
+    peers: list[dict[str, Any]] = []
+    for client in flow.clients:
+        peer = _peer(config, client)
+        if peer not in peers:
+            peers.append(peer)
     hbone = render_template(
         "mesh/networkpolicy-hbone.yaml.j2",
         name=f"{flow.name}-hbone",
         namespace=namespace,
         labels=labels,
-        selector={"app.kubernetes.io/name": flow.name},
-        ingress=[{"from": [_peer(namespace, c) for c in flow.clients], "ports": [{"port": HBONE_PORT, "protocol": "TCP"}]}],
+        selector=selector,
+        ingress=[{"from": peers, "ports": [{"port": HBONE_PORT, "protocol": "TCP"}]}],
         egress=[],
     )
-    return [Manifest(FOLDER, policy), Manifest(FOLDER, hbone)]
+    return [*manifests, Manifest(FOLDER, hbone)]
+
+
+def _parts(flow: Inbound) -> list[tuple[str, tuple[Client, ...]]]:
+    """The flow's clients in objects of at most CLIENTS_PER_OBJECT: `NAME`, `NAME-2`, ..."""
+    step = CLIENTS_PER_OBJECT
+    chunks = [flow.clients[i : i + step] for i in range(0, len(flow.clients), step)]
+    return [(flow.name if i == 0 else f"{flow.name}-{i + 1}", chunk) for i, chunk in enumerate(chunks)]
 
 
 def _hbone_egress(config: Config, flows: list[Inbound], labels: dict[str, str]) -> list[Manifest]:
@@ -192,8 +213,12 @@ def _pods(namespace: str, name: str) -> dict[str, Any]:
     }
 
 
-def _peer(namespace: str, client: Client) -> dict[str, Any]:
-    """A client as a NetworkPolicy peer: hks's own accounts are its workloads of the same name."""
+def _peer(config: Config, client: Client) -> dict[str, Any]:
+    """A client as a NetworkPolicy peer: hks's own accounts are its workloads of the same name;
+    the workspaces are the organisation's namespaces, as in the gateway's own NetworkPolicy (one
+    selector, whatever the number of workspaces)."""
+    if client.workspace:
+        return {"namespaceSelector": {"matchLabels": {"hks.dev/organization": config.organization}}}
     if client.account is None:
         return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": client.namespace}}}
     return _pods(client.namespace, client.account)
@@ -205,25 +230,22 @@ def _peer(namespace: str, client: Client) -> dict[str, Any]:
 def _linkerd(config: Config, flow: Inbound, labels: dict[str, str]) -> list[Manifest]:
     namespace = config.org.cluster.namespace
     common = {"namespace": namespace, "labels": labels}
-    clients = f"{flow.name}-clients"
-    identities = [
-        {"kind": "ServiceAccount", "name": c.account, "namespace": c.namespace} if c.account is not None else {"kind": "Namespace", "name": c.namespace}
-        for c in flow.clients
-    ]
-    return [
+    server = {"group": LINKERD_GROUP, "kind": "Server", "name": flow.name}
+    manifests = [
         Manifest(
             FOLDER,
             render_template("mesh/linkerd-server.yaml.j2", **common, name=flow.name, selector={"app.kubernetes.io/name": flow.name}, port=flow.port),
-        ),
-        Manifest(FOLDER, render_template("mesh/linkerd-meshtlsauthentication.yaml.j2", **common, name=clients, identities=identities)),
-        Manifest(
-            FOLDER,
-            render_template(
-                "mesh/linkerd-authorizationpolicy.yaml.j2",
-                **common,
-                name=flow.name,
-                target={"group": LINKERD_GROUP, "kind": "Server", "name": flow.name},
-                required=[{"group": LINKERD_GROUP, "kind": "MeshTLSAuthentication", "name": clients}],
-            ),
-        ),
+        )
     ]
+    for name, clients in _parts(flow):
+        authentication = f"{name}-clients"
+        identities = [
+            {"kind": "ServiceAccount", "name": c.account, "namespace": c.namespace} if c.account is not None else {"kind": "Namespace", "name": c.namespace}
+            for c in clients
+        ]
+        required = [{"group": LINKERD_GROUP, "kind": "MeshTLSAuthentication", "name": authentication}]
+        manifests += [
+            Manifest(FOLDER, render_template("mesh/linkerd-meshtlsauthentication.yaml.j2", **common, name=authentication, identities=identities)),
+            Manifest(FOLDER, render_template("mesh/linkerd-authorizationpolicy.yaml.j2", **common, name=name, target=server, required=required)),
+        ]
+    return manifests
