@@ -8,7 +8,19 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # Argo CD applies lower waves first and waits for them to be healthy: namespaces, then the
 # secrets the workloads read, then everything else (wave 0, no annotation).
 # A ServiceAccount goes with the secrets: Kubernetes deletes a token Secret whose account is missing.
-SYNC_WAVES = {"Namespace": "-2", "ExternalSecret": "-1", "SealedSecret": "-1", "Secret": "-1", "ServiceAccount": "-1"}
+# The mesh's policies go with them too: a pod that starts before its authorization policy exists
+# would accept any meshed client (Istio allows all where no ALLOW policy selects a workload).
+SYNC_WAVES = {
+    "Namespace": "-2",
+    "ExternalSecret": "-1",
+    "SealedSecret": "-1",
+    "Secret": "-1",
+    "ServiceAccount": "-1",
+    "PeerAuthentication": "-1",
+    "AuthorizationPolicy": "-1",
+    "Server": "-1",
+    "MeshTLSAuthentication": "-1",
+}
 
 
 def with_sync_wave(manifest: Manifest) -> Manifest:
