@@ -40,6 +40,7 @@ OUTPUT = ROOT / "catalogue" / "litellm-models.yaml"
 PROVIDERS = {
     "anthropic": ("anthropic", "", "anthropic"),
     "azure-openai": ("azure", "azure/", "azure"),
+    "bedrock": ("bedrock_converse", "", "bedrock"),
     "google": ("gemini", "gemini/", "gemini"),
     "mistral": ("mistral", "mistral/", "mistral"),
     "openai": ("openai", "", "openai"),
@@ -50,7 +51,8 @@ VERTEX = ("vertex_ai-language-models", "")
 TEMPERATURES = (0, 0.3, 1, 1.5, 2)
 CHAT_ENDPOINT = "/v1/chat/completions"
 EMBEDDINGS_ENDPOINT = "/v1/embeddings"
-NAME = re.compile(r"[a-z0-9][a-z0-9.\-]*")
+# A model's name; `:N` ends a Bedrock model id's version (`amazon.nova-pro-v1:0`).
+NAME = re.compile(r"[a-z0-9][a-z0-9.\-]*(?::[0-9]+)?")
 
 
 def main(argv: list[str] | None = None) -> int:

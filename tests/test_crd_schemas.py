@@ -36,6 +36,12 @@ KINDS: dict[str, tuple[str, str]] = {
     "ApplicationSet": ("argoproj.io", "applicationset_v1alpha1.json"),
     "Certificate": ("cert-manager.io", "certificate_v1.json"),
     "Bundle": ("trust.cert-manager.io", "bundle_v1alpha1.json"),
+    "PeerAuthentication": ("security.istio.io", "peerauthentication_v1.json"),
+    "AuthorizationPolicy": ("security.istio.io", "authorizationpolicy_v1.json"),
+    "Server": ("policy.linkerd.io", "server_v1beta3.json"),
+    "MeshTLSAuthentication": ("policy.linkerd.io", "meshtlsauthentication_v1alpha1.json"),
+    # Linkerd's kind of the same name as Istio's: `kind/qualifier` keys, the kind before the slash.
+    "AuthorizationPolicy/linkerd": ("policy.linkerd.io", "authorizationpolicy_v1alpha1.json"),
 }
 
 # Objects deliberately left open (any content), by the JSON pointer of the schema node.
@@ -394,6 +400,64 @@ VALID: dict[str, dict[str, Any]] = {
                 "configMap": {"key": "ca-certificates.crt"},
                 "namespaceSelector": {"matchLabels": {"hks.dev/organization": "acme-health"}},
             },
+    "PeerAuthentication": {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": META,
+        "spec": {
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}},
+            "mtls": {"mode": "STRICT"},
+            "portLevelMtls": {"9090": {"mode": "STRICT"}},
+        },
+    },
+    "AuthorizationPolicy": {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": META,
+        "spec": {
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}},
+            "action": "ALLOW",
+            "rules": [
+                {
+                    "from": [
+                        {"source": {"principals": ["cluster.local/ns/llm-gateway/sa/gateway"]}},
+                        {"source": {"namespaces": ["team-a"], "notIpBlocks": ["10.0.0.0/8"]}},
+                    ],
+                    "to": [{"operation": {"ports": ["4000"], "methods": ["POST"], "paths": ["/v1/*"]}}],
+                    "when": [{"key": "request.headers[x-team]", "values": ["a"]}],
+                }
+            ],
+        },
+    },
+    "Server": {
+        "apiVersion": "policy.linkerd.io/v1beta3",
+        "kind": "Server",
+        "metadata": META,
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}},
+            "port": 4000,
+            "proxyProtocol": "HTTP/1",
+            "accessPolicy": "deny",
+        },
+    },
+    "MeshTLSAuthentication": {
+        "apiVersion": "policy.linkerd.io/v1alpha1",
+        "kind": "MeshTLSAuthentication",
+        "metadata": META,
+        "spec": {
+            "identityRefs": [
+                {"kind": "ServiceAccount", "name": "gateway", "namespace": "llm-gateway"},
+                {"kind": "Namespace", "name": "team-a"},
+            ]
+        },
+    },
+    "AuthorizationPolicy/linkerd": {
+        "apiVersion": "policy.linkerd.io/v1alpha1",
+        "kind": "AuthorizationPolicy",
+        "metadata": META,
+        "spec": {
+            "targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "gateway"},
+            "requiredAuthenticationRefs": [{"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication", "name": "clients"}],
         },
     },
 }
@@ -551,6 +615,32 @@ SPECIFIC: list[tuple[str, str, Mutation]] = [
     ("Bundle", "target key missing", _delete("spec.target.configMap.key")),
     ("Bundle", "a namespace on a cluster-scoped kind", _set("metadata.namespace", "cert-manager")),
     ("Bundle", "selector operator enum", _set("spec.target.namespaceSelector.matchExpressions", [{"key": "a", "operator": "Equals"}])),
+    ("PeerAuthentication", "mode enum", _set("spec.mtls.mode", "strict")),
+    ("PeerAuthentication", "portLevelMtls without a selector", _delete("spec.selector")),
+    ("PeerAuthentication", "portLevelMtls key not a port", _set("spec.portLevelMtls.http", {"mode": "STRICT"})),
+    ("PeerAuthentication", "wildcard in a selector", _set("spec.selector.matchLabels.app", "*")),
+    ("AuthorizationPolicy", "action enum", _set("spec.action", "allow")),
+    ("AuthorizationPolicy", "typo principal", _rename("spec.rules.0.from.0.source.principals", "principal")),
+    ("AuthorizationPolicy", "port not a string", _set("spec.rules.0.to.0.operation.ports.0", 4000)),
+    ("AuthorizationPolicy", "port not a number", _set("spec.rules.0.to.0.operation.ports.0", "http")),
+    ("AuthorizationPolicy", "provider without CUSTOM", _set("spec.provider", {"name": "ext-authz"})),
+    ("AuthorizationPolicy", "CUSTOM without provider", _set("spec.action", "CUSTOM")),
+    ("AuthorizationPolicy", "selector and targetRef", _set("spec.targetRef", {"kind": "Service", "name": "gateway"})),
+    ("AuthorizationPolicy", "condition without key", _delete("spec.rules.0.when.0.key")),
+    ("AuthorizationPolicy", "serviceAccounts with namespaces", _set("spec.rules.0.from.1.source.serviceAccounts", ["a/b"])),
+    ("Server", "port missing", _delete("spec.port")),
+    ("Server", "port out of range", _set("spec.port", 70000)),
+    ("Server", "proxyProtocol enum", _set("spec.proxyProtocol", "HTTP/3")),
+    ("Server", "accessPolicy enum", _set("spec.accessPolicy", "allow")),
+    ("Server", "no selector", _delete("spec.podSelector")),
+    ("Server", "both selectors", _set("spec.externalWorkloadSelector", {"matchLabels": {"a": "b"}})),
+    ("MeshTLSAuthentication", "identityRef kind enum", _set("spec.identityRefs.0.kind", "Pod")),
+    ("MeshTLSAuthentication", "identityRefs and identities", _set("spec.identities", ["*"])),
+    ("MeshTLSAuthentication", "empty identityRefs", _set("spec.identityRefs", [])),
+    ("MeshTLSAuthentication", "namespace on a Namespace ref", _set("spec.identityRefs.1.namespace", "x")),
+    ("AuthorizationPolicy/linkerd", "targetRef missing", _delete("spec.targetRef")),
+    ("AuthorizationPolicy/linkerd", "authentication name missing", _delete("spec.requiredAuthenticationRefs.0.name")),
+    ("AuthorizationPolicy/linkerd", "typo requiredAuthenticationRef", _rename("spec.requiredAuthenticationRefs", "requiredAuthenticationRef")),
     ("ApplicationSet", "matrix nested two levels deep", _set(
         "spec.generators.0.matrix.generators.0",
         {"matrix": {"generators": [{"matrix": {"generators": []}}]}},
@@ -568,8 +658,8 @@ def test_schema_is_valid_draft_2020_12(kind: str) -> None:
     schema = ours(kind)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
-    group, name = KINDS[kind]
-    assert schema["properties"]["kind"] == {"const": kind}
+    group, _ = KINDS[kind]
+    assert schema["properties"]["kind"] == {"const": kind.split("/")[0]}
     assert schema["properties"]["apiVersion"]["const"].startswith(group + "/")
     assert schema["properties"]["metadata"] == {
         "$ref": "_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"

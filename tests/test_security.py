@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,8 +16,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler.render import scanners
 from compiler.pipeline import compile_config, render_checked
+from compiler.render import scanners
 from compiler.write import write_tree
 from tests.conftest import EXAMPLES, ROOT
 
@@ -51,6 +52,18 @@ def everything_on(target: Path, *, storage: str = "ephemeral") -> Path:
     return target
 
 
+def with_mesh(target: Path, mesh: str) -> Path:
+    """acme with `cluster.mesh` set (docs/security.md, "Encryption in transit")."""
+    copy_example("acme", target)
+    org = target / "org.yaml"
+    yaml = YAML()
+    data = yaml.load(org.read_text())
+    data["cluster"]["mesh"] = mesh
+    with org.open("w") as handle:
+        yaml.dump(data, handle)
+    return target
+
+
 def render_to(config: Path, out: Path) -> Path:
     compiled = compile_config(str(config))
     assert compiled.ok, [f"{d.position} {d.message}" for d in compiled.diagnostics]
@@ -63,7 +76,10 @@ CONFIGS = {
     "seed": lambda tmp: render_to(copy_example("seed", tmp / "config"), tmp / "out"),
     "everything-on": lambda tmp: render_to(everything_on(tmp / "config"), tmp / "out"),
     "host-path": lambda tmp: render_to(everything_on(tmp / "config", storage="host-path"), tmp / "out"),
+    "mesh-istio": lambda tmp: render_to(with_mesh(tmp / "config", "istio"), tmp / "out"),
+    "mesh-linkerd": lambda tmp: render_to(with_mesh(tmp / "config", "linkerd"), tmp / "out"),
 }
+MESHES = {"mesh-istio": "istio", "mesh-linkerd": "linkerd"}
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +120,7 @@ def test_checkov_finds_nothing_without_a_documented_skip(name: str, rendered: An
     result = subprocess.run(
         [str(CHECKOV), "-d", str(out), "--framework", "kubernetes", "--skip-download", "-o", "json"],
         capture_output=True,
+        check=False,
         text=True,
         timeout=300,
     )
@@ -212,9 +229,9 @@ def baseline_violations(meta: dict[str, Any], spec: dict[str, Any]) -> list[str]
         if sc.get("seccompProfile", {}).get("type") == "Unconfined":
             found.append(f"{who}: seccompProfile Unconfined")
     for key, value in meta.get("annotations", {}).items():
-        if key.startswith("container.apparmor.security.beta.kubernetes.io/"):
-            if value != "runtime/default" and not value.startswith("localhost/"):
-                found.append(f"annotation {key}")
+        apparmor = key.startswith("container.apparmor.security.beta.kubernetes.io/")
+        if apparmor and value != "runtime/default" and not value.startswith("localhost/"):
+            found.append(f"annotation {key}")
     # Sysctls
     found += [f"sysctl {s['name']}" for s in pod_sc.get("sysctls", []) if s["name"] not in SAFE_SYSCTLS]
     return found
@@ -293,7 +310,7 @@ def test_every_namespace_is_labelled_at_the_strictest_level_its_pods_meet(name: 
             assert labels[f"pod-security.kubernetes.io/{mode}-version"] == labels["pod-security.kubernetes.io/enforce-version"]
         assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.37"  # the default cluster.kubernetes_version
         met = [strictest_level(meta, spec) for _, meta, spec in pods[namespace]]
-        for (workload, meta, spec), pod_level in zip(pods[namespace], met):
+        for workload, meta, spec in pods[namespace]:
             problems = restricted_violations(meta, spec) if level == "restricted" else baseline_violations(meta, spec)
             assert level == "privileged" or not problems, f"{namespace}/{workload} breaks {level}: {problems}"
         assert level == min(met, key=LEVELS.index, default="restricted"), namespace
@@ -315,6 +332,8 @@ class Endpoint:
     labels: dict[str, str] = field(hash=False)
     ip: str
     controlled: bool
+    # The mesh identity (namespace, ServiceAccount) it connects with; None: it is not in the mesh.
+    identity: tuple[str, str] | None = None
 
 
 POD_IP = "10.244.1.10"
@@ -326,8 +345,10 @@ def outside_endpoints() -> list[Endpoint]:
 
     return [
         Endpoint("kube-dns", "kube-system", ns("kube-system"), {"k8s-app": "kube-dns"}, POD_IP, False),
-        Endpoint("prometheus", "monitoring", ns("monitoring"), {"app.kubernetes.io/name": "prometheus"}, POD_IP, False),
-        Endpoint("cluster-pod", "default", ns("default"), {"app": "other"}, POD_IP, False),
+        # Prometheus is in the mesh (docs/security.md): its namespace's accounts are named.
+        Endpoint("prometheus", "monitoring", ns("monitoring"), {"app.kubernetes.io/name": "prometheus"}, POD_IP, False, ("monitoring", "prometheus")),
+        # Someone else's meshed pod: it has an identity, and no policy names it.
+        Endpoint("cluster-pod", "default", ns("default"), {"app": "other"}, POD_IP, False, ("default", "default")),
         Endpoint("private-network", None, {}, {}, "10.20.0.5", False),
         Endpoint("internet", None, {}, {}, "203.0.113.7", False),
     ]
@@ -343,14 +364,15 @@ def rendered_endpoints(docs: list[dict[str, Any]]) -> list[Endpoint]:
     with_pods = set()
     for doc in docs:
         if doc["kind"] in POD_KINDS:
-            meta, _ = pod_of(doc)
+            meta, spec = pod_of(doc)
             namespace = doc["metadata"]["namespace"]
             with_pods.add(namespace)
-            found.append(Endpoint(doc["metadata"]["name"], namespace, namespaces[namespace], meta["labels"], POD_IP, True))
+            account = (namespace, spec.get("serviceAccountName", "default"))
+            found.append(Endpoint(doc["metadata"]["name"], namespace, namespaces[namespace], meta["labels"], POD_IP, True, account))
     for namespace, labels in namespaces.items():
         if labels.get("app.kubernetes.io/component") == "workspace":
-            # The workspace team's own services, with labels hks knows nothing about.
-            found.append(Endpoint("workspace", namespace, labels, {"app": "service"}, POD_IP, True))
+            # The workspace team's own services, with labels and accounts hks knows nothing about.
+            found.append(Endpoint("workspace", namespace, labels, {"app": "service"}, POD_IP, True, (namespace, "service")))
     return found
 
 
@@ -432,13 +454,7 @@ def flow_graph(docs: list[dict[str, Any]]) -> set[tuple[str, str, int, str]]:
     CiliumNetworkPolicies add up; only the egress kinds hks renders are read."""
     policies = [d for d in docs if d["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
     endpoints = rendered_endpoints(docs) + outside_endpoints()
-    ports = {(22, "TCP"), (53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (8080, "TCP"), (9090, "TCP")}
-    for policy in (p for p in policies if p["kind"] == "NetworkPolicy"):
-        for rule in policy["spec"].get("ingress", []) + policy["spec"].get("egress", []):
-            ports |= {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
-    for doc in docs:
-        if doc["kind"] in POD_KINDS:
-            ports |= {(p["containerPort"], "TCP") for c in containers(pod_of(doc)[1]) for p in c.get("ports", [])}
+    ports = candidate_ports(docs)
     return {
         (src.role, dst.role, port[0], port[1])
         for src in endpoints
@@ -447,6 +463,18 @@ def flow_graph(docs: list[dict[str, Any]]) -> set[tuple[str, str, int, str]]:
         for port in sorted(ports)
         if side_allows(policies, "Egress", src, dst, port) and side_allows(policies, "Ingress", dst, src, port)
     }
+
+
+def candidate_ports(docs: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    """Common ports, and every port a NetworkPolicy or a container names."""
+    ports = {(22, "TCP"), (53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (8080, "TCP"), (9090, "TCP")}
+    for policy in (d for d in docs if d["kind"] == "NetworkPolicy"):
+        for rule in policy["spec"].get("ingress", []) + policy["spec"].get("egress", []):
+            ports |= {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
+    for doc in docs:
+        if doc["kind"] in POD_KINDS:
+            ports |= {(p["containerPort"], "TCP") for c in containers(pod_of(doc)[1]) for p in c.get("ports", [])}
+    return ports
 
 
 OUTSIDE = ("kube-dns", "prometheus", "cluster-pod", "private-network")  # the gateway's stores: in the cluster or private
@@ -472,12 +500,22 @@ INTENDED: list[tuple[str, str, list[tuple[int, str]], str]] = [
     ("ollama", "internet", [(443, "TCP")], "ollama"),
     ("ollama", "internet", [(8443, "TCP")], "gguf-on-8443"),
     ("prometheus", "llm-gateway", [(4000, "TCP")], "monitoring"),  # the ServiceMonitor's scrape
+    # Istio ambient: the same flows between meshed pods also reach the destination's tunnel port
+    # (HBONE, 15008), where ztunnel checks identity and the application port inside.
+    ("workspace", "llm-gateway", [(15008, "TCP")], "hbone"),
+    ("prometheus", "llm-gateway", [(15008, "TCP")], "hbone-monitoring"),
+    ("llm-gateway", "ollama", [(15008, "TCP")], "hbone-ollama"),
+    ("llm-gateway", "presidio-analyzer", [(15008, "TCP")], "hbone-pii"),
+    ("llm-gateway", "presidio-anonymizer", [(15008, "TCP")], "hbone-pii"),
 ]
+HBONE = {"hbone", "hbone-monitoring", "hbone-ollama", "hbone-pii"}
 FEATURES = {
     "acme": {"always", "ollama", "pii", "providers-by-address", "database", "redis", "monitoring"},
     "seed": {"always", "ollama", "providers-by-address", "monitoring"},
     "everything-on": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443", "providers-by-name", "monitoring"},
     "host-path": {"always", "ollama", "pii", "database", "redis", "gguf-on-8443", "providers-by-name", "monitoring"},
+    "mesh-istio": {"always", "ollama", "pii", "providers-by-address", "database", "redis", "monitoring", *HBONE},
+    "mesh-linkerd": {"always", "ollama", "pii", "providers-by-address", "database", "redis", "monitoring"},
 }
 
 
@@ -519,3 +557,331 @@ def test_the_flow_graph_catches_an_unintended_flow(rendered: Any) -> None:
     extra = flow_graph(docs) - intended(FEATURES["acme"])
     assert ("ollama", "llm-gateway", 4000, "TCP") in extra
 
+
+# --- the mesh: mutual TLS and authorization by identity ----------------------------------------
+# The mesh's policies, read as Istio (ambient) and Linkerd evaluate them, give a second flow graph
+# between identities; it must admit exactly the intended flows into the workloads hks renders
+# (the NetworkPolicies' table, without Istio's tunnel port), and nothing without mutual TLS.
+
+ISTIO_TRUST_DOMAIN = "cluster.local"
+LINKERD_DEFAULT_INBOUND = "all-unauthenticated"  # Linkerd's install default, where nothing says otherwise
+
+
+def in_namespace(docs: list[dict[str, Any]], kind: str, namespace: str | None, api_group: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind and d["apiVersion"].startswith(api_group + "/") and d["metadata"].get("namespace") == namespace]
+
+
+def istio_meshed(dst: Endpoint) -> bool:
+    return dst.namespace_labels.get("istio.io/dataplane-mode") == "ambient" and dst.labels.get("istio.io/dataplane-mode") != "none"
+
+
+def istio_mtls_mode(docs: list[dict[str, Any]], dst: Endpoint, port: int) -> str:
+    """The effective PeerAuthentication mode: a workload's own policy over its namespace's; the
+    mesh's default (no policy) is PERMISSIVE."""
+    policies = in_namespace(docs, "PeerAuthentication", dst.namespace, "security.istio.io")
+    selected = [p for p in policies if "selector" in p["spec"] and selects(p["spec"]["selector"], dst.labels)]
+    whole = [p for p in policies if "selector" not in p["spec"]]
+    for policy in selected + whole:
+        spec = policy["spec"]
+        port_mode = spec.get("portLevelMtls", {}).get(str(port), {}).get("mode") if policy in selected else None
+        mode = port_mode or spec.get("mtls", {}).get("mode", "UNSET")
+        if mode != "UNSET":
+            return str(mode)
+    return "PERMISSIVE"
+
+
+def istio_source_matches(source: dict[str, Any], src: Endpoint) -> bool:
+    assert set(source) <= {"principals", "namespaces"}, f"teach the flow test to read {sorted(source)}"
+    if src.identity is None:
+        return False  # every field below needs a peer certificate
+    namespace, account = src.identity
+    principal = f"{ISTIO_TRUST_DOMAIN}/ns/{namespace}/sa/{account}"
+
+    def match(pattern: str, value: str) -> bool:
+        if pattern == "*":
+            return True
+        if pattern.endswith("*"):
+            return value.startswith(pattern[:-1])
+        if pattern.startswith("*"):
+            return value.endswith(pattern[1:])
+        return pattern == value
+
+    checks = [("principals", principal), ("namespaces", namespace)]
+    return all(any(match(p, value) for p in source[key]) for key, value in checks if key in source)
+
+
+def istio_rule_matches(rule: dict[str, Any], src: Endpoint, port: int) -> bool:
+    assert set(rule) <= {"from", "to"}, f"teach the flow test to read {sorted(rule)}"
+    sources = rule.get("from")
+    if sources is not None and not any(istio_source_matches(f["source"], src) for f in sources):
+        return False
+    operations = rule.get("to")
+    if operations is None:
+        return True
+    for operation in (t["operation"] for t in operations):
+        assert set(operation) <= {"ports"}, f"teach the flow test to read {sorted(operation)}"
+        if "ports" not in operation or str(port) in operation["ports"]:
+            return True
+    return False
+
+
+def istio_admits(docs: list[dict[str, Any]], src: Endpoint, dst: Endpoint, port: int) -> bool:
+    if not istio_meshed(dst):
+        return True  # outside the mesh: its policies do not apply
+    if src.identity is None and istio_mtls_mode(docs, dst, port) != "STRICT":
+        pass  # plaintext accepted; authorization below still applies
+    elif src.identity is None:
+        return False
+    policies = [
+        p
+        for p in in_namespace(docs, "AuthorizationPolicy", dst.namespace, "security.istio.io")
+        if "selector" not in p["spec"] or selects(p["spec"]["selector"], dst.labels)
+    ]
+    assert all(p["spec"].get("action", "ALLOW") == "ALLOW" for p in policies), "teach the flow test DENY/CUSTOM"
+    if not policies:
+        return True  # Istio allows where no ALLOW policy applies
+    return any(istio_rule_matches(rule, src, port) for p in policies for rule in p["spec"].get("rules", []))
+
+
+def linkerd_meshed(dst: Endpoint, pod_annotations: dict[str, str]) -> bool:
+    inject = pod_annotations.get("linkerd.io/inject", dst.namespace_labels.get("linkerd.io/inject"))
+    return inject == "enabled"
+
+
+def linkerd_default(policy: str, src: Endpoint) -> bool:
+    if policy == "deny":
+        return False
+    if policy in ("all-authenticated", "cluster-authenticated"):
+        return src.identity is not None
+    return True  # all-unauthenticated, cluster-unauthenticated, audit
+
+
+def linkerd_authenticated(docs: list[dict[str, Any]], ref: dict[str, Any], namespace: str, src: Endpoint) -> bool:
+    assert ref["kind"] == "MeshTLSAuthentication", f"teach the flow test to read {ref['kind']}"
+    found = in_namespace(docs, "MeshTLSAuthentication", ref.get("namespace", namespace), "policy.linkerd.io")
+    authentication = [a for a in found if a["metadata"]["name"] == ref["name"]]
+    if not authentication or src.identity is None:
+        return False  # a missing reference makes Linkerd ignore the policy
+    spec = authentication[0]["spec"]
+    assert "identities" not in spec, "teach the flow test to read identity strings"
+    own_namespace = authentication[0]["metadata"]["namespace"]
+    for identity in spec["identityRefs"]:
+        if identity["kind"] == "Namespace" and identity["name"] == src.identity[0]:
+            return True
+        if identity["kind"] == "ServiceAccount" and (identity.get("namespace", own_namespace), identity["name"]) == src.identity:
+            return True
+    return False
+
+
+def linkerd_admits(docs: list[dict[str, Any]], src: Endpoint, dst: Endpoint, port: int, pod_annotations: dict[str, str]) -> bool:
+    if not linkerd_meshed(dst, pod_annotations):
+        return True
+    servers = [
+        s
+        for s in in_namespace(docs, "Server", dst.namespace, "policy.linkerd.io")
+        if selects(s["spec"]["podSelector"], dst.labels) and s["spec"]["port"] == port
+    ]
+    if not servers:
+        default = pod_annotations.get(
+            "config.linkerd.io/default-inbound-policy",
+            dst.namespace_labels.get("config.linkerd.io/default-inbound-policy", LINKERD_DEFAULT_INBOUND),
+        )
+        return linkerd_default(default, src)
+    assert len(servers) == 1, "two Servers on one port: Linkerd picks the oldest"
+    server = servers[0]
+    for policy in in_namespace(docs, "AuthorizationPolicy", dst.namespace, "policy.linkerd.io"):
+        target = policy["spec"]["targetRef"]
+        assert target["kind"] == "Server", f"teach the flow test to read a {target['kind']} target"
+        if target["name"] != server["metadata"]["name"]:
+            continue
+        refs = policy["spec"]["requiredAuthenticationRefs"]
+        if all(linkerd_authenticated(docs, ref, dst.namespace or "", src) for ref in refs):
+            return True
+    return linkerd_default(server["spec"].get("accessPolicy", "deny"), src)
+
+
+def namespace_metadata(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Labels and annotations of each rendered namespace, in one map (the evaluators read both)."""
+    return {
+        d["metadata"]["name"]: {
+            **d["metadata"].get("labels", {}),
+            **d["metadata"].get("annotations", {}),
+            "kubernetes.io/metadata.name": d["metadata"]["name"],
+        }
+        for d in docs
+        if d["kind"] == "Namespace"
+    }
+
+
+def mesh_graph(docs: list[dict[str, Any]], mesh: str) -> set[tuple[str, str, int, str]]:
+    """(source, destination, port, TCP) the mesh admits into every endpoint hks renders."""
+    metadata = namespace_metadata(docs)
+    endpoints = [
+        Endpoint(e.role, e.namespace, metadata[e.namespace], e.labels, e.ip, e.controlled, e.identity) if e.controlled and e.namespace else e
+        for e in rendered_endpoints(docs)
+    ] + outside_endpoints()
+    annotations = {(d["metadata"]["namespace"], d["metadata"]["name"]): pod_of(d)[0].get("annotations", {}) for d in docs if d["kind"] in POD_KINDS}
+    flows = set()
+    for dst in (e for e in endpoints if e.controlled):
+        pod_annotations = annotations.get((dst.namespace or "", dst.role), {})
+        for src in endpoints:
+            if src is dst:
+                continue
+            for port, protocol in sorted(candidate_ports(docs)):
+                if protocol != "TCP":
+                    continue
+                admitted = istio_admits(docs, src, dst, port) if mesh == "istio" else linkerd_admits(docs, src, dst, port, pod_annotations)
+                if admitted:
+                    flows.add((src.role, dst.role, port, protocol))
+    return flows
+
+
+def intended_into_rendered(name: str, docs: list[dict[str, Any]]) -> set[tuple[str, str, int, str]]:
+    roles = {e.role for e in rendered_endpoints(docs)}
+    return {f for f in intended(FEATURES[name] - HBONE) if f[1] in roles}
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_the_mesh_admits_exactly_the_intended_flows(name: str, rendered: Any) -> None:
+    docs = documents(rendered(name))
+    allowed = mesh_graph(docs, MESHES[name])
+    expected = intended_into_rendered(name, docs)
+    assert ("workspace", "llm-gateway", 4000, "TCP") in expected
+    assert sorted(allowed - expected) == [], "flows the mesh admits that nobody intended"
+    assert sorted(expected - allowed) == [], "intended flows the mesh refuses"
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_the_mesh_graph_catches_a_stranger_and_plaintext(name: str, rendered: Any) -> None:
+    docs = json.loads(json.dumps(documents(rendered(name))))
+    mesh = MESHES[name]
+    for doc in docs:
+        if doc["kind"] in ("AuthorizationPolicy", "MeshTLSAuthentication") and doc["metadata"]["name"] in ("ollama", "ollama-clients"):
+            if mesh == "istio":
+                doc["spec"]["rules"][0]["from"].append({"source": {"namespaces": ["default"]}})
+            elif doc["kind"] == "MeshTLSAuthentication":
+                doc["spec"]["identityRefs"].append({"kind": "Namespace", "name": "default"})
+        if doc["kind"] == "PeerAuthentication" and doc["metadata"]["namespace"] == "batch":
+            doc["spec"]["mtls"]["mode"] = "PERMISSIVE"
+        if doc["kind"] == "AuthorizationPolicy" and doc["metadata"]["name"] == "allow-nothing" and doc["metadata"]["namespace"] == "batch":
+            doc["spec"] = {"rules": [{}]}  # allow everything
+        if doc["kind"] == "Namespace" and doc["metadata"]["name"] == "batch" and mesh == "linkerd":
+            doc["metadata"]["annotations"]["config.linkerd.io/default-inbound-policy"] = "all-unauthenticated"
+    extra = mesh_graph(docs, mesh) - intended_into_rendered(name, docs)
+    assert ("cluster-pod", "ollama", 11434, "TCP") in extra
+    assert ("internet", "workspace", 8080, "TCP") in extra  # plaintext into the batch namespace
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_every_service_port_is_covered_by_mutual_tls(name: str, rendered: Any) -> None:
+    """Every rendered Service port leads to pods that take mutual TLS only on that port."""
+    docs = documents(rendered(name))
+    mesh = MESHES[name]
+    metadata = namespace_metadata(docs)
+    pods = [(d["metadata"]["namespace"], *pod_of(d)) for d in docs if d["kind"] in POD_KINDS]
+    services = [d for d in docs if d["kind"] == "Service"]
+    assert services
+    for service in services:
+        namespace = service["metadata"]["namespace"]
+        backends = [(meta, spec) for ns, meta, spec in pods if ns == namespace and selects({"matchLabels": service["spec"]["selector"]}, meta["labels"])]
+        assert backends, service["metadata"]["name"]
+        for port in service["spec"]["ports"]:
+            for meta, spec in backends:
+                target = port.get("targetPort", port["port"])
+                numbers = [p["containerPort"] for c in spec["containers"] for p in c.get("ports", []) if target in (p.get("name"), p["containerPort"])]
+                assert len(numbers) == 1, (service["metadata"]["name"], target)
+                pod = Endpoint("pod", namespace, metadata[namespace], meta["labels"], POD_IP, True, None)
+                where = f"{namespace}/{service['metadata']['name']}:{port['port']}"
+                if mesh == "istio":
+                    assert istio_meshed(pod), where
+                    assert istio_mtls_mode(docs, pod, numbers[0]) == "STRICT", where
+                else:
+                    assert linkerd_meshed(pod, meta.get("annotations", {})), where
+                    servers = [
+                        s
+                        for s in in_namespace(docs, "Server", namespace, "policy.linkerd.io")
+                        if selects(s["spec"]["podSelector"], meta["labels"]) and s["spec"]["port"] == numbers[0]
+                    ]
+                    assert len(servers) == 1 and servers[0]["spec"]["accessPolicy"] == "deny", where
+                # A client without a certificate gets nowhere, whoever it claims to be.
+                plaintext = Endpoint("plaintext", "default", {}, {}, POD_IP, False, None)
+                admitted = (
+                    istio_admits(docs, plaintext, pod, numbers[0])
+                    if mesh == "istio"
+                    else linkerd_admits(docs, plaintext, pod, numbers[0], meta.get("annotations", {}))
+                )
+                assert not admitted, where
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_nothing_in_hks_namespaces_is_permissive(name: str, rendered: Any) -> None:
+    docs = documents(rendered(name))
+    mesh = MESHES[name]
+    namespaces = namespace_metadata(docs)
+    assert len(namespaces) == 7  # the platform and acme's six workspaces
+    if mesh == "istio":
+        for namespace, metadata in namespaces.items():
+            assert metadata.get("istio.io/dataplane-mode") == "ambient", namespace
+            whole = [p for p in in_namespace(docs, "PeerAuthentication", namespace, "security.istio.io") if "selector" not in p["spec"]]
+            assert [p["spec"] for p in whole] == [{"mtls": {"mode": "STRICT"}}], namespace
+            nothing = in_namespace(docs, "AuthorizationPolicy", namespace, "security.istio.io")
+            assert any(p["spec"] == {} for p in nothing), f"{namespace} has no allow-nothing policy"
+        modes = {json.dumps(d["spec"], sort_keys=True) for d in docs if d["kind"] == "PeerAuthentication"}
+        assert modes == {'{"mtls": {"mode": "STRICT"}}'}
+    else:
+        for namespace, metadata in namespaces.items():
+            assert metadata.get("linkerd.io/inject") == "enabled", namespace
+            assert metadata.get("config.linkerd.io/default-inbound-policy") == "deny", namespace
+        assert {d["spec"]["accessPolicy"] for d in docs if d["kind"] == "Server"} == {"deny"}
+        assert not [d for d in docs if d["kind"] == "NetworkAuthentication"]
+    for doc in (d for d in docs if d["kind"] in POD_KINDS):
+        meta, spec = pod_of(doc)
+        overrides = [
+            k
+            for k in {**meta.get("annotations", {}), **meta.get("labels", {})}
+            if k.startswith(("config.linkerd.io/", "linkerd.io/", "sidecar.istio.io/", "traffic.sidecar.istio.io/", "istio.io/"))
+        ]
+        assert overrides == [], f"{doc['metadata']['name']} overrides its namespace's mesh settings"
+        assert spec.get("serviceAccountName") == doc["metadata"]["name"], "each workload has an identity of its own"
+
+
+UPSTREAM_CRDS = Path(os.environ.get("HKS_UPSTREAM_CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_every_mesh_resource_passes_its_upstream_crd_schema(name: str, rendered: Any) -> None:
+    import jsonschema
+
+    if not UPSTREAM_CRDS.is_dir():
+        pytest.skip(f"upstream CRD schemas not found at {UPSTREAM_CRDS}")
+    docs = [d for d in documents(rendered(name)) if d["apiVersion"].split("/")[0] in ("security.istio.io", "policy.linkerd.io")]
+    assert docs
+    for doc in docs:
+        group, version = doc["apiVersion"].split("/")
+        schema = json.loads((UPSTREAM_CRDS / group / f"{doc['kind'].lower()}_{version}.json").read_text("utf-8"))
+        validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
+        problems = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
+        assert problems == [], f"{doc['kind']} {doc['metadata']['namespace']}/{doc['metadata']['name']}"
+
+
+@pytest.mark.parametrize("name", sorted(MESHES))
+def test_many_clients_take_several_policies_that_add_up(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At thousands of workspaces the gateway's clients fill several objects (each under the
+    client-side apply annotation's 256 KiB); the mesh admits the same flows."""
+    from compiler.render.components import mesh
+
+    monkeypatch.setattr(mesh, "CLIENTS_PER_OBJECT", 3)
+    docs = documents(CONFIGS[name](tmp_path))
+    gateway = sorted(
+        d["metadata"]["name"]
+        for d in docs
+        if d["kind"] in ("AuthorizationPolicy", "MeshTLSAuthentication") and d["metadata"]["name"].startswith("llm-gateway")
+    )
+    expected_names = {
+        "mesh-istio": ["llm-gateway", "llm-gateway-2", "llm-gateway-3"],
+        "mesh-linkerd": [
+            "llm-gateway", "llm-gateway-2", "llm-gateway-2-clients", "llm-gateway-3", "llm-gateway-3-clients", "llm-gateway-clients",
+        ],
+    }  # fmt: skip
+    assert gateway == expected_names[name]  # six workspaces and Prometheus, three to an object
+    assert mesh_graph(docs, MESHES[name]) == intended_into_rendered(name, docs)

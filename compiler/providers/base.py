@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from compiler.model.types import ENDPOINT, SecretName, Strict
+from compiler.model.types import ENDPOINT, Strict
+from compiler.model.types import SecretName as SecretName  # for providers' own Secret settings
 
 CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")  # Kubernetes Service names
 HTTPS = 443

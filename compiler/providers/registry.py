@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # base.py imports pydantic: the command line's choices must n
 PROVIDERS: tuple[tuple[str, str], ...] = (
     ("anthropic", "compiler.providers.anthropic"),
     ("azure-openai", "compiler.providers.azure_openai"),
+    ("bedrock", "compiler.providers.bedrock"),
     ("google", "compiler.providers.google"),
     ("mistral", "compiler.providers.mistral"),
     ("ollama", "compiler.providers.ollama"),

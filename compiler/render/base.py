@@ -101,6 +101,14 @@ def load_template_yaml(text: str) -> Any:
     return datafiles.parse_rendered(text)
 
 
+def own_service_account(config: Config, name: str) -> str | None:
+    """The ServiceAccount a workload runs as when a mesh names it by identity (cluster.mesh): one of
+    its own, so that an authorization policy naming it admits that workload and nothing else
+    (render/components/mesh.py). Without a mesh the pod keeps the namespace's `default`, which it
+    never uses (no token is mounted)."""
+    return name if config.org.cluster.mesh != "none" else None
+
+
 def standard_labels(config: Config, component: str, name: str | None = None) -> dict[str, str]:
     labels = {
         "app.kubernetes.io/part-of": "hks",

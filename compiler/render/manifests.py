@@ -14,7 +14,7 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import scanners
 from compiler.render.base import Manifest
-from compiler.render.components import argocd, gateway, monitoring, ollama, platform, presidio, secrets, tls, workspace
+from compiler.render.components import argocd, gateway, mesh, monitoring, ollama, platform, presidio, secrets, tls, workspace
 from compiler.render.sync import with_sync_wave
 
 
@@ -36,8 +36,10 @@ COMPONENTS = (
     Component("presidio", presidio.render),
     Component("secrets", secrets.render),
     Component("monitoring", monitoring.render),
+    Component("mesh", mesh.render),
 )
-WORKSPACE = workspace.render
+# Rendered once per workspace, in this order.
+WORKSPACE = (workspace.render, mesh.render_workspace)
 APPLICATIONS = Component("argocd", argocd.render, annotated=False)
 
 
@@ -52,7 +54,8 @@ def manifests(config: Config, workspaces: tuple[Workspace, ...]) -> Iterator[Man
     for component in COMPONENTS:
         yield from _annotated(component.render(config, workspaces))
     for one in workspaces:
-        yield from _annotated(WORKSPACE(config, one))
+        for part in WORKSPACE:
+            yield from _annotated(part(config, one))
     yield from APPLICATIONS.render(config, workspaces)
 
 

@@ -8,8 +8,10 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # Argo CD applies lower waves first and waits for them to be healthy: namespaces, then the
 # secrets the workloads read, then everything else (wave 0, no annotation).
 # A ServiceAccount goes with the secrets: Kubernetes deletes a token Secret whose account is missing.
-# A Certificate goes with them too (it makes the Secret a TLS server mounts), and the Bundle
-# (the CA bundle ConfigMap the gateway mounts).
+# The mesh's policies go with them too: a pod that starts before its authorization policy exists
+# would accept any meshed client (Istio allows all where no ALLOW policy selects a workload).
+# So do a Certificate (it makes the Secret a TLS server mounts) and the Bundle (the CA bundle
+# ConfigMap the gateway mounts).
 SYNC_WAVES = {
     "Namespace": "-2",
     "Bundle": "-1",
@@ -18,6 +20,10 @@ SYNC_WAVES = {
     "SealedSecret": "-1",
     "Secret": "-1",
     "ServiceAccount": "-1",
+    "PeerAuthentication": "-1",
+    "AuthorizationPolicy": "-1",
+    "Server": "-1",
+    "MeshTLSAuthentication": "-1",
 }
 
 

@@ -52,14 +52,17 @@ def running(
     litellm: Path,
     tmp_path_factory: pytest.TempPathFactory,
     secrets: dict[str, str] | None = None,
+    injected: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Runs the real LiteLLM proxy on loopback with the rendered config, unmodified: every file of
     the gateway's ConfigMap in one folder, as the Deployment mounts it. `secrets` adds values for
-    the Deployment's secretKeyRefs (the Redis connection)."""
+    the Deployment's secretKeyRefs (the Redis connection); `injected`, variables the cluster adds
+    to the pod beside the Deployment's own (a cloud's workload identity webhook)."""
     work = tmp_path_factory.mktemp("gateway")
     mount_config(rendered, work)
     port = free_port()
     env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin, secrets or {}), **kubeapi.env()}
+    env.update(injected or {})
     if "LITELLM_LOG" in os.environ:  # LITELLM_LOG=DEBUG shows what the proxy does, in litellm.log
         env["LITELLM_LOG"] = os.environ["LITELLM_LOG"]
     with (work / "litellm.log").open("w") as log:

@@ -1,7 +1,8 @@
-"""A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic-, Gemini- and
-Ollama-shaped chat APIs, OpenAI- and Ollama-shaped embeddings APIs, and Presidio's analyzer and
-anonymizer. It records every request it is sent and
-answers with fixed token usage, so budgets can be crossed on purpose. Loopback only."""
+"""A local stand-in for the upstreams the gateway calls: OpenAI-, Anthropic-, Gemini-, Bedrock
+Converse- and Ollama-shaped chat APIs, OpenAI- and Ollama-shaped embeddings APIs, Presidio's
+analyzer and anonymizer, and for Bedrock's workload identities AWS STS's web identity exchange
+and EKS Pod Identity's credentials agent. It records every request it is sent and answers with
+fixed token usage, so budgets can be crossed on purpose. Loopback only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 USAGE_IN = 100_000
 USAGE_OUT = 50_000
@@ -17,6 +19,21 @@ FAILING_MODEL = "gpt-4.1"  # the stand-in answers 500 for it, so fallbacks are e
 PII_WORD = "Alice"  # the analyzer "finds" this PERSON; every other text is clean
 MISSING_OLLAMA_MODEL = "mistral:7b"  # the stand-in Ollama answers 404 "not found" for it, as Ollama does
 EMBEDDING_TOKENS = 1_000  # prompt tokens the stand-in reports per embedded text
+# What EKS Pod Identity's node agent answers (botocore's ContainerProvider reads these keys).
+CREDENTIALS_PATH = "/v1/credentials"
+CONTAINER_CREDENTIALS = {
+    "AccessKeyId": "ASIAE2EPODIDENTITY",
+    "SecretAccessKey": "e2e-pod-identity-secret",
+    "Token": "e2e-pod-identity-session-token",
+    "Expiration": "2099-01-01T00:00:00Z",
+}
+# What AWS STS answers IRSA's AssumeRoleWithWebIdentity with.
+WEB_IDENTITY_CREDENTIALS = {
+    "AccessKeyId": "ASIAE2EIRSAWEBID",
+    "SecretAccessKey": "e2e-irsa-secret",
+    "Token": "e2e-irsa-session-token",
+    "Expiration": "2099-01-01T00:00:00Z",
+}
 
 
 @dataclass(frozen=True)
@@ -63,17 +80,48 @@ class StandIn:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null")
+                raw = self.rfile.read(length)
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}  # AWS STS's query protocol
+                    standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, form))
+                    self._answer(*sts(form), "text/xml")
+                    return
+                body = json.loads(raw or b"null")
                 standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status, answer = respond(self.path.split("?", 1)[0], body)
-                data = json.dumps(answer).encode()
+                self._answer(status, json.dumps(answer).encode(), "application/json")
+
+            def _answer(self, status: int, data: bytes, kind: str) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:  # EKS Pod Identity's agent: GET with the pod's token
+                standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, None))
+                found = self.path == CREDENTIALS_PATH
+                answer = CONTAINER_CREDENTIALS if found else {"error": f"no such path {self.path}"}
+                self._answer(200 if found else 404, json.dumps(answer).encode(), "application/json")
+
         return Handler
+
+
+def sts(form: dict[str, str]) -> tuple[int, bytes]:
+    """AWS STS's AssumeRoleWithWebIdentity (IRSA: botocore trades the pod's projected token)."""
+    if form.get("Action") != "AssumeRoleWithWebIdentity":
+        return 400, b"<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>"
+    c = WEB_IDENTITY_CREDENTIALS
+    return 200, (
+        '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        "<AssumeRoleWithWebIdentityResult><Credentials>"
+        f"<AccessKeyId>{c['AccessKeyId']}</AccessKeyId><SecretAccessKey>{c['SecretAccessKey']}</SecretAccessKey>"
+        f"<SessionToken>{c['Token']}</SessionToken><Expiration>{c['Expiration']}</Expiration>"
+        "</Credentials>"
+        f"<AssumedRoleUser><Arn>{form.get('RoleArn', '')}/e2e</Arn><AssumedRoleId>AROAE2E:e2e</AssumedRoleId></AssumedRoleUser>"
+        "</AssumeRoleWithWebIdentityResult>"
+        "<ResponseMetadata><RequestId>e2e</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>"
+    ).encode()
 
 
 def respond(path: str, body: Any) -> tuple[int, Any]:
@@ -88,6 +136,8 @@ def respond(path: str, body: Any) -> tuple[int, Any]:
         return 200, {"model": body.get("model"), "embeddings": [vector(t) for t in texts], "prompt_eval_count": EMBEDDING_TOKENS * len(texts)}
     if path.endswith("/v1/messages"):
         return 200, _anthropic(body)
+    if path.endswith("/converse"):  # Bedrock: {api_base}/model/{url-quoted model id}/converse
+        return 200, _converse()
     if path.endswith(":generateContent"):  # the Gemini API: {api_base}/models/{model}:generateContent
         return 200, _gemini()
     if path.endswith("/api/chat"):
@@ -153,6 +203,16 @@ def _gemini() -> Any:
     return {
         "candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT, "totalTokenCount": USAGE_IN + USAGE_OUT},
+    }
+
+
+def _converse() -> Any:
+    """Bedrock's Converse answer (botocore's bedrock-runtime ConverseResponse)."""
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": USAGE_IN, "outputTokens": USAGE_OUT, "totalTokens": USAGE_IN + USAGE_OUT},
+        "metrics": {"latencyMs": 1},
     }
 
 

@@ -97,6 +97,7 @@ def org(port: int, models: list[dict[str, Any]]) -> str:
         f"  ollama: {{endpoint: 'http://127.0.0.1:{port}'}}",
         f"  mistral: {{endpoint: 'http://127.0.0.1:{port}/v1'}}",
         f"  openai-compatible: {{endpoint: 'http://127.0.0.1:{port}'}}",
+        f"  bedrock: {{endpoint: 'http://127.0.0.1:{port}', region: us-east-1}}",
         f"  azure-openai: {{endpoint: 'http://127.0.0.1:{port}', api_version: '2024-10-21', deployments: {deployments}}}",
         f"self_hosted: {{models: [{', '.join(ollama)}]}}",
         "gateway: {replicas: {min: 1, max: 1}}",
@@ -120,11 +121,19 @@ def rendered(models: list[dict[str, Any]], standin: StandIn, tmp_path_factory: p
     return render(org(standin.port, models), tmp_path_factory, files)
 
 
+SECRETS = {
+    "GEMINI_API_KEY": "e2e-gemini-key-3b7d",
+    "MISTRAL_API_KEY": "e2e-mistral-key-5c2e",
+    "BEDROCK_AWS_ACCESS_KEY_ID": "AKIAE2EDEFAULTS",
+    "BEDROCK_AWS_SECRET_ACCESS_KEY": "e2e-bedrock-secret-8d2f",
+}
+
+
 @pytest.fixture(scope="module")
 def proxy(
     rendered: Path, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    with running(rendered, standin, kubeapi, litellm, tmp_path_factory, secrets={"GEMINI_API_KEY": "e2e-gemini-key-3b7d", "MISTRAL_API_KEY": "e2e-mistral-key-5c2e"}) as url:
+    with running(rendered, standin, kubeapi, litellm, tmp_path_factory, secrets=SECRETS) as url:
         yield url
 
 
@@ -187,6 +196,8 @@ def sent(path: str, body: dict[str, Any]) -> dict[str, Any]:
     """The sampling settings as the upstream received them, in hks's names."""
     if path.endswith(":generateContent"):
         names, values = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_output_tokens"}, body.get("generationConfig", {})
+    elif path.endswith("/converse"):  # Bedrock's Converse
+        names, values = {"temperature": "temperature", "top_p": "topP", "max_tokens": "maxTokens"}, body.get("inferenceConfig", {})
     elif path.endswith("/api/chat"):
         names, values = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "num_predict"}, body.get("options", {})
     else:  # OpenAI, Azure, Anthropic, Mistral and OpenAI-compatible servers; reasoning models take max_completion_tokens

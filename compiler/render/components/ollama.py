@@ -17,6 +17,7 @@ from compiler.render.base import (
     GATEWAY_NAME,
     OLLAMA_PORT,
     Manifest,
+    own_service_account,
     pinned_images,
     public_egress,
     render_template,
@@ -50,12 +51,14 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
     proxied = tls.enabled(config)
     common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT, "port_name": "https" if proxied else "http"}
+    account = own_service_account(config, "ollama")
     hashed: list[Any] = [image, data]
     if proxied:  # the proxy's config is the tls component's ConfigMap: a change to it restarts the pods
         hashed.append([images["tls-proxy"], tls.proxy_config(OLLAMA_PORT)])
     daemonset = render_template(
         "ollama/daemonset.yaml.j2",
         **common,
+        service_account=account,
         config_hash=hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16],
         node_selector=hosted.node_selector,
         tolerations=[t.model_dump(exclude_none=True) for t in hosted.tolerations],
@@ -83,7 +86,9 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         claim=_model_claim(hosted.storage),
     )
     gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
+    accounts = [render_template("gateway/serviceaccount.yaml.j2", **common, name=account)] if account else []
     return [
+        *(Manifest("platform/ollama", body) for body in accounts),
         Manifest("platform/ollama", render_template("ollama/configmap.yaml.j2", **common, data=data)),
         Manifest("platform/ollama", daemonset),
         Manifest("platform/ollama", render_template("ollama/service.yaml.j2", **common)),

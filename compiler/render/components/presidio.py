@@ -5,7 +5,15 @@ from __future__ import annotations
 from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import litellm_config as litellm
-from compiler.render.base import CONTAINER_SECURITY, GATEWAY_NAME, Manifest, pinned_images, render_template, standard_labels
+from compiler.render.base import (
+    CONTAINER_SECURITY,
+    GATEWAY_NAME,
+    Manifest,
+    own_service_account,
+    pinned_images,
+    render_template,
+    standard_labels,
+)
 from compiler.render.components import tls
 
 PRESIDIO_UID = 1001  # the user the Presidio images create
@@ -32,6 +40,9 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
             "port_name": "https" if proxied else "http",
         }
         replicas = min(config.org.gateway.replicas.min, 2)
+        account = own_service_account(config, name)
+        if account:
+            manifests.append(Manifest("platform/pii", render_template("gateway/serviceaccount.yaml.j2", **common)))
         manifests += [
             Manifest(
                 "platform/pii",
@@ -39,6 +50,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
                     "pii/deployment.yaml.j2",
                     **common,
                     replicas=replicas,
+                    service_account=account,
                     image=images[name],
                     uid=PRESIDIO_UID,
                     resources=sizes[part],

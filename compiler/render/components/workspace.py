@@ -8,7 +8,7 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import litellm_config as gateway
 from compiler.render.base import DNS_EGRESS, GATEWAY_NAME, GATEWAY_PORT, Manifest, pod_security, render_template, standard_labels
-from compiler.render.components import tls
+from compiler.render.components import mesh, tls
 from compiler.targets import embedding_alias
 
 
@@ -20,7 +20,12 @@ def render(config: Config, workspace: Workspace) -> list[Manifest]:
     manifests = [
         Manifest(
             folder,
-            render_template("workspace/namespace.yaml.j2", namespace=namespace, labels={**labels, **pod_security("restricted", config)}),
+            render_template(
+                "workspace/namespace.yaml.j2",
+                namespace=namespace,
+                labels={**labels, **pod_security("restricted", config), **mesh.namespace_labels(config)},
+                annotations=mesh.namespace_annotations(config),
+            ),
         ),
         Manifest(folder, render_template("platform/networkpolicy-default-deny.yaml.j2", **common)),
         Manifest(
