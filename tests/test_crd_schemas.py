@@ -400,6 +400,8 @@ VALID: dict[str, dict[str, Any]] = {
                 "configMap": {"key": "ca-certificates.crt"},
                 "namespaceSelector": {"matchLabels": {"hks.dev/organization": "acme-health"}},
             },
+        },
+    },
     "PeerAuthentication": {
         "apiVersion": "security.istio.io/v1",
         "kind": "PeerAuthentication",
