@@ -4,8 +4,8 @@
 # as LiteLLM's Docker image has it (its requirements.txt pins 0.20.0 "for /metrics endpoint on
 # proxy"; the PyPI extra `litellm[proxy]` leaves it out); the checkov scanner that
 # tests/test_security.py runs on the rendered output; Prometheus's `promtool` from Debian's
-# `prometheus` package; and Debian's `redis-server`, which tests/e2e starts on loopback for the
-# gateway's shared state. Safe to run again; does nothing when done.
+# `prometheus` package; Debian's `redis-server`, which tests/e2e starts on loopback for the
+# gateway's shared state; and Debian's `nginx-light`, for the TLS proxy's tests. Safe to run again; does nothing when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +54,16 @@ if ! command -v redis-server >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
   else
     echo "note: redis-server is missing; install Debian's 'redis-server' package (the shared-state e2e tests fail without it)" >&2
+  fi
+fi
+# nginx: tests/test_tls.py and tests/e2e/test_tls_e2e.py run the TLS proxy's rendered config with it
+# (the image is nginx-unprivileged; Debian's nginx-light has the same http and ssl modules).
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+  else
+    echo "note: nginx is missing; install Debian's 'nginx-light' package (the TLS proxy tests skip without it)" >&2
   fi
 fi
 CHECKOV_VERSION=3.3.30
