@@ -59,3 +59,16 @@ class RedisServer:
             return ""
         lines = answer.decode(errors="replace").split("\r\n")
         return lines[1] if len(lines) > 1 else ""
+
+    def keys(self) -> set[str]:
+        """Every key in the database (KEYS *, read whole: the test databases hold a few hundred)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(f"AUTH {self.password}\r\nKEYS *\r\n".encode())
+            reader = conn.makefile("rb")
+            reader.readline()  # +OK of AUTH
+            count = int(reader.readline()[1:])
+            found = set()
+            for _ in range(count):
+                size = int(reader.readline()[1:])
+                found.add(reader.read(size + 2)[:-2].decode(errors="replace"))
+            return found

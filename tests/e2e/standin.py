@@ -99,8 +99,9 @@ class StandIn:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:  # EKS Pod Identity's agent: GET with the pod's token
-                standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, None))
                 found = self.path == CREDENTIALS_PATH
+                if found:  # other GETs (the proxy's own model listings) are no upstream call a test counts
+                    standin._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, None))
                 answer = CONTAINER_CREDENTIALS if found else {"error": f"no such path {self.path}"}
                 self._answer(200 if found else 404, json.dumps(answer).encode(), "application/json")
 

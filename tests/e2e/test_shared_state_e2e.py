@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import re
 import time
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator
@@ -18,6 +19,7 @@ from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.redisserver import RedisServer
 from tests.e2e.standin import StandIn
 
+CACHE_KEY = re.compile(r"[0-9a-f]{64}")  # LiteLLM names a cache entry by the sha256 of its key
 RPM = 3
 # The stand-in's usage (100,000 tokens in, 50,000 out) costs $0.75 on gpt-4o at the catalogue's
 # prices: a $0.90 budget lets exactly two requests through, the second crossing it.
@@ -186,17 +188,28 @@ def test_a_restarted_replica_keeps_the_spend_and_the_count(replicas: Replicas) -
 # --- the response cache ---------------------------------------------------------------------------
 
 
-def test_an_answer_cached_by_one_replica_is_a_hit_on_the_other(replicas: Replicas, standin: StandIn) -> None:
+def cache_written(redis: RedisServer, before: set[str]) -> None:
+    """Waits until the answer is in Redis: LiteLLM writes the cache just after it responds, later
+    still on a busy machine (a fixed half second was not always enough)."""
+    deadline = time.monotonic() + 15
+    while not any(CACHE_KEY.fullmatch(k) for k in redis.keys() - before):
+        assert time.monotonic() < deadline, "no cache entry appeared in Redis"
+        time.sleep(0.1)
+
+
+def test_an_answer_cached_by_one_replica_is_a_hit_on_the_other(replicas: Replicas, standin: StandIn, redis: RedisServer) -> None:
+    before = redis.keys()
     assert chat(replicas.a, "cached", text="what is shared?")[0] == 200
-    time.sleep(0.5)  # the cache is written just after the response
+    cache_written(redis, before)
     assert chat(replicas.b, "cached", text="what is shared?")[0] == 200
     assert len(standin.take()) == 1
 
 
-def test_workspaces_never_share_a_cache_entry(replicas: Replicas, standin: StandIn) -> None:
+def test_workspaces_never_share_a_cache_entry(replicas: Replicas, standin: StandIn, redis: RedisServer) -> None:
     """The cache key holds the model group, which is the workspace's own alias."""
+    before = redis.keys()
     assert chat(replicas.a, "cached", text="the same prompt")[0] == 200
-    time.sleep(0.5)
+    cache_written(redis, before)
     assert chat(replicas.b, "twin", text="the same prompt")[0] == 200
     time.sleep(0.5)
     assert chat(replicas.a, "twin", text="the same prompt")[0] == 200
@@ -220,11 +233,12 @@ def test_a_workspace_without_the_cache_cannot_opt_in_from_the_request(replicas: 
     assert len(standin.take()) == 1
 
 
-def test_an_embedding_cached_by_one_replica_is_a_hit_on_the_other(replicas: Replicas, standin: StandIn) -> None:
+def test_an_embedding_cached_by_one_replica_is_a_hit_on_the_other(replicas: Replicas, standin: StandIn, redis: RedisServer) -> None:
     """The embedding cache is the same Redis: the second identical input never reaches upstream."""
+    before = redis.keys()
     status, first = embed(replicas.a, "cached.embeddings", "a shared passage")
     assert status == 200, first
-    time.sleep(0.5)
+    cache_written(redis, before)
     status, second = embed(replicas.b, "cached.embeddings", "a shared passage")
     assert status == 200 and second["data"] == first["data"], second
     assert [r.path for r in standin.take()] == ["/v1/embeddings"]
