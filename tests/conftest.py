@@ -106,7 +106,7 @@ def _tool_paths(marker: str) -> tuple[str | Path | None, ...]:
 
 TOOL_NEEDS = {
     "checkov": f"needs checkov in .venv-checkov: {INSTALL_TOOLS}",
-    "kubectl": "needs kubectl on PATH: install it (tests/install-tools.sh cannot: Debian's kubernetes-client is too old)",
+    "kubectl": "needs kubectl on PATH: install it (tests/install-tools.sh does not)",
     "litellm": f"needs the LiteLLM proxy (.venv-litellm and .venv-litellm-oldest, or $HKS_LITELLM): {INSTALL_TOOLS}",
     "precommit": "needs pre-commit beside this Python: pip install -e '.[test]'",
     "promtool": f"needs promtool on PATH (Debian's prometheus package): {INSTALL_TOOLS}",
@@ -127,6 +127,7 @@ def tool_missing(marker: str) -> bool:
 LONGEST_FIRST = ("tests/test_objectsize.py", "tests/test_precommit.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers added here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)  # stable: the rest keep their order
     for item in items:
