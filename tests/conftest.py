@@ -98,6 +98,7 @@ def _tool_paths(marker: str) -> tuple[str | Path | None, ...]:
         "checkov": (ROOT / ".venv-checkov/bin/checkov",),
         "kubectl": (shutil.which("kubectl"),),
         "litellm": tuple(LITELLM_RELEASES.values()),
+        "nginx": (shutil.which("nginx") or "/usr/sbin/nginx",),
         "precommit": (Path(sys.executable).with_name("pre-commit"),),
         "promtool": (shutil.which("promtool"),),
         "redis": (shutil.which("redis-server"),),
@@ -108,12 +109,13 @@ TOOL_NEEDS = {
     "checkov": f"needs checkov in .venv-checkov: {INSTALL_TOOLS}",
     "kubectl": "needs kubectl on PATH: install it (tests/install-tools.sh does not)",
     "litellm": f"needs the LiteLLM proxy (.venv-litellm and .venv-litellm-oldest, or $HKS_LITELLM): {INSTALL_TOOLS}",
+    "nginx": f"needs nginx on PATH or in /usr/sbin (Debian's nginx-light package): {INSTALL_TOOLS}",
     "precommit": "needs pre-commit beside this Python: pip install -e '.[test]'",
     "promtool": f"needs promtool on PATH (Debian's prometheus package): {INSTALL_TOOLS}",
     "redis": f"needs redis-server on PATH (Debian's redis-server package): {INSTALL_TOOLS}",
 }
-# Tests that use these fixtures run the program behind them (tests/e2e/conftest.py).
-TOOL_FIXTURES = {"litellm": "litellm", "redis": "redis"}
+# Tests that use these fixtures run the program behind them (tests/e2e/).
+TOOL_FIXTURES = {"litellm": "litellm", "ollama_proxy": "nginx", "redis": "redis"}
 
 
 @functools.cache
