@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +73,81 @@ TODAY = "2026-11-25"
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HKS_TODAY", TODAY)
+
+
+# --- tests that run an installed program -----------------------------------------------------------
+# Each marker below names a program some tests run (pyproject.toml registers them); every test with one
+# also gets the marker `tools`, so `pytest -m "not tools"` runs the rest on a machine without them.
+# A test whose program is missing fails before its fixtures run, with one line saying what to install:
+# not skipped, as a skip would hide a missing tool in CI.
+
+INSTALL_TOOLS = "run tests/install-tools.sh"
+
+# The LiteLLM releases tests/e2e runs against: the pinned one and the oldest hks still supports, each in
+# its own venv (tests/install-tools.sh); `$HKS_LITELLM` runs one other instead.
+LITELLM_RELEASES: dict[str, Path] = (
+    {"custom": Path(os.environ["HKS_LITELLM"]).resolve()}
+    if os.environ.get("HKS_LITELLM")
+    else {"pinned": ROOT / ".venv-litellm/bin/litellm", "oldest": ROOT / ".venv-litellm-oldest/bin/litellm"}
+)
+
+
+def _tool_paths(marker: str) -> tuple[str | Path | None, ...]:
+    """Where the tests find the program of MARKER (the same places the tests themselves look)."""
+    return {
+        "checkov": (ROOT / ".venv-checkov/bin/checkov",),
+        "kubectl": (shutil.which("kubectl"),),
+        "litellm": tuple(LITELLM_RELEASES.values()),
+        "nginx": (shutil.which("nginx") or "/usr/sbin/nginx",),
+        "precommit": (Path(sys.executable).with_name("pre-commit"),),
+        "promtool": (shutil.which("promtool"),),
+        "redis": (shutil.which("redis-server"),),
+    }[marker]
+
+
+TOOL_NEEDS = {
+    "checkov": f"needs checkov in .venv-checkov: {INSTALL_TOOLS}",
+    "kubectl": "needs kubectl on PATH: install it (tests/install-tools.sh does not)",
+    "litellm": f"needs the LiteLLM proxy (.venv-litellm and .venv-litellm-oldest, or $HKS_LITELLM): {INSTALL_TOOLS}",
+    "nginx": f"needs nginx on PATH or in /usr/sbin (Debian's nginx-light package): {INSTALL_TOOLS}",
+    "precommit": "needs pre-commit beside this Python: pip install -e '.[test]'",
+    "promtool": f"needs promtool on PATH (Debian's prometheus package): {INSTALL_TOOLS}",
+    "redis": f"needs redis-server on PATH (Debian's redis-server package): {INSTALL_TOOLS}",
+}
+# Tests that use these fixtures run the program behind them (tests/e2e/).
+TOOL_FIXTURES = {"litellm": "litellm", "ollama_proxy": "nginx", "redis": "redis"}
+
+
+@functools.cache
+def tool_missing(marker: str) -> bool:
+    """Looked up once per session (per xdist worker)."""
+    return not all(path is not None and os.access(path, os.X_OK) for path in _tool_paths(marker))
+
+
+# The files that take longest on one worker (about a minute each: the 10,000-workspace render, pre-commit
+# installing hks twice) go first, so that under xdist neither is left running alone at the end.
+LONGEST_FIRST = ("tests/test_objectsize.py", "tests/test_precommit.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers added here
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)  # stable: the rest keep their order
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture, marker in TOOL_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
+        if any(item.get_closest_marker(marker) for marker in TOOL_NEEDS):
+            item.add_marker("tools")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    needs = [TOOL_NEEDS[marker] for marker in sorted(TOOL_NEEDS) if item.get_closest_marker(marker) and tool_missing(marker)]
+    if needs:
+        pytest.fail("; ".join(needs) + ' (or leave such tests out: pytest -m "not tools")', pytrace=False)
+
+
+def pytest_report_header() -> str:
+    missing = [marker for marker in sorted(TOOL_NEEDS) if tool_missing(marker)]
+    return f"tools missing: {', '.join(missing)} (their tests fail; {INSTALL_TOOLS})" if missing else "tools: all found"

@@ -63,7 +63,7 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
   else
-    echo "note: nginx is missing; install Debian's 'nginx-light' package (the TLS proxy tests skip without it)" >&2
+    echo "note: nginx is missing; install Debian's 'nginx-light' package (the TLS proxy tests fail without it)" >&2
   fi
 fi
 CHECKOV_VERSION=3.3.30

@@ -118,6 +118,7 @@ def test_sync_waves_put_namespaces_and_secrets_before_workloads() -> None:
         assert waves[kind] == {0}, kind
 
 
+@pytest.mark.kubectl
 def test_kubectl_kustomize_accepts_the_argocd_folder() -> None:
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is needed for this test"

@@ -154,6 +154,7 @@ spec:
 """
 
 
+@pytest.mark.kubectl
 def test_component_adds_the_sidecar_to_the_repo_server(tmp_path: Path) -> None:
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is needed for this test"

@@ -67,6 +67,7 @@ def test_files_it_creates(tmp_path: Path) -> None:
     assert load(demo / "org.yaml")["organization"] == "demo"
 
 
+@pytest.mark.precommit
 def test_hooks_and_ci_install_the_hks_it_names(tmp_path: Path) -> None:
     repo = "https://git.example.com/platform/hks"
     demo = init(tmp_path, "--hks-repo", repo, "--hks-rev", "v9.9.9")
@@ -226,6 +227,7 @@ def test_in_a_sub_folder_of_a_git_repository_hooks_and_ci_go_to_its_top(tmp_path
     assert locations == ["teams/llm/org.yaml"]
 
 
+@pytest.mark.precommit
 def test_files_the_repository_top_has_already_are_left_alone_and_the_merge_is_printed(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
     own = "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v4.6.0\n    hooks: [{id: trailing-whitespace}]\n"

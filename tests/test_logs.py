@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -105,7 +104,7 @@ def test_flags_reach_kubectl() -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")
+@pytest.mark.kubectl
 def test_seed_troubleshooting_command_without_a_cluster_passes_kubectl_status_through(tmp_path: Path) -> None:
     """Real kubectl, with a kubeconfig that names no cluster."""
     kubeconfig = tmp_path / "kubeconfig"

@@ -179,6 +179,7 @@ def test_dashboards_are_at_grafanas_latest_schema_version_and_in_its_shape() -> 
 # --- promtool ---------------------------------------------------------------------------------
 
 
+@pytest.mark.promtool
 @pytest.mark.parametrize("name", ["acme", "seed"])
 def test_promtool_checks_the_rendered_rules(name: str, tmp_path: Path) -> None:
     rule = _monitoring_docs(name)["prometheusrule-hks-llm.yaml"]
@@ -187,6 +188,7 @@ def test_promtool_checks_the_rendered_rules(name: str, tmp_path: Path) -> None:
     assert "SUCCESS" in result.stdout
 
 
+@pytest.mark.promtool
 def test_promtool_parses_every_dashboard_expression(tmp_path: Path) -> None:
     """promtool has no "parse this expression" command; each becomes a recording rule."""
     grafana = {"$__rate_interval": "5m", "$__range": "1d", "${workspace:regex}": "production", "${model:regex}": "gpt-5.4-mini"}
@@ -206,6 +208,7 @@ def test_promtool_parses_every_dashboard_expression(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.promtool
 def test_promtool_rule_unit_tests_fire_on_trouble_and_stay_quiet_when_healthy(tmp_path: Path) -> None:
     """tests/monitoring/rules_test.yaml: budget burn, budget exhausted, error rate, over the rules
     rendered from tests/monitoring/org.yaml. Annotations are left out here (their templates are

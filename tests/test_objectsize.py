@@ -76,6 +76,7 @@ def test_split_rule_groups_keep_every_rule_in_order_and_fit() -> None:
     assert all(g.get("interval") == "1m" for g in flat if g["name"].startswith("spend.rules"))
 
 
+@pytest.mark.promtool
 def test_thousands_of_workspaces_render_objects_kubernetes_accepts(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import compare  # the bench's realistic workspaces

@@ -24,6 +24,7 @@ from ruamel.yaml import YAML
 from tests.conftest import GIT_ENV, ROOT
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
+pytestmark = pytest.mark.precommit
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     inherited = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}

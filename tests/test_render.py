@@ -28,6 +28,7 @@ def test_committed_rendered_folder_is_current(name: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.kubectl
 @pytest.mark.parametrize("name", RENDERED)
 def test_kubectl_kustomize_accepts_the_output(name: str) -> None:
     kubectl = shutil.which("kubectl")

@@ -113,6 +113,7 @@ def documented_reasons() -> set[str]:
     return {f"{check}={reason}" for check, reason in rows}
 
 
+@pytest.mark.checkov
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_checkov_finds_nothing_without_a_documented_skip(name: str, rendered: Any) -> None:
     assert CHECKOV.is_file(), "checkov is needed for this test (tests/install-tools.sh installs it)"

@@ -289,6 +289,7 @@ def _https(port: int, ca: tlsca.CA, path: str = "/") -> tuple[dict[str, Any], in
     return json.loads(body), serial
 
 
+@pytest.mark.nginx
 def test_the_proxy_serves_tls_with_the_certificate_and_forwards_to_loopback(proxy: tuple[int, tlsca.CA, Path]) -> None:
     port, ca, certs = proxy
     answer, serial = _https(port, ca, "/api/tags")
@@ -299,6 +300,7 @@ def test_the_proxy_serves_tls_with_the_certificate_and_forwards_to_loopback(prox
     assert answer["host"].startswith("127.0.0.1:")
 
 
+@pytest.mark.nginx
 def test_the_proxy_refuses_plain_http_and_unknown_cas(proxy: tuple[int, tlsca.CA, Path]) -> None:
     port, _ca, _ = proxy
     try:
@@ -311,6 +313,7 @@ def test_the_proxy_refuses_plain_http_and_unknown_cas(proxy: tuple[int, tlsca.CA
         _https(port, tlsca.make_ca("another CA"))
 
 
+@pytest.mark.nginx
 def test_the_proxy_serves_a_renewed_certificate_without_a_restart(proxy: tuple[int, tlsca.CA, Path]) -> None:
     port, ca, certs = proxy
     _, before = _https(port, ca)

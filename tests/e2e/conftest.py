@@ -4,22 +4,15 @@ both: the pinned one and the oldest hks still supports; `$HKS_LITELLM` runs one 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.e2e.gateway import ROOT
+from tests.conftest import LITELLM_RELEASES as RELEASES
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.redisserver import RedisServer
 from tests.e2e.standin import StandIn
-
-RELEASES = (
-    {"custom": Path(os.environ["HKS_LITELLM"]).resolve()}
-    if os.environ.get("HKS_LITELLM")
-    else {"pinned": ROOT / ".venv-litellm/bin/litellm", "oldest": ROOT / ".venv-litellm-oldest/bin/litellm"}
-)
 
 
 @pytest.fixture(scope="session", params=sorted(RELEASES))

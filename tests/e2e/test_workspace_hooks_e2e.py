@@ -22,21 +22,28 @@ workspaces:
   urgent: {{llm_override: {{priority: critical}}}}
   nightly: {{llm_override: {{priority: batch}}}}
 """
-# Runs one pre-call hook as the proxy does, and prints what reaches the router.
+# Runs the pre-call hook as the proxy does, once per case (workspace, request body), and prints
+# what reaches the router, one JSON line per case: one process per release, as importing LiteLLM
+# takes seconds.
 SCRIPT = """\
 import asyncio, importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("hks_workspace_auth", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 from litellm.proxy._types import UserAPIKeyAuth
-identity = UserAPIKeyAuth(metadata={"hks_workspace": sys.argv[2]})
-data = json.loads(sys.argv[3])
-try:
-    out = asyncio.run(module.workspace_hooks.async_pre_call_hook(identity, None, data, "acompletion"))
-    print(json.dumps({"priority": out.get("priority")}))
-except Exception as exc:
-    print(json.dumps({"refused": getattr(exc, "status_code", None)}))
+for workspace, data in json.loads(sys.argv[2]):
+    identity = UserAPIKeyAuth(metadata={"hks_workspace": workspace})
+    try:
+        out = asyncio.run(module.workspace_hooks.async_pre_call_hook(identity, None, data, "acompletion"))
+        print(json.dumps({"priority": out.get("priority")}))
+    except Exception as exc:
+        print(json.dumps({"refused": getattr(exc, "status_code", None)}))
 """
+CASES: dict[str, tuple[str, dict[str, object]]] = {
+    "urgent's own alias": ("urgent", {"model": "urgent"}),
+    "nightly's own alias, the client asking for priority 1": ("nightly", {"model": "nightly", "priority": 1}),
+    "urgent's alias from nightly": ("nightly", {"model": "urgent"}),
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +56,21 @@ def module(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "hks_workspace_auth.py"
 
 
-def hook(litellm: Path, module: Path, workspace: str, body: dict[str, object]) -> dict[str, object]:
+@pytest.fixture(scope="module")
+def hook(litellm: Path, module: Path) -> dict[str, dict[str, object]]:
+    """What the hook of `module` answers in each of CASES, run by the release's own Python."""
     python = litellm.parent / "python"
-    result = subprocess.run([str(python), "-c", SCRIPT, str(module), workspace, json.dumps(body)], capture_output=True, text=True)
+    cases = json.dumps(list(CASES.values()))
+    result = subprocess.run([str(python), "-c", SCRIPT, str(module), cases], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    answer: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
-    return answer
+    answers = [json.loads(line) for line in result.stdout.splitlines()[-len(CASES):]]
+    return dict(zip(CASES, answers, strict=True))
 
 
-def test_the_gateway_sets_each_workspaces_priority_over_the_clients(litellm: Path, module: Path) -> None:
-    assert hook(litellm, module, "urgent", {"model": "urgent"}) == {"priority": 1}
-    assert hook(litellm, module, "nightly", {"model": "nightly", "priority": 1}) == {"priority": 255}
+def test_the_gateway_sets_each_workspaces_priority_over_the_clients(hook: dict[str, dict[str, object]]) -> None:
+    assert hook["urgent's own alias"] == {"priority": 1}
+    assert hook["nightly's own alias, the client asking for priority 1"] == {"priority": 255}
 
 
-def test_the_hook_refuses_another_workspaces_alias(litellm: Path, module: Path) -> None:
-    assert hook(litellm, module, "nightly", {"model": "urgent"}) == {"refused": 403}
+def test_the_hook_refuses_another_workspaces_alias(hook: dict[str, dict[str, object]]) -> None:
+    assert hook["urgent's alias from nightly"] == {"refused": 403}
