@@ -18,8 +18,13 @@ ACME_ORG = (EXAMPLES / "acme" / "org.yaml").read_text()
 WAVE = "argocd.argoproj.io/sync-wave"
 
 
+# acme's encryption in transit, kept in every variant: its HIPAA workspaces need it (HIPAA-007).
+ACME_TLS = "  tls:\n    issuer: {name: acme-internal-ca, kind: ClusterIssuer}\n    ca: {secret: acme-internal-ca, key: tls.crt}\n"
+
+
 def render_with(tmp_path: Path, cluster: str) -> dict[str, Any]:
-    """Renders acme with its `cluster:` block replaced; returns path → document."""
+    """Renders acme with its `cluster:` block replaced (its TLS kept); returns path → document."""
+    cluster += ACME_TLS
     head, _, rest = ACME_ORG.partition("\ncluster:\n")
     _, _, tail = rest.partition("\nworkspaces:\n")
     write(tmp_path / "acme-health", {"org.yaml": f"{head}\ncluster:\n{cluster}\nworkspaces:\n{tail}"})

@@ -101,6 +101,9 @@ def test_flags_reach_kubectl() -> None:
     assert result.output == (
         "kubectl logs -n other -l app.kubernetes.io/name=ollama -c ollama --prefix -f "
         "--max-log-requests=50 --since=1h --tail=50\n"
+        # acme serves Ollama over TLS: its pods' proxy is a container of its own (cluster.tls)
+        "kubectl logs -n other -l app.kubernetes.io/name=ollama -c tls-proxy --prefix -f "
+        "--max-log-requests=50 --since=1h --tail=50\n"
     )
 
 

@@ -28,7 +28,9 @@ ALLOWED = {
     "tools/logs.py": {"ollama"},
     "policy/facts.py": {"ollama"},  # images[].component
     "render/components/gateway.py": {"ollama"},  # the Ollama pods' label
+    "render/components/mesh.py": {"ollama"},  # the Ollama pods' identity and policies
     "render/components/ollama.py": {"ollama"},  # the deployment itself
+    "render/components/tls.py": {"ollama"},  # the Ollama pods' certificate and TLS proxy
     "render/manifests.py": {"ollama"},  # the component table
     "render/scanners.py": {"ollama"},  # the deployment's image
     "model/model.py": {"ollama", "openai"},  # `examples` shown by editors

@@ -137,11 +137,12 @@ def clinical_on(acme: Path, settings: str) -> None:  # noqa: F811 - the fixture'
 
 def test_in_the_cluster_it_is_like_self_hosted(acme: Path) -> None:  # noqa: F811 - the fixture
     """On-premises: within any residency, no BAA needed; PHI still wants TLS in the cluster
-    (HIPAA-005, as for Ollama at an endpoint)."""
+    (HIPAA-005, as for Ollama at an endpoint), and acme's cluster.tls without a mesh leaves a
+    plain http:// hop uncovered (BASE-003)."""
     clinical_on(acme, "{endpoint: 'https://vllm.llm.svc:8443/v1'}")
     assert found(acme) == []
     (acme / "org.yaml").write_text((acme / "org.yaml").read_text().replace("https://vllm", "http://vllm"))
-    assert [rule for rule, _ in found(acme)] == ["HIPAA-005"]
+    assert [rule for rule, _ in found(acme)] == ["BASE-003", "HIPAA-005"]
 
 
 def test_outside_with_no_region_the_residency_pack_refuses_it(acme: Path) -> None:  # noqa: F811 - the fixture

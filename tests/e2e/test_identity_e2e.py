@@ -36,6 +36,8 @@ providers:
     baa: true
 self_hosted:
   models: [llama3:8b]
+cluster:
+  mesh: linkerd  # HIPAA's encryption in transit (HIPAA-007); the mesh is not part of this test
 gateway:
   replicas: {{min: 1, max: 1}}
 workspaces:
