@@ -54,12 +54,13 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     selector = {"app.kubernetes.io/name": "ollama"}
     proxied = tls.enabled(config)
     common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT, "port_name": "https" if proxied else "http"}
-    account = own_service_account(config, "ollama")
     gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
-    accounts = [render_template("gateway/serviceaccount.yaml.j2", **common, name=account)] if account else []
     if hosted.pools:
-        servers = [m for pool in selfhosted.served_pools(config) for m in _pool(config, pool, common, account)]
+        accounts = []
+        servers = [m for pool in selfhosted.served_pools(config) for m in _pool(config, pool, common)]
     else:
+        account = own_service_account(config, "ollama")
+        accounts = [render_template("gateway/serviceaccount.yaml.j2", **common, name=account)] if account else []
         data = _ollama_config(models)
         servers = [
             render_template("ollama/configmap.yaml.j2", **common, name=MODELS_CONFIG, data=data),
@@ -81,17 +82,20 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     ]
 
 
-def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any], account: str | None) -> list[dict[str, Any]]:
-    """A pool's ConfigMap, Deployment and Service, named `ollama-POOL`; its pods also carry
-    `hks.dev/pool`, which its Deployment and Service select on. `replicas` is the pool's `min`
-    (a ScaledObject will own it once autoscaling lands)."""
+def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any]) -> list[dict[str, Any]]:
+    """A pool's ConfigMap, Deployment and Service (and, in a mesh, ServiceAccount), named
+    `ollama-POOL`; its pods also carry `hks.dev/pool`, which its Deployment and Service select on.
+    `replicas` is the pool's `min` (a ScaledObject will own it once autoscaling lands)."""
     name = pool.service
     labels = {**common["labels"], POOL_LABEL: pool.name}
     selector = {**common["selector"], POOL_LABEL: pool.name}
     own = {**common, "labels": labels, "selector": selector}
     data = _ollama_config(pool.models)
     config_map = f"{name}-models"
+    account = own_service_account(config, name)
+    accounts = [render_template("gateway/serviceaccount.yaml.j2", **own, name=account)] if account else []
     return [
+        *accounts,
         render_template("ollama/configmap.yaml.j2", **own, name=config_map, data=data),
         render_template(
             "ollama/deployment.yaml.j2",
