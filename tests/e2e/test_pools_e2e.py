@@ -6,8 +6,8 @@ so which stand-in a request reaches says which Service the gateway chose."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
