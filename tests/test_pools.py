@@ -283,3 +283,15 @@ def test_explain_shows_the_pool_of_each_model(tmp_path: Path) -> None:
     result = hks("explain", str(root), "research", "--key", "pool")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].split() == ["pool", "llama3.1:70b", "→", "pool", "large", "org", f"{root}/org.yaml:15:16"]
+
+
+# --- every check of self_hosted.models reads the pools' models too --------------------------------
+
+
+def test_a_pool_model_is_checked_like_self_hosted_models(tmp_path: Path) -> None:
+    custom = "{name: team:7b, source: 'http://169.254.169.254/latest/x.gguf', sha256: " + "a" * 64 + "}"
+    pools = SMALL.replace("[llama3.1:8b]", f"[llama3.1:8b, llama3, qwen3.5:cloud, {custom}]") + LARGE
+    found = {(r, w): m for _, r, w, m in findings(config(tmp_path, pools))}
+    assert ("CAT-007", "org.yaml:10:29") in found  # llama3: not pinned
+    assert found[("CAT-010", "org.yaml:10:37")].startswith("pool 'small' lists 'qwen3.5:cloud', an Ollama cloud model")
+    assert ("GW-017", "org.yaml:10:76") in found  # the metadata address as a GGUF source

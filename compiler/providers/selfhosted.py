@@ -133,6 +133,20 @@ def used_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[tuple
     return [(n, p) for n, p in used if p is not None]
 
 
+def listed_models(config: Config) -> list[tuple[str | CustomModel, tuple[str | int, ...], str]]:
+    """Every model entry the config lists, with its place in org.yaml and the list's name:
+    `self_hosted.models`, then each pool's `models` (as `pool 'NAME'`)."""
+    hosted = config.org.self_hosted
+    if hosted is None:
+        return []
+    found: list[tuple[str | CustomModel, tuple[str | int, ...], str]] = [
+        (entry, ("self_hosted", "models", index), "self_hosted.models") for index, entry in enumerate(hosted.models)
+    ]
+    for i, pool in enumerate(hosted.pools):
+        found += [(entry, ("self_hosted", "pools", i, "models", j), f"pool '{pool.name}'") for j, entry in enumerate(pool.models)]
+    return found
+
+
 # --- GPU pools (docs/self-hosted.md, "GPU pools") ------------------------------------------------
 
 
