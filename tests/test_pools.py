@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from compiler.pipeline import compile_config, render_checked
 from compiler.render.base import platform_level
-from tests.conftest import hks, write
+from tests.conftest import ROOT, hks, write
 
 SMALL = """\
     - name: small
@@ -295,3 +295,70 @@ def test_a_pool_model_is_checked_like_self_hosted_models(tmp_path: Path) -> None
     assert ("CAT-007", "org.yaml:10:29") in found  # llama3: not pinned
     assert found[("CAT-010", "org.yaml:10:37")].startswith("pool 'small' lists 'qwen3.5:cloud', an Ollama cloud model")
     assert ("GW-017", "org.yaml:10:76") in found  # the metadata address as a GGUF source
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+POOL_RULES_TEST = """\
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  # The small pool is off (0 replicas): every request to its model fails, and that is no alarm.
+  # The large pool runs, yet every request to its model fails: the model is not loaded. Then the
+  # large pool loses its pod for longer than 15 minutes.
+  - interval: 1m
+    input_series:
+      - series: 'litellm_deployment_failure_responses_total{api_provider="ollama_chat", litellm_model_name="llama3.1:8b", model_id="assistant.deployment"}'
+        values: '0+3x60'
+      - series: 'litellm_deployment_total_requests_total{api_provider="ollama_chat", litellm_model_name="llama3.1:8b", model_id="assistant.deployment"}'
+        values: '0+3x60'
+      - series: 'litellm_deployment_failure_responses_total{api_provider="ollama_chat", litellm_model_name="llama3.1:70b", model_id="research.deployment"}'
+        values: '0+2x60'
+      - series: 'litellm_deployment_total_requests_total{api_provider="ollama_chat", litellm_model_name="llama3.1:70b", model_id="research.deployment"}'
+        values: '0+2x60'
+      - series: 'kube_deployment_spec_replicas{namespace="northwind-llm", deployment="ollama-small"}'
+        values: '0x60'
+      - series: 'kube_deployment_status_replicas_available{namespace="northwind-llm", deployment="ollama-small"}'
+        values: '0x60'
+      - series: 'kube_deployment_spec_replicas{namespace="northwind-llm", deployment="ollama-large"}'
+        values: '1x60'
+      - series: 'kube_deployment_status_replicas_available{namespace="northwind-llm", deployment="ollama-large"}'
+        values: '1x30 0x30'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: OllamaModelNotLoaded
+        exp_alerts:
+          - exp_labels: {severity: critical, organization: northwind, litellm_model_name: "llama3.1:70b", model_id: research.deployment}
+      - eval_time: 15m
+        alertname: OllamaPoolNotAvailable
+        exp_alerts: []
+      - eval_time: 50m
+        alertname: OllamaModelNotLoaded
+        exp_alerts: []
+      - eval_time: 50m
+        alertname: OllamaPoolNotAvailable
+        exp_alerts:
+          - exp_labels: {severity: critical, organization: northwind, namespace: northwind-llm, deployment: ollama-large}
+"""
+
+
+def test_the_pool_alerts_fire_on_trouble_and_not_for_a_pool_that_is_off(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from compiler.render import monitoring
+
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: run tests/install-tools.sh (CI does)"
+    compiled = compile_config(str(ROOT / "examples" / "gpu-pools"))
+    assert compiled.config is not None
+    groups = monitoring.rule_groups(compiled.config, compiled.workspaces)
+    for group in groups:
+        for rule in group["rules"]:
+            rule.pop("annotations", None)
+    yaml = YAML()
+    with (tmp_path / "rules.yaml").open("w") as handle:
+        yaml.dump({"groups": groups}, handle)
+    (tmp_path / "rules_test.yaml").write_text(POOL_RULES_TEST)
+    result = subprocess.run([promtool, "test", "rules", str(tmp_path / "rules_test.yaml")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -391,11 +391,10 @@ def _pool_alerts(config: Config, pools: list[Any]) -> list[dict[str, Any]]:
         _alert(
             config,
             "OllamaModelNotLoaded",
-            # As for the DaemonSet; a pool with no pod available refuses every request (POOL-006),
-            # which OllamaPoolNotAvailable or the pool's replicas.min 0 already explains.
-            f"(sum by (litellm_model_name, model_id) ({failed}) > 0)\n"
-            f"  >= sum by (litellm_model_name, model_id) ({sent})\n"
-            f"unless on() (sum(kube_deployment_status_replicas_available{{{where}}}) == 0)",
+            # As for the DaemonSet, one clause per pool: its models, held back while that pool has
+            # no pod available (a pool that is off, replicas.min 0, refuses every request: POOL-006;
+            # one short of pods is OllamaPoolNotAvailable's).
+            "\nor\n".join(_pool_model_failures(config, pool, failed, sent) for pool in pools),
             "0m",
             "critical",
             "Every request to Ollama model {{ $labels.litellm_model_name }} fails",
@@ -403,6 +402,24 @@ def _pool_alerts(config: Config, pools: list[Any]) -> list[dict[str, Any]]:
             "last 10 minutes while Ollama pods are up: the model is most likely not pulled in its pool.",
         ),
     ]
+
+
+def _pool_model_failures(config: Config, pool: Any, failed: str, sent: str) -> str:
+    models = "|".join(_regex_literal(m.name) for m in pool.models)
+    only = f'litellm_model_name=~"{models}", '
+    available = f'kube_deployment_status_replicas_available{{namespace="{config.org.cluster.namespace}", deployment="{pool.service}"}}'
+    return (
+        f"((sum by (litellm_model_name, model_id) ({failed.replace('{', '{' + only, 1)}) > 0)\n"
+        f"  >= sum by (litellm_model_name, model_id) ({sent.replace('{', '{' + only, 1)})\n"
+        f"unless on() ({available} == 0))"
+    )
+
+
+def _regex_literal(text: str) -> str:
+    """A model name as an RE2 literal inside a PromQL string (its backslashes doubled)."""
+    import re
+
+    return re.sub(r"([.+*?()\[\]{}|^$\\])", r"\\\\\1", text)
 
 
 # --- dashboards -------------------------------------------------------------------------------
