@@ -37,6 +37,7 @@ NO_CLOUD = {"name": "OLLAMA_NO_CLOUD", "value": "1"}
 
 
 MODELS_CONFIG = "ollama-models"
+POOL_LABEL = "hks.dev/pool"  # a GPU pool's pods, which its Deployment and Service select on
 
 
 def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
@@ -106,9 +107,6 @@ def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any]) -
         ),
         render_template("ollama/service.yaml.j2", **own, name=name),
     ]
-
-
-POOL_LABEL = "hks.dev/pool"
 
 
 def _pod(
