@@ -126,12 +126,13 @@ def test_labels_and_thresholds_come_from_the_config(tmp_path: Path) -> None:
     assert "dashboards: llm" in files["platform/monitoring/configmap-grafana-dashboard-hks-llm-usage.yaml"]
 
 
-def test_every_alert_has_summary_description_and_its_runbook_section() -> None:
+@pytest.mark.parametrize(("example", "least"), [("acme", 10), ("gpu-pools", 5)])  # gpu-pools: the pools' alerts
+def test_every_alert_has_summary_description_and_its_runbook_section(example: str, least: int) -> None:
     runbooks = (ROOT / "docs" / "runbooks.md").read_text()
     anchors = {re.sub(r"[^a-z0-9-]", "", h.strip().lower().replace(" ", "-")) for h in re.findall(r"^## (.+)$", runbooks, re.M)}
-    rules = _monitoring_docs("acme")["prometheusrule-hks-llm.yaml"]["spec"]["groups"]
+    rules = _monitoring_docs(example)["prometheusrule-hks-llm.yaml"]["spec"]["groups"]
     alerts = [r for g in rules for r in g["rules"] if "alert" in r]
-    assert len(alerts) >= 10
+    assert len(alerts) >= least
     for alert in alerts:
         notes = alert["annotations"]
         assert notes["summary"] and notes["description"]

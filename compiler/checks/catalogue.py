@@ -127,8 +127,9 @@ def _org_uses(config: Config) -> list[Use]:
 
 
 def _custom_models(config: Config) -> set[str]:
-    hosted = config.org.self_hosted
-    return {m.name for m in hosted.models if not isinstance(m, str)} if hosted else set()
+    from compiler.providers import selfhosted
+
+    return {m.name for m, _, _ in selfhosted.listed_models(config) if not isinstance(m, str)}
 
 
 def _vertex(config: Config, provider: str) -> bool:
@@ -277,15 +278,16 @@ def check_installed(config: Config) -> list[Diagnostic]:
     """self_hosted.models is checked like every other model: a tag the catalogue does not know
     (a typo's pull fails on the node, and the pod never turns Ready) and a tag that moves
     (`llama3`, `llama3:latest`: each node may pull a different model)."""
-    hosted = config.org.self_hosted
+    from compiler.providers import selfhosted
+
     found: list[Diagnostic] = []
-    for index, tag in enumerate(hosted.models if hosted else ()):
+    for tag, loc, _ in selfhosted.listed_models(config):  # self_hosted.models and each pool's
         if not isinstance(tag, str):
-            found += _check_source(config, index, tag.name, tag.source)
+            found += _check_source(config, loc, tag.name, tag.source)
             continue
         if catalogue.is_cloud(registry.SELF_HOSTED, tag):
             continue  # check_cloud reports it
-        where = config.org_doc.position(("self_hosted", "models", index))
+        where = config.org_doc.position(loc)
         family, _, version = tag.partition(":")
         pinned = sorted(t for t in catalogue.models(registry.SELF_HOSTED) if t.split(":")[0] == family and not t.endswith(":latest"))
         if version in ("", "latest"):
@@ -310,7 +312,7 @@ class Named:
     workspace, the organisation's) model, fallback or embedding model."""
 
     workspace: str | None
-    role: str  # "model", "fallback", "embedding model" or "self_hosted.models"
+    role: str  # "model", "fallback", "embedding model", "self_hosted.models" or "pool 'NAME'"
     provider: str
     name: str
     at: Position
@@ -356,10 +358,11 @@ def _org_binding(config: Config) -> str | None:
 def _named(config: Config, workspaces: tuple[Workspace, ...]) -> list[Named]:
     """self_hosted.models, then every workspace's models (the organisation's when there is no
     workspace yet), each at the line that names it."""
-    hosted = config.org.self_hosted
+    from compiler.providers import selfhosted
+
     found = [
-        Named(None, "self_hosted.models", registry.SELF_HOSTED, entry, config.org_doc.position(("self_hosted", "models", index)))
-        for index, entry in enumerate(hosted.models if hosted else ())
+        Named(None, listing, registry.SELF_HOSTED, entry, config.org_doc.position(loc))
+        for entry, loc, listing in selfhosted.listed_models(config)  # self_hosted.models and each pool's
         if isinstance(entry, str)
     ]
     if not workspaces:
@@ -392,7 +395,7 @@ def _fallback_at(config: Config, source: WorkspaceSource | None, fallbacks: Sour
 
 def _cloud(named: Named, bound: list[tuple[str, str]], day: datetime.date) -> Diagnostic:
     if named.workspace is None:
-        subject = f"self_hosted.models lists '{named.name}', an Ollama cloud model"
+        subject = f"{named.role} lists '{named.name}', an Ollama cloud model"
     elif named.workspace:
         subject = f"workspace '{named.workspace}': its {named.role} '{named.name}' is an Ollama cloud model"
     else:
@@ -404,7 +407,7 @@ def _cloud(named: Named, bound: list[tuple[str, str]], day: datetime.date) -> Di
     listing = " --embeddings" if embedding else ""
     hint = f"use a model the LLM nodes run themselves, such as {instead} (`hks models --provider {named.provider}{listing}`)"
     if named.workspace is None:
-        hint += ", or remove it from self_hosted.models"
+        hint += f", or remove it from {named.role}"
     if not bound:
         return warning(named.at, "CAT-010", f"{subject}: {leaves}, so it cannot answer at all", hint=hint)
     if named.workspace is None:
@@ -417,13 +420,13 @@ def _cloud(named: Named, bound: list[tuple[str, str]], day: datetime.date) -> Di
     return error(named.at, "CAT-009", message, hint=hint)
 
 
-def _check_source(config: Config, index: int, name: str, source: str) -> list[Diagnostic]:
+def _check_source(config: Config, loc: tuple[str | int, ...], name: str, source: str) -> list[Diagnostic]:
     """Each LLM node downloads a custom model itself (templates/ollama/fetch-gguf.sh, with curl):
     a path on the author's machine means nothing there, and file:// would read the node's disk."""
     if source.startswith(("https://", "http://")):
         return []
     return [error(
-        config.org_doc.position(("self_hosted", "models", index, "source")),
+        config.org_doc.position((*loc, "source")),
         "CAT-008",
         f"the source of '{name}' is not an http(s) URL: the LLM nodes download the file themselves, "
         "so a path on this machine cannot reach them",

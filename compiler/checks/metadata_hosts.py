@@ -67,10 +67,11 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 def check(config: Config) -> list[Diagnostic]:
     """Provider endpoints and custom model sources."""
     urls: list[tuple[tuple[str | int, ...], str]] = [(("providers", name, "endpoint"), s.endpoint) for name, s in config.org.providers.items() if s.endpoint]
-    hosted = config.org.self_hosted
-    for index, entry in enumerate(hosted.models if hosted else ()):
+    from compiler.providers import selfhosted
+
+    for entry, loc, _ in selfhosted.listed_models(config):  # self_hosted.models and each pool's
         if not isinstance(entry, str):
-            urls.append((("self_hosted", "models", index, "source"), entry.source))
+            urls.append(((*loc, "source"), entry.source))
     found = []
     for keys, url in urls:
         reason = why_refused(url)

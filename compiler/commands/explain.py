@@ -53,4 +53,6 @@ def command(config_dir: str | None, workspace: str | None, directory: str | None
         if key_hint is None:  # nothing near: the settings there are, by their short names
             key_hint = "settings: " + ", ".join(k for k in sorted(explain.known_keys()) if "." not in k)
         raise click.BadParameter(f"no setting '{key}' ({key_hint})", param_hint="--key")
-    click.echo(explain.FORMATS[fmt](workspaces, key, use_colour(sys.stdout)), nl=False)
+    assert compiled.config is not None
+    extra = explain.pool_rows(compiled.config, workspaces)
+    click.echo(explain.FORMATS[fmt](workspaces, key, use_colour(sys.stdout), extra), nl=False)

@@ -20,6 +20,10 @@ from compiler.providers.base import Settings
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 INT32_MAX = 2**31 - 1  # Kubernetes' int32 fields (replica counts)
+# AMD GPUs: the groups that own /dev/kfd and /dev/dri/renderD* on the node. `video` is 44 on Debian
+# and Ubuntu; `render` is allocated per host (104 to 110 and 991 to 993 are all reported): 109 is
+# the GID ROCm's own container images give it, to match Ubuntu hosts (ROCm/ROCm-docker#93).
+AMD_DEVICE_GROUPS = (44, 109)
 # An RBAC subject's name: not empty, no control characters (the API server refuses both).
 SUBJECT = r"^[^\x00-\x1f\x7f]+$"
 RESIDENCY = r"^(on-premises|[a-z]{2})$"
@@ -268,6 +272,47 @@ class Gpu(Strict):
     count: int = Field(1, ge=0, description="GPUs per node.")
     memory_gib: float | None = Field(None, gt=0, description="Memory per GPU, GiB.", examples=[24])
     hourly_usd: float | None = Field(None, ge=0, description="Cost of one LLM node per hour, for `hks cost`.")
+    runtime_class: str | None = Field(
+        None,
+        pattern=DNS_SUBDOMAIN,
+        max_length=253,
+        description="The pods' `runtimeClassName` (a RuntimeClass the GPU operator installs, such as `nvidia`); "
+        "the cluster's default runtime when unset.",
+        examples=["nvidia"],
+    )
+    device_groups: list[Annotated[int, Field(ge=1, le=INT32_MAX)]] = Field(
+        default=list(AMD_DEVICE_GROUPS),
+        max_length=16,
+        description="With `vendor: amd`: the group IDs that own `/dev/kfd` and `/dev/dri/renderD*` on the nodes, "
+        "given to the Ollama pods as `supplementalGroups` (`video` is 44 on Debian and Ubuntu; `render` is "
+        "allocated per host: check with `getent group render` on a node).",
+        examples=[[44, 993]],
+    )
+
+
+class PoolReplicas(Strict):
+    min: int = Field(1, ge=0, le=INT32_MAX, description="Pods the pool keeps running; 0 turns the pool off "
+                     "until autoscaling lands (docs/self-hosted.md, \"GPU pools\").")
+    max: int = Field(1, ge=1, le=INT32_MAX, description="The most pods the pool may run (for `hks cost` today).")
+
+
+class Pool(Strict):
+    """A group of identical GPU nodes serving some of the self-hosted models: one Deployment and
+    its Service (docs/self-hosted.md, "GPU pools")."""
+
+    name: str = Field(
+        pattern=DNS_LABEL,
+        max_length=40,
+        description="The pool's name: its Deployment and Service are `ollama-NAME`.",
+        examples=["small"],
+    )
+    node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"node-role": "llm"}, description="Labels of the pool's nodes."
+    )
+    tolerations: list[Toleration] = Field(default_factory=list, description="Tolerations for the pool's nodes' taints.")
+    gpu: Gpu = Field(default_factory=Gpu, description="The GPUs of each of the pool's pods (one pod per node).")
+    models: list[ModelEntry] = Field(min_length=1, description="Ollama tags or custom GGUF models the pool serves.")
+    replicas: PoolReplicas = Field(default_factory=PoolReplicas)
 
 
 class Storage(Strict):
@@ -313,6 +358,16 @@ class SelfHosted(Strict):
     max_queue: int = Field(512, ge=1, description="Requests queued before Ollama answers busy.")
     image: str | None = Field(None, description="Override of the pinned Ollama image.")
     nodes: int = Field(1, ge=1, description="How many LLM nodes run Ollama, for `hks cost` (× `gpu.hourly_usd`).")
+    pools: list[Pool] = Field(
+        default_factory=list,
+        description="GPU pools, each a Deployment serving its own models, in place of the one DaemonSet on every "
+        "LLM node (`models`, `node_selector`, `tolerations`, `gpu` and `nodes` then move into the pools).",
+    )
+    shared_models: list[Annotated[str, Field(pattern=MODEL_NAME)]] = Field(
+        default_factory=list,
+        description="Models that more than one pool lists on purpose: the gateway spreads their requests across "
+        "those pools. A model in two pools that is not named here is an error (POOL-003).",
+    )
 
 
 class Replicas(Strict):

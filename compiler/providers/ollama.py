@@ -10,9 +10,10 @@ from compiler.providers.base import Provider, Settings
 PORT = 11434
 
 
-def service_url(namespace: str, scheme: str = "http") -> str:
-    """The in-cluster Service's URL (https under `cluster.tls`)."""
-    return f"{scheme}://ollama.{namespace}.svc.cluster.local:{PORT}"
+def service_url(namespace: str, scheme: str = "http", service: str = "ollama") -> str:
+    """The in-cluster Service's URL (https under `cluster.tls`): the DaemonSet's `ollama`, or a
+    GPU pool's `ollama-POOL`."""
+    return f"{scheme}://{service}.{namespace}.svc.cluster.local:{PORT}"
 
 
 class Ollama(Provider):

@@ -14,7 +14,7 @@ from compiler.builtin import catalogue
 from compiler.diagnostics import Position
 from compiler.merge import Workspace
 from compiler.model.config import Config
-from compiler.model.model import CustomModel, SelfHosted
+from compiler.model.model import CustomModel, PoolReplicas, SelfHosted
 from compiler.providers.registry import SELF_HOSTED as SELF_HOSTED
 
 GIB = 1024**3
@@ -78,12 +78,12 @@ class ServedModel:
     custom: CustomModel | None = None
 
 
-def models_to_serve(hosted: SelfHosted, listed: list[Position], used: list[tuple[str, Position]]) -> list[ServedModel]:
-    """`self_hosted.models` in order, then any Ollama model a workspace uses that is not listed
+def models_to_serve(entries: list[str | CustomModel], listed: list[Position], used: list[tuple[str, Position]]) -> list[ServedModel]:
+    """The listed models in order, then any Ollama model a workspace uses that is not listed
     (pulled all the same: a model in use is never missing from the nodes)."""
     served: list[ServedModel] = []
     names: set[str] = set()
-    for entry, position in zip(hosted.models, listed, strict=False):
+    for entry, position in zip(entries, listed, strict=False):
         name = entry if isinstance(entry, str) else entry.name
         if name not in names:
             served.append(ServedModel(name, position, None if isinstance(entry, str) else entry))
@@ -99,7 +99,22 @@ def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Ser
     from compiler.model.model import SelfHosted
 
     hosted = config.org.self_hosted or SelfHosted()
-    listed = [config.org_doc.position(("self_hosted", "models", i)) for i in range(len(hosted.models))]
+    if hosted.pools:  # every pool's models; a model in use that no pool serves is POOL-002
+        entries = [entry for pool in hosted.pools for entry in pool.models]
+        listed = [
+            config.org_doc.position(("self_hosted", "pools", i, "models", j))
+            for i, pool in enumerate(hosted.pools)
+            for j in range(len(pool.models))
+        ]
+    else:
+        entries = list(hosted.models)
+        listed = [config.org_doc.position(("self_hosted", "models", i)) for i in range(len(hosted.models))]
+    return models_to_serve(entries, listed, used_models(config, workspaces))
+
+
+def used_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[tuple[str, Position]]:
+    """Every Ollama model the organisation's defaults and the workspaces use, at the line that
+    names it: primary models, fallbacks and embedding models."""
     used: list[tuple[str, Position | None]] = []
     llm = config.org.llm_config
     if llm.provider == SELF_HOSTED:
@@ -115,4 +130,73 @@ def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Ser
         embeddings = workspace.llm.embeddings
         if embeddings and embeddings.provider == SELF_HOSTED:
             used.append((embeddings.model, workspace.llm_sources["embeddings.model"].origin))
-    return models_to_serve(hosted, listed, [(n, p) for n, p in used if p is not None])
+    return [(n, p) for n, p in used if p is not None]
+
+
+def listed_models(config: Config) -> list[tuple[str | CustomModel, tuple[str | int, ...], str]]:
+    """Every model entry the config lists, with its place in org.yaml and the list's name:
+    `self_hosted.models`, then each pool's `models` (as `pool 'NAME'`)."""
+    hosted = config.org.self_hosted
+    if hosted is None:
+        return []
+    found: list[tuple[str | CustomModel, tuple[str | int, ...], str]] = [
+        (entry, ("self_hosted", "models", index), "self_hosted.models") for index, entry in enumerate(hosted.models)
+    ]
+    for i, pool in enumerate(hosted.pools):
+        found += [(entry, ("self_hosted", "pools", i, "models", j), f"pool '{pool.name}'") for j, entry in enumerate(pool.models)]
+    return found
+
+
+# --- GPU pools (docs/self-hosted.md, "GPU pools") ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServedPool:
+    """One pool: its settings (the organisation's `self_hosted` with the pool's nodes, GPUs and
+    models in place of the DaemonSet's), its models at their lines, and its replicas."""
+
+    name: str
+    index: int
+    hosted: SelfHosted
+    models: list[ServedModel]
+    replicas: PoolReplicas
+    position: Position
+
+    @property
+    def service(self) -> str:
+        return pool_service(self.name)
+
+
+def pool_service(name: str) -> str:
+    """The pool's Deployment, Service and ConfigMap prefix: `ollama-NAME`."""
+    return f"ollama-{name}"
+
+
+def served_pools(config: Config) -> list[ServedPool]:
+    """`self_hosted.pools` in order; empty for the one-DaemonSet form."""
+    hosted = config.org.self_hosted
+    if hosted is None:
+        return []
+    found = []
+    for index, pool in enumerate(hosted.pools):
+        where = ("self_hosted", "pools", index)
+        settings = hosted.model_copy(
+            update={
+                "models": pool.models,
+                "node_selector": pool.node_selector,
+                "tolerations": pool.tolerations,
+                "gpu": pool.gpu,
+                "nodes": max(pool.replicas.min, 1),
+                "pools": [],
+                "shared_models": [],
+            }
+        )
+        listed = [config.org_doc.position((*where, "models", i)) for i in range(len(pool.models))]
+        models = models_to_serve(list(pool.models), listed, [])
+        found.append(ServedPool(pool.name, index, settings, models, pool.replicas, config.org_doc.position(where)))
+    return found
+
+
+def pools_serving(config: Config, model: str) -> list[ServedPool]:
+    """The pools that list `model` (more than one only for `self_hosted.shared_models`)."""
+    return [pool for pool in served_pools(config) if any(m.name == model for m in pool.models)]

@@ -47,7 +47,7 @@ def deployment_id(alias: str) -> str:
 
 def litellm_config(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
     cached = uses_cache(workspaces)
-    model_list = [_deployment(config, w, t, cached) for w in workspaces for t in targets(w)]
+    model_list = [d for w in workspaces for t in targets(w) for d in _deployments(config, w, t, cached)]
     document: dict[str, Any] = {"model_list": model_list}
     router = _router_settings(config, workspaces)
     if router:
@@ -103,6 +103,30 @@ def shares_state(config: Config) -> bool:
 
 
 # --- model_list -------------------------------------------------------------------------------
+
+
+def _deployments(config: Config, workspace: Workspace, target: Target, cached: bool) -> list[dict[str, Any]]:
+    """The target's deployment; with GPU pools, a self-hosted model's is its pool's Service, and a
+    model in `self_hosted.shared_models` has one deployment per pool that lists it, under the same
+    alias (LiteLLM spreads the alias's requests across them), each with an id naming its pool."""
+    deployment = _deployment(config, workspace, target, cached)
+    params = deployment["litellm_params"]
+    namespace = config.org.cluster.namespace
+    if params.get("api_base") != ollama.service_url(namespace, scheme(config)):
+        return [deployment]  # not the Ollama hks renders
+    from compiler.providers import selfhosted
+
+    pools = selfhosted.pools_serving(config, target.model)
+    if not pools:
+        return [deployment]  # the one DaemonSet (or a model no pool serves: POOL-002 stops the render)
+    found = []
+    for pool in pools:
+        url = ollama.service_url(namespace, scheme(config), pool.service)
+        info = dict(deployment["model_info"])
+        if len(pools) > 1:
+            info["id"] = f"{deployment_id(target.alias)}.{pool.name}"
+        found.append({**deployment, "litellm_params": {**params, "api_base": url}, "model_info": info})
+    return found
 
 
 def _deployment(config: Config, workspace: Workspace, target: Target, cached: bool) -> dict[str, Any]:

@@ -329,6 +329,11 @@ def _budget_alerts(config: Config, workspaces: tuple[Workspace, ...]) -> list[di
 
 
 def _ollama_alerts(config: Config) -> list[dict[str, Any]]:
+    from compiler.providers import selfhosted
+
+    pools = selfhosted.served_pools(config)
+    if pools:
+        return _pool_alerts(config, pools)
     where = f'namespace="{config.org.cluster.namespace}", daemonset="ollama"'
     failed = 'increase(litellm_deployment_failure_responses_total{api_provider="ollama_chat"}[10m])'
     sent = 'increase(litellm_deployment_total_requests_total{api_provider="ollama_chat"}[10m])'
@@ -362,6 +367,59 @@ def _ollama_alerts(config: Config) -> list[dict[str, Any]]:
             "last 10 minutes while Ollama pods are up: the model is most likely not pulled on the nodes.",
         ),
     ]
+
+
+def _pool_alerts(config: Config, pools: list[Any]) -> list[dict[str, Any]]:
+    """GPU pools: each pool's Deployment short of the replicas it asks for, and a model whose
+    every request fails while its pool has pods available (by the pool's Service in api_base)."""
+    names = "|".join(sorted(p.service for p in pools))
+    where = f'namespace="{config.org.cluster.namespace}", deployment=~"{names}"'
+    failed = 'increase(litellm_deployment_failure_responses_total{api_provider="ollama_chat"}[10m])'
+    sent = 'increase(litellm_deployment_total_requests_total{api_provider="ollama_chat"}[10m])'
+    return [
+        _alert(
+            config,
+            "OllamaPoolNotAvailable",
+            f"kube_deployment_status_replicas_available{{{where}}}\n  < kube_deployment_spec_replicas{{{where}}}",
+            "15m",
+            "critical",
+            "GPU pool {{ $labels.deployment }} runs fewer Ollama pods than it asks for",
+            "{{ $value }} pods of {{ $labels.deployment }} are available in {{ $labels.namespace }}, fewer than its "
+            "replicas: no node of the pool is free (or none matches its node selector), or its models are still "
+            "being pulled.",
+        ),
+        _alert(
+            config,
+            "OllamaModelNotLoaded",
+            # As for the DaemonSet, one clause per pool: its models, held back while that pool has
+            # no pod available (a pool that is off, replicas.min 0, refuses every request: POOL-006;
+            # one short of pods is OllamaPoolNotAvailable's).
+            "\nor\n".join(_pool_model_failures(config, pool, failed, sent) for pool in pools),
+            "0m",
+            "critical",
+            "Every request to Ollama model {{ $labels.litellm_model_name }} fails",
+            "All the gateway's requests to {{ $labels.litellm_model_name }} ({{ $labels.model_id }}) failed in the "
+            "last 10 minutes while Ollama pods are up: the model is most likely not pulled in its pool.",
+        ),
+    ]
+
+
+def _pool_model_failures(config: Config, pool: Any, failed: str, sent: str) -> str:
+    models = "|".join(_regex_literal(m.name) for m in pool.models)
+    only = f'litellm_model_name=~"{models}", '
+    available = f'kube_deployment_status_replicas_available{{namespace="{config.org.cluster.namespace}", deployment="{pool.service}"}}'
+    return (
+        f"((sum by (litellm_model_name, model_id) ({failed.replace('{', '{' + only, 1)}) > 0)\n"
+        f"  >= sum by (litellm_model_name, model_id) ({sent.replace('{', '{' + only, 1)})\n"
+        f"unless on() ({available} == 0))"
+    )
+
+
+def _regex_literal(text: str) -> str:
+    """A model name as an RE2 literal inside a PromQL string (its backslashes doubled)."""
+    import re
+
+    return re.sub(r"([.+*?()\[\]{}|^$\\])", r"\\\\\1", text)
 
 
 # --- dashboards -------------------------------------------------------------------------------

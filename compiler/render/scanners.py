@@ -20,11 +20,14 @@ class Skip:
     names: tuple[str, ...]  # empty: every resource of the kind
     reason: str
     when: str = "always"  # or "tag-pinned": some image lacks a digest; "host-path": a hostPath volume
+    pools: bool = False  # names are also matched by a GPU pool's `app.kubernetes.io/name` (ollama-POOL)
 
     def applies(self, body: dict[str, Any]) -> bool:
         if body.get("kind") != self.kind:
             return False
-        if self.names and body["metadata"]["name"] not in self.names:
+        labels = body["metadata"].get("labels", {})
+        pooled = self.pools and "hks.dev/pool" in labels and labels.get("app.kubernetes.io/name") in self.names
+        if self.names and body["metadata"]["name"] not in self.names and not pooled:
             return False
         if self.when == "tag-pinned":
             return not all("@sha256:" in image for image in images(body))
@@ -38,26 +41,22 @@ TAG_PINNED = (
     "pinned to a release tag in catalogue/images.yaml; hks works offline and cannot resolve digests, "
     "so give the image as name:tag@sha256:... (gateway.image, self_hosted.image) to drop this skip"
 )
+OLLAMA_CPU = (
+    "the Ollama server has the LLM nodes to itself (node_selector); a CPU limit would throttle "
+    "token generation on CPU nodes, so it has a CPU request and a memory limit only"
+)
+OLLAMA_CHOWN = (
+    "only with self_hosted.storage.type host-path: the prepare-storage init container adds CHOWN "
+    "(nothing else) to hand the root-owned node folder to the Ollama user"
+)
 SKIPS: tuple[Skip, ...] = tuple(
     [
-        Skip(
-            "CKV_K8S_11",
-            "DaemonSet",
-            ("ollama",),
-            "the Ollama server has the LLM nodes to itself (node_selector); a CPU limit would throttle "
-            "token generation on CPU nodes, so it has a CPU request and a memory limit only",
-        ),
+        Skip("CKV_K8S_11", kind, ("ollama",), OLLAMA_CPU, pools=kind == "Deployment") for kind in ("DaemonSet", "Deployment")
     ]
     + [Skip("CKV_K8S_15", kind, (), "IfNotPresent on an image " + TAG_PINNED, "tag-pinned") for kind in WORKLOADS]
     + [
-        Skip(
-            "CKV_K8S_25",
-            "DaemonSet",
-            ("ollama",),
-            "only with self_hosted.storage.type host-path: the prepare-storage init container adds CHOWN "
-            "(nothing else) to hand the root-owned node folder to the Ollama user",
-            "host-path",
-        ),
+        Skip("CKV_K8S_25", kind, ("ollama",), OLLAMA_CHOWN, "host-path", pools=kind == "Deployment")
+        for kind in ("DaemonSet", "Deployment")
     ]
     + [
         Skip(

@@ -9,7 +9,9 @@ spend tracking and this estimate agree. Decisions (docs/cost.md):
 - a workspace with fallbacks sends `fallback_share` of its requests to its first fallback and
   the rest to its primary model (the share is an assumption and is printed as one);
 - self-hosted models cost nothing per token; the LLM nodes cost `self_hosted.gpu.hourly_usd` ×
-  `self_hosted.nodes` × 730, shown as one shared line, not spread over the workspaces;
+  `self_hosted.nodes` × 730, shown as one shared line, not spread over the workspaces; with GPU
+  pools, each pool is a line of its own at its min replicas (in the total) and its max (one node
+  per pod, the pool's `gpu.hourly_usd`);
 - a workspace without a `usage:` block is listed, not estimated.
 """
 
@@ -109,6 +111,24 @@ class NodesCost:
 
 
 @dataclass(frozen=True)
+class PoolCost:
+    """A GPU pool (`self_hosted.pools`): one node per pod, priced at its min and max replicas."""
+
+    name: str
+    min_replicas: int
+    max_replicas: int
+    hourly_usd: float | None  # None: the pool's gpu.hourly_usd is not set
+
+    @property
+    def monthly_min_usd(self) -> float:
+        return self.min_replicas * (self.hourly_usd or 0.0) * HOURS_PER_MONTH
+
+    @property
+    def monthly_max_usd(self) -> float:
+        return self.max_replicas * (self.hourly_usd or 0.0) * HOURS_PER_MONTH
+
+
+@dataclass(frozen=True)
 class Estimate:
     organization: str
     workspaces: tuple[WorkspaceCost, ...]
@@ -117,6 +137,7 @@ class Estimate:
     prices: dict[str, Price] = field(default_factory=dict)  # "provider/model" → price used
     day: datetime.date | None = None  # the day the prices' age is judged on
     unpriced_nodes: int = 0  # LLM nodes serving models without self_hosted.gpu.hourly_usd
+    pools: tuple[PoolCost, ...] = ()  # with self_hosted.pools, in place of `nodes`
 
     def stale_prices(self) -> str | None:
         """A warning when the oldest price used is more than six months old."""
@@ -131,8 +152,14 @@ class Estimate:
 
     @property
     def total_usd(self) -> float:
-        total = sum(w.monthly_usd or 0.0 for w in self.workspaces)
+        """The pools counted at their min replicas: what runs whatever the load."""
+        total = sum(w.monthly_usd or 0.0 for w in self.workspaces) + sum(p.monthly_min_usd for p in self.pools)
         return total + (self.nodes.monthly_usd if self.nodes else 0.0)
+
+    @property
+    def total_max_usd(self) -> float:
+        """The total with every pool at its max replicas."""
+        return self.total_usd + sum(p.monthly_max_usd - p.monthly_min_usd for p in self.pools)
 
     def assumptions(self) -> list[str]:
         notes = [f"a month is {HOURS_PER_MONTH} hours ({DAYS_PER_MONTH:.2f} days)"]
@@ -153,7 +180,20 @@ class Estimate:
                 f"self-hosted: {self.nodes.nodes} LLM node(s) at ${self.nodes.hourly_usd:.2f} an hour, "
                 "always on, shared by the self-hosted workspaces"
             )
-        elif self.unpriced_nodes:
+        for pool in self.pools:
+            if pool.hourly_usd is None:
+                notes.append(
+                    f"self-hosted: pool {pool.name} ({pool.min_replicas} to {pool.max_replicas} node(s)) not priced "
+                    "(no gpu.hourly_usd in the pool), so the total leaves it out"
+                )
+            else:
+                notes.append(
+                    f"self-hosted: pool {pool.name}, one node per pod at ${pool.hourly_usd:.2f} an hour: "
+                    f"{pool.min_replicas} node(s) always on (counted in the total), up to {pool.max_replicas} at peak"
+                )
+        if self.pools:
+            notes.append(f"with every pool at its max replicas the total is ${self.total_max_usd:,.2f}")
+        if self.unpriced_nodes:
             notes.append(
                 f"self-hosted: {self.unpriced_nodes} LLM node(s) not priced (no self_hosted.gpu.hourly_usd), "
                 "so the total leaves out the GPU nodes"
@@ -170,13 +210,18 @@ def estimate(config: Config, workspaces: tuple[Workspace, ...], fallback_share: 
         costs.append(_workspace(workspace, fallback_share, prices))
     nodes, unpriced = None, 0
     hosted = config.org.self_hosted
-    if hosted and selfhosted.served_models(config, workspaces):
+    pools = tuple(
+        PoolCost(p.name, p.replicas.min, p.replicas.max, p.hosted.gpu.hourly_usd) for p in selfhosted.served_pools(config)
+    )
+    if pools:
+        pass  # each pool is priced on its own
+    elif hosted and selfhosted.served_models(config, workspaces):
         if hosted.gpu.hourly_usd is not None:
             nodes = NodesCost(hosted.nodes, hosted.gpu.hourly_usd)
         else:
             unpriced = hosted.nodes
     return Estimate(
-        config.organization, tuple(costs), nodes, fallback_share, dict(sorted(prices.items())), catalogue.today(), unpriced
+        config.organization, tuple(costs), nodes, fallback_share, dict(sorted(prices.items())), catalogue.today(), unpriced, pools
     )
 
 
@@ -253,5 +298,9 @@ def compare(base: Estimate, head: Estimate) -> list[Change]:
                 head.nodes.monthly_usd if head.nodes else None,
             )
         )
+    before_pools = {p.name: p.monthly_min_usd for p in base.pools}
+    after_pools = {p.name: p.monthly_min_usd for p in head.pools}
+    for name in sorted(set(before_pools) | set(after_pools)):
+        changes.append(Change(f"(pool {name})", before_pools.get(name), after_pools.get(name)))
     changes.append(Change("total", base.total_usd, head.total_usd))
     return changes

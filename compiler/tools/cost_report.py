@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from compiler.tools.cost import HOURS_PER_MONTH, Change, Estimate, WorkspaceCost, compare
+from compiler.tools.cost import HOURS_PER_MONTH, Change, Estimate, PoolCost, WorkspaceCost, compare
 
 
 def _usd(value: float | None) -> str:
@@ -84,6 +84,18 @@ def _grid(rows: list[list[str]], right: set[int]) -> list[str]:
     return lines
 
 
+def _pool_nodes(pool: PoolCost) -> str:
+    price = f" × ${pool.hourly_usd:.2f}/h" if pool.hourly_usd is not None else " (not priced)"
+    return f"{pool.min_replicas}–{pool.max_replicas} node(s){price}"
+
+
+def _pool_cost(pool: PoolCost) -> str:
+    """At min (counted in the total) – at max."""
+    if pool.hourly_usd is None:
+        return "-"
+    return f"{_usd(pool.monthly_min_usd)} – {_usd(pool.monthly_max_usd)}"
+
+
 def table(estimate: Estimate, base: Estimate | None = None, revision: str = "") -> str:
     if base is not None:
         return _table_change(base, estimate, revision)
@@ -93,7 +105,11 @@ def table(estimate: Estimate, base: Estimate | None = None, revision: str = "") 
     if estimate.nodes:
         nodes = estimate.nodes
         rows.append(["(self-hosted)", f"{nodes.nodes} LLM node(s) × ${nodes.hourly_usd:.2f}/h", "", _usd(nodes.monthly_usd), "", ""])
+    for pool in estimate.pools:
+        rows.append([f"(pool {pool.name})", _pool_nodes(pool), "", _pool_cost(pool), "", ""])
     rows.append(["TOTAL", "", "", _usd(estimate.total_usd), "", ""])
+    if estimate.pools:
+        rows.append(["TOTAL AT MAX", "", "", _usd(estimate.total_max_usd), "", ""])
     lines = [f"Monthly LLM cost estimate for {estimate.organization} (USD, {HOURS_PER_MONTH} hours a month)", ""]
     lines += _grid(rows, right={2, 3, 4})
     lines += _notes(estimate)
@@ -145,7 +161,11 @@ def markdown(estimate: Estimate, base: Estimate | None = None, revision: str = "
     if estimate.nodes:
         nodes = estimate.nodes
         lines.append(f"| *self-hosted* | {nodes.nodes} LLM node(s) × ${nodes.hourly_usd:.2f}/h | | {_usd(nodes.monthly_usd)} | | |")
+    for pool in estimate.pools:
+        lines.append(f"| *pool {pool.name}* | {_pool_nodes(pool)} | | {_pool_cost(pool)} | | |")
     lines.append(f"| **Total** | | | **{_usd(estimate.total_usd)}** | | |")
+    if estimate.pools:
+        lines.append(f"| Total, pools at max | | | {_usd(estimate.total_max_usd)} | | |")
     lines += _markdown_notes(estimate)
     return "\n".join(lines) + "\n"
 
@@ -209,6 +229,22 @@ def _money(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _pools_json(estimate: Estimate) -> dict[str, Any]:
+    """Only with GPU pools, so the JSON of a config without them stays as it was."""
+    if not estimate.pools:
+        return {}
+    pools = [
+        {
+            "name": p.name,
+            "replicas": {"min": p.min_replicas, "max": p.max_replicas},
+            "hourly_usd": p.hourly_usd,
+            "monthly_usd": {"min": _money(p.monthly_min_usd), "max": _money(p.monthly_max_usd)} if p.hourly_usd is not None else None,
+        }
+        for p in estimate.pools
+    ]
+    return {"self_hosted_pools": pools, "total_max_usd": _money(estimate.total_max_usd)}
+
+
 def _estimate_json(estimate: Estimate) -> dict[str, Any]:
     return {
         "organization": estimate.organization,
@@ -231,6 +267,7 @@ def _estimate_json(estimate: Estimate) -> dict[str, Any]:
             if estimate.nodes
             else None
         ),
+        **_pools_json(estimate),
         "total_usd": _money(estimate.total_usd),
         "warnings": warnings(estimate) + [s for s in [estimate.stale_prices()] if s],
         "assumptions": estimate.assumptions(),

@@ -6,17 +6,45 @@ import json
 from typing import Any
 
 from compiler.merge import Sourced, Workspace
+from compiler.model.config import Config
 
 LAYER_NAMES = {"org": "org", "workspace": "workspace", "default": "default"}
 
 
-def rows(workspace: Workspace) -> list[tuple[str, Sourced]]:
-    """(key, value) pairs in a stable order: the LLM settings first, then the workspace's own."""
+Extra = dict[str, list[tuple[str, Sourced]]]  # workspace → rows computed from the whole config
+
+
+def rows(workspace: Workspace, extra: Extra | None = None) -> list[tuple[str, Sourced]]:
+    """(key, value) pairs in a stable order: the LLM settings first, then the workspace's own,
+    then the rows that need the whole config (the GPU pool serving each self-hosted model)."""
     found = [(f"llm.{key}", sourced) for key, sourced in workspace.llm_sources.items()]
     found.append(("namespace", workspace.namespace))
     found += [("compliance", item) for item in workspace.compliance]
     if workspace.data_residency is not None:
         found.append(("data_residency", workspace.data_residency))
+    return found + (extra or {}).get(workspace.name, [])
+
+
+def pool_rows(config: Config, workspaces: tuple[Workspace, ...]) -> Extra:
+    """With `self_hosted.pools`: `pool` rows, one per self-hosted model the workspace uses (its
+    model, fallbacks, embedding model), saying which pool serves it, at the line that lists it
+    there. Nothing without pools."""
+    from compiler.providers import selfhosted
+    from compiler.targets import targets
+
+    if not selfhosted.served_pools(config):
+        return {}
+    found: Extra = {}
+    for workspace in workspaces:
+        for target in targets(workspace):
+            if target.provider != selfhosted.SELF_HOSTED:
+                continue
+            pools = selfhosted.pools_serving(config, target.model)
+            if not pools:
+                continue
+            where = next(m.position for m in pools[0].models if m.name == target.model)
+            value = f"{target.model} → pool {' and '.join(p.name for p in pools)}"
+            found.setdefault(workspace.name, []).append(("pool", Sourced(value, where, "org")))
     return found
 
 
@@ -33,15 +61,15 @@ def known_keys() -> set[str]:
     from compiler.model import model as m
 
     llm = field_order(m.LLMConfig)
-    return {"namespace", "compliance", "data_residency"} | set(llm) | {f"llm.{k}" for k in llm}
+    return {"namespace", "compliance", "data_residency", "pool"} | set(llm) | {f"llm.{k}" for k in llm}
 
 
-def text(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool = False) -> str:
+def text(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool = False, extra: Extra | None = None) -> str:
     import click
 
     blocks = []
     for workspace in workspaces:
-        found = select(rows(workspace), key)
+        found = select(rows(workspace, extra), key)
         key_width = max((len(k) for k, _ in found), default=0)
         value_width = min(max((len(_show(s.value)) for _, s in found), default=0), 40)
         header = f"{workspace.name}  ({workspace.defined_at.path})"
@@ -64,11 +92,11 @@ def text(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool
     return "\n\n".join(blocks) + "\n"
 
 
-def as_json(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool = False) -> str:
+def as_json(workspaces: tuple[Workspace, ...], key: str | None = None, colour: bool = False, extra: Extra | None = None) -> str:
     document: dict[str, Any] = {}
     for workspace in workspaces:
         entries = []
-        for name, sourced in select(rows(workspace), key):
+        for name, sourced in select(rows(workspace, extra), key):
             origin = sourced.origin
             entries.append(
                 {

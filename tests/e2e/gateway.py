@@ -53,13 +53,22 @@ def running(
     tmp_path_factory: pytest.TempPathFactory,
     secrets: dict[str, str] | None = None,
     injected: dict[str, str] | None = None,
+    resolve: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Runs the real LiteLLM proxy on loopback with the rendered config, unmodified: every file of
     the gateway's ConfigMap in one folder, as the Deployment mounts it. `secrets` adds values for
     the Deployment's secretKeyRefs (the Redis connection); `injected`, variables the cluster adds
-    to the pod beside the Deployment's own (a cloud's workload identity webhook)."""
+    to the pod beside the Deployment's own (a cloud's workload identity webhook); `resolve`, what
+    the cluster's DNS would do: each in-cluster Service URL in config.yaml (`http://NAME.NS.svc.
+    cluster.local:PORT`) replaced by the loopback stand-in that plays it, and nothing else."""
     work = tmp_path_factory.mktemp("gateway")
     mount_config(rendered, work)
+    if resolve:
+        text = (work / "config.yaml").read_text()
+        for service, loopback in resolve.items():
+            assert service in text, service
+            text = text.replace(service, loopback)
+        (work / "config.yaml").write_text(text)
     port = free_port()
     env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin, secrets or {}), **kubeapi.env()}
     env.update(injected or {})

@@ -36,7 +36,14 @@ OLLAMA_HOME = "/home/ollama"
 NO_CLOUD = {"name": "OLLAMA_NO_CLOUD", "value": "1"}
 
 
+MODELS_CONFIG = "ollama-models"
+POOL_LABEL = "hks.dev/pool"  # a GPU pool's pods, which its Deployment and Service select on
+
+
 def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
+    """The one DaemonSet on every LLM node, or (with `self_hosted.pools`) a Deployment and a
+    Service per pool. Both share the ServiceAccount and the network policies, which select every
+    Ollama pod by `app.kubernetes.io/name: ollama`."""
     from compiler.model.model import SelfHosted
 
     models = selfhosted.served_models(config, workspaces)
@@ -46,58 +53,103 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     namespace = config.org.cluster.namespace
     labels = standard_labels(config, "llm-server", "ollama")
     selector = {"app.kubernetes.io/name": "ollama"}
-    data = _ollama_config(models)
-    images = pinned_images()
-    image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
     proxied = tls.enabled(config)
     common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT, "port_name": "https" if proxied else "http"}
-    account = own_service_account(config, "ollama")
-    hashed: list[Any] = [image, data]
-    if proxied:  # the proxy's config is the tls component's ConfigMap: a change to it restarts the pods
-        hashed.append([images["tls-proxy"], tls.proxy_config(OLLAMA_PORT)])
-    daemonset = render_template(
-        "ollama/daemonset.yaml.j2",
-        **common,
-        service_account=account,
-        config_hash=hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16],
-        node_selector=hosted.node_selector,
-        tolerations=[t.model_dump(exclude_none=True) for t in hosted.tolerations],
-        uid=OLLAMA_UID,
-        home=OLLAMA_HOME,
-        image=image,
-        fetch_image=images["curl"],
-        custom_models=any(m.custom for m in models),
-        server_env=_ollama_env(hosted, proxied),
-        probe_port=OLLAMA_PORT if proxied else "http",
-        tls_proxy=tls.proxy_container(images["tls-proxy"], "ollama", OLLAMA_PORT, CONTAINER_SECURITY) if proxied else None,
-        tls_volumes=tls.proxy_volumes("ollama") if proxied else [],
-        pull_env=[
-            {"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"},
-            {"name": "OLLAMA_MODELS", "value": "/models"},
-            {"name": "HOME", "value": OLLAMA_HOME},
-            NO_CLOUD,
-        ],
-        warm_up_command=_warm_up(models, hosted),
-        resources=_ollama_resources(hosted, models),
-        pull_resources={"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
-        small_resources={"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "500m", "memory": "64Mi"}},
-        container_security=CONTAINER_SECURITY,
-        host_path=hosted.storage.host_path if hosted.storage.type == "host-path" else None,
-        claim=_model_claim(hosted.storage),
-    )
     gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
-    accounts = [render_template("gateway/serviceaccount.yaml.j2", **common, name=account)] if account else []
+    if hosted.pools:
+        accounts = []
+        servers = [m for pool in selfhosted.served_pools(config) for m in _pool(config, pool, common)]
+    else:
+        account = own_service_account(config, "ollama")
+        accounts = [render_template("gateway/serviceaccount.yaml.j2", **common, name=account)] if account else []
+        data = _ollama_config(models)
+        servers = [
+            render_template("ollama/configmap.yaml.j2", **common, name=MODELS_CONFIG, data=data),
+            render_template(
+                "ollama/daemonset.yaml.j2",
+                **common,
+                **_pod(config, hosted, models, data, "ollama", MODELS_CONFIG, account),
+            ),
+            render_template("ollama/service.yaml.j2", **common, name="ollama"),
+        ]
     return [
         *(Manifest("platform/ollama", body) for body in accounts),
-        Manifest("platform/ollama", render_template("ollama/configmap.yaml.j2", **common, data=data)),
-        Manifest("platform/ollama", daemonset),
-        Manifest("platform/ollama", render_template("ollama/service.yaml.j2", **common)),
+        *(Manifest("platform/ollama", body) for body in servers),
         Manifest("platform/ollama", render_template("ollama/networkpolicy.yaml.j2", **common, gateway_selector=gateway_selector)),
         Manifest(
             "platform/ollama",
             render_template("ollama/networkpolicy-egress.yaml.j2", **common, egress=[DNS_EGRESS, public_egress(_pull_ports(models))]),
         ),
     ]
+
+
+def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any]) -> list[dict[str, Any]]:
+    """A pool's ConfigMap, Deployment and Service (and, in a mesh, ServiceAccount), named
+    `ollama-POOL`; its pods also carry `hks.dev/pool`, which its Deployment and Service select on.
+    `replicas` is the pool's `min` (a ScaledObject will own it once autoscaling lands)."""
+    name = pool.service
+    labels = {**common["labels"], POOL_LABEL: pool.name}
+    selector = {**common["selector"], POOL_LABEL: pool.name}
+    own = {**common, "labels": labels, "selector": selector}
+    data = _ollama_config(pool.models)
+    config_map = f"{name}-models"
+    account = own_service_account(config, name)
+    accounts = [render_template("gateway/serviceaccount.yaml.j2", **own, name=account)] if account else []
+    return [
+        *accounts,
+        render_template("ollama/configmap.yaml.j2", **own, name=config_map, data=data),
+        render_template(
+            "ollama/deployment.yaml.j2",
+            **own,
+            name=name,
+            replicas=pool.replicas.min,
+            **_pod(config, pool.hosted, pool.models, data, name, config_map, account),
+        ),
+        render_template("ollama/service.yaml.j2", **own, name=name),
+    ]
+
+
+def _pod(
+    config: Config, hosted: Any, models: list[selfhosted.ServedModel], data: dict[str, str], service: str, config_map: str, account: str | None
+) -> dict[str, Any]:
+    """The pod template's values: `hosted` is the DaemonSet's settings or a pool's."""
+    images = pinned_images()
+    image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
+    proxied = tls.enabled(config)
+    hashed: list[Any] = [image, data]
+    if proxied:  # the proxy's config is the tls component's ConfigMap: a change to it restarts the pods
+        hashed.append([images["tls-proxy"], tls.proxy_config(OLLAMA_PORT)])
+    return {
+        "service_account": account,
+        "config_hash": hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16],
+        "config_map": config_map,
+        "node_selector": hosted.node_selector,
+        "tolerations": [t.model_dump(exclude_none=True) for t in hosted.tolerations],
+        "runtime_class": hosted.gpu.runtime_class,
+        "supplemental_groups": sorted(set(hosted.gpu.device_groups)) if hosted.gpu.vendor == "amd" else [],
+        "uid": OLLAMA_UID,
+        "home": OLLAMA_HOME,
+        "image": image,
+        "fetch_image": images["curl"],
+        "custom_models": any(m.custom for m in models),
+        "server_env": _ollama_env(hosted, proxied),
+        "probe_port": OLLAMA_PORT if proxied else "http",
+        "tls_proxy": tls.proxy_container(images["tls-proxy"], service, OLLAMA_PORT, CONTAINER_SECURITY) if proxied else None,
+        "tls_volumes": tls.proxy_volumes(service) if proxied else [],
+        "pull_env": [
+            {"name": "OLLAMA_HOST", "value": f"127.0.0.1:{OLLAMA_PORT}"},
+            {"name": "OLLAMA_MODELS", "value": "/models"},
+            {"name": "HOME", "value": OLLAMA_HOME},
+            NO_CLOUD,
+        ],
+        "warm_up_command": _warm_up(models, hosted),
+        "resources": _ollama_resources(hosted, models),
+        "pull_resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "small_resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "500m", "memory": "64Mi"}},
+        "container_security": CONTAINER_SECURITY,
+        "host_path": hosted.storage.host_path if hosted.storage.type == "host-path" else None,
+        "claim": _model_claim(hosted.storage),
+    }
 
 
 def _pull_ports(models: list[selfhosted.ServedModel]) -> list[int]:

@@ -59,7 +59,8 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     namespace = config.org.cluster.namespace
     services = {litellm.GATEWAY_NAME: litellm.GATEWAY_PORT}
     if selfhosted.served_models(config, workspaces):
-        services["ollama"] = litellm.OLLAMA_PORT
+        for name in [p.service for p in selfhosted.served_pools(config)] or ["ollama"]:
+            services[name] = litellm.OLLAMA_PORT
     if litellm.pii_modes(workspaces):
         for part in ("analyzer", "anonymizer"):
             services[f"presidio-{part}"] = litellm.PRESIDIO_PORT

@@ -1,0 +1,138 @@
+"""GPU pools (`self_hosted.pools`): is every model in use served by one pool, is a model in two
+pools a choice the user made, and are the pools themselves consistent? Whether each model fits
+its pool's GPUs is capacity.py's (docs/self-hosted.md, "GPU pools")."""
+
+from __future__ import annotations
+
+from compiler.diagnostics import Diagnostic, error, info, warning
+from compiler.merge import Workspace
+from compiler.model.config import Config
+from compiler.providers import selfhosted
+
+RULES: dict[str, str] = {
+    "POOL-001": "a self_hosted key the pools replace is set beside self_hosted.pools",
+    "POOL-002": "a self-hosted model in use is served by no pool",
+    "POOL-003": "a model is listed by two pools but not in self_hosted.shared_models",
+    "POOL-004": "two pools have the same name",
+    "POOL-005": "a pool's replicas.min is above its replicas.max",
+    "POOL-006": "a pool with replicas.min 0 is off until autoscaling lands (a note)",
+    "POOL-007": "self_hosted.shared_models names a model fewer than two pools list",
+}
+# The keys of the one-DaemonSet form that each pool sets for itself.
+REPLACED = ("models", "node_selector", "tolerations", "gpu", "nodes")
+
+
+def check_pools(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
+    hosted = config.org.self_hosted
+    if hosted is None or not hosted.pools:
+        return []
+    doc = config.org_doc
+    found: list[Diagnostic] = []
+    for key in REPLACED:
+        if key in hosted.model_fields_set:
+            found.append(
+                error(
+                    doc.position(("self_hosted", key), key=True),
+                    "POOL-001",
+                    f"self_hosted.{key} is set beside self_hosted.pools, where each pool has its own",
+                    hint=f"move it into the pools (self_hosted.pools[].{'replicas' if key == 'nodes' else key}), or drop it",
+                )
+            )
+    pools = selfhosted.served_pools(config)
+    seen: dict[str, int] = {}
+    for pool in pools:
+        if pool.name in seen:
+            found.append(
+                error(
+                    doc.position(("self_hosted", "pools", pool.index, "name")),
+                    "POOL-004",
+                    f"two pools are named '{pool.name}' (also pool {seen[pool.name] + 1}): each is a Deployment "
+                    f"and Service named {pool.service}",
+                    hint="give each pool a name of its own",
+                )
+            )
+        seen.setdefault(pool.name, pool.index)
+        where = ("self_hosted", "pools", pool.index, "replicas")
+        if pool.replicas.min > pool.replicas.max:
+            found.append(
+                error(
+                    doc.position((*where, "min")),
+                    "POOL-005",
+                    f"pool '{pool.name}': replicas.min {pool.replicas.min} is above replicas.max {pool.replicas.max}",
+                )
+            )
+        if pool.replicas.min == 0:
+            found.append(
+                info(
+                    doc.position((*where, "min")),
+                    "POOL-006",
+                    f"pool '{pool.name}' has replicas.min 0: hks does not render autoscaling yet, so nothing starts "
+                    f"its pods and every request to its models ({', '.join(m.name for m in pool.models)}) is refused "
+                    "at once (the gateway's fallbacks, if any, take over)",
+                    hint="set replicas.min to 1 to serve these models; 0 means the pool is off for now",
+                )
+            )
+    found += _listed_twice(config, pools)
+    found += _unserved(config, workspaces, pools)
+    return found
+
+
+def _listed_twice(config: Config, pools: list[selfhosted.ServedPool]) -> list[Diagnostic]:
+    hosted = config.org.self_hosted
+    assert hosted is not None
+    shared = set(hosted.shared_models)
+    found: list[Diagnostic] = []
+    first: dict[str, selfhosted.ServedPool] = {}
+    for pool in pools:
+        for model in pool.models:
+            other = first.setdefault(model.name, pool)
+            if other is not pool and model.name not in shared and other.name != pool.name:
+                found.append(
+                    error(
+                        model.position,
+                        "POOL-003",
+                        f"'{model.name}' is listed by pool '{other.name}' and by pool '{pool.name}': the gateway "
+                        "would not know which to send its requests to",
+                        hint="keep it in one pool, or add it to self_hosted.shared_models to spread its requests "
+                        "across both",
+                    )
+                )
+    for index, name in enumerate(hosted.shared_models):
+        count = len(selfhosted.pools_serving(config, name))
+        if count < 2:
+            found.append(
+                warning(
+                    config.org_doc.position(("self_hosted", "shared_models", index)),
+                    "POOL-007",
+                    f"self_hosted.shared_models names '{name}', which {'one pool lists' if count else 'no pool lists'}: "
+                    "there is nothing to share",
+                    hint="list it in the pools that should share it, or drop it here",
+                )
+            )
+    return found
+
+
+def _unserved(config: Config, workspaces: tuple[Workspace, ...], pools: list[selfhosted.ServedPool]) -> list[Diagnostic]:
+    """A model a workspace (or the organisation's default) uses must be listed by a pool: with
+    pools, hks does not guess where a model should run."""
+    settings = config.org.providers.get(selfhosted.SELF_HOSTED)
+    if settings is not None and settings.endpoint:
+        return []  # the gateway reaches an Ollama outside the cluster, not the pools
+    served = {m.name for pool in pools for m in pool.models}
+    found: list[Diagnostic] = []
+    reported: set[tuple[str, str]] = set()
+    for name, position in selfhosted.used_models(config, workspaces):
+        if name in served or (name, str(position)) in reported:
+            continue
+        reported.add((name, str(position)))
+        found.append(
+            error(
+                position,
+                "POOL-002",
+                f"the self-hosted model '{name}' is used here, but no pool in self_hosted.pools serves it",
+                hint="add it to the models of the pool whose GPUs fit it (pools: "
+                + ", ".join(f"'{p.name}'" for p in pools)
+                + ")",
+            )
+        )
+    return found
