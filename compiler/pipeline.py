@@ -42,9 +42,9 @@ class Compiled:
 def compile_config(
     config_dir: str, today: datetime.date | None = None, *, pending: Mapping[Path, bytes] | None = None
 ) -> Compiled:
-    """Raises load.InputError when the folder cannot be read at all. `today` decides which
+    """Raises errors.InputError when the folder cannot be read at all. `today` decides which
     waivers have expired (default: the current date). `pending`: files an editing command is
-    about to write, validated in their place (see load.load_repo)."""
+    about to write, validated in their place (see load/repo.py, load_repo)."""
     sources, diagnostics = load_repo(config_dir, pending)
     docs = ([sources.org] if sources.org else []) + list(sources.workspaces)
     secrets = scan_config(docs, [*sources.policies, *([sources.waivers] if sources.waivers else [])])

@@ -15,7 +15,7 @@ from compiler.pipeline import compile_config
 from tests.conftest import ROOT, write
 
 PACKAGE = ROOT / "compiler"
-# Modules that do I/O by design (STYLE.md §3.2): load, the editing and other tools, the CLI.
+# Modules that do I/O by design (the house style: I/O only in load/, write.py, the tools and the CLI): load, the editing and other tools, the CLI.
 IO_BY_DESIGN = ("load/", "tools/", "commands/", "write.py", "cli.py", "__main__.py")
 READS = frozenset(
     {"open", "read_text", "read_bytes", "iterdir", "glob", "rglob", "scandir", "listdir", "walk"}

@@ -342,6 +342,7 @@ tests:
 """
 
 
+@pytest.mark.promtool
 def test_the_pool_alerts_fire_on_trouble_and_not_for_a_pool_that_is_off(tmp_path: Path) -> None:
     import shutil
     import subprocess

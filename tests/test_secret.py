@@ -342,3 +342,23 @@ def test_the_error_count_after_create_is_the_one_validate_reports(repo: Path) ->
     path.unlink()
     pending = compile_config(str(repo), pending={path: written}).diagnostics
     assert [d for d in pending if d.severity == Severity.ERROR] == on_disk and len(on_disk) == 1
+
+
+def test_rotating_a_secret_kept_as_yml_rewrites_that_file(repo: Path, private_key: rsa.RSAPrivateKey) -> None:
+    """A second file for the same Secret would be sealed beside the first, and render keeps one."""
+    assert hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo)).exit_code == 0
+    yml = repo / "secrets" / "openai-api-key.yml"
+    (repo / "secrets" / "openai-api-key.yaml").rename(yml)
+    rotated = hks("secret", "create", "openai-api-key", f"--from-literal=key={OTHER}", "--overwrite", "-C", str(repo))
+    assert rotated.exit_code == 0, rotated.output
+    assert sorted(p.name for p in (repo / "secrets").iterdir()) == ["openai-api-key.yml"]
+    assert unseal(private_key, load(yml)["spec"]["encryptedData"]["key"], NAMESPACE, "openai-api-key") == OTHER.encode()
+
+
+def test_two_files_sealing_one_secret_are_an_error_at_the_second(repo: Path) -> None:
+    assert hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo)).exit_code == 0
+    first = repo / "secrets" / "openai-api-key.yaml"
+    (repo / "secrets" / "openai-api-key.yml").write_bytes(first.read_bytes())  # the name is the file's (SEC-003)
+    result = hks_process("validate", cwd=repo)
+    assert result.returncode == 1
+    assert "secrets/openai-api-key.yml:6:9: error[SEC-005]: the SealedSecret 'openai-api-key' is also sealed in secrets/openai-api-key.yaml" in result.stdout

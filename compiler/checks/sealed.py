@@ -18,6 +18,7 @@ from compiler.model.config import Config
 RULES: dict[str, str] = {
     "SEC-002": "referenced Secret has no SealedSecret",
     "SEC-003": "malformed or mis-scoped SealedSecret",
+    "SEC-005": "two files in secrets/ seal the same Secret",
 }
 
 FOLDER = "secrets"
@@ -53,6 +54,7 @@ def check(config: Config, needed: dict[str, list[str]], where: Position) -> list
     namespace = config.org.cluster.namespace
     for f in files:
         diagnostics += _check_scope(f, namespace)
+    diagnostics += _twice(files)
     for name, keys in needed.items():
         found = by_name.get(name)
         if found is None:
@@ -76,6 +78,24 @@ def check(config: Config, needed: dict[str, list[str]], where: Position) -> list
                     )
                 )
     return diagnostics
+
+
+def _twice(files: list[SealedFile]) -> list[Diagnostic]:
+    """Render keeps one SealedSecret per name: a second file of the same name would be dropped
+    without a word (a rotated key written beside the old one, say)."""
+    first: dict[str, SealedFile] = {}
+    found = []
+    for f in files:
+        if f.name in first:
+            found.append(error(
+                f.doc.position(("metadata", "name")),
+                "SEC-005",
+                f"the SealedSecret '{f.name}' is also sealed in {first[f.name].doc.path}: render would keep only one of them",
+                hint="keep one file per Secret: merge their encryptedData, then delete the other file",
+            ))
+        else:
+            first[f.name] = f
+    return found
 
 
 def _read(config: Config) -> tuple[list[SealedFile], list[Diagnostic]]:

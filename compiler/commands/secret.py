@@ -203,7 +203,7 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
         refuse(compiled.diagnostics, "org.yaml must be readable to know where the secret goes; nothing was changed")
     org = compiled.config.org
     namespace = org.cluster.namespace
-    path = Path(directory) / "secrets" / f"{name}.yaml"
+    path = _secret_file(Path(directory) / "secrets", name)
     readers = _readers(compiled, name)
     if org.secrets.backend == "none":
         fail(
@@ -217,6 +217,12 @@ def create(name: str, literals: tuple[str, ...], files: tuple[str, ...], overwri
         return
     held = _sealed(directory, path, name, namespace, org.secrets.cert, sources, overwrite, dry_run, org.cluster.kubernetes_version)
     _say_readers(name, held, readers)
+
+
+def _secret_file(folder: Path, name: str) -> Path:
+    """secrets/NAME.yaml, or the NAME.yml already there: a second file would seal the Secret twice."""
+    existing = folder / f"{name}.yml"
+    return existing if existing.exists() or existing.is_symlink() else folder / f"{name}.yaml"
 
 
 def _readers(compiled: Any, name: str) -> dict[str, str]:

@@ -46,7 +46,7 @@ _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.o
 
 
 class _Position:
-    """What load.locate reads from a ruamel node's `lc`: its own line and column, and those of
+    """What parse.locate reads from a ruamel node's `lc`: its own line and column, and those of
     each key and value (mappings: key → (key line, key column, value line, value column)) or
     item (lists), all 0-based. One dict per node, slots everywhere: at 10,000 workspaces the
     positions were half of what validate kept in memory."""

@@ -2,7 +2,7 @@
 
 Pure: takes the compiled config and returns values; `commands/cost.py` prints them. Prices come
 from the catalogue (`catalogue/models.yaml`, USD per million tokens with a source and a date);
-the rendered gateway config carries the same prices (`gateway._prices`), so the gateway's own
+the rendered gateway config carries the same prices (`render/litellm_config.py`, `_prices`), so the gateway's own
 spend tracking and this estimate agree. Decisions (docs/cost.md):
 
 - a month is 730 hours (365 × 24 / 12), as cloud price calculators count it;
