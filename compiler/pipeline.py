@@ -14,7 +14,7 @@ from compiler.checks import metadata_hosts
 from compiler.checks import rbac as rbac_checks
 from compiler.checks.advisories import check_advisories
 from compiler.checks.capacity import check_self_hosted
-from compiler.checks.catalogue import check_installed, check_models
+from compiler.checks.catalogue import Retirement, check_installed, check_models
 from compiler.checks.cluster import check_cluster, check_workspaces
 from compiler.checks.gateway import check_gateway
 from compiler.checks.pools import check_pools
@@ -25,7 +25,6 @@ from compiler.errors import RenderBug
 from compiler.load.repo import load_repo
 from compiler.merge import Workspace, merge
 from compiler.model.config import Config, assemble
-from compiler.policy.evaluate import Finding
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def check_policies(
     workspaces: tuple[Workspace, ...],
     secrets: list[Secret],
     today: datetime.date,
-    retirements: Sequence[Finding] = (),
+    retirements: Sequence[Retirement] = (),
 ) -> list[Diagnostic]:
     """Built-in and organisation packs over every workspace, then the organisation's waivers (which
     may also name the catalogue's retirement findings)."""
@@ -92,8 +91,13 @@ def check_policies(
         raise RenderBug("a built-in policy pack is broken:\n  " + "\n  ".join(broken))
     own, found = packs.rules_of_packs(config.policies, taken={rule.id for rule in builtin})
     rules = list(builtin) + own
-    findings = policy.evaluate(rules, config, workspaces, secrets) + list(retirements)
-    rules += [catalogue_checks.rule(rule_id) for rule_id in catalogue_checks.WAIVABLE]
+    waivable = {
+        rule_id: policy.check_rule(rule_id, catalogue_checks.RULES[rule_id], "error" if rule_id == "CAT-004" else "warning", "catalogue")
+        for rule_id in catalogue_checks.WAIVABLE
+    }
+    findings = policy.evaluate(rules, config, workspaces, secrets)
+    findings += [policy.Finding(waivable[r.diagnostic.rule], r.workspace, r.diagnostic) for r in retirements]
+    rules += list(waivable.values())
     accepted, problems = waivers.waivers_of(config.waivers)
     names = [w.name for w in workspaces]
     return found + problems + waivers.apply(findings, accepted, rules, names, today)
@@ -142,9 +146,9 @@ def rendered_files(compiled: Compiled) -> Iterator[tuple[str, str]]:
     the texts of all of them at once were a fifth of its memory. A document that fails raises
     RenderBug once every document has been checked, before the last file is given: the
     caller's staging folder is then thrown away whole."""
+    from compiler.builtin import kubeschemas as k8s
     from compiler.render import kustomize
     from compiler.render import manifests as render
-    from compiler.render import verify as k8s
     from compiler.yamlout import dump
 
     assert compiled.config is not None

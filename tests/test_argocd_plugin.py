@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler.render import verify as k8s
+from compiler.builtin import kubeschemas as k8s
 from tests.conftest import EXAMPLES, ROOT, hks_process, write
 from tests.test_render import assert_upstream_valid
 

@@ -330,7 +330,7 @@ def test_markdown_stays_short_enough_to_post() -> None:
 def test_paths_that_would_leave_the_copy_are_refused() -> None:
     from pathlib import PurePosixPath
 
-    from compiler.load.gitrev import _safe
+    from compiler.tools.gitrev import _safe
 
     assert _safe(PurePosixPath("org.yaml")) and _safe(PurePosixPath("workspaces/a.yaml"))
     assert not _safe(PurePosixPath("../evil")) and not _safe(PurePosixPath("/etc/passwd"))
@@ -368,7 +368,7 @@ def test_base_is_read_as_committed_whatever_gitattributes_say(tmp_path: Path) ->
 
 
 def test_base_copies_only_the_config_folder_under_the_repository_name(tmp_path: Path) -> None:
-    from compiler.load import gitrev
+    from compiler.tools import gitrev
 
     repo = monorepo(tmp_path)
     folder, commit = gitrev.snapshot(str(repo / "llm-config"), "HEAD", tmp_path / "copy")

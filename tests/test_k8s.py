@@ -1,4 +1,4 @@
-"""The compiled Kubernetes schema check (compiler/render/verify.py's fast path) agrees with jsonschema: on
+"""The compiled Kubernetes schema check (compiler/builtin/kubeschemas.py's fast path) agrees with jsonschema: on
 every rendered example document, and on broken copies of them. The fast path may only ever say
 "valid" where jsonschema does; here it must agree both ways, so a drift shows either way."""
 
@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.render import verify as k8s
+from compiler.builtin import kubeschemas as k8s
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.35"

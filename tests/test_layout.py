@@ -80,3 +80,42 @@ def test_no_import_cycle_lazy_imports_included() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# The stages in pipeline order (compiler/README.md); pipeline.py runs them, the tools and the
+# command line sit above. providers/ and builtin/ sit beside the stages: they may use the config's
+# model and its merge, never a later stage. The shared modules (diagnostics, errors, rules, names,
+# yamlout, ...) are not listed: any module may use them.
+STAGES = {
+    "load": 1, "model": 2, "merge": 3, "targets": 3, "checks": 4, "policy": 5, "render": 6,
+    "write": 7, "report": 7, "pipeline": 8, "tools": 9, "commands": 10, "cli": 10, "__main__": 10,
+}  # fmt: skip
+BESIDE = {"providers": 3, "builtin": 3}  # the latest stage they may import
+# Known and deliberate: the script that writes precompiled.json checks each built-in pack first.
+LAYERING_EXCEPTIONS = {("compiler.builtin.precompile", "compiler.policy.packs")}
+
+
+def _stage(module: str) -> int | None:
+    parts = module.split(".")[1:]
+    return STAGES.get(parts[0]) if parts else None
+
+
+def layering_violations(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    found = []
+    for module, imported in sorted(graph.items()):
+        top = module.split(".")[1] if "." in module else ""
+        limit = BESIDE.get(top, _stage(module))
+        for other in sorted(imported):
+            target = _stage(other)
+            if limit is not None and target is not None and target > limit:
+                found.append((module, other))
+    return [pair for pair in found if pair not in LAYERING_EXCEPTIONS]
+
+
+def test_no_module_imports_a_later_stage() -> None:
+    assert layering_violations(import_graph()) == []
+
+
+def test_the_layering_check_finds_a_later_stage() -> None:
+    graph = {"compiler.checks.x": {"compiler.render.y"}, "compiler.render.y": {"compiler.checks.x"}, "compiler.providers.p": {"compiler.policy.q"}}
+    assert layering_violations(graph) == [("compiler.checks.x", "compiler.render.y"), ("compiler.providers.p", "compiler.policy.q")]

@@ -34,7 +34,7 @@ ALLOWED = {
     "render/components/gateway.py:_config_volume": "package data: templates/gateway",
     "render/components/gateway.py:_auth_module": "package data: templates/gateway",
     "render/components/ollama.py:_ollama_config": "package data: the model pull scripts",
-    "render/verify.py:_custom_schema": "package data: CRD schemas",
+    "builtin/kubeschemas.py:_custom_schema": "package data: CRD schemas",
 }
 
 

@@ -204,3 +204,35 @@ def refusal(info: ModelInfo, key: str, value: object) -> str | None:
     if isinstance(limit, (int, float)) and isinstance(value, (int, float)) and value > limit:
         return f"accepts {key} up to {limit:g}"
     return None
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens, and where the figure comes from."""
+
+    input: float
+    output: float
+    source: str
+    as_of: str
+
+    @property
+    def input_per_token(self) -> float:
+        return round(self.input / 1_000_000, 12)
+
+    @property
+    def output_per_token(self) -> float:
+        return round(self.output / 1_000_000, 12)
+
+
+def token_price(provider: str, model: str) -> Price | None:
+    """The catalogue's price, 0 for self-hosted models, None when the catalogue has no price."""
+    from compiler.providers import registry
+
+    if not registry.get(provider).commercial:
+        return Price(0.0, 0.0, "self-hosted: no per-token price", "")
+    info = lookup(provider, model)
+    if info is None or "price" not in info.facts:
+        return None
+    price = info.facts["price"]
+    as_of = str(info.facts.get("as_of") or map_source().as_of)
+    return Price(float(price["input"]), float(price["output"]), source(provider), as_of)

@@ -18,8 +18,6 @@ from compiler.builtin.catalogue import ModelInfo, refusal
 from compiler.diagnostics import Diagnostic, Position, error, warning
 from compiler.merge import Sourced, Workspace
 from compiler.model.config import Config, WorkspaceSource
-from compiler.policy.evaluate import Finding
-from compiler.policy.packs import Rule
 from compiler.providers import registry
 from compiler.suggest import did_you_mean
 
@@ -43,6 +41,14 @@ SETTINGS = ("temperature", "top_p")
 
 
 @dataclass(frozen=True)
+class Retirement:
+    """A retired or retiring model (CAT-004, CAT-005) a workspace (None: the defaults) uses."""
+
+    workspace: str | None
+    diagnostic: Diagnostic
+
+
+@dataclass(frozen=True)
 class Use:
     """One model a workspace (or, with no workspace, the organisation's defaults) sends requests to."""
 
@@ -57,13 +63,14 @@ class Use:
 
 def check_models(
     config: Config, workspaces: tuple[Workspace, ...], day: datetime.date
-) -> tuple[list[Diagnostic], list[Finding]]:
-    """Diagnostics for unknown models, output limits and refused settings; retirement as findings."""
+) -> tuple[list[Diagnostic], list[Retirement]]:
+    """Diagnostics for unknown models, output limits and refused settings; retirements apart,
+    for the policy stage, where an organisation's waivers may accept them."""
     custom = _custom_models(config)
     # The providers the organisation has set up: a CAT-003 hint names one of these first.
     enabled = frozenset(config.org.providers) | ({registry.SELF_HOSTED} if config.org.self_hosted else set())
     diagnostics: list[Diagnostic] = []
-    findings: list[Finding] = []
+    findings: list[Retirement] = []
     diagnostics += check_cloud(config, workspaces, day)
     for use in _uses(config, workspaces):
         if use.provider == registry.SELF_HOSTED and use.name in custom:
@@ -90,7 +97,7 @@ def check_models(
             diagnostics += _refused_settings(use, info)
         retired = _retirement(use, info, day, _vertex(config, use.provider))
         if retired is not None:
-            findings.append(Finding(rule(retired.rule), use.workspace, retired))
+            findings.append(Retirement(use.workspace, retired))
     return diagnostics, findings
 
 
@@ -262,16 +269,6 @@ def _refusal_flag_hint(use: Use, key: str, setting: Sourced, info: ModelInfo) ->
     if use.workspace and setting.layer == "org":
         return f"it is the organisation's ({setting.origin}): hks workspace set-llm {use.workspace} {fix}, or another --model"
     return f"use {fix}, or another --model"
-
-
-def rule(rule_id: str) -> Rule:
-    """The catalogue's waivable rules, as the waivers module knows rules."""
-    return Rule(
-        id=rule_id, framework="catalogue", severity="error" if rule_id == "CAT-004" else "warning",
-        title=RULES[rule_id], message=RULES[rule_id], remediation="", references=(), scope="workspace",
-        applies_to={}, condition=None, at=None, waivable=True, passing=(), failing=(),
-        pack="catalogue", defined_at=Position("<built-in>"),
-    )
 
 
 def check_installed(config: Config) -> list[Diagnostic]:

@@ -12,7 +12,6 @@ from compiler.diagnostics import Diagnostic, Position, error, info, warning
 from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.providers import egress, registry, secretrefs
-from compiler.render.litellm_config import shares_state
 from compiler.targets import targets
 
 RULES: dict[str, str] = {
@@ -88,7 +87,7 @@ def _check_audit(config: Config) -> list[Diagnostic]:
 def _check_shared_counters(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     """Without Redis each replica counts requests and spend alone, in memory. One finding per
     setting, naming every workspace that has it."""
-    if shares_state(config):
+    if config.org.gateway.shares_state:
         return []
     replicas = config.org.gateway.replicas.max
     users: dict[tuple[Position, str], list[str]] = {}
@@ -122,7 +121,7 @@ SHARED_RPM_PER_EXTRA_REPLICA = 10
 
 def _check_small_shared_limits(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagnostic]:
     replicas = config.org.gateway.replicas.max
-    if not shares_state(config) or replicas < 2:
+    if not config.org.gateway.shares_state or replicas < 2:
         return []
     found = []
     for workspace in workspaces:

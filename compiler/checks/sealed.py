@@ -116,7 +116,7 @@ def _read(config: Config) -> tuple[list[SealedFile], list[Diagnostic]]:
 
 
 def _shape_problems(doc: Document, version: str) -> list[Diagnostic]:
-    from compiler.render import verify as k8s
+    from compiler.builtin import kubeschemas as k8s
 
     data = doc.data
     if data.get("apiVersion") != API_VERSION or data.get("kind") != "SealedSecret":

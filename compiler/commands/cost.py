@@ -59,8 +59,7 @@ def command(config_dir: str, base_rev: str | None, fmt: str, fail_over_budget: b
 def _base_estimate(config_dir: str, revision: str, organization: str, fallback_share: float) -> Estimate:
     """The estimate of the config at REVISION; an empty one, with a note, when there is none to
     compare with (gitrev.compiled_at)."""
-    from compiler.load import gitrev
-    from compiler.tools import cost
+    from compiler.tools import cost, gitrev
 
     with gitrev.compiled_at(config_dir, revision) as (compiled, note):
         if compiled is None or compiled.config is None:

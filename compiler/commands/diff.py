@@ -75,9 +75,8 @@ def command(config_dir: str, rev: str | None, out_dir: Path | None, fmt: str, ex
 def _at_revision(config_dir: str, rev: str) -> tuple[dict[str, str], dict[str, dict[str, object]], list[str], str]:
     """The rendered files and settings of the config at REV; empty, with a note, when there is
     none to compare with (gitrev.compiled_at)."""
-    from compiler.load import gitrev
     from compiler.pipeline import render_checked
-    from compiler.tools import diff
+    from compiler.tools import diff, gitrev
 
     with gitrev.compiled_at(config_dir, rev) as (compiled, note):
         if compiled is None:

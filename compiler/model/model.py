@@ -408,6 +408,11 @@ class Gateway(Strict):
         "llm-gateway-master-key", description="Secret with the gateway's admin key (data key `key`)."
     )
 
+    @property
+    def shares_state(self) -> bool:
+        """Whether the replicas count rate limits, budgets and the cache together (through Redis)."""
+        return self.cache is not None and self.cache.redis_secret is not None
+
 
 class Destination(Strict):
     server: str = Field("https://kubernetes.default.svc")

@@ -97,11 +97,6 @@ def pii_modes(workspaces: tuple[Workspace, ...]) -> list[str]:
     return sorted({w.llm.sanitization.pii for w in workspaces if w.llm.sanitization and w.llm.sanitization.pii != "off"})
 
 
-def shares_state(config: Config) -> bool:
-    """Whether the replicas count rate limits, budgets and the cache together (through Redis)."""
-    return config.org.gateway.cache is not None and config.org.gateway.cache.redis_secret is not None
-
-
 # --- model_list -------------------------------------------------------------------------------
 
 
@@ -186,9 +181,9 @@ def _prices(target: Target) -> dict[str, float]:
     `litellm_spend_metric`) and `hks cost` use the same numbers, also for models LiteLLM's own
     price map lacks (custom and self-hosted ones). LiteLLM 1.80 reads these keys from a
     deployment's `model_info` (`CustomPricingLiteLLMParams`, `use_custom_pricing_for_model`)."""
-    from compiler.tools import cost
+    from compiler.builtin import catalogue
 
-    price = cost.token_price(target.provider, target.model)
+    price = catalogue.token_price(target.provider, target.model)
     if price is None:
         return {}
     return {"input_cost_per_token": price.input_per_token, "output_cost_per_token": price.output_per_token}
@@ -232,7 +227,7 @@ def _router_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[
     fallbacks = [{w.name: [t.alias for t in chat_targets(w)[1:]]} for w in workspaces if w.llm.fallbacks]
     if fallbacks:
         router["fallbacks"] = fallbacks
-    if shares_state(config):
+    if config.org.gateway.shares_state:
         # Rate-limit and budget counters, cooldowns: one count across the replicas.
         router.update(_redis("redis_host", "redis_port", "redis_password"))
     return router
@@ -259,7 +254,7 @@ def _litellm_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict
     # in `default_off` mode LiteLLM (1.80 to 1.110.2) writes embeddings to the cache and never
     # reads them back, as its embedding read path does not pass a deployment's opt-in on.
     params: dict[str, Any] = {"mode": "default_on"}
-    if shares_state(config):
+    if config.org.gateway.shares_state:
         params = {"type": "redis", **_redis("host", "port", "password"), **params}
     else:
         params = {"type": "local", **params}

@@ -136,13 +136,13 @@ def _spend_records(workspaces: tuple[Workspace, ...]) -> list[dict[str, Any]]:
     """Spend per workspace in USD per second: LiteLLM's own spend counter for each of the
     workspace's paid aliases. The gateway is configured with the catalogue's prices, and a
     cache hit costs nothing there, where a token counter would count it again."""
-    from compiler.tools import cost
+    from compiler.builtin import catalogue
 
     rules: list[dict[str, Any]] = []
     for workspace in workspaces:
         terms = []
         for target in targets(workspace):
-            price = cost.token_price(target.provider, target.model)
+            price = catalogue.token_price(target.provider, target.model)
             if price is None or not (price.input_per_token or price.output_per_token):
                 continue  # self-hosted: the nodes cost the same whatever the traffic
             selector = f'litellm_spend_metric_total{{requested_model="{target.alias}"}}'

@@ -21,6 +21,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from compiler.builtin import catalogue
+from compiler.builtin.catalogue import Price, token_price
 from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.providers import registry
@@ -29,36 +30,6 @@ HOURS_PER_MONTH = 730
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 DEFAULT_FALLBACK_SHARE = 0.05
 STALE_PRICE_DAYS = 183  # six months
-
-
-@dataclass(frozen=True)
-class Price:
-    """USD per million tokens, and where the figure comes from."""
-
-    input: float
-    output: float
-    source: str
-    as_of: str
-
-    @property
-    def input_per_token(self) -> float:
-        return round(self.input / 1_000_000, 12)
-
-    @property
-    def output_per_token(self) -> float:
-        return round(self.output / 1_000_000, 12)
-
-
-def token_price(provider: str, model: str) -> Price | None:
-    """The catalogue's price, 0 for self-hosted models, None when the catalogue has no price."""
-    if not registry.get(provider).commercial:
-        return Price(0.0, 0.0, "self-hosted: no per-token price", "")
-    info = catalogue.lookup(provider, model)
-    if info is None or "price" not in info.facts:
-        return None
-    price = info.facts["price"]
-    as_of = str(info.facts.get("as_of") or catalogue.map_source().as_of)
-    return Price(float(price["input"]), float(price["output"]), catalogue.source(provider), as_of)
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,7 @@ def _gateway_egress(config: Config, workspaces: tuple[Workspace, ...]) -> list[d
     stores = []
     if config.org.gateway.database_secret:
         stores.append({"port": 5432, "protocol": "TCP"})
-    if litellm.shares_state(config):
+    if config.org.gateway.shares_state:
         stores.append({"port": 6379, "protocol": "TCP"})
     if stores:
         # Their addresses live in Secrets hks never reads: the cluster and private networks.
