@@ -17,6 +17,7 @@ from compiler.model.schema import json_schema
 from compiler.providers import registry
 from compiler.providers.base import Endpoint, Provider, SecretRef, Settings
 from compiler.render.base import render_template
+from tests.conftest import ROOT
 
 PACKAGE = Path(__file__).resolve().parent.parent / "compiler"
 
@@ -71,15 +72,6 @@ def test_each_provider_meets_the_protocol(name: str) -> None:
     else:
         assert default != "None" and not catalogue.models(name), f"{name} names a default model, and lists no models"
     assert provider.starter(default).startswith("\n")
-
-
-@pytest.mark.parametrize("name", registry.NAMES)
-def test_the_catalogues_hosts_are_the_ones_the_gateway_reaches(name: str) -> None:
-    """catalogue/providers.yaml lists each mode's hosts for readers; the module is what egress uses."""
-    provider = registry.get(name)
-    key, _ = provider.mode(None)
-    listed = datafiles.load("catalogue", "providers.yaml")["providers"][name]["modes"][key]["hosts"]
-    assert {e.host for e in provider.endpoints(None)} <= set(listed)
 
 
 @pytest.mark.parametrize("name", registry.NAMES)
@@ -152,3 +144,10 @@ def test_a_provider_outside_the_catalogue_has_its_models_unchecked(tmp_path: Pat
     assert "CAT-001" in [d.rule for d in compile_config(str(tmp_path)).diagnostics]
     monkeypatch.setattr(registry.get("openai"), "catalogued", False)
     assert not [d.rule for d in compile_config(str(tmp_path)).diagnostics if d.rule.startswith("CAT-")]
+
+
+def test_the_docs_list_the_tables_providers_in_its_order() -> None:
+    """The provider lists a reader sees are the registry's, sorted as it is."""
+    names = "|".join(registry.NAMES)
+    assert f"hks init [DIR] [--provider {names}]" in (ROOT / "README.md").read_text()
+    assert f"## `hks llm enable --provider {names}`" in (ROOT / "docs" / "commands.md").read_text()
