@@ -42,6 +42,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "MeshTLSAuthentication": ("policy.linkerd.io", "meshtlsauthentication_v1alpha1.json"),
     # Linkerd's kind of the same name as Istio's: `kind/qualifier` keys, the kind before the slash.
     "AuthorizationPolicy/linkerd": ("policy.linkerd.io", "authorizationpolicy_v1alpha1.json"),
+    "ScaledObject": ("keda.sh", "scaledobject_v1alpha1.json"),
 }
 
 # Objects deliberately left open (any content), by the JSON pointer of the schema node.
@@ -462,6 +463,38 @@ VALID: dict[str, dict[str, Any]] = {
             "requiredAuthenticationRefs": [{"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication", "name": "clients"}],
         },
     },
+    "ScaledObject": {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {**META, "name": "ollama-small"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "ollama-small"},
+            "minReplicaCount": 0,
+            "maxReplicaCount": 4,
+            "pollingInterval": 15,
+            "cooldownPeriod": 900,
+            "fallback": {"failureThreshold": 3, "replicas": 1},
+            "advanced": {
+                "horizontalPodAutoscalerConfig": {
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 600, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}}
+                }
+            },
+            "triggers": [
+                {
+                    "type": "prometheus",
+                    "name": "load",
+                    "metricType": "AverageValue",
+                    "metadata": {
+                        "serverAddress": "http://prometheus-operated.monitoring.svc:9090",
+                        "query": "sum(rate(litellm_llm_api_latency_metric_sum[2m]))",
+                        "threshold": "2",
+                        "activationThreshold": "0.5",
+                    },
+                },
+                {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}},
+            ],
+        },
+    },
 }
 
 
@@ -643,6 +676,16 @@ SPECIFIC: list[tuple[str, str, Mutation]] = [
     ("AuthorizationPolicy/linkerd", "targetRef missing", _delete("spec.targetRef")),
     ("AuthorizationPolicy/linkerd", "authentication name missing", _delete("spec.requiredAuthenticationRefs.0.name")),
     ("AuthorizationPolicy/linkerd", "typo requiredAuthenticationRef", _rename("spec.requiredAuthenticationRefs", "requiredAuthenticationRef")),
+    ("ScaledObject", "scaleTargetRef missing", _delete("spec.scaleTargetRef")),
+    ("ScaledObject", "no triggers", _set("spec.triggers", [])),
+    ("ScaledObject", "trigger type missing", _delete("spec.triggers.0.type")),
+    ("ScaledObject", "metadata value not a string", _set("spec.triggers.0.metadata.threshold", 2)),
+    ("ScaledObject", "prometheus without a query", _delete("spec.triggers.0.metadata.query")),
+    ("ScaledObject", "prometheus threshold not a number", _set("spec.triggers.0.metadata.threshold", "two")),
+    ("ScaledObject", "metricType enum", _set("spec.triggers.0.metricType", "Average")),
+    ("ScaledObject", "negative minReplicaCount", _set("spec.minReplicaCount", -1)),
+    ("ScaledObject", "typo cooldownPeriods", _rename("spec.cooldownPeriod", "cooldownPeriods")),
+    ("ScaledObject", "fallback without replicas", _delete("spec.fallback.replicas")),
     ("ApplicationSet", "matrix nested two levels deep", _set(
         "spec.generators.0.matrix.generators.0",
         {"matrix": {"generators": [{"matrix": {"generators": []}}]}},

@@ -76,7 +76,7 @@ def pod(files: dict[str, Any], path: str) -> dict[str, Any]:
 # --- render ------------------------------------------------------------------------------------
 
 
-def test_each_pool_is_a_deployment_and_service_with_replicas_from_min(tmp_path: Path) -> None:
+def test_each_pool_is_a_deployment_and_service_scaled_by_its_own_scaled_object(tmp_path: Path) -> None:
     files = rendered(config(tmp_path))
     ollama = sorted(p for p in files if p.startswith("platform/ollama/"))
     assert ollama == [
@@ -86,13 +86,17 @@ def test_each_pool_is_a_deployment_and_service_with_replicas_from_min(tmp_path: 
         "platform/ollama/deployment-ollama-small.yaml",
         "platform/ollama/networkpolicy-ollama-from-gateway.yaml",
         "platform/ollama/networkpolicy-ollama-model-pulls.yaml",
+        "platform/ollama/scaledobject-ollama-large.yaml",
+        "platform/ollama/scaledobject-ollama-small.yaml",
         "platform/ollama/service-ollama-large.yaml",
         "platform/ollama/service-ollama-small.yaml",
     ]
-    for name, replicas, selector, models in [("small", 1, "gpu-small", "llama3.1:8b\n"), ("large", 1, "gpu-large", "llama3.1:70b\n")]:
+    for name, replicas, selector, models in [("small", (1, 3), "gpu-small", "llama3.1:8b\n"), ("large", (1, 2), "gpu-large", "llama3.1:70b\n")]:
         deployment = files[f"platform/ollama/deployment-ollama-{name}.yaml"]
         labels = {"app.kubernetes.io/name": "ollama", "hks.dev/pool": name}
-        assert deployment["spec"]["replicas"] == replicas
+        assert "replicas" not in deployment["spec"]  # KEDA's (tests/test_autoscaling.py)
+        scaled = files[f"platform/ollama/scaledobject-ollama-{name}.yaml"]["spec"]
+        assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == replicas
         assert deployment["spec"]["selector"]["matchLabels"] == labels
         assert files[f"platform/ollama/service-ollama-{name}.yaml"]["spec"]["selector"] == labels
         spec = pod(files, f"platform/ollama/deployment-ollama-{name}.yaml")
@@ -255,12 +259,12 @@ def test_two_pools_with_one_name_and_min_above_max(tmp_path: Path) -> None:
     assert [(r, w) for _, r, w, _ in found] == [("POOL-004", "org.yaml:12:13"), ("POOL-005", "org.yaml:16:23")]
 
 
-def test_min_zero_is_a_note_that_the_pool_is_off(tmp_path: Path) -> None:
+def test_min_zero_is_a_note_that_the_pool_scales_to_zero(tmp_path: Path) -> None:
     [(severity, rule, where, message)] = findings(config(tmp_path, SMALL.replace("min: 1", "min: 0") + LARGE), "POOL-006")
     assert (severity, rule, where) == ("info", "POOL-006", "org.yaml:11:23")
-    assert "every request to its models (llama3.1:8b) is refused at once" in message
+    assert "the gateway refuses their requests at once, or sends them to the workspace's fallback" in message
     files = rendered(config(tmp_path / "again", SMALL.replace("min: 1", "min: 0") + LARGE))
-    assert files["platform/ollama/deployment-ollama-small.yaml"]["spec"]["replicas"] == 0
+    assert files["platform/ollama/scaledobject-ollama-small.yaml"]["spec"]["minReplicaCount"] == 0
 
 
 # --- cost and explain -----------------------------------------------------------------------------
@@ -303,7 +307,7 @@ POOL_RULES_TEST = """\
 rule_files: [rules.yaml]
 evaluation_interval: 1m
 tests:
-  # The small pool is off (0 replicas): every request to its model fails, and that is no alarm.
+  # The small pool is at zero (KEDA scaled it down): every request to its model fails, and that is no alarm.
   # The large pool runs, yet every request to its model fails: the model is not loaded. Then the
   # large pool loses its pod for longer than 15 minutes.
   - interval: 1m

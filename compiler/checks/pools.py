@@ -15,8 +15,9 @@ RULES: dict[str, str] = {
     "POOL-003": "a model is listed by two pools but not in self_hosted.shared_models",
     "POOL-004": "two pools have the same name",
     "POOL-005": "a pool's replicas.min is above its replicas.max",
-    "POOL-006": "a pool with replicas.min 0 is off until autoscaling lands (a note)",
+    "POOL-006": "a pool with replicas.min 0 scales to zero: the first requests after idle wait for a cold start (a note)",
     "POOL-007": "self_hosted.shared_models names a model fewer than two pools list",
+    "POOL-008": "a pool autoscales (replicas.max above min) but monitoring is off, so KEDA has no metrics",
 }
 # The keys of the one-DaemonSet form that each pool sets for itself.
 REPLACED = ("models", "node_selector", "tolerations", "gpu", "nodes")
@@ -62,19 +63,41 @@ def check_pools(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagn
                 )
             )
         if pool.replicas.min == 0:
+            found.append(_scales_to_zero(config, pool))
+        if pool.autoscaled and not config.org.monitoring.enabled:
             found.append(
-                info(
-                    doc.position((*where, "min")),
-                    "POOL-006",
-                    f"pool '{pool.name}' has replicas.min 0: hks does not render autoscaling yet, so nothing starts "
-                    f"its pods and every request to its models ({', '.join(m.name for m in pool.models)}) is refused "
-                    "at once (the gateway's fallbacks, if any, take over)",
-                    hint="set replicas.min to 1 to serve these models; 0 means the pool is off for now",
+                error(
+                    doc.position((*where, "max")),
+                    "POOL-008",
+                    f"pool '{pool.name}' autoscales ({pool.replicas.min} to {pool.replicas.max} pods) on the gateway's "
+                    "Prometheus metrics, but monitoring.enabled is false: the gateway exports none",
+                    hint="turn monitoring on, or set replicas.max to replicas.min for a pool of fixed size",
                 )
             )
     found += _listed_twice(config, pools)
     found += _unserved(config, workspaces, pools)
     return found
+
+
+def _scales_to_zero(config: Config, pool: selfhosted.ServedPool) -> Diagnostic:
+    """A note: KEDA stops the pool after its cooldown, and the first request after that waits
+    for a pod (docs/self-hosted.md, "Cold start"): refused at once by the gateway, or served by
+    the workspace's fallback, while the pool starts."""
+    start = selfhosted.pool_cold_start(pool)
+    return info(
+        config.org_doc.position(("self_hosted", "pools", pool.index, "replicas", "min")),
+        "POOL-006",
+        f"pool '{pool.name}' scales to zero after {selfhosted.COOLDOWN_SECONDS // 60} minutes without requests; the first "
+        f"request after that starts it, and its models ({', '.join(m.name for m in pool.models)}) answer about "
+        f"{_minutes(start.total_seconds)} later (a pull of {_minutes(start.pull_seconds)} and a load of "
+        f"{_minutes(start.load_seconds)}, more if a GPU node must be added); until then the gateway refuses their "
+        "requests at once, or sends them to the workspace's fallback",
+        hint="keep replicas.min at 1 for a pool that serves interactive traffic",
+    )
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _listed_twice(config: Config, pools: list[selfhosted.ServedPool]) -> list[Diagnostic]:

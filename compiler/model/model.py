@@ -291,9 +291,10 @@ class Gpu(Strict):
 
 
 class PoolReplicas(Strict):
-    min: int = Field(1, ge=0, le=INT32_MAX, description="Pods the pool keeps running; 0 turns the pool off "
-                     "until autoscaling lands (docs/self-hosted.md, \"GPU pools\").")
-    max: int = Field(1, ge=1, le=INT32_MAX, description="The most pods the pool may run (for `hks cost` today).")
+    min: int = Field(1, ge=0, le=INT32_MAX, description="Pods the pool keeps running when idle; 0 scales it to "
+                     "zero, with a cold start on the first request after idle (docs/self-hosted.md, \"Autoscaling\").")
+    max: int = Field(1, ge=1, le=INT32_MAX, description="The most pods KEDA scales the pool to under load; above "
+                     "`min`, the pool gets a ScaledObject.")
 
 
 class Pool(Strict):
@@ -504,6 +505,12 @@ class Monitoring(Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     prometheus_namespace: DnsLabel = Field(
         "monitoring", description="Namespace Prometheus runs in; the gateway's NetworkPolicy lets it scrape /metrics."
+    )
+    prometheus_url: str = Field(
+        "http://prometheus-operated.monitoring.svc:9090",
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Where KEDA queries Prometheus to scale the GPU pools (the Prometheus Operator's "
+        "`prometheus-operated` Service by default).",
     )
     runbook_url: str = Field(
         "https://github.com/hexabase/hks/blob/main/docs/runbooks.md",

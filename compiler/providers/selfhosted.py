@@ -166,6 +166,11 @@ class ServedPool:
     def service(self) -> str:
         return pool_service(self.name)
 
+    @property
+    def autoscaled(self) -> bool:
+        """Whether KEDA owns the pool's replicas (render/components/autoscaling.py): it may grow."""
+        return self.replicas.max > self.replicas.min
+
 
 def pool_service(name: str) -> str:
     """The pool's Deployment, Service and ConfigMap prefix: `ollama-NAME`."""
@@ -200,3 +205,60 @@ def served_pools(config: Config) -> list[ServedPool]:
 def pools_serving(config: Config, model: str) -> list[ServedPool]:
     """The pools that list `model` (more than one only for `self_hosted.shared_models`)."""
     return [pool for pool in served_pools(config) if any(m.name == model for m in pool.models)]
+
+
+# --- cold start ---------------------------------------------------------------------------------
+# What a pool's new pod costs before it answers (docs/self-hosted.md, "Cold start"): the pull of
+# its models over the node's link, then reading each model it warms up into GPU memory. Assumed
+# figures, stated in the docs: a 1 Gbit/s pull (125 MB/s) and a 1 GB/s load from the node's
+# disk, plus a fixed start (scheduling on a free node, containers, probes). A node the cluster's
+# node autoscaler must add first comes on top.
+PULL_BYTES_PER_SECOND = 125e6
+# How long a pool that may scale to zero stays up after its last request (KEDA's cooldownPeriod):
+# a cold start costs minutes, so not KEDA's default of 300 s.
+COOLDOWN_SECONDS = 900
+LOAD_BYTES_PER_SECOND = 1e9
+POD_START_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    pull_seconds: float
+    load_seconds: float
+
+    @property
+    def total_seconds(self) -> float:
+        return POD_START_SECONDS + self.pull_seconds + self.load_seconds
+
+
+def model_cold_start(name: str) -> ColdStart | None:
+    """A pod that serves this one model: start, pull it, load it. None for a model the catalogue
+    does not size (a custom GGUF, an unknown tag)."""
+    info = catalogue.lookup(SELF_HOSTED, name)
+    if info is None or "download_gb" not in info.facts:
+        return None
+    size = float(info.facts["download_gb"]) * 1e9
+    return ColdStart(size / PULL_BYTES_PER_SECOND, size / LOAD_BYTES_PER_SECOND)
+
+
+def warmed_models(models: list[ServedModel], hosted: SelfHosted) -> list[str]:
+    """The models a pod's startup probe loads before it turns Ready: the first
+    `max_loaded_models` chat models (an embedding model answers no prompt and loads in a moment;
+    a cloud model is refused)."""
+    chat = [
+        m.name
+        for m in models
+        if not catalogue.is_cloud(SELF_HOSTED, m.name)
+        and not ((info := catalogue.lookup(SELF_HOSTED, m.name)) is not None and catalogue.is_embedding(info))
+    ]
+    return chat[: hosted.max_loaded_models]
+
+
+def pool_cold_start(pool: ServedPool) -> ColdStart:
+    """A new pod of the pool pulls every model it lists before it turns Ready, and loads the
+    ones its startup probe warms up; models the catalogue does not size count as nothing."""
+    warmed = warmed_models(pool.models, pool.hosted)
+    starts = {m.name: model_cold_start(m.name) for m in pool.models}
+    pull = sum(s.pull_seconds for s in starts.values() if s)
+    load = sum(s.load_seconds for name, s in starts.items() if s and name in warmed)
+    return ColdStart(pull, load)

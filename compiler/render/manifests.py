@@ -14,7 +14,7 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import scanners
 from compiler.render.base import Manifest
-from compiler.render.components import argocd, gateway, mesh, monitoring, ollama, platform, presidio, secrets, tls, workspace
+from compiler.render.components import argocd, autoscaling, gateway, mesh, monitoring, ollama, platform, presidio, secrets, tls, workspace
 from compiler.render.sync import with_sync_wave
 
 
@@ -32,6 +32,7 @@ COMPONENTS = (
     Component("platform", platform.render),
     Component("tls", tls.render),
     Component("ollama", ollama.render),
+    Component("autoscaling", autoscaling.render),
     Component("gateway", gateway.render),
     Component("presidio", presidio.render),
     Component("secrets", secrets.render),

@@ -392,7 +392,7 @@ def _pool_alerts(config: Config, pools: list[Any]) -> list[dict[str, Any]]:
             config,
             "OllamaModelNotLoaded",
             # As for the DaemonSet, one clause per pool: its models, held back while that pool has
-            # no pod available (a pool that is off, replicas.min 0, refuses every request: POOL-006;
+            # no pod available (a pool at zero, replicas.min 0, refuses every request: POOL-006;
             # one short of pods is OllamaPoolNotAvailable's).
             "\nor\n".join(_pool_model_failures(config, pool, failed, sent) for pool in pools),
             "0m",
@@ -405,7 +405,7 @@ def _pool_alerts(config: Config, pools: list[Any]) -> list[dict[str, Any]]:
 
 
 def _pool_model_failures(config: Config, pool: Any, failed: str, sent: str) -> str:
-    models = "|".join(_regex_literal(m.name) for m in pool.models)
+    models = "|".join(regex_literal(m.name) for m in pool.models)
     only = f'litellm_model_name=~"{models}", '
     available = f'kube_deployment_status_replicas_available{{namespace="{config.org.cluster.namespace}", deployment="{pool.service}"}}'
     return (
@@ -415,7 +415,7 @@ def _pool_model_failures(config: Config, pool: Any, failed: str, sent: str) -> s
     )
 
 
-def _regex_literal(text: str) -> str:
+def regex_literal(text: str) -> str:
     """A model name as an RE2 literal inside a PromQL string (its backslashes doubled)."""
     import re
 

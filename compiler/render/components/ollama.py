@@ -86,7 +86,8 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
 def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any]) -> list[dict[str, Any]]:
     """A pool's ConfigMap, Deployment and Service (and, in a mesh, ServiceAccount), named
     `ollama-POOL`; its pods also carry `hks.dev/pool`, which its Deployment and Service select on.
-    `replicas` is the pool's `min` (a ScaledObject will own it once autoscaling lands)."""
+    `replicas` is the pool's `min`, or left out when the pool's ScaledObject owns it
+    (render/components/autoscaling.py), so that neither Argo CD nor a re-apply fights KEDA."""
     name = pool.service
     labels = {**common["labels"], POOL_LABEL: pool.name}
     selector = {**common["selector"], POOL_LABEL: pool.name}
@@ -102,7 +103,7 @@ def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any]) -
             "ollama/deployment.yaml.j2",
             **own,
             name=name,
-            replicas=pool.replicas.min,
+            replicas=None if pool.autoscaled else pool.replicas.min,
             **_pod(config, pool.hosted, pool.models, data, name, config_map, account),
         ),
         render_template("ollama/service.yaml.j2", **own, name=name),
@@ -227,8 +228,7 @@ def _ollama_env(hosted: Any, proxied: bool) -> list[dict[str, str]]:
 def _warm_up(models: list[selfhosted.ServedModel], hosted: Any) -> list[str]:
     """Loads the first `max_loaded_models` chat models (an embedding model answers no prompt and
     loads in a moment); the names are arguments, never script text."""
-    chat = [m.name for m in models if not _is_embedding(m.name) and not _is_cloud(m.name)]
-    resident = chat[: hosted.max_loaded_models]
+    resident = selfhosted.warmed_models(models, hosted)
     script = 'for model in "$@"; do ollama run "$model" "" >/dev/null || exit 1; done'
     return ["/bin/sh", "-c", script, "warm-up", *resident]
 
@@ -239,13 +239,6 @@ def _is_cloud(name: str) -> bool:
     from compiler.builtin import catalogue
 
     return catalogue.is_cloud(selfhosted.SELF_HOSTED, name)
-
-
-def _is_embedding(name: str) -> bool:
-    from compiler.builtin import catalogue
-
-    info = catalogue.lookup(selfhosted.SELF_HOSTED, name)
-    return info is not None and catalogue.is_embedding(info)
 
 
 def _ollama_resources(hosted: Any, models: list[selfhosted.ServedModel]) -> dict[str, Any]:
