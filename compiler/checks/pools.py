@@ -15,7 +15,7 @@ RULES: dict[str, str] = {
     "POOL-003": "a model is listed by two pools but not in self_hosted.shared_models",
     "POOL-004": "two pools have the same name",
     "POOL-005": "a pool's replicas.min is above its replicas.max",
-    "POOL-006": "a pool with replicas.min 0 scales to zero: the first requests after idle wait for a cold start (a note)",
+    "POOL-006": "a pool with replicas.min 0 scales to zero: requests after idle fail or fall back during its cold start (a note)",
     "POOL-007": "self_hosted.shared_models names a model fewer than two pools list",
     "POOL-008": "a pool autoscales (replicas.max above min) but monitoring is off, so KEDA has no metrics",
 }
