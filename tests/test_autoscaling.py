@@ -19,9 +19,9 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
+from compiler.builtin.kubeschemas import problems
 from compiler.pipeline import compile_config
 from compiler.providers import selfhosted
-from compiler.render.verify import problems
 from tests.conftest import ROOT
 from tests.test_crd_schemas import UPSTREAM
 from tests.test_pools import LARGE, SMALL, config, findings, rendered
