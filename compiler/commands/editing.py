@@ -101,15 +101,9 @@ def _embeddings(given: str) -> dict[str, str]:
 
 
 def open_or_exit(path: Path) -> YamlFile:
-    from compiler.tools.edit import open_file
+    from compiler.tools.edit_transaction import open_checked
 
-    try:
-        found, diagnostics = open_file(path)
-    except OSError as exc:
-        fail_usage(f"{path}: cannot read: {exc.strerror}")
-    if found is None:
-        refuse(diagnostics, f"{path} cannot be read as YAML; fix it first (nothing was changed)")
-    return found
+    return open_checked(path)
 
 
 def finish(
@@ -122,70 +116,41 @@ def finish(
     texts: dict[Path, str] | None = None,
     allow: frozenset[str] = frozenset(),
 ) -> bool:
-    """Checks the edited config as `hks validate` would, then prints the diff (--dry-run) or
-    writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
-    `allow` names rules an edit may introduce because they are its next steps (a new secrets
-    backend's secrets, say). Returns whether files were written."""
-    from compiler.tools import edit
-    from compiler.tools import edit_guard as editguard
+    """The edit checked as `hks validate` would check it (tools/edit_transaction.py), then its
+    diff printed (--dry-run) or its files written, and what happened said. `allow` names rules the
+    edit may introduce (its next steps). Returns whether files were written."""
+    from compiler.tools import edit_transaction
 
-    files = list(files)
-    changes = {f.path: f.text() for f in files if f.changed}
-    # what each file held when it was read: another edit may write it before this one does
-    read = {path: editguard.snapshot(path) for path in changes}
-    read.update({f.path: f.disk for f in files if f.path in changes})
-    changes.update({path: text for path, text in (texts or {}).items() if _differs(path, text)})
-    if not changes:
+    pending = edit_transaction.prepare(directory, files, texts=texts, allow=allow)
+    if pending is None:
         click.echo("nothing to change: " + "; ".join(done) if done else "nothing to change")
         return False
-    verdict = edit.check(directory, changes)
-    introduced = [d for d in verdict.introduced if d.rule not in allow]
-    if introduced:
-        new = [str(path) for path in sorted(changes) if not path.exists()]
-        refuse(introduced, "refused: the edit would make the config invalid; nothing was changed"
-               + (f" ({', '.join(new)} not created)" if new else ""))
-    if verdict.warnings:  # a model that retires soon, or that the catalogue does not know
+    if pending.warnings:  # a model that retires soon, or that the catalogue does not know
         from compiler import report
 
-        click.echo(report.text(verdict.warnings, use_colour(sys.stderr)), err=True, nl=False)
+        click.echo(report.text(pending.warnings, use_colour(sys.stderr)), err=True, nl=False)
     if dry_run:
-        click.echo(edit.unified_diff(Path(directory), changes), nl=False)
+        click.echo(pending.diff(), nl=False)
         return False
-    with editguard.locked(Path(directory)):
-        moved = editguard.changed_since(read)
-        if moved:
-            fail_usage(f"{', '.join(map(str, moved))} changed since hks read it (another edit at the same time?); "
-                       "nothing was changed: run the command again")
-        for path in sorted(changes):
-            edit.write_atomic(path, changes[path])
+    edit_transaction.commit(pending)
     for line in done:
         click.echo(line)
     for step in next_steps:
         click.echo(f"next: {step}")
     # what `hks validate` now says: the check saw the written files, a sealed secret's too
-    if verdict.remaining:
-        count = len(verdict.remaining) + len(verdict.introduced)
+    if pending.errors_left:
         click.echo(
-            f"hks: note: the config still has {count} error(s) it had before; run `hks validate`",
+            f"hks: note: the config still has {pending.errors_left} error(s) it had before; run `hks validate`",
             err=True,
         )
     return True
 
 
-def _differs(path: Path, text: str) -> bool:
-    return not path.exists() or path.read_text("utf-8-sig") != text
-
-
 def refuse(diagnostics: list[Diagnostic], message: str) -> NoReturn:
-    import dataclasses
+    from compiler.commands.common import show_refusal
+    from compiler.errors import Refused
 
-    from compiler import report
-
-    # what to change, in the flags of the command the user just ran, not in YAML keys
-    spoken = [dataclasses.replace(d, hint=d.flag_hint) if d.flag_hint else d for d in diagnostics]
-    click.echo(report.text(spoken, use_colour(sys.stderr)), err=True, nl=False)
-    click.echo(f"hks: {message}", err=True)
-    sys.exit(1)
+    show_refusal(Refused(message, diagnostics))
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:

@@ -361,14 +361,14 @@ def _external(name: str, namespace: str, store: Any, keys: list[str], readers: d
 def _check_readable(path: Path, text: str, version: str) -> None:
     """The file to write passes what validate checks a secrets/ file for: the loader's limits
     (a value too long, say), no secret in plain text, and the SealedSecret's own shape."""
-    from compiler.checks.sealed import _shape_problems
+    from compiler.checks.sealed import shape_problems
     from compiler.checks.secrets import scan_secrets
     from compiler.commands.editing import refuse
     from compiler.load.parse import parse_document
 
     doc, problems = parse_document(text.encode("utf-8"), str(path))
     if doc is not None:
-        problems = scan_secrets([doc]) or _shape_problems(doc, version)
+        problems = scan_secrets([doc]) or shape_problems(doc, version)
     if doc is None or problems:
         refuse(problems, f"{path} would not pass `hks validate`; nothing was changed")
 
