@@ -88,8 +88,12 @@ class LazyGroup(click.Group):
         except OSError as exc:  # an I/O error hks did not expect: writing stdout, mostly
             _io_failed(exc)
         except Exception as exc:  # our bug: one short line, the traceback only with --debug
-            from compiler.errors import InputError, RenderBug
+            from compiler.errors import InputError, Refused, RenderBug
 
+            if isinstance(exc, Refused):  # the library's refusal: why, then what to do instead
+                from compiler.commands.common import show_refusal
+
+                show_refusal(exc)
             if isinstance(exc, RenderBug):
                 click.echo(f"hks: internal error: {exc}", err=True)
                 sys.exit(3)

@@ -245,3 +245,13 @@ def diff_tree(out_dir: Path, files: dict[str, str]) -> str:
             tofile=f"b/{name}" if after is not None else "/dev/null",
         )
     return "".join(chunks)
+
+
+def write_files(folder: Path, files: dict[str, str]) -> Iterator[Path]:
+    """Each of `files` written into `folder` (made when missing), over a file there of that
+    name, in sorted order; yields each path once written (`hks schema --output-dir`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(files.items()):
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        yield path

@@ -108,14 +108,16 @@ def _read(config: Config) -> tuple[list[SealedFile], list[Diagnostic]]:
         if doc is None:
             continue
         leaked = scan_secrets([doc])
-        problems = leaked or _shape_problems(doc, config.org.cluster.kubernetes_version)
+        problems = leaked or shape_problems(doc, config.org.cluster.kubernetes_version)
         diagnostics += problems
         if not problems:
             files.append(SealedFile(doc, to_plain(doc.data)))
     return files, diagnostics
 
 
-def _shape_problems(doc: Document, version: str) -> list[Diagnostic]:
+def shape_problems(doc: Document, version: str) -> list[Diagnostic]:
+    """SEC-003: what is wrong with `doc` as a SealedSecret of secrets/ (none: it is one), checked
+    against the SealedSecret's own schema for Kubernetes `version`."""
     from compiler.builtin import kubeschemas as k8s
 
     data = doc.data

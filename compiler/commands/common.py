@@ -6,12 +6,13 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
+    from compiler.errors import Refused
     from compiler.pipeline import Compiled
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,3 +100,19 @@ def compile_or_exit(config_dir: str, *, show_warnings: bool = True, allow_errors
         click.echo(diagnostics_text(shown, quiet, sys.stderr), err=True, nl=False)
         sys.exit(1)
     return compiled
+
+
+def show_refusal(refused: Refused) -> NoReturn:
+    """The library refused (exit 1): the findings that say why, in the flags of the command the
+    user just ran rather than in YAML keys, then the message and the hint."""
+    if refused.diagnostics:
+        import dataclasses
+
+        from compiler import report
+
+        spoken = [dataclasses.replace(d, hint=d.flag_hint) if d.flag_hint else d for d in refused.diagnostics]
+        click.echo(report.text(spoken, use_colour(sys.stderr)), err=True, nl=False)
+    click.echo(f"hks: {refused.message}", err=True)
+    if refused.hint:
+        click.echo(f"hint: {refused.hint}", err=True)
+    sys.exit(1)

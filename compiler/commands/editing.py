@@ -4,24 +4,36 @@ suggest, and the last step of every edit: check, show or write, and say what hap
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from compiler.commands.common import CONFIG_DIR, FiniteFloatRange, use_colour
-from compiler.providers.registry import NAMES, SELF_HOSTED
+from compiler.providers.registry import NAMES
 
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
     from compiler.tools.edit import YamlFile
 
 F = TypeVar("F", bound=Callable[..., Any])
-LLM_KEYS = ("provider", "model", "temperature", "max_tokens", "top_p")
-# Every key of llm_config (model.LLMConfig, kept here so the CLI need not import pydantic).
-OVERRIDE_KEYS = LLM_KEYS + ("timeout_seconds", "fallbacks", "embeddings", "rate_limit", "budget", "cache", "sanitization", "priority")
+LLM_KEYS = ("provider", "model", "temperature", "max_tokens", "top_p")  # the flags of llm_options
 PROVIDERS = NAMES  # the registry's table, which names the provider modules without importing them
+
+
+def override_keys() -> tuple[str, ...]:
+    """Every key of llm_config, in the model's order (model.LLMConfig: importing it loads pydantic,
+    so only when a command needs them)."""
+    from compiler.model.model import LLMConfig
+
+    return tuple(LLMConfig.model_fields)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OVERRIDE_KEYS":  # the model's keys, read when asked for
+        return override_keys()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SuggestingGroup(click.Group):
@@ -48,6 +60,25 @@ class SuggestingChoice(click.Choice):  # type: ignore[type-arg]
             allowed = ", ".join(str(c) for c in self.choices)
             self.fail(f"'{value}' is not one of {allowed}." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""), param, ctx)
         return super().convert(value, param, ctx)
+
+
+class LazyChoice(SuggestingChoice):
+    """A choice whose values are made on first use: `hks --help` loads no model for them."""
+
+    def __init__(self, make: Callable[[], Sequence[str]]) -> None:
+        self._make = make
+        self._made: tuple[str, ...] | None = None
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> Sequence[str]:
+        if self._made is None:
+            self._made = tuple(self._make())
+        return self._made
+
+    @choices.setter
+    def choices(self, _: Sequence[str]) -> None:
+        """click.Choice sets its values in __init__; these are made when first read."""
 
 
 def repo_options(function: F) -> F:
@@ -101,15 +132,9 @@ def _embeddings(given: str) -> dict[str, str]:
 
 
 def open_or_exit(path: Path) -> YamlFile:
-    from compiler.tools.edit import open_file
+    from compiler.tools.edit_transaction import open_checked
 
-    try:
-        found, diagnostics = open_file(path)
-    except OSError as exc:
-        fail_usage(f"{path}: cannot read: {exc.strerror}")
-    if found is None:
-        refuse(diagnostics, f"{path} cannot be read as YAML; fix it first (nothing was changed)")
-    return found
+    return open_checked(path)
 
 
 def finish(
@@ -122,70 +147,41 @@ def finish(
     texts: dict[Path, str] | None = None,
     allow: frozenset[str] = frozenset(),
 ) -> bool:
-    """Checks the edited config as `hks validate` would, then prints the diff (--dry-run) or
-    writes the changed files atomically. Refuses, writing nothing, when the edit adds an error.
-    `allow` names rules an edit may introduce because they are its next steps (a new secrets
-    backend's secrets, say). Returns whether files were written."""
-    from compiler.tools import edit
-    from compiler.tools import edit_guard as editguard
+    """The edit checked as `hks validate` would check it (tools/edit_transaction.py), then its
+    diff printed (--dry-run) or its files written, and what happened said. `allow` names rules the
+    edit may introduce (its next steps). Returns whether files were written."""
+    from compiler.tools import edit_transaction
 
-    files = list(files)
-    changes = {f.path: f.text() for f in files if f.changed}
-    # what each file held when it was read: another edit may write it before this one does
-    read = {path: editguard.snapshot(path) for path in changes}
-    read.update({f.path: f.disk for f in files if f.path in changes})
-    changes.update({path: text for path, text in (texts or {}).items() if _differs(path, text)})
-    if not changes:
+    pending = edit_transaction.prepare(directory, files, texts=texts, allow=allow)
+    if pending is None:
         click.echo("nothing to change: " + "; ".join(done) if done else "nothing to change")
         return False
-    verdict = edit.check(directory, changes)
-    introduced = [d for d in verdict.introduced if d.rule not in allow]
-    if introduced:
-        new = [str(path) for path in sorted(changes) if not path.exists()]
-        refuse(introduced, "refused: the edit would make the config invalid; nothing was changed"
-               + (f" ({', '.join(new)} not created)" if new else ""))
-    if verdict.warnings:  # a model that retires soon, or that the catalogue does not know
+    if pending.warnings:  # a model that retires soon, or that the catalogue does not know
         from compiler import report
 
-        click.echo(report.text(verdict.warnings, use_colour(sys.stderr)), err=True, nl=False)
+        click.echo(report.text(pending.warnings, use_colour(sys.stderr)), err=True, nl=False)
     if dry_run:
-        click.echo(edit.unified_diff(Path(directory), changes), nl=False)
+        click.echo(pending.diff(), nl=False)
         return False
-    with editguard.locked(Path(directory)):
-        moved = editguard.changed_since(read)
-        if moved:
-            fail_usage(f"{', '.join(map(str, moved))} changed since hks read it (another edit at the same time?); "
-                       "nothing was changed: run the command again")
-        for path in sorted(changes):
-            edit.write_atomic(path, changes[path])
+    edit_transaction.commit(pending)
     for line in done:
         click.echo(line)
     for step in next_steps:
         click.echo(f"next: {step}")
     # what `hks validate` now says: the check saw the written files, a sealed secret's too
-    if verdict.remaining:
-        count = len(verdict.remaining) + len(verdict.introduced)
+    if pending.errors_left:
         click.echo(
-            f"hks: note: the config still has {count} error(s) it had before; run `hks validate`",
+            f"hks: note: the config still has {pending.errors_left} error(s) it had before; run `hks validate`",
             err=True,
         )
     return True
 
 
-def _differs(path: Path, text: str) -> bool:
-    return not path.exists() or path.read_text("utf-8-sig") != text
-
-
 def refuse(diagnostics: list[Diagnostic], message: str) -> NoReturn:
-    import dataclasses
+    from compiler.commands.common import show_refusal
+    from compiler.errors import Refused
 
-    from compiler import report
-
-    # what to change, in the flags of the command the user just ran, not in YAML keys
-    spoken = [dataclasses.replace(d, hint=d.flag_hint) if d.flag_hint else d for d in diagnostics]
-    click.echo(report.text(spoken, use_colour(sys.stderr)), err=True, nl=False)
-    click.echo(f"hks: {message}", err=True)
-    sys.exit(1)
+    show_refusal(Refused(message, diagnostics))
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:
@@ -231,30 +227,10 @@ def _as_typed(command: str, folder: Path) -> str:
 
 
 def with_provider(values: dict[str, Any], current: str | None, org: Any) -> dict[str, Any]:
-    """`--model` without `--provider` for a model the current provider does not offer: the
-    provider is the one the organisation has enabled that offers it (the user just ran
-    `hks llm enable` for it); with none or several, say which flag to add."""
-    from compiler.builtin import catalogue
-    from compiler.tools import edit
+    """`--model` without `--provider`: the provider chosen for it (tools/edit_changes.py), said."""
+    from compiler.tools import edit_changes
 
-    model = values.get("model")
-    if model is None or "provider" in values or not current or catalogue.lookup(current, str(model)):
-        return values
-    offering = sorted(set(catalogue.providers_offering(str(model))) | set(catalogue.providers_offering(catalogue.normalise(SELF_HOSTED, str(model)))))
-    if not offering:
-        return values  # not in the catalogue at all: validation says so, with its own hint
-    providers = edit.find(org.data, ("providers",)) if org is not None else None
-    enabled = {str(p) for p in providers or {}}
-    if org is not None and edit.find(org.data, ("self_hosted",)) is not None:
-        enabled.add(SELF_HOSTED)
-    offering = catalogue.rank_providers(offering, enabled)
-    chosen = [p for p in offering if p in enabled]
-    if len(chosen) == 1:
-        click.echo(f"provider {chosen[0]}: {model} is not offered by {current}, and {chosen[0]} is the enabled provider that offers it")
-        return {"provider": chosen[0], **values}
+    values, chosen = edit_changes.with_provider(values, current, org)
     if chosen:
-        fail(f"refused: {model} is offered by {', '.join(chosen)}, all enabled; say which (nothing was changed)",
-             hint=" or ".join(f"--provider {p}" for p in chosen))
-    fail(f"refused: {model} is not offered by {current} (the provider in use) but by {', '.join(offering)} "
-         "(nothing was changed)",
-         hint=f"add --provider {offering[0]} (after `hks llm enable --provider {offering[0]}` if the organisation does not use it yet)")
+        click.echo(chosen)
+    return values

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import contextlib
 import shlex
-import sys
 from pathlib import Path
 
 import click
@@ -58,22 +56,22 @@ def command(directory: Path, provider: str, organization: str | None, hks_repo: 
         name, provider, source, folder if folder and scaffold.is_config_folder(folder) else ".", in_repository=folder
     )
     at_top = {path: created.pop(path) for path in scaffold.REPOSITORY_FILES} if top else {}
-    _refuse_existing(directory, sorted([*created, "rendered"]))
-    rendered = _render(created)
+    scaffold.refuse_existing(directory, sorted([*created, "rendered"]))
+    rendered = scaffold.render_starter(created)
     to_merge = {path: text for path, text in at_top.items() if top and _exists(top / path)}
     inside = f"{folder}/" if folder else ""
     # one write, so a failure leaves nothing behind in either place
-    _write(top or directory, {**{inside + path: text for path, text in {**created, **rendered}.items()},
+    scaffold.write_all(top or directory, {**{inside + path: text for path, text in {**created, **rendered}.items()},
                               **{path: text for path, text in at_top.items() if path not in to_merge}})
     click.echo(f"created {len(created) + len(rendered)} files in {directory} ({provider} starter)", err=True)
     written_at_top = sorted(set(at_top) - set(to_merge))
     if written_at_top and folder:
         click.echo(f"created at the Git repository's top ({top}), where they are read: {', '.join(written_at_top)}", err=True)
     click.echo(f"hooks and CI: hks from {source.repo} at {source.rev}", err=True)
-    for note in [*source.notes, *_folder_name_notes(folder)]:
+    for note in [*source.notes, *scaffold.folder_name_notes(folder)]:
         click.echo(f"note: {note}", err=True)
     for path, text in sorted(to_merge.items()):
-        click.echo(_merge_advice(path, text, f"{folder}/" if folder else "this config"), err=True)
+        click.echo(scaffold.merge_advice(path, text, f"{folder}/" if folder else "this config"), err=True)
     click.echo(_next_step(directory, top, folder, written_at_top, sorted(to_merge)), err=True)
 
 
@@ -90,77 +88,8 @@ def _next_step(directory: Path, top: Path | None, folder: str | None, written: l
     return f"next: from {top}: {merge}git add {added} && pre-commit run --all-files"
 
 
-def _refuse_existing(directory: Path, targets: list[str]) -> None:
-    """Exit 2, naming them, when any of the files or folders init would make exists."""
-    existing = [t for t in targets if (directory / t).exists() or (directory / t).is_symlink()]
-    if not existing:
-        return
-    named = ", ".join(str(directory / t) for t in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-    click.echo(f"hks: {named} exist{'s' if len(existing) == 1 else ''}: hks init never overwrites a file", err=True)
-    sys.exit(2)
-
-
-def _folder_name_notes(folder: str | None) -> list[str]:
+def _write(root: Path, files: dict[str, str]) -> None:
+    """Every file or none (tools/scaffold.py)."""
     from compiler.tools import scaffold
 
-    if folder is None or scaffold.is_config_folder(folder):
-        return []
-    return [
-        f"cluster.config_folder cannot name {folder}/ (letters, digits, '.', '_' and '-', no part "
-        "starting with '.'): rename the folder before Argo CD deploys from it"
-    ]
-
-
-# What to add to a file the repository's top has already, instead of overwriting it.
-MERGE_ADVICE = {
-    ".pre-commit-config.yaml": "add this entry under its `repos:`",
-    ".gitlab-ci.yml": "merge these keys into it (add the jobs; keep one `workflow:`, `default:` and `stages:`)",
-    ".github/workflows/hks.yml": "it is not hks's: save this workflow under another name in .github/workflows/",
-}
-
-
-def _merge_advice(path: str, text: str, folder: str) -> str:
-    shown = text
-    if path == ".pre-commit-config.yaml":  # only the entry: the file has its own `repos:`
-        shown = text[text.index("repos:\n") + len("repos:\n"):]
-    return (f"note: {path} exists at the repository's top, so hks left it as it is; for the hks checks of "
-            f"{folder}, {MERGE_ADVICE[path]}:\n{shown}")
-
-
-def _render(created: dict[str, str]) -> dict[str, str]:
-    """The rendered folder of the new config, made in a temporary copy: on any failure nothing
-    has been written to DIRECTORY."""
-    import tempfile
-
-    from compiler.errors import RenderBug
-    from compiler.pipeline import compile_config, render_checked
-
-    with tempfile.TemporaryDirectory(prefix="hks-init-") as temporary:
-        _write(Path(temporary), created)
-        compiled = compile_config(temporary)
-        if not compiled.ok or compiled.config is None:  # a starter that does not validate is our bug
-            raise RenderBug("the starter config does not validate: " + "; ".join(d.message for d in compiled.diagnostics))
-        folder = compiled.config.org.cluster.path.strip("/")
-        return {f"{folder}/{name}": text for name, text in render_checked(compiled).files.items()}
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    """Writes every file or, on an error, removes what it made: never a half-made repository."""
-    made: list[Path] = []  # files and folders this call created, in order
-    try:
-        for relative, text in files.items():
-            path = root / relative
-            for folder in reversed(path.parents):
-                if not folder.exists():
-                    folder.mkdir()
-                    made.append(folder)
-            with path.open("x", encoding="utf-8") as handle:  # never overwrite, even in a race
-                made.append(path)
-                handle.write(text)
-    except OSError as exc:
-        from compiler.errors import InputError
-
-        for path in reversed(made):
-            with contextlib.suppress(OSError):
-                path.rmdir() if path.is_dir() else path.unlink()
-        raise InputError(f"{exc.filename or root}: {exc.strerror}") from None
+    scaffold.write_all(root, files)

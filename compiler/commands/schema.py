@@ -25,7 +25,7 @@ def command(which: str, output_dir: Path | None) -> None:
     if output_dir is None:
         click.echo(json_schema_text(which), nl=False)
         return
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for name in sorted(SCHEMAS):
-        (output_dir / f"{name}.schema.json").write_text(json_schema_text(name), encoding="utf-8")
-        click.echo(f"wrote {output_dir / f'{name}.schema.json'}")
+    from compiler.write import write_files
+
+    for path in write_files(output_dir, {f"{name}.schema.json": json_schema_text(name) for name in sorted(SCHEMAS)}):
+        click.echo(f"wrote {path}")

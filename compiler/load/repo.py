@@ -203,6 +203,13 @@ def _workspace_files(folder: Path, staged: Mapping[Path, bytes]) -> list[Path]:
     return sorted({p for p in entries if p.suffix in WORKSPACE_SUFFIXES} | new)
 
 
+def workspace_files_named(root: Path) -> list[Path]:
+    """The files of workspaces/ whose names say they are YAML, sorted, to name the workspaces
+    (the editing commands); a folder that cannot be listed has none here (validate says why)."""
+    folder = root / "workspaces"
+    return sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+
+
 def load_file(path: Path, root: Path | None = None) -> tuple[Document | None, list[Diagnostic]]:
     """Parses one YAML file whose top level must be a mapping; `root` is the config repository
     (default: the file's folder), which no link may lead out of."""

@@ -8,6 +8,13 @@ from typing import Any
 from compiler.providers.base import Provider, Settings
 
 PORT = 11434
+# Ollama's model options a Modelfile PARAMETER may set (api.Options and api.Runner); a key close
+# to one of these is a typo, any other is passed on as written (`hks llm install --param`).
+MODELFILE_PARAMETERS = (
+    "frequency_penalty", "main_gpu", "min_p", "mirostat", "mirostat_eta", "mirostat_tau", "num_batch",
+    "num_ctx", "num_gpu", "num_keep", "num_predict", "num_thread", "presence_penalty", "repeat_last_n",
+    "repeat_penalty", "seed", "stop", "temperature", "top_k", "top_p", "typical_p", "use_mmap",
+)  # fmt: skip
 
 
 def service_url(namespace: str, scheme: str = "http", service: str = "ollama") -> str:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from compiler.builtin import catalogue
+from compiler.errors import Refused
 from compiler.providers import registry
 from compiler.tools import edit
 
@@ -73,6 +75,15 @@ def unset_llm(target: edit.YamlFile, at: tuple[str, ...], keys: list[str]) -> li
     return said
 
 
+def new_workspace(path: Path, name: str, values: dict[str, Any]) -> tuple[edit.YamlFile, list[str]]:
+    """workspaces/NAME.yaml, new: the workspace inherits org.yaml's llm_config but for `values`."""
+    target = edit.new_file(path)
+    target.data["workspace"] = name
+    done = [f"{target.path}: workspace '{name}' (inherits org.yaml's llm_config)"]
+    done += set_llm(target, ("llm_override",), values) if values else []
+    return target, done
+
+
 def model_name(entry: Any) -> str:
     return str(entry["name"]) if isinstance(entry, dict) else str(entry)
 
@@ -125,3 +136,32 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def with_provider(values: dict[str, Any], current: str | None, org: edit.YamlFile | None) -> tuple[dict[str, Any], str | None]:
+    """`--model` without `--provider` for a model the current provider does not offer: the
+    provider is the one the organisation has enabled that offers it (the user just ran
+    `hks llm enable` for it), returned with the line that says so; with none or several,
+    errors.Refused says which flag to add."""
+    model = values.get("model")
+    if model is None or "provider" in values or not current or catalogue.lookup(current, str(model)):
+        return values, None
+    offering = sorted(set(catalogue.providers_offering(str(model)))
+                      | set(catalogue.providers_offering(catalogue.normalise(registry.SELF_HOSTED, str(model)))))
+    if not offering:
+        return values, None  # not in the catalogue at all: validation says so, with its own hint
+    providers = edit.find(org.data, ("providers",)) if org is not None else None
+    enabled = {str(p) for p in providers or {}}
+    if org is not None and edit.find(org.data, ("self_hosted",)) is not None:
+        enabled.add(registry.SELF_HOSTED)
+    offering = catalogue.rank_providers(offering, enabled)
+    chosen = [p for p in offering if p in enabled]
+    if len(chosen) == 1:
+        return ({"provider": chosen[0], **values},
+                f"provider {chosen[0]}: {model} is not offered by {current}, and {chosen[0]} is the enabled provider that offers it")
+    if chosen:
+        raise Refused(f"refused: {model} is offered by {', '.join(chosen)}, all enabled; say which (nothing was changed)",
+                      hint=" or ".join(f"--provider {p}" for p in chosen))
+    raise Refused(f"refused: {model} is not offered by {current} (the provider in use) but by {', '.join(offering)} "
+                  "(nothing was changed)",
+                  hint=f"add --provider {offering[0]} (after `hks llm enable --provider {offering[0]}` if the organisation does not use it yet)")

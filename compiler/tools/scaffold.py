@@ -1,4 +1,5 @@
-"""`hks init`: the files of a new config repository, as text. Writes nothing (the command does).
+"""`hks init`: the files of a new config repository, as text, their rendered folder (made aside),
+and the one write of them all, which leaves nothing behind when it fails.
 
 The starters are the smallest configs that validate and render as they are; the files name
 the hks they were made with (`hks_source`), so the hooks and CI run the same hks.
@@ -6,11 +7,13 @@ the hks they were made with (`hks_source`), so the hooks and CI run the same hks
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 from compiler import __version__
 from compiler.builtin.resources import data_dir
+from compiler.errors import InputError, RenderBug
 from compiler.tools.hks_source import Source
 
 EXAMPLE_WORKSPACE = "assistant"
@@ -110,3 +113,74 @@ def files(
     for name in sorted(SCHEMAS):
         found[f"schemas/{name}.schema.json"] = json_schema_text(name)
     return dict(sorted(found.items()))
+
+
+def refuse_existing(directory: Path, targets: list[str]) -> None:
+    """errors.InputError (exit 2), naming them, when any of the files or folders init would make
+    exists."""
+    existing = [t for t in targets if (directory / t).exists() or (directory / t).is_symlink()]
+    if not existing:
+        return
+    named = ", ".join(str(directory / t) for t in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+    raise InputError(f"{named} exist{'s' if len(existing) == 1 else ''}: hks init never overwrites a file")
+
+
+def folder_name_notes(folder: str | None) -> list[str]:
+    if folder is None or is_config_folder(folder):
+        return []
+    return [
+        f"cluster.config_folder cannot name {folder}/ (letters, digits, '.', '_' and '-', no part "
+        "starting with '.'): rename the folder before Argo CD deploys from it"
+    ]
+
+
+# What to add to a file the repository's top has already, instead of overwriting it.
+MERGE_ADVICE = {
+    ".pre-commit-config.yaml": "add this entry under its `repos:`",
+    ".gitlab-ci.yml": "merge these keys into it (add the jobs; keep one `workflow:`, `default:` and `stages:`)",
+    ".github/workflows/hks.yml": "it is not hks's: save this workflow under another name in .github/workflows/",
+}
+
+
+def merge_advice(path: str, text: str, folder: str) -> str:
+    shown = text
+    if path == ".pre-commit-config.yaml":  # only the entry: the file has its own `repos:`
+        shown = text[text.index("repos:\n") + len("repos:\n"):]
+    return (f"note: {path} exists at the repository's top, so hks left it as it is; for the hks checks of "
+            f"{folder}, {MERGE_ADVICE[path]}:\n{shown}")
+
+
+def render_starter(created: dict[str, str]) -> dict[str, str]:
+    """The rendered folder of the new config, made in a temporary copy: on any failure nothing
+    has been written to DIRECTORY."""
+    import tempfile
+
+    from compiler.pipeline import compile_config, render_checked
+
+    with tempfile.TemporaryDirectory(prefix="hks-init-") as temporary:
+        write_all(Path(temporary), created)
+        compiled = compile_config(temporary)
+        if not compiled.ok or compiled.config is None:  # a starter that does not validate is our bug
+            raise RenderBug("the starter config does not validate: " + "; ".join(d.message for d in compiled.diagnostics))
+        folder = compiled.config.org.cluster.path.strip("/")
+        return {f"{folder}/{name}": text for name, text in render_checked(compiled).files.items()}
+
+
+def write_all(root: Path, files: dict[str, str]) -> None:
+    """Writes every file or, on an error, removes what it made: never a half-made repository."""
+    made: list[Path] = []  # files and folders this call created, in order
+    try:
+        for relative, text in files.items():
+            path = root / relative
+            for folder in reversed(path.parents):
+                if not folder.exists():
+                    folder.mkdir()
+                    made.append(folder)
+            with path.open("x", encoding="utf-8") as handle:  # never overwrite, even in a race
+                made.append(path)
+                handle.write(text)
+    except OSError as exc:
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() else path.unlink()
+        raise InputError(f"{exc.filename or root}: {exc.strerror}") from None
