@@ -28,6 +28,7 @@ ALLOWED = {
     "commands/logs.py": {"ollama"},  # `hks logs ollama`: the component
     "tools/logs.py": {"ollama"},
     "policy/facts.py": {"ollama"},  # images[].component
+    "render/components/autoscaling.py": {"ollama"},  # the pools' Ollama Deployments' labels
     "render/components/gateway.py": {"ollama"},  # the Ollama pods' label
     "render/components/mesh.py": {"ollama"},  # the Ollama pods' identity and policies
     "render/components/ollama.py": {"ollama"},  # the deployment itself
