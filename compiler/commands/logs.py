@@ -2,10 +2,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import subprocess
 import sys
-import threading
-from typing import IO, Any
 
 import click
 
@@ -77,57 +74,20 @@ def command(
     sys.exit(_run(commands, verbose))
 
 
-def _run(commands: list[list[str]], verbose: bool) -> int:
-    """Runs the commands at once (with -f they never end), forwarding their output; the status
-    is the first failing command's. Without a cluster, kubectl's retries are one line of hks's."""
-    processes = [subprocess.Popen(args, stderr=subprocess.PIPE, text=True) for args in commands]
-    errors: list[list[str]] = [[] for _ in processes]
-    readers = [threading.Thread(target=_forward, args=(p.stderr, errors[i], verbose)) for i, p in enumerate(processes)]
-    for reader in readers:
-        reader.start()
-    try:
-        codes = [p.wait() for p in processes]
-    except KeyboardInterrupt:
-        for p in processes:
-            p.terminate()
-        return 130
-    for reader in readers:
-        reader.join()
-    failing = [code for code in codes if code != 0]
-    if failing:
-        from compiler.tools.logs import no_cluster
-
-        unreachable = [lines for lines in errors if no_cluster("".join(lines))]
-        if unreachable:
-            click.echo("hks: kubectl cannot reach a Kubernetes cluster: check `kubectl config current-context` "
-                       "and KUBECONFIG", err=True)
-            if not verbose:
-                click.echo(f"  kubectl: {_last_said(unreachable[0])} (-v shows all it said)", err=True)
-        return failing[0]
-    return 0
-
-
-def _forward(stream: IO[str] | Any, into: list[str], verbose: bool) -> None:
-    """kubectl's stderr: as it comes with -v; else once it ends, unless it only says that there
-    is no cluster (its client logs every retry; hks says that in one line)."""
-    from compiler.tools.logs import no_cluster
-
-    for line in stream:
-        into.append(line)
-        if verbose:
-            _write(line)
-    if not verbose and not no_cluster("".join(into)):
-        _write("".join(into))
-
-
 def _write(text: str) -> None:
     sys.stderr.write(text)
     sys.stderr.flush()
 
 
-def _last_said(lines: list[str]) -> str:
-    """kubectl's own last sentence, not one of its client's log lines (`E1125 23:58:30.43 ...`)."""
-    import re
+def _run(commands: list[list[str]], verbose: bool) -> int:
+    """The commands run at once (with -f they never end); kubectl's status is passed through.
+    Without a cluster, kubectl's retries become one line of hks's."""
+    from compiler.tools.logs import run
 
-    said = [line.strip() for line in lines if line.strip() and not re.match(r"[EWIF]\d{4} ", line)]
-    return (said or [line.strip() for line in lines if line.strip()] or ["(nothing)"])[-1]
+    outcome = run(commands, verbose, _write)
+    if outcome.unreachable is not None:
+        click.echo("hks: kubectl cannot reach a Kubernetes cluster: check `kubectl config current-context` "
+                   "and KUBECONFIG", err=True)
+        if not verbose:
+            click.echo(f"  kubectl: {outcome.unreachable} (-v shows all it said)", err=True)
+    return outcome.code
