@@ -2,7 +2,7 @@
 
 A rule lives with its check: each module that reports rules declares them right after its imports,
 `RULES: dict[str, str] = {"CAP-001": "self-hosted model does not fit the GPU memory", ...}`, sorted
-by id. This module gathers those tables from the explicit, sorted list in `_declaring_modules`
+by id. This module gathers those tables from the explicit, sorted list `DECLARING_MODULES`
 (a module that starts reporting rules is added there; tests/test_rules.py says when one is missing).
 The modules are imported only when a title is asked for (SARIF, GitHub annotations, docs), so
 `hks --help` imports none of them.
@@ -15,6 +15,7 @@ be evaluated).
 from __future__ import annotations
 
 import functools
+import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -26,50 +27,34 @@ class HksRule:
     module: str  # the module that declares and reports it, such as compiler.checks.capacity
 
 
-def _declaring_modules() -> tuple[ModuleType, ...]:
-    """Every module that declares rules, sorted by module name."""
-    from compiler import merge
-    from compiler.checks import (
-        advisories,
-        argocd,
-        capacity,
-        catalogue,
-        cluster,
-        gateway,
-        metadata_hosts,
-        pools,
-        rbac,
-        reserved,
-        sealed,
-        secrets,
-    )
-    from compiler.load import parse, repo, safefs
-    from compiler.model import config, schema
-    from compiler.policy import evaluate, packs, waivers
+# Every module that declares rules, sorted by name.
+DECLARING_MODULES = (
+    "compiler.checks.advisories",
+    "compiler.checks.argocd",
+    "compiler.checks.capacity",
+    "compiler.checks.catalogue",
+    "compiler.checks.cluster",
+    "compiler.checks.gateway",
+    "compiler.checks.metadata_hosts",
+    "compiler.checks.pools",
+    "compiler.checks.rbac",
+    "compiler.checks.reserved",
+    "compiler.checks.sealed",
+    "compiler.checks.secrets",
+    "compiler.load.parse",
+    "compiler.load.repo",
+    "compiler.load.safefs",
+    "compiler.merge",
+    "compiler.model.config",
+    "compiler.model.schema",
+    "compiler.policy.evaluate",
+    "compiler.policy.packs",
+    "compiler.policy.waivers",
+)
 
-    return (
-        advisories,
-        argocd,
-        capacity,
-        catalogue,
-        cluster,
-        gateway,
-        metadata_hosts,
-        pools,
-        rbac,
-        reserved,
-        sealed,
-        secrets,
-        parse,
-        repo,
-        safefs,
-        merge,
-        config,
-        schema,
-        evaluate,
-        packs,
-        waivers,
-    )
+
+def _declaring_modules() -> tuple[ModuleType, ...]:
+    return tuple(importlib.import_module(name) for name in DECLARING_MODULES)
 
 
 @functools.cache

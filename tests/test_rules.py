@@ -109,7 +109,7 @@ def test_every_rule_a_module_reports_is_declared_by_it_or_by_a_module_it_imports
 def test_every_module_that_declares_rules_is_in_the_registry_and_declares_them_sorted() -> None:
     declaring = {name for name, tree in _trees().items() if _declaration(tree) is not None}
     declared = _declared_by_module()
-    assert set(declared) == declaring, "add the module to compiler/rules.py's _declaring_modules"
+    assert set(declared) == declaring, "add the module to compiler/rules.py's DECLARING_MODULES"
     names = [module.__name__ for module in rules._declaring_modules()]
     assert names == sorted(names)
     for name, table in declared.items():
