@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import pytest
 from ruamel.yaml import YAML
 
+from tests.e2e import launch
 from tests.e2e.kubeapi import API_AUDIENCE, KubeAPI, token
 from tests.e2e.standin import StandIn
 
@@ -70,25 +71,26 @@ def running(
             text = text.replace(service, loopback)
         (work / "config.yaml").write_text(text)
     port = free_port()
-    env = {"PATH": os.environ["PATH"], "HOME": str(work), **deployment_env(rendered, standin, secrets or {}), **kubeapi.env()}
+    env = {"PATH": os.environ["PATH"], "HOME": str(home(litellm, tmp_path_factory)), **deployment_env(rendered, standin, secrets or {}), **kubeapi.env()}
     env.update(injected or {})
     if "LITELLM_LOG" in os.environ:  # LITELLM_LOG=DEBUG shows what the proxy does, in litellm.log
         env["LITELLM_LOG"] = os.environ["LITELLM_LOG"]
-    with (work / "litellm.log").open("w") as log:
-        process = subprocess.Popen(
-            [str(litellm), "--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=work,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(url, process, work / "litellm.log")
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    log = work / "litellm.log"
+    proxy = launch.start(litellm, ["--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)], work, env, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proxy, log)
+        yield url
+    finally:
+        proxy.stop()
+
+
+def home(litellm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The home folder of every proxy of a release: one, as the import of a forked proxy saw it
+    (tests/e2e/launch.py); the Deployment's own HOME is an emptyDir, as empty as this."""
+    folder = tmp_path_factory.getbasetemp() / f"home-{litellm.parent.parent.name}"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def mount_config(rendered: Path, folder: Path) -> None:
@@ -139,11 +141,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_ready(url: str, proxy: launch.Proxy, log: Path) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"litellm exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        if (code := proxy.poll()) is not None:
+            pytest.fail(f"litellm exited with {code}:\n{log.read_text()[-4000:]}")
         try:
             with urllib.request.urlopen(f"{url}/health/readiness", timeout=2) as response:
                 if response.status == 200:
