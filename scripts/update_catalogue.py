@@ -7,7 +7,7 @@ Run it with the Python of the pinned LiteLLM (tests/install-tools.sh installs it
 MAP.json defaults to the map inside the installed `litellm` wheel
 (`model_prices_and_context_window_backup.json`). `--as-of` is the day the map was read; it dates
 the prices `hks cost` prints. The output is deterministic: the same map, LiteLLM and date give the
-same bytes (tests/test_catalogue.py holds the shipped file to that).
+same bytes (tests/checks/test_catalogue.py holds the shipped file to that).
 
 What comes from where:
 - context window, maximum output, price per token, retirement date and successor: the map;

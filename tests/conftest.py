@@ -126,7 +126,7 @@ def tool_missing(marker: str) -> bool:
 
 # The files that take longest on one worker (about a minute each: the 10,000-workspace render, pre-commit
 # installing hks twice) go first, so that under xdist neither is left running alone at the end.
-LONGEST_FIRST = ("tests/test_objectsize.py", "tests/test_precommit.py")
+LONGEST_FIRST = ("tests/render/test_objectsize.py", "tests/test_precommit.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers added here

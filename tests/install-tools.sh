@@ -3,7 +3,7 @@
 # (their dependencies must not mix with hks's): the pinned LiteLLM proxy, with prometheus_client
 # as LiteLLM's Docker image has it (its requirements.txt pins 0.20.0 "for /metrics endpoint on
 # proxy"; the PyPI extra `litellm[proxy]` leaves it out); the checkov scanner that
-# tests/test_security.py runs on the rendered output; Prometheus's `promtool` from Debian's
+# tests/render/test_security.py runs on the rendered output; Prometheus's `promtool` from Debian's
 # `prometheus` package; Debian's `redis-server`, which tests/e2e starts on loopback for the
 # gateway's shared state; and Debian's `nginx-light`, for the TLS proxy's tests. Safe to run again; does nothing when done.
 set -euo pipefail
@@ -33,7 +33,7 @@ install_litellm() {  # VENV VERSION
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --upgrade pip
   "$venv/bin/python" -m pip install --quiet "litellm==${version}"
-  "$venv/bin/python" tests/tools/litellm_proxy_requirements.py > "$venv/proxy-requirements.txt"
+  "$venv/bin/python" tests/litellm_proxy_requirements.py > "$venv/proxy-requirements.txt"
   "$venv/bin/python" -m pip install --quiet -r "$venv/proxy-requirements.txt" "prometheus_client==${PROMETHEUS_CLIENT_VERSION}" \
     "redis==${REDIS_CLIENT_VERSION}"
 }
@@ -56,7 +56,7 @@ if ! command -v redis-server >/dev/null; then
     echo "note: redis-server is missing; install Debian's 'redis-server' package (the shared-state e2e tests fail without it)" >&2
   fi
 fi
-# nginx: tests/test_tls.py and tests/e2e/test_tls_e2e.py run the TLS proxy's rendered config with it
+# nginx: tests/render/test_tls.py and tests/e2e/test_tls_e2e.py run the TLS proxy's rendered config with it
 # (the image is nginx-unprivileged; Debian's nginx-light has the same http and ssl modules).
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from compiler.builtin import kubeschemas as k8s
 from tests.conftest import EXAMPLES, ROOT, hks_process, write
-from tests.test_render import assert_upstream_valid
+from tests.render.test_render import assert_upstream_valid
 
 PLUGIN_DIR = ROOT / "deploy" / "argocd-cmp"
 BIN = Path(sys.executable).parent  # where `pip install` put the hks command

@@ -219,7 +219,7 @@ def test_under_dash_c_every_path_printed_is_from_the_current_folder(config: Path
 def test_under_dash_c_the_certificate_is_named_from_the_current_folder(config: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from tests.test_secret import certificate
+    from tests.tools.test_secret import certificate
 
     top, c = config.parent, ("-C", config.name)
     (top / "sealed-secrets.pem").write_bytes(certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048)))

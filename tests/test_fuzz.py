@@ -4,7 +4,7 @@ HKS_FUZZ_SECONDS sets the budget (default 10 s, about a thousand inputs: enough 
 the seeds come near, short enough for the suite's 3 minutes); bench/fuzz_validate.py runs the long
 campaign (30 minutes by default) with the same target.
 A finding is printed with the input that caused it; fix it and add a regression test beside the
-module at fault (tests/test_load.py and tests/test_schema.py hold the ones found so far).
+module at fault (tests/load/test_load.py and tests/model/test_schema.py hold the ones found so far).
 """
 
 from __future__ import annotations

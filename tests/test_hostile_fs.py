@@ -15,7 +15,7 @@ import pytest
 
 from compiler.errors import InputError
 from tests.conftest import ROOT, hks_process, write
-from tests.test_policy import OWN_PACK
+from tests.policy.test_policy import OWN_PACK
 
 ORG = "llm_config:\n  provider: openai\n  model: gpt-5.4-mini\n"
 WORKSPACE = "llm_override:\n  temperature: 0.5\n"
@@ -278,7 +278,7 @@ def test_two_edits_of_one_file_at_once_never_lose_one(tmp_path: Path) -> None:
 
 @pytest.fixture
 def sealed_repo(tmp_path: Path) -> Path:
-    from tests.test_secret import certificate, private_key
+    from tests.tools.test_secret import certificate, private_key
 
     key = private_key.__wrapped__()  # type: ignore[attr-defined]
     return write(tmp_path / "repo", {

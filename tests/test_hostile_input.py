@@ -67,7 +67,7 @@ def test_without_libyaml_ruamel_counts_the_nodes_while_composing(monkeypatch: py
 def test_a_closed_stdout_or_stdin_exits_2_without_an_internal_error(shell: str, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from tests.test_secret import certificate
+    from tests.tools.test_secret import certificate
 
     sealed = write(
         tmp_path,

@@ -131,7 +131,7 @@ def test_compliance_is_a_union_and_residency_may_narrow(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            # HIPAA-compliant (tests/test_policy.py covers what HIPAA asks), so the config is clean
+            # HIPAA-compliant (tests/policy/test_policy.py covers what HIPAA asks), so the config is clean
             "org.yaml": BASE + "  sanitization: {pii: redact}\ncompliance: [soc2]\ndata_residency: eu\ncluster: {mesh: linkerd}\n"
             "gateway: {audit_log: {enabled: true, retention_days: 2190}, database_secret: db}\n",
             "workspaces/w.yaml": "compliance: [hipaa, soc2]\ndata_residency: on-premises\n",

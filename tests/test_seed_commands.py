@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES, ROOT
-from tests.test_editing_commands import GOLDEN, snapshot, tree_diff
+from tests.tools.test_editing_commands import GOLDEN, snapshot, tree_diff
 
 SELF_HOSTED = """\
 # Enable LLM features
@@ -63,7 +63,7 @@ def run_block(block: str, root: Path, env: dict[str, str]) -> str:
 
 def starting_repo(tmp_path: Path) -> Path:
     """The seed example, with Sealed Secrets set up so that `hks secret create` has a cluster key."""
-    from tests.test_secret import certificate
+    from tests.tools.test_secret import certificate
 
     from cryptography.hazmat.primitives.asymmetric import rsa
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import ROOT
 from tests.test_seed_commands import COMMERCIAL, SELF_HOSTED
-from tests.test_secret import certificate
+from tests.tools.test_secret import certificate
 
 OPENAI_KEY = "sk-proj-WALKthroughValue0123456789abcdef"
 MASTER_KEY = "walkthrough-master-key-0123456789"

@@ -3,7 +3,7 @@
 libyaml, through PyYAML (which kubernetes-validate needs anyway), parses in a fraction of the
 time of ruamel's pure-Python parser, which showed in every `validate` and dominated render at
 thousands of workspaces. It reads YAML 1.1, which differs from 1.2 only on unquoted literals
-(`yes`, `0777`, `1:20`): tests/test_datafiles.py holds every data file equal under both, and
+(`yes`, `0777`, `1:20`): tests/builtin/test_datafiles.py holds every data file equal under both, and
 templates quote every value they insert.
 """
 

@@ -99,7 +99,7 @@ def problems(document: dict[str, Any], version: str) -> list[str]:
 # 0.7 s for a pod template's schema. So a kind is compiled only once it has been seen often
 # enough to pay for it (the kinds hks renders per workspace), and the compiled check only ever
 # accepts: a document it refuses goes to jsonschema, which says why (or accepts it after all).
-# tests/test_k8s.py checks that the two agree on every rendered example and on broken copies.
+# tests/builtin/test_k8s.py checks that the two agree on every rendered example and on broken copies.
 
 COMPILE_AFTER = 50
 # Never compiled: a pod template's inlined schema takes 0.7 s and about 300 MB to compile

@@ -6,7 +6,7 @@ about 70 ms of every run, a quarter of `hks validate` on a small config.
 
 Each entry carries the sha256 of its source file and is used only while the source is
 unchanged, so an edited file is read from its source, never shadowed by a stale entry.
-tests/test_precompiled.py holds the shipped file current and equal to its sources.
+tests/builtin/test_precompiled.py holds the shipped file current and equal to its sources.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ It takes only what it can read exactly as the ruamel path would: plain YAML with
 the YAML 1.2 core schema in their common spellings, dates, anchors and aliases. Anything else (a
 libyaml error, a tag, a merge key, a duplicate key, an unusual number or date, characters ruamel's
 reader refuses, deep flow nesting) returns UNSURE, and repo.py reads the file with ruamel, which
-gives the diagnostics their exact wording. tests/test_yamlfast.py holds the two paths equal.
+gives the diagnostics their exact wording. tests/load/test_yamlfast.py holds the two paths equal.
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def render_template(template: str, **context: Any) -> dict[str, Any]:
 
 def load_template_yaml(text: str) -> Any:
     """A rendered template's YAML, with libyaml (compiler/builtin/datafiles.py): every value reaches a
-    template as JSON (quoted), and tests/test_render.py checks that YAML 1.1 and 1.2 read every
+    template as JSON (quoted), and tests/render/test_render.py checks that YAML 1.1 and 1.2 read every
     rendered example the same."""
     from compiler.builtin import datafiles
 

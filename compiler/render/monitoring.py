@@ -61,7 +61,7 @@ WORKSPACE_OF = '"workspace", "$1", "requested_model", "([^.]+).*"'
 SCRAPE_INTERVAL = "30s"
 # Grafana's latest dashboard schema version, the last of its v1 dashboard API (grafana/grafana,
 # apps/dashboard/pkg/migration/schemaversion/README.md; read 2026-11-25). Migrations 40 to 42
-# change nothing in the dashboards hks writes (tests/test_monitoring.py checks their shape).
+# change nothing in the dashboards hks writes (tests/render/test_monitoring.py checks their shape).
 DASHBOARD_SCHEMA_VERSION = 42
 
 

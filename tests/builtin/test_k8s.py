@@ -1,0 +1,98 @@
+"""The compiled Kubernetes schema check (compiler/builtin/kubeschemas.py's fast path) agrees with jsonschema: on
+every rendered example document, and on broken copies of them. The fast path may only ever say
+"valid" where jsonschema does; here it must agree both ways, so a drift shows either way."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.builtin import kubeschemas as k8s
+from tests.conftest import ROOT
+
+VERSION = "1.35"
+DOCUMENTS = [
+    doc
+    for path in sorted(ROOT.glob("examples/*/rendered/**/*.yaml"))
+    if path.name != "kustomization.yaml"
+    for doc in yaml.safe_load_all(path.read_text("utf-8"))
+    if doc and doc["kind"] not in k8s.POD_TEMPLATE_KINDS  # never compiled: jsonschema checks them
+]
+WRONG = [None, 7, -1, 2**40, 1.5, True, "", "x", "-bad name-", [], ["x"], {}, {"unknown": 1}]
+
+
+def refused_by_jsonschema(doc: dict[str, Any]) -> bool:
+    return any(True for _ in k8s._validator(VERSION, doc["kind"], doc["apiVersion"]).iter_errors(doc))
+
+
+def refused_by_compiled(doc: dict[str, Any]) -> bool:
+    try:
+        k8s._compiled(VERSION, doc["kind"], doc["apiVersion"])(doc)
+    except Exception:
+        return True
+    return False
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += paths(value, (*prefix, index))
+    return found
+
+
+def test_the_examples_render_every_kind_hks_emits_per_workspace() -> None:
+    kinds = {d["kind"] for d in DOCUMENTS}
+    assert {"Namespace", "NetworkPolicy", "Role", "RoleBinding", "ConfigMap", "ServiceAccount"} <= kinds
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: f"{d['kind']}-{d['metadata']['name']}")
+def test_both_accept_every_rendered_document(doc: dict[str, Any]) -> None:
+    assert not refused_by_jsonschema(doc)
+    assert not refused_by_compiled(doc)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_they_agree_on_broken_copies(data: st.DataObject) -> None:
+    doc = copy.deepcopy(data.draw(st.sampled_from(DOCUMENTS)))
+    path = data.draw(st.sampled_from([p for p in paths(doc)[1:] if p[0] not in ("kind", "apiVersion")]))
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    action = data.draw(st.sampled_from(["replace", "delete", "add"]))
+    if action == "replace":
+        parent[path[-1]] = data.draw(st.sampled_from(WRONG))
+    elif action == "delete":
+        del parent[path[-1]]
+    elif action == "add" and isinstance(parent, dict):
+        parent["notAField"] = "x"
+    assert refused_by_compiled(doc) == refused_by_jsonschema(doc), (path, action)
+
+
+def test_a_document_the_compiled_check_refuses_still_gets_jsonschemas_reasons() -> None:
+    doc = copy.deepcopy(next(d for d in DOCUMENTS if d["kind"] == "RoleBinding"))
+    doc["subjects"][0]["surprise"] = True
+    for _ in range(k8s.COMPILE_AFTER + 1):  # past the threshold: the compiled check runs
+        found = k8s.problems(doc, VERSION)
+    assert found and "surprise" in found[0]
+
+
+def test_a_pod_template_kind_is_never_compiled() -> None:
+    """Compiling a Deployment's schema took 0.7 s and about 300 MB: jsonschema checks these few."""
+    deployment = next(
+        doc for path in sorted(ROOT.glob("examples/acme/rendered/**/deployment-*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text("utf-8")) if doc
+    )
+    k8s._compiled.cache_clear()
+    for _ in range(k8s.COMPILE_AFTER + 5):
+        assert k8s.problems(deployment, VERSION) == []
+    assert k8s._compiled.cache_info().currsize == 0

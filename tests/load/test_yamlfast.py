@@ -1,0 +1,118 @@
+"""The two loaders of compiler/load/repo.py read every input alike: libyaml's fast path (compiler/load/yamlfast.py)
+and ruamel's round trip. Over the examples, the test data and thousands of mutations of them
+(the fuzz campaign's own mutators), each input must be accepted or refused the same way, with
+the same diagnostic, the same data and the same line and column for every key and value."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from compiler.load import parse as load
+from compiler.load import yamlfast
+from tests.conftest import ROOT
+from tests.fuzzing import mutate_bytes, mutate_structure, seeds
+
+CORPUS = sorted(
+    p for folder in ("examples", "tests/tools/data", "tests/render/monitoring") for p in (ROOT / folder).rglob("*.yaml") if "rendered" not in p.parts
+)
+
+
+def both(raw: bytes) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    text, problem = load._decode(raw, "f.yaml")
+    assert problem is None
+    return load._parse(text, "f.yaml"), load._parse_round_trip(text, "f.yaml")
+
+
+def paths(node: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield at
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from paths(value, (*at, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from paths(value, (*at, index))
+
+
+def assert_same(raw: bytes) -> bool:
+    """True when the fast path took the input itself (so the comparison says something)."""
+    (fast, fast_problem), (slow, slow_problem) = both(raw)
+    assert fast_problem == slow_problem, raw
+    assert repr(load.to_plain(fast)) == repr(load.to_plain(slow)), raw  # repr: NaN, ruamel's tagged scalars
+    text = raw.decode("utf-8-sig")
+    node = yamlfast.compose(text, load.MAX_DEPTH)
+    took = node is not yamlfast.UNSURE and node is not None and yamlfast.build(node) is not yamlfast.UNSURE
+    if took:  # otherwise both came from ruamel
+        for at in paths(slow):
+            assert load.locate(fast, at) == load.locate(slow, at), (raw, at)
+            if at and isinstance(at[-1], str):
+                assert load.locate(fast, at, key=True) == load.locate(slow, at, key=True), (raw, at)
+    return took
+
+
+def decodable(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False  # refused before either parser runs (YAML-004)
+    return True
+
+
+def test_the_fast_path_takes_the_common_files() -> None:
+    taken = [assert_same(p.read_bytes()) for p in CORPUS if decodable(p.read_bytes())]
+    assert sum(taken) >= 0.8 * len(taken)
+
+
+def test_mutations_read_alike() -> None:
+    rng = random.Random(19)
+    pool = [content for seed in seeds() for content in seed.files.values()]
+    checked = fast = 0
+    for _ in range(3000):
+        raw = rng.choice(pool)
+        raw = mutate_structure(rng, raw) or raw if rng.random() < 0.3 else mutate_bytes(rng, raw, pool)
+        if not decodable(raw):
+            continue
+        fast += assert_same(raw)
+        checked += 1
+    assert checked > 2000 and fast > 300, (checked, fast)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: yes\nb: no\nc: on\nd: off\n",  # strings in YAML 1.2
+        "a: 1\nb: -2\nc: +3\nd: 1.5\ne: 1e5\nf: -1.\ng: .inf\nh: -.Inf\ni: .nan\n",
+        "a: 0o17\nb: 0x1F\nc: 017\nd: 1_000\ne: .5\nf: 0b101\n",  # ruamel's own spellings
+        "a: 2026-12-31\nb: 2026-02-30\nc: 2026-12-31T10:00:00Z\nd: '2026-12-31'\n",
+        "a: ~\nb: null\nc:\nd: Null\ne: ''\n",
+        "a: !!str 12\nb: !!int '12'\nc: !custom x\n",
+        "a: &x {k: v}\nb: *x\nc: [*x, *x]\n<<: *x\n",
+        "a: 1\na: 2\n",
+        "? [a]\n: b\n",
+        "a:\n  - b: |\n      text\n    c: >-\n      folded\n",
+        "a: 'x' # comment\n# end\n",
+        "\ufeffa: 1\n",
+        "a: b\n---\nc: d\n",
+        "a: [1, 2\n",
+        "a:\n\t- b\n",
+        "a: \x07\n",
+        "1: one\ntrue: t\n2026-01-01: d\n1.5: f\n~: n\n",
+    ],
+)
+def test_edge_cases_read_alike(text: str) -> None:
+    assert_same(text.encode())
+
+
+def test_deep_and_wide_inputs_are_refused_alike() -> None:
+    assert_same(b"a: " + b"[" * 70 + b"]" * 70 + b"\n")
+    assert_same(b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n")
+    nested = "".join(f"{'  ' * i}k{i}:\n" for i in range(80)) + "  " * 80 + "v: 1\n"
+    assert_same(nested.encode())
+    bomb = b"a: &a [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n".encode()
+        for i in range(8)
+    )
+    assert_same(bomb)

@@ -1,0 +1,243 @@
+"""Autoscaling of the GPU pools with KEDA (render/components/autoscaling.py, docs/self-hosted.md
+"Autoscaling"): a ScaledObject per pool whose max is above its min, valid for hks's schema and for
+KEDA's upstream CRD schema; its queries, evaluated by promtool over synthetic gateway series, ask
+for the expected pods at idle, on refused requests to a pool at zero, at load and at the maximum;
+the Deployment leaves `replicas` to it. That each metric and label the queries use is one the real
+LiteLLM exposes is tests/e2e/test_pools_e2e.py's."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from compiler.builtin.kubeschemas import problems
+from compiler.pipeline import compile_config
+from compiler.providers import selfhosted
+from tests.builtin.test_crd_schemas import UPSTREAM
+from tests.conftest import ROOT
+from tests.render.test_pools import LARGE, SMALL, config, findings, rendered
+
+GPU_POOLS = ROOT / "examples" / "gpu-pools"
+
+
+def scaled_objects(files: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {body["metadata"]["name"]: body for body in files.values() if body["kind"] == "ScaledObject"}
+
+
+@pytest.fixture(scope="module")
+def example() -> dict[str, Any]:
+    yaml = YAML(typ="safe")
+    folder = GPU_POOLS / "rendered"
+    return {str(p.relative_to(folder)): yaml.load(p.read_text()) for p in sorted(folder.rglob("*.yaml")) if p.name != "kustomization.yaml"}
+
+
+# --- what renders -------------------------------------------------------------------------------
+
+
+def test_each_pool_that_can_grow_has_a_scaled_object_on_its_deployment(example: dict[str, Any]) -> None:
+    found = scaled_objects(example)
+    assert sorted(found) == ["ollama-large", "ollama-small"]
+    small, large = found["ollama-small"]["spec"], found["ollama-large"]["spec"]
+    assert small["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "ollama-small"}
+    assert (small["minReplicaCount"], small["maxReplicaCount"]) == (0, 4)
+    assert (large["minReplicaCount"], large["maxReplicaCount"]) == (1, 2)
+    assert small["cooldownPeriod"] == selfhosted.COOLDOWN_SECONDS
+    # A pool at zero answers nothing: it needs the trigger that counts refused requests too.
+    assert [t["name"] for t in small["triggers"]] == ["load", "wake"]
+    assert [t["name"] for t in large["triggers"]] == ["load"]
+    for trigger in small["triggers"] + large["triggers"]:
+        assert trigger["metadata"]["serverAddress"] == "http://prometheus-operated.monitoring.svc:9090"
+        assert trigger["metricType"] == "AverageValue"
+    assert small["triggers"][0]["metadata"]["threshold"] == "2"  # self_hosted.num_parallel
+    # Prometheus out of reach: the pool keeps one pod rather than none.
+    assert small["fallback"] == {"failureThreshold": 3, "replicas": 1}
+
+
+def test_the_deployment_leaves_replicas_to_keda_and_argo_cd_is_not_told_to_ignore_them(example: dict[str, Any]) -> None:
+    for name in ("ollama-small", "ollama-large"):
+        assert "replicas" not in example[f"platform/ollama/deployment-{name}.yaml"]["spec"]
+    [application] = [b for b in example.values() if b["kind"] == "Application"]
+    assert "ignoreDifferences" not in application["spec"]
+    # No sync wave: like the gateway's HPA, it goes with the Deployment (wave 0).
+    for body in scaled_objects(example).values():
+        assert "annotations" not in body["metadata"] or "argocd.argoproj.io/sync-wave" not in body["metadata"]["annotations"]
+
+
+def test_a_pool_of_fixed_size_has_no_scaled_object_and_keeps_its_replicas(tmp_path: Path) -> None:
+    fixed = SMALL.replace("{min: 1, max: 3}", "{min: 2, max: 2}")
+    files = rendered(config(tmp_path, pools=fixed + LARGE))
+    assert sorted(scaled_objects(files)) == ["ollama-large"]
+    assert files["platform/ollama/deployment-ollama-small.yaml"]["spec"]["replicas"] == 2
+    assert "replicas" not in files["platform/ollama/deployment-ollama-large.yaml"]["spec"]
+
+
+def test_a_shared_model_is_counted_by_its_deployment_in_each_pool(tmp_path: Path) -> None:
+    both = SMALL.replace("[llama3.1:8b]", "[llama3.1:8b, llama3:8b]") + LARGE.replace("[llama3.1:70b]", "[llama3.1:70b, llama3:8b]")
+    spread = {"spread": 'llm_override: {model: "llama3:8b"}\n'}
+    files = rendered(config(tmp_path, pools=both, extra="  shared_models: [llama3:8b]\n", workspaces=spread))
+    small = scaled_objects(files)["ollama-small"]["spec"]["triggers"][0]["metadata"]["query"]
+    assert 'model=~"llama3\\\\.1:8b"' in small
+    assert 'model=~"llama3:8b", model_id=~".+\\\\.deployment\\\\.small"' in small
+    gateway = YAML(typ="safe").load(files["platform/gateway/configmap-llm-gateway-config.yaml"]["data"]["config.yaml"])
+    ids = {d["model_info"]["id"] for d in gateway["model_list"] if d["litellm_params"]["model"].endswith("llama3:8b")}
+    assert any(re.fullmatch(r".+\.deployment\.small", i) for i in ids), ids
+
+
+def test_the_prometheus_address_is_a_setting(tmp_path: Path) -> None:
+    extra = "monitoring:\n  prometheus_url: http://kube-prometheus-stack-prometheus.observability.svc:9090\n"
+    root = config(tmp_path)
+    (root / "org.yaml").write_text((root / "org.yaml").read_text() + extra)
+    for body in scaled_objects(rendered(root)).values():
+        assert {t["metadata"]["serverAddress"] for t in body["spec"]["triggers"]} == {
+            "http://kube-prometheus-stack-prometheus.observability.svc:9090"
+        }
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+def test_a_pool_at_zero_is_a_note_with_its_cold_start(tmp_path: Path) -> None:
+    root = config(tmp_path, pools=SMALL.replace("{min: 1, max: 3}", "{min: 0, max: 3}") + LARGE)
+    [(severity, rule, where, message)] = findings(root, "POOL-006")
+    assert (severity, rule, where) == ("info", "POOL-006", "org.yaml:11:23")
+    assert "scales to zero after 15 minutes" in message and "answer about 74 s later" in message, message
+
+
+def test_autoscaling_without_the_gateways_metrics_is_an_error_at_max(tmp_path: Path) -> None:
+    root = config(tmp_path)
+    (root / "org.yaml").write_text((root / "org.yaml").read_text() + "monitoring:\n  enabled: false\n")
+    found = findings(root, "POOL-008")
+    assert [(s, r, w) for s, r, w, _ in found] == [("error", "POOL-008", "org.yaml:11:31"), ("error", "POOL-008", "org.yaml:16:31")]
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+def test_every_scaled_object_passes_hks_and_the_upstream_keda_schema(example: dict[str, Any], tmp_path: Path) -> None:
+    both = SMALL.replace("[llama3.1:8b]", "[llama3.1:8b, llama3:8b]").replace("min: 1", "min: 0") + LARGE.replace(
+        "[llama3.1:70b]", "[llama3.1:70b, llama3:8b]"
+    )
+    documents = [*scaled_objects(example).values(), *scaled_objects(rendered(config(tmp_path, pools=both, extra="  shared_models: [llama3:8b]\n"))).values()]
+    path = UPSTREAM / "keda.sh" / "scaledobject_v1alpha1.json"
+    if not path.is_file():
+        pytest.skip(f"upstream CRD schemas not found at {UPSTREAM}")
+    upstream = jsonschema.Draft7Validator(json.loads(path.read_text("utf-8")))
+    assert len(documents) == 4
+    for document in documents:
+        assert problems(document, "1.37") == []
+        assert [e.message for e in upstream.iter_errors(document)] == []
+
+
+# --- the replicas the queries ask for (promtool) ---------------------------------------------------
+
+
+def desired_replicas(spec: dict[str, Any]) -> str:
+    """What KEDA and its HPA make of a ScaledObject, as PromQL: each trigger (AverageValue) asks
+    for ceil(value / threshold) pods, the HPA takes the largest, within [max(min, 1), max]; a pool
+    with min 0 is at 0 while no trigger is active (value > activationThreshold, default 0)."""
+    asks = [f"ceil(({t['metadata']['query']}) / {t['metadata']['threshold']})" for t in spec["triggers"]]
+    largest = asks[0]
+    for ask in asks[1:]:
+        largest = f"(({largest}) >= ({ask}) or ({ask}))"
+    low, high = max(spec["minReplicaCount"], 1), spec["maxReplicaCount"]
+    expr = f"clamp({largest}, {low}, {high})"
+    if spec["minReplicaCount"] == 0:
+        active = " or ".join(f"(({t['metadata']['query']}) > {t['metadata'].get('activationThreshold', '0')})" for t in spec["triggers"])
+        expr = f"({expr} and on() ({active})) or vector(0)"
+    return expr
+
+
+def _counter(per_minute: list[float]) -> str:
+    total, values = 0.0, []
+    for step in per_minute:
+        values.append(total)
+        total += step
+    return " ".join(f"{v:g}" for v in values)
+
+
+# Phases of 10 minutes: idle; requests refused by the small pool at zero (nothing answered);
+# 5 requests in flight on the small pool and 1 on the large; 20 and 10 (beyond both maxima).
+PHASES = [("idle", 0, 0, 0), ("refused", 0, 0, 30), ("load", 5, 1, 60), ("maximum", 20, 10, 240)]
+EXPECTED = {"idle": (0, 1), "refused": (1, 1), "load": (3, 1), "maximum": (4, 2)}
+
+
+def test_the_scaling_queries_ask_for_the_expected_pods(example: dict[str, Any], tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: run tests/install-tools.sh (CI does)"
+    found = scaled_objects(example)
+    rules = [{"record": "pool:desired_replicas", "expr": desired_replicas(found[name]["spec"]), "labels": {"pool": name}} for name in sorted(found)]
+    yaml = YAML()
+    with (tmp_path / "rules.yaml").open("w") as handle:
+        yaml.dump({"groups": [{"name": "keda", "rules": rules}]}, handle)
+    # In-flight requests are answering seconds per second (Little's law): n in flight for a minute
+    # add 60·n seconds to the latency sum. Refused requests count in the deployment's requests only.
+    small = [60.0 * s for _, s, _, _ in PHASES for _ in range(10)]
+    large = [60.0 * n for _, _, n, _ in PHASES for _ in range(10)]
+    sent = [float(r) for _, _, _, r in PHASES for _ in range(10)]
+    base = "http://ollama-small.northwind-llm.svc.cluster.local:11434/api/chat"
+    series = [
+        ('litellm_llm_api_latency_metric_sum{model="llama3.1:8b", model_id="assistant.deployment", requested_model="assistant"}', small),
+        ('litellm_llm_api_latency_metric_sum{model="llama3.1:70b", model_id="research.deployment", requested_model="research"}', large),
+        (f'litellm_deployment_total_requests_total{{api_base="{base}", litellm_model_name="llama3.1:8b", model_id="assistant.deployment"}}', sent),
+        # Another pool's and another provider's traffic count for neither.
+        ('litellm_llm_api_latency_metric_sum{model="gpt-4o", model_id="chat.deployment"}', [600.0] * 40),
+    ]
+    tests = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": name, "values": _counter(values)} for name, values in series],
+                "promql_expr_test": [
+                    {
+                        "expr": f'pool:desired_replicas{{pool="{pool}"}}',
+                        "eval_time": f"{10 * index + 7}m",
+                        "exp_samples": [{"labels": f'pool:desired_replicas{{pool="{pool}"}}', "value": EXPECTED[phase][column]}],
+                    }
+                    for index, (phase, *_) in enumerate(PHASES)
+                    for column, pool in enumerate(("ollama-small", "ollama-large"))
+                ],
+            }
+        ],
+    }
+    (tmp_path / "test.yaml").write_text(json.dumps(tests))
+    result = subprocess.run([promtool, "test", "rules", str(tmp_path / "test.yaml")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert EXPECTED["load"][0] == math.ceil(5 / 2)
+
+
+# --- the docs -----------------------------------------------------------------------------------
+
+
+def test_the_cold_start_table_in_the_docs_is_computed_from_the_catalogue() -> None:
+    from compiler.builtin import catalogue
+
+    text = (ROOT / "docs" / "self-hosted.md").read_text()
+    # | model | download | pull | load | first token after |
+    rows = {name: (pull, load, total) for name, pull, load, total in re.findall(r"^\| `([^`]+)` \| [^|]+ \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", text, re.M)}
+    sized = {name for name, info in catalogue.models(selfhosted.SELF_HOSTED).items() if "download_gb" in info.facts}
+    assert set(rows) == sized
+    for name in sized:
+        start = selfhosted.model_cold_start(name)
+        assert start is not None
+        assert tuple(cell.strip() for cell in rows[name]) == tuple(map(cold_start_cell, (start.pull_seconds, start.load_seconds, start.total_seconds))), name
+
+
+def cold_start_cell(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def test_compile_is_clean_for_the_example() -> None:
+    compiled = compile_config(str(GPU_POOLS))
+    assert compiled.ok
+    assert [d.rule for d in compiled.diagnostics] == ["POOL-006"]
