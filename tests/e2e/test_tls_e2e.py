@@ -23,7 +23,8 @@ import pytest
 
 from compiler.render.components import tls
 from tests import tlsca
-from tests.e2e.gateway import chat, deployment_env, free_port, mount_config, render
+from tests.e2e import launch
+from tests.e2e.gateway import chat, deployment_env, free_port, home, mount_config, render
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
 
@@ -126,33 +127,26 @@ def gateway(
     assert {"SSL_CERTFILE_PATH", "SSL_KEYFILE_PATH", "SSL_CERT_FILE"} <= env.keys()
     env = {k: v.replace(tls.CERT_DIR, str(certs)).replace(tls.TRUST_DIR, str(trust)) for k, v in env.items()}
     port = free_port()
-    env = {"PATH": os.environ["PATH"], "HOME": str(work), **env, **kubeapi.env()}
-    with (work / "litellm.log").open("w") as log:
-        process = subprocess.Popen(
-            [str(litellm), "--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=work,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"https://localhost:{port}"
-        try:
-            _wait_ready(url, ca, process, work / "litellm.log")
-            yield url, work / "litellm.log"
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    env = {"PATH": os.environ["PATH"], "HOME": str(home(litellm, tmp_path_factory)), **env, **kubeapi.env()}
+    log = work / "litellm.log"
+    proxy = launch.start(litellm, ["--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)], work, env, log)
+    url = f"https://localhost:{port}"
+    try:
+        _wait_ready(url, ca, proxy, log)
+        yield url, log
+    finally:
+        proxy.stop()
 
 
 def _context(ca: tlsca.CA) -> ssl.SSLContext:
     return ssl.create_default_context(cadata=ca.pem.decode())
 
 
-def _wait_ready(url: str, ca: tlsca.CA, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_ready(url: str, ca: tlsca.CA, proxy: launch.Proxy, log: Path) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"litellm exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        if (code := proxy.poll()) is not None:
+            pytest.fail(f"litellm exited with {code}:\n{log.read_text()[-4000:]}")
         try:
             with urllib.request.urlopen(f"{url}/health/readiness", timeout=2, context=_context(ca)) as response:
                 if response.status == 200:

@@ -20,7 +20,8 @@ import runpy
 import signal
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # Where os.environ's own mapping methods live (a read through them is the caller's).
 MAPPING_MODULES = ("_collections_abc", "collections.abc", "os")
@@ -152,8 +153,8 @@ def main() -> None:
     os.environ.update(imported)
     sys.argv = [script]
     with Recorder() as recorder:
-        import litellm.proxy.proxy_cli  # noqa: F401
-        import litellm.proxy.proxy_server  # noqa: F401
+        import litellm.proxy.proxy_cli
+        import litellm.proxy.proxy_server
     # Children are reaped by the kernel; a dead child's pid then stops answering os.kill(pid, 0).
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     send({"ready": True})
