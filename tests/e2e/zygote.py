@@ -154,7 +154,7 @@ def main() -> None:
     sys.argv = [script]
     with Recorder() as recorder:
         import litellm.proxy.proxy_cli
-        import litellm.proxy.proxy_server
+        import litellm.proxy.proxy_server  # noqa: F401
     # Children are reaped by the kernel; a dead child's pid then stops answering os.kill(pid, 0).
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     send({"ready": True})
