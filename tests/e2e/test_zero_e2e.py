@@ -1,0 +1,118 @@
+"""End to end, scale to zero (docs/self-hosted.md, "Scale to zero"): the real LiteLLM proxy, with
+the gateway config hks renders, holds a request for a model whose pool is at zero until the pool
+answers. The pool's Service is a loopback port nobody listens on (a Service without endpoints
+refuses connections at once) until the test starts the pool's stand-in Ollama on it, WAKE seconds
+later, as KEDA and the kubelet would. The request made before that is answered by it, and while
+it waits the metric the pool's ScaledObject wakes it on shows the refused request.
+
+The test pool's cold start is short (`node_start_seconds: 0` and a 2.3 GB model: a window of
+about 96 s); the request is answered at the first retry after the stand-in listens, about 24 s
+after it was made."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from compiler.providers import selfhosted
+from tests.e2e.gateway import chat, free_port, get, render, running, scrape_token
+from tests.e2e.kubeapi import KubeAPI
+from tests.e2e.standin import StandIn
+from tests.e2e.test_pools_e2e import MATCHER, SELECTOR, _matches, _samples
+
+ORG = """\
+organization: e2e-zero
+llm_config:
+  provider: ollama
+  model: phi3:mini
+self_hosted:
+  context_length: 4096
+  pools:
+    - name: zero
+      node_selector: {node-pool: gpu-small}
+      gpu: {vendor: nvidia, count: 1, memory_gib: 24}
+      models: [phi3:mini]
+      replicas: {min: 0, max: 2, node_start_seconds: 0}
+gateway:
+  replicas: {min: 1, max: 1}
+workspaces:
+  sleepy: {}
+"""
+SERVICE = "http://ollama-zero.hexabase-aiops.svc.cluster.local:11434"
+WAKE = 16.0  # seconds after the request that the pool's stand-in starts listening
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(ORG, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def gateway(rendered: Path, port: int, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running(rendered, standin, kubeapi, litellm, tmp_path_factory, resolve={SERVICE: f"http://127.0.0.1:{port}"}) as url:
+        yield url
+
+
+def config_yaml(rendered: Path) -> dict[str, Any]:
+    yaml = YAML(typ="safe", pure=True)
+    configmap = yaml.load((rendered / "platform/gateway/configmap-llm-gateway-config.yaml").read_text())
+    return dict(yaml.load(configmap["data"]["config.yaml"]))
+
+
+def test_the_rendered_retries_cover_the_test_pools_computed_window(rendered: Path) -> None:
+    policy = config_yaml(rendered)["router_settings"]["model_group_retry_policy"]["sleepy"]
+    # 45 s to wake, 30 s to start, 2.3 GB pulled at 125 MB/s and loaded at 1 GB/s: 95.7 s.
+    assert policy["DefaultRetries"] == 16
+    assert sum(selfhosted.retry_sleep(k) for k in range(16)) >= 95.7 > sum(selfhosted.retry_sleep(k) for k in range(15))
+
+
+def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(gateway: str, rendered: Path, port: int) -> None:
+    wake = [
+        (metric, MATCHER.findall(matchers))
+        for trigger in YAML(typ="safe", pure=True).load((rendered / "platform/ollama/scaledobject-ollama-zero.yaml").read_text())["spec"]["triggers"]
+        if trigger["name"] == "wake"
+        for metric, matchers in SELECTOR.findall(trigger["metadata"]["query"])
+    ]
+    assert len(wake) == 1
+    answer: dict[str, tuple[int, Any]] = {}
+    request = threading.Thread(target=lambda: answer.update(chat=chat(gateway, "sleepy")))
+    started = time.monotonic()
+    request.start()
+    # While the pool is at zero: the refused request is in the wake trigger's series, with the
+    # pool's Service as the cluster names it (the test's loopback mapped back).
+    seen = 0.0
+    while time.monotonic() - started < WAKE - 2 and not seen:
+        time.sleep(1)
+        code, text = get(f"{gateway}/metrics", scrape_token())
+        assert code == 200, text
+        for name, labels in _samples(text):
+            base = labels.get("api_base", "")
+            labels = {**labels, "api_base": base.replace(f"http://127.0.0.1:{port}", SERVICE)}
+            if any(name == metric and _matches(labels, matchers) for metric, matchers in wake):
+                seen = float(text.split(f'api_base="{base}"', 1)[1].split("\n", 1)[0].rsplit(" ", 1)[1])
+    assert seen >= 1, "no refused request in the wake trigger's series while the pool was at zero"
+    assert request.is_alive(), answer  # still held by the gateway's retries, not failed
+    time.sleep(max(0.0, WAKE - (time.monotonic() - started)))
+    pool = StandIn(port).start()  # the pod is Ready: the Service has an endpoint
+    try:
+        request.join(timeout=40)
+        waited = time.monotonic() - started
+        status, body = answer["chat"]
+        assert status == 200, body
+        assert body["choices"][0]["message"]["content"] == "ok"
+        assert [r.body["model"] for r in pool.take() if r.path == "/api/chat"] == ["phi3:mini"]
+        assert WAKE <= waited < 40, waited
+        print(f"answered {waited:.1f} s after the request, {waited - WAKE:.1f} s after the pool turned Ready")
+    finally:
+        pool.stop()
