@@ -39,12 +39,21 @@ self_hosted:
       gpu: {vendor: nvidia, count: 1, memory_gib: 24}
       models: [phi3:mini]
       replicas: {min: 0, max: 2, node_start_seconds: 0}
+    - name: warm
+      node_selector: {node-pool: gpu-small}
+      gpu: {vendor: nvidia, count: 1, memory_gib: 24}
+      models: [llama3.1:8b]
+      replicas: {min: 1, max: 1}
 gateway:
   replicas: {min: 1, max: 1}
 workspaces:
   sleepy: {}
+  patient:
+    llm_override:
+      fallbacks: [{provider: ollama, model: "llama3.1:8b"}]
 """
 SERVICE = "http://ollama-zero.hexabase-aiops.svc.cluster.local:11434"
+WARM = "http://ollama-warm.hexabase-aiops.svc.cluster.local:11434"
 WAKE = 16.0  # seconds after the request that the pool's stand-in starts listening
 
 
@@ -60,7 +69,8 @@ def port() -> int:
 
 @pytest.fixture(scope="module")
 def gateway(rendered: Path, port: int, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running(rendered, standin, kubeapi, litellm, tmp_path_factory, resolve={SERVICE: f"http://127.0.0.1:{port}"}) as url:
+    resolve = {SERVICE: f"http://127.0.0.1:{port}", WARM: f"http://127.0.0.1:{standin.port}"}
+    with running(rendered, standin, kubeapi, litellm, tmp_path_factory, resolve=resolve) as url:
         yield url
 
 
@@ -77,7 +87,11 @@ def test_the_rendered_retries_cover_the_test_pools_computed_window(rendered: Pat
     assert sum(selfhosted.retry_sleep(k) for k in range(16)) >= 95.7 > sum(selfhosted.retry_sleep(k) for k in range(15))
 
 
-def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(gateway: str, rendered: Path, port: int) -> None:
+def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
+    gateway: str, rendered: Path, port: int, standin: StandIn
+) -> None:
+    """`sleepy` has no fallback; `patient` falls back to a model on a pool that keeps a pod, which
+    must not answer while the pool at zero wakes: both wait for it."""
     wake = [
         (metric, MATCHER.findall(matchers))
         for trigger in YAML(typ="safe", pure=True).load((rendered / "platform/ollama/scaledobject-ollama-zero.yaml").read_text())["spec"]["triggers"]
@@ -86,9 +100,11 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(g
     ]
     assert len(wake) == 1
     answer: dict[str, tuple[int, Any]] = {}
-    request = threading.Thread(target=lambda: answer.update(chat=chat(gateway, "sleepy")))
+    requests = [threading.Thread(target=lambda w=w: answer.update({w: chat(gateway, w)})) for w in ("sleepy", "patient")]
+    standin.take()
     started = time.monotonic()
-    request.start()
+    for request in requests:
+        request.start()
     # While the pool is at zero: the refused request is in the wake trigger's series, with the
     # pool's Service as the cluster names it (the test's loopback mapped back).
     seen = 0.0
@@ -102,16 +118,19 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(g
             if any(name == metric and _matches(labels, matchers) for metric, matchers in wake):
                 seen = float(text.split(f'api_base="{base}"', 1)[1].split("\n", 1)[0].rsplit(" ", 1)[1])
     assert seen >= 1, "no refused request in the wake trigger's series while the pool was at zero"
-    assert request.is_alive(), answer  # still held by the gateway's retries, not failed
+    assert all(r.is_alive() for r in requests), answer  # still held by the gateway's retries, not failed
     time.sleep(max(0.0, WAKE - (time.monotonic() - started)))
     pool = StandIn(port).start()  # the pod is Ready: the Service has an endpoint
     try:
-        request.join(timeout=40)
+        for request in requests:
+            request.join(timeout=40)
         waited = time.monotonic() - started
-        status, body = answer["chat"]
-        assert status == 200, body
-        assert body["choices"][0]["message"]["content"] == "ok"
-        assert [r.body["model"] for r in pool.take() if r.path == "/api/chat"] == ["phi3:mini"]
+        for workspace in ("sleepy", "patient"):
+            status, body = answer[workspace]
+            assert status == 200, body
+            assert body["choices"][0]["message"]["content"] == "ok"
+        assert [r.body["model"] for r in pool.take() if r.path == "/api/chat"] == ["phi3:mini"] * 2
+        assert [r for r in standin.take() if r.path == "/api/chat"] == []  # the fallback's pool: never asked
         assert WAKE <= waited < 40, waited
         print(f"answered {waited:.1f} s after the request, {waited - WAKE:.1f} s after the pool turned Ready")
     finally:
