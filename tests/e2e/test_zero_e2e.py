@@ -21,7 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler.providers import selfhosted
-from tests.e2e.gateway import chat, free_port, get, render, running, scrape_token
+from tests.e2e.gateway import chat, embed, free_port, get, render, running, scrape_token
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
 from tests.e2e.test_pools_e2e import MATCHER, SELECTOR, _matches, _samples
@@ -37,7 +37,7 @@ self_hosted:
     - name: zero
       node_selector: {node-pool: gpu-small}
       gpu: {vendor: nvidia, count: 1, memory_gib: 24}
-      models: [phi3:mini]
+      models: [phi3:mini, all-minilm:22m]
       replicas: {min: 0, max: 2, node_start_seconds: 0}
     - name: warm
       node_selector: {node-pool: gpu-small}
@@ -47,7 +47,9 @@ self_hosted:
 gateway:
   replicas: {min: 1, max: 1}
 workspaces:
-  sleepy: {}
+  sleepy:
+    llm_override:
+      embeddings: {provider: ollama, model: "all-minilm:22m"}
   patient:
     llm_override:
       fallbacks: [{provider: ollama, model: "llama3.1:8b"}]
@@ -81,17 +83,17 @@ def config_yaml(rendered: Path) -> dict[str, Any]:
 
 
 def test_the_rendered_retries_cover_the_test_pools_computed_window(rendered: Path) -> None:
-    policy = config_yaml(rendered)["router_settings"]["model_group_retry_policy"]["sleepy"]
-    # 45 s to wake, 30 s to start, 2.3 GB pulled at 125 MB/s and loaded at 1 GB/s: 95.7 s.
-    assert policy["DefaultRetries"] == 16
-    assert sum(selfhosted.retry_sleep(k) for k in range(16)) >= 95.7 > sum(selfhosted.retry_sleep(k) for k in range(15))
+    policies = config_yaml(rendered)["router_settings"]["model_group_retry_policy"]
+    # 45 s to wake, 30 s to start, 2.3 + 0.046 GB pulled at 125 MB/s, 2.3 GB loaded at 1 GB/s: 96.1 s.
+    assert {alias: policy["DefaultRetries"] for alias, policy in policies.items()} == {"patient": 16, "sleepy": 16, "sleepy.embeddings": 16}
+    assert sum(selfhosted.retry_sleep(k) for k in range(16)) >= 96.1 > sum(selfhosted.retry_sleep(k) for k in range(15))
 
 
 def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
     gateway: str, rendered: Path, port: int, standin: StandIn
 ) -> None:
     """`sleepy` has no fallback; `patient` falls back to a model on a pool that keeps a pod, which
-    must not answer while the pool at zero wakes: both wait for it."""
+    must not answer while the pool at zero wakes: both wait for it, and so does an embedding."""
     wake = [
         (metric, MATCHER.findall(matchers))
         for trigger in YAML(typ="safe", pure=True).load((rendered / "platform/ollama/scaledobject-ollama-zero.yaml").read_text())["spec"]["triggers"]
@@ -101,6 +103,7 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
     assert len(wake) == 1
     answer: dict[str, tuple[int, Any]] = {}
     requests = [threading.Thread(target=lambda w=w: answer.update({w: chat(gateway, w)})) for w in ("sleepy", "patient")]
+    requests.append(threading.Thread(target=lambda: answer.update(embedding=embed(gateway, "sleepy.embeddings"))))
     standin.take()
     started = time.monotonic()
     for request in requests:
@@ -129,7 +132,11 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
             status, body = answer[workspace]
             assert status == 200, body
             assert body["choices"][0]["message"]["content"] == "ok"
-        assert [r.body["model"] for r in pool.take() if r.path == "/api/chat"] == ["phi3:mini"] * 2
+        status, body = answer["embedding"]
+        assert status == 200, body
+        assert len(body["data"][0]["embedding"]) > 0
+        asked = sorted((r.path, r.body["model"]) for r in pool.take())
+        assert asked == [("/api/chat", "phi3:mini")] * 2 + [("/api/embed", "all-minilm:22m")], asked
         assert [r for r in standin.take() if r.path == "/api/chat"] == []  # the fallback's pool: never asked
         assert WAKE <= waited < 40, waited
         print(f"answered {waited:.1f} s after the request, {waited - WAKE:.1f} s after the pool turned Ready")
