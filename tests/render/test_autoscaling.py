@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 
 from compiler.builtin.kubeschemas import problems
 from compiler.pipeline import compile_config
+from compiler.model.model import Pool
 from compiler.providers import selfhosted
 from tests.builtin.test_crd_schemas import UPSTREAM
 from tests.conftest import ROOT
@@ -328,6 +329,25 @@ def test_the_cold_start_table_in_the_docs_is_computed_from_the_catalogue() -> No
         start = selfhosted.model_cold_start(name)
         assert start is not None
         assert tuple(cell.strip() for cell in rows[name]) == tuple(map(cold_start_cell, (start.pull_seconds, start.load_seconds, start.total_seconds))), name
+
+
+def test_the_wait_from_zero_table_in_the_docs_is_computed_from_the_catalogue() -> None:
+    from compiler.builtin import catalogue
+
+    text = (ROOT / "docs" / "self-hosted.md").read_text()
+    # | model | from zero, a node up | retries | from zero, a node added (300 s) | retries | error at the latest |
+    row = r"^\| `([^`]+)` \| ([^|]+) \| (\d+) \| ([^|]+) \| (\d+) \| ([^|]+) \|$"
+    rows = {name: cells for name, *cells in re.findall(row, text, re.M)}
+    sized = {name for name, info in catalogue.models(selfhosted.SELF_HOSTED).items() if "download_gb" in info.facts}
+    assert set(rows) == sized
+    for name in sized:
+        start = selfhosted.model_cold_start(name)
+        assert start is not None
+        up, added = selfhosted.ColdStartWait(45.0, 0.0, start), selfhosted.ColdStartWait(45.0, 300.0, start)
+        expected = [cold_start_cell(up.window_seconds), str(up.retries), cold_start_cell(added.window_seconds), str(added.retries), cold_start_cell(added.gives_up_seconds)]
+        assert [cell.strip() for cell in rows[name]] == expected, name
+    assert selfhosted.SCRAPE_SECONDS + selfhosted.POLLING_SECONDS == 45
+    assert Pool.model_fields["replicas"].default_factory().node_start_seconds == 300  # type: ignore[misc,call-arg]
 
 
 def cold_start_cell(seconds: float) -> str:
