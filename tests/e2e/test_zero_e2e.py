@@ -115,9 +115,9 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
         time.sleep(1)
         code, text = get(f"{gateway}/metrics", scrape_token())
         assert code == 200, text
-        for name, labels in _samples(text):
-            base = labels.get("api_base", "")
-            labels = {**labels, "api_base": base.replace(f"http://127.0.0.1:{port}", SERVICE)}
+        for name, reported in _samples(text):
+            base = reported.get("api_base", "")
+            labels = {**reported, "api_base": base.replace(f"http://127.0.0.1:{port}", SERVICE)}
             if any(name == metric and _matches(labels, matchers) for metric, matchers in wake):
                 seen = float(text.split(f'api_base="{base}"', 1)[1].split("\n", 1)[0].rsplit(" ", 1)[1])
     assert seen >= 1, "no refused request in the wake trigger's series while the pool was at zero"
