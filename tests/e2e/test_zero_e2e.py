@@ -11,7 +11,10 @@ after it was made."""
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.error
+import urllib.request
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler.providers import selfhosted
-from tests.e2e.gateway import chat, embed, free_port, get, render, running, scrape_token
+from tests.e2e.gateway import chat, embed, free_port, get, render, running, scrape_token, workspace_token
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
 from tests.e2e.test_pools_e2e import MATCHER, SELECTOR, _matches, _samples
@@ -76,6 +79,18 @@ def gateway(rendered: Path, port: int, standin: StandIn, kubeapi: KubeAPI, litel
         yield url
 
 
+def streamed(url: str, model: str) -> tuple[int, str]:
+    """A streamed chat request: the server-sent events as text."""
+    body = {"model": model, "messages": [{"role": "user", "content": "hello"}], "stream": True}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {workspace_token(model)}"}
+    request = urllib.request.Request(f"{url}/chat/completions", data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
 def config_yaml(rendered: Path) -> dict[str, Any]:
     yaml = YAML(typ="safe", pure=True)
     configmap = yaml.load((rendered / "platform/gateway/configmap-llm-gateway-config.yaml").read_text())
@@ -93,7 +108,8 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
     gateway: str, rendered: Path, port: int, standin: StandIn
 ) -> None:
     """`sleepy` has no fallback; `patient` falls back to a model on a pool that keeps a pod, which
-    must not answer while the pool at zero wakes: both wait for it, and so does an embedding."""
+    must not answer while the pool at zero wakes: both wait for it, and so do a streamed request and
+    an embedding."""
     wake = [
         (metric, MATCHER.findall(matchers))
         for trigger in YAML(typ="safe", pure=True).load((rendered / "platform/ollama/scaledobject-ollama-zero.yaml").read_text())["spec"]["triggers"]
@@ -104,6 +120,7 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
     answer: dict[str, tuple[int, Any]] = {}
     requests = [threading.Thread(target=lambda w=w: answer.update({w: chat(gateway, w)})) for w in ("sleepy", "patient")]
     requests.append(threading.Thread(target=lambda: answer.update(embedding=embed(gateway, "sleepy.embeddings"))))
+    requests.append(threading.Thread(target=lambda: answer.update(streamed=streamed(gateway, "sleepy"))))
     standin.take()
     started = time.monotonic()
     for request in requests:
@@ -132,11 +149,14 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
             status, body = answer[workspace]
             assert status == 200, body
             assert body["choices"][0]["message"]["content"] == "ok"
+        status, text = answer["streamed"]
+        assert status == 200, text
+        assert '"content":"ok"' in text.replace(" ", "") and "data: [DONE]" in text, text
         status, body = answer["embedding"]
         assert status == 200, body
         assert len(body["data"][0]["embedding"]) > 0
         asked = sorted((r.path, r.body["model"]) for r in pool.take())
-        assert asked == [("/api/chat", "phi3:mini")] * 2 + [("/api/embed", "all-minilm:22m")], asked
+        assert asked == [("/api/chat", "phi3:mini")] * 3 + [("/api/embed", "all-minilm:22m")], asked
         assert [r for r in standin.take() if r.path == "/api/chat"] == []  # the fallback's pool: never asked
         assert WAKE <= waited < 40, waited
         print(f"answered {waited:.1f} s after the request, {waited - WAKE:.1f} s after the pool turned Ready")
