@@ -15,9 +15,10 @@ RULES: dict[str, str] = {
     "POOL-003": "a model is listed by two pools but not in self_hosted.shared_models",
     "POOL-004": "two pools have the same name",
     "POOL-005": "a pool's replicas.min is above its replicas.max",
-    "POOL-006": "a pool with replicas.min 0 scales to zero: requests after idle fail or fall back during its cold start (a note)",
+    "POOL-006": "a pool with replicas.min 0 scales to zero: the first request after idle waits for its cold start (a note)",
     "POOL-007": "self_hosted.shared_models names a model fewer than two pools list",
     "POOL-008": "a pool autoscales (replicas.max above min) but monitoring is off, so KEDA has no metrics",
+    "POOL-009": "a pool at zero takes longer to wake than a client waits by default (the OpenAI SDKs' 600 s)",
 }
 # The keys of the one-DaemonSet form that each pool sets for itself.
 REPLACED = ("models", "node_selector", "tolerations", "gpu", "nodes")
@@ -63,7 +64,7 @@ def check_pools(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagn
                 )
             )
         if pool.replicas.min == 0:
-            found.append(_scales_to_zero(config, pool))
+            found += _scales_to_zero(config, pool)
         if pool.autoscaled and not config.org.monitoring.enabled:
             found.append(
                 error(
@@ -79,21 +80,41 @@ def check_pools(config: Config, workspaces: tuple[Workspace, ...]) -> list[Diagn
     return found
 
 
-def _scales_to_zero(config: Config, pool: selfhosted.ServedPool) -> Diagnostic:
+def _scales_to_zero(config: Config, pool: selfhosted.ServedPool) -> list[Diagnostic]:
     """A note: KEDA stops the pool after its cooldown, and the first request after that waits
-    for a pod (docs/self-hosted.md, "Cold start"): refused at once by the gateway, or served by
-    the workspace's fallback, while the pool starts."""
-    start = selfhosted.pool_cold_start(pool)
-    return info(
-        config.org_doc.position(("self_hosted", "pools", pool.index, "replicas", "min")),
-        "POOL-006",
-        f"pool '{pool.name}' scales to zero after {selfhosted.COOLDOWN_SECONDS // 60} minutes without requests; the first "
-        f"request after that starts it, and its models ({', '.join(m.name for m in pool.models)}) answer about "
-        f"{_minutes(start.total_seconds)} later (a pull of {_minutes(start.pull_seconds)} and a load of "
-        f"{_minutes(start.load_seconds)}, more if a GPU node must be added); until then the gateway refuses their "
-        "requests at once, or sends them to the workspace's fallback",
-        hint="keep replicas.min at 1 for a pool that serves interactive traffic",
-    )
+    for a pod, held by the gateway's retries (docs/self-hosted.md, "Scale to zero"); a warning
+    when that wait outlasts a client's default timeout."""
+    wait = selfhosted.cold_start_wait(pool)
+    start = wait.start
+    where = ("self_hosted", "pools", pool.index, "replicas")
+    found = [
+        info(
+            config.org_doc.position((*where, "min")),
+            "POOL-006",
+            f"pool '{pool.name}' scales to zero after {selfhosted.COOLDOWN_SECONDS // 60} minutes without requests; the "
+            f"first request after that wakes it and waits: its models ({', '.join(m.name for m in pool.models)}) "
+            f"answer about {_minutes(wait.window_seconds)} later (KEDA sees the request in {_minutes(wait.wake_seconds)}, "
+            f"a GPU node {_minutes(wait.node_seconds)}, the pod's start {_minutes(start.total_seconds - start.pull_seconds - start.load_seconds)}, "
+            f"its pulls {_minutes(start.pull_seconds)} and its load {_minutes(start.load_seconds)}); the gateway retries "
+            f"the refused connection {wait.retries} times to cover that, and answers with an error (or the workspace's "
+            f"fallback) only if the pool is not Ready after about {_minutes(wait.gives_up_seconds)}",
+            hint="keep replicas.min at 1 where one slow first answer after idle is not acceptable; set "
+            "replicas.node_start_seconds to your node autoscaler's time to add a GPU node (0 if one stays up)",
+        )
+    ]
+    if wait.gives_up_seconds > selfhosted.CLIENT_TIMEOUT_SECONDS:
+        found.append(
+            warning(
+                config.org_doc.position((*where, "min")),
+                "POOL-009",
+                f"pool '{pool.name}' takes up to {_minutes(wait.gives_up_seconds)} to wake from zero, longer than a "
+                f"client waits by default (the OpenAI SDKs' {selfhosted.CLIENT_TIMEOUT_SECONDS} s): the first request "
+                "after idle times out at the client while the pool starts",
+                hint="keep replicas.min at 1, give the clients a longer timeout, or serve the large models from a pool "
+                "that keeps a pod",
+            )
+        )
+    return found
 
 
 def _minutes(seconds: float) -> str:

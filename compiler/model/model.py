@@ -295,6 +295,14 @@ class PoolReplicas(Strict):
                      "zero, with a cold start on the first request after idle (docs/self-hosted.md, \"Autoscaling\").")
     max: int = Field(1, ge=1, le=INT32_MAX, description="The most pods KEDA scales the pool to under load; above "
                      "`min`, the pool gets a ScaledObject.")
+    node_start_seconds: int = Field(
+        300,
+        ge=0,
+        le=3600,
+        description="With `min: 0`: how long the cluster's node autoscaler takes to add a GPU node for the pool's "
+        "first pod (0 when a node of the pool stays up). Counted in the cold start the gateway's retries wait "
+        "out (docs/self-hosted.md, \"Scale to zero\").",
+    )
 
 
 class Pool(Strict):

@@ -262,3 +262,82 @@ def pool_cold_start(pool: ServedPool) -> ColdStart:
     pull = sum(s.pull_seconds for s in starts.values() if s)
     load = sum(s.load_seconds for name, s in starts.items() if s and name in warmed)
     return ColdStart(pull, load)
+
+
+# --- scale to zero: what the gateway waits out (docs/self-hosted.md, "Scale to zero") ------------
+# A request for a model whose pools are all at zero is refused at once (the pools' Services have
+# no endpoints). LiteLLM counts it on its first refused attempt in
+# `litellm_deployment_total_requests_total`; Prometheus scrapes that within SCRAPE_SECONDS and
+# KEDA's next poll, within POLLING_SECONDS, sees the pool's `wake` trigger and scales its
+# Deployment to 1 (render/components/autoscaling.py). Then a node (`replicas.node_start_seconds`),
+# the pod's start, its pulls and its warm-up (pool_cold_start). The gateway holds the request by
+# retrying the refused connection until then: render/litellm_config.py, _cold_start_policies.
+SCRAPE_SECONDS = 30  # the gateway's ServiceMonitor interval (render/monitoring.py, SCRAPE_INTERVAL)
+POLLING_SECONDS = 15  # the ScaledObject's pollingInterval
+# LiteLLM's router sleeps before each retry of a model group with one deployment
+# INITIAL_RETRY_DELAY × 2^k seconds, at most MAX_RETRY_DELAY, plus up to JITTER (litellm/utils.py
+# calculate_retry_after, litellm/constants.py; the same in 1.108.14 and 1.110.2), and once more
+# after the last retry fails before it answers.
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+JITTER = 0.75
+# What LiteLLM's router retries an error by default (openai.DEFAULT_MAX_RETRIES), kept for every
+# error of a waiting model but a refused connection.
+ORDINARY_RETRIES = 2
+# What the gateway's clients wait for a response by default: the OpenAI SDKs' timeout.
+CLIENT_TIMEOUT_SECONDS = 600
+
+
+def retry_sleep(index: int) -> float:
+    """LiteLLM's sleep before retry `index + 1` (0-based), without its jitter."""
+    return min(INITIAL_RETRY_DELAY * 2.0**index, MAX_RETRY_DELAY)
+
+
+def retries_to_cover(seconds: float) -> int:
+    """The fewest retries whose last one comes at least `seconds` after the first refusal."""
+    retries, waited = 0, 0.0
+    while waited < seconds:
+        waited += retry_sleep(retries)
+        retries += 1
+    return retries
+
+
+@dataclass(frozen=True)
+class ColdStartWait:
+    """What the gateway waits out for a model whose pools are all at zero."""
+
+    wake_seconds: float  # the refusal scraped, KEDA's poll
+    node_seconds: float  # a GPU node added (the pool's replicas.node_start_seconds)
+    start: ColdStart  # the pod's start, pulls and warm-up
+
+    @property
+    def window_seconds(self) -> float:
+        return self.wake_seconds + self.node_seconds + self.start.total_seconds
+
+    @property
+    def retries(self) -> int:
+        return retries_to_cover(self.window_seconds)
+
+    @property
+    def last_retry_seconds(self) -> float:
+        """When the last retry is made at the earliest (no jitter): at least the window."""
+        return sum(retry_sleep(k) for k in range(self.retries))
+
+    @property
+    def gives_up_seconds(self) -> float:
+        """When a request answers with an error at the latest, if the pool never turns Ready."""
+        return sum(retry_sleep(k) + JITTER for k in range(self.retries + 1))
+
+
+def cold_start_wait(pool: ServedPool) -> ColdStartWait:
+    wake = float(SCRAPE_SECONDS + POLLING_SECONDS)
+    return ColdStartWait(wake, float(pool.replicas.node_start_seconds), pool_cold_start(pool))
+
+
+def waits_for(config: Config, model: str) -> ColdStartWait | None:
+    """The wait of a self-hosted model every pool of which scales to zero (the longest one's);
+    None when a pool that serves it keeps a pod, or none does."""
+    pools = pools_serving(config, model)
+    if not pools or any(p.replicas.min > 0 for p in pools):
+        return None
+    return max((cold_start_wait(p) for p in pools), key=lambda w: w.window_seconds)

@@ -218,12 +218,17 @@ def presidio_url(config: Config, part: str) -> str:
 def _router_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, Any]:
     router: dict[str, Any] = {}
     limited = [t.alias for w in workspaces if _rate_limited(w) for t in targets(w)]
+    policies: dict[str, dict[str, int]] = {}
     if limited:
         # Under the default simple-shuffle, rpm/tpm only weight the choice; this strategy refuses
         # a request over the limit. Without the retry policy the router would hold the request
         # and retry until the minute is over, instead of answering 429 at once.
         router["routing_strategy"] = "usage-based-routing-v2"
-        router["model_group_retry_policy"] = {alias: {"RateLimitErrorRetries": 0} for alias in limited}
+        policies = {alias: {"RateLimitErrorRetries": 0} for alias in limited}
+    for alias, policy in _cold_start_policies(config, workspaces).items():
+        policies[alias] = {**policy, **policies.get(alias, {})}
+    if policies:
+        router["model_group_retry_policy"] = policies
     fallbacks = [{w.name: [t.alias for t in chat_targets(w)[1:]]} for w in workspaces if w.llm.fallbacks]
     if fallbacks:
         router["fallbacks"] = fallbacks
@@ -231,6 +236,46 @@ def _router_settings(config: Config, workspaces: tuple[Workspace, ...]) -> dict[
         # Rate-limit and budget counters, cooldowns: one count across the replicas.
         router.update(_redis("redis_host", "redis_port", "redis_password"))
     return router
+
+
+def _cold_start_policies(config: Config, workspaces: tuple[Workspace, ...]) -> dict[str, dict[str, int]]:
+    """For each alias of a model whose GPU pools all scale to zero: retries of a refused
+    connection that last until the pool has woken and turned Ready (docs/self-hosted.md, "Scale to
+    zero"). A connection error has no field of its own in LiteLLM's RetryPolicy and takes
+    `DefaultRetries`; every error with a status keeps what the router gives it without a policy
+    (none for 400, 401, 404 and content policy, ORDINARY_RETRIES for the rest), as a policy that
+    applies replaces the router's own judgement (`should_retry_this_error`)."""
+    from compiler.providers import selfhosted
+
+    ordinary = selfhosted.ORDINARY_RETRIES
+    found: dict[str, dict[str, int]] = {}
+    for workspace in workspaces:
+        for target in targets(workspace):
+            if target.provider != selfhosted.SELF_HOSTED or _external_ollama(config):
+                continue
+            wait = selfhosted.waits_for(config, target.model)
+            if wait is None:
+                continue
+            found[target.alias] = {
+                "DefaultRetries": wait.retries,
+                "BadRequestErrorRetries": 0,
+                "AuthenticationErrorRetries": 0,
+                "NotFoundErrorRetries": 0,
+                "ContentPolicyViolationErrorRetries": 0,
+                "TimeoutErrorRetries": ordinary,
+                "RateLimitErrorRetries": ordinary,
+                "InternalServerErrorRetries": ordinary,
+                "ServiceUnavailableErrorRetries": ordinary,
+            }
+    return found
+
+
+def _external_ollama(config: Config) -> bool:
+    """The gateway reaches an Ollama outside the cluster (`providers.ollama.endpoint`), not the pools."""
+    from compiler.providers import selfhosted
+
+    settings = config.org.providers.get(selfhosted.SELF_HOSTED)
+    return bool(settings is not None and settings.endpoint)
 
 
 def _rate_limited(workspace: Workspace) -> bool:

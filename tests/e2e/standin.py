@@ -44,10 +44,11 @@ class Recorded:
 
 
 class StandIn:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """Listens from here on, on `port` (any free one by default)."""
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -20,6 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler.builtin.kubeschemas import problems
+from compiler.model.model import Pool
 from compiler.pipeline import compile_config
 from compiler.providers import selfhosted
 from tests.builtin.test_crd_schemas import UPSTREAM
@@ -109,7 +110,104 @@ def test_a_pool_at_zero_is_a_note_with_its_cold_start(tmp_path: Path) -> None:
     root = config(tmp_path, pools=SMALL.replace("{min: 1, max: 3}", "{min: 0, max: 3}") + LARGE)
     [(severity, rule, where, message)] = findings(root, "POOL-006")
     assert (severity, rule, where) == ("info", "POOL-006", "org.yaml:11:23")
-    assert "scales to zero after 15 minutes" in message and "answer about 74 s later" in message, message
+    assert "scales to zero after 15 minutes" in message and "answer about 7 min later" in message, message
+    assert "a GPU node 5 min" in message and "retries the refused connection 56 times" in message, message
+
+
+# --- scale to zero: the gateway's retries -------------------------------------------------------
+
+
+def retry_policies(files: dict[str, Any]) -> dict[str, Any]:
+    data = files["platform/gateway/configmap-llm-gateway-config.yaml"]["data"]
+    return dict(YAML(typ="safe").load(data["config.yaml"]).get("router_settings", {}).get("model_group_retry_policy", {}))
+
+
+# (pool at zero, its node_start_seconds, retries, last retry at the earliest, answered with an error
+# at the latest, POOL-009): the window is 45 s to wake + the node + 30 s to start + the pull
+# (download GB / 125 MB/s) + the load (GB / 1 GB/s); 4.9 GB for llama3.1:8b, 43 GB for llama3.1:70b.
+COLD_STARTS = [
+    ("small", 300, 419.1, 56, 423.5, 474.2, False),
+    ("small", 0, 119.1, 18, 119.5, 141.8, False),
+    ("large", 0, 462.0, 61, 463.5, 518.0, False),
+    ("large", 300, 762.0, 99, 767.5, 850.5, True),
+]
+
+
+@pytest.mark.parametrize(("pool", "node", "window", "retries", "last", "gives_up", "warned"), COLD_STARTS)
+def test_the_gateway_retries_a_pool_at_zero_until_its_cold_start_is_over(
+    tmp_path: Path, pool: str, node: int, window: float, retries: int, last: float, gives_up: float, warned: bool
+) -> None:
+    replicas = {"small": "{min: 1, max: 3}", "large": "{min: 1, max: 2}"}[pool]
+    zero = replicas.replace("min: 1", "min: 0").replace("}", f", node_start_seconds: {node}}}")
+    pools = SMALL + LARGE
+    pools = pools.replace(replicas, zero) if pool == "small" else SMALL + LARGE.replace(replicas, zero)
+    workspaces = {"research": "llm_override: {model: llama3.1:70b}\n", "chat": ""}
+    root = config(tmp_path, pools=pools, workspaces=workspaces)
+    [served] = [p for p in selfhosted.served_pools(compile_config(str(root)).config) if p.name == pool]
+    wait = selfhosted.cold_start_wait(served)
+    assert (round(wait.window_seconds, 1), wait.retries, wait.last_retry_seconds, round(wait.gives_up_seconds, 1)) == (window, retries, last, gives_up)
+    # The fewest retries that cover the window: one fewer does not.
+    assert sum(selfhosted.retry_sleep(k) for k in range(retries - 1)) < window <= last
+    policies = retry_policies(rendered(root))
+    alias = {"small": "chat", "large": "research"}[pool]
+    assert sorted(policies) == [alias]  # the other pool keeps a pod: its alias keeps LiteLLM's defaults
+    assert policies[alias] == {
+        "DefaultRetries": retries,  # a refused connection (APIConnectionError)
+        "BadRequestErrorRetries": 0,
+        "AuthenticationErrorRetries": 0,
+        "NotFoundErrorRetries": 0,
+        "ContentPolicyViolationErrorRetries": 0,
+        "TimeoutErrorRetries": 2,
+        "RateLimitErrorRetries": 2,
+        "InternalServerErrorRetries": 2,
+        "ServiceUnavailableErrorRetries": 2,
+    }
+    warnings = findings(root, "POOL-009")
+    assert bool(warnings) == warned, warnings
+    if warned:
+        [(severity, _, where, message)] = warnings
+        assert severity == "warning" and where == "org.yaml:16:23" and "up to 14 min" in message, (where, message)
+
+
+def test_a_rate_limited_alias_at_zero_keeps_its_429_answered_at_once(tmp_path: Path) -> None:
+    pools = SMALL.replace("{min: 1, max: 3}", "{min: 0, max: 3}") + LARGE
+    root = config(tmp_path, pools=pools, workspaces={"chat": "llm_override: {rate_limit: {rpm: 10}}\n"})
+    policy = retry_policies(rendered(root))["chat"]
+    assert (policy["RateLimitErrorRetries"], policy["DefaultRetries"]) == (0, 56)
+
+
+def test_a_model_a_warm_pool_also_serves_is_not_held(tmp_path: Path) -> None:
+    shared = SMALL.replace("{min: 1, max: 3}", "{min: 0, max: 3}") + LARGE.replace("[llama3.1:70b]", "[llama3.1:70b, llama3.1:8b]")
+    root = config(tmp_path, pools=shared, extra="  shared_models: [llama3.1:8b]\n")
+    assert retry_policies(rendered(root)) == {}
+
+
+@pytest.mark.litellm
+def test_the_back_off_is_litellms_own(tmp_path: Path) -> None:
+    """selfhosted.retry_sleep against LiteLLM's calculate_retry_after in both releases, without
+    its jitter (JITTER=0); and the jitter bound is its constant."""
+    from tests.conftest import LITELLM_RELEASES
+
+    script = (
+        "import json, litellm.constants as c\n"
+        "from litellm.utils import calculate_retry_after as f\n"
+        "print(json.dumps([[f(remaining_retries=r, max_retries=12) for r in range(12, -1, -1)], c.MAX_RETRY_DELAY]))\n"
+    )
+    for release in LITELLM_RELEASES.values():
+        env = {"JITTER": "0", "LITELLM_LOCAL_MODEL_COST_MAP": "True", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+        result = subprocess.run([str(release.with_name("python")), "-c", script], check=False, capture_output=True, text=True, env=env, timeout=120)
+        assert result.returncode == 0, result.stderr
+        sleeps, cap = json.loads(result.stdout.strip().splitlines()[-1])
+        assert sleeps == [selfhosted.retry_sleep(k) for k in range(13)], release
+        assert cap == selfhosted.MAX_RETRY_DELAY
+
+
+def test_the_wake_figures_are_the_rendered_intervals() -> None:
+    from compiler.render import monitoring
+    from compiler.render.components import autoscaling
+
+    assert f"{selfhosted.SCRAPE_SECONDS}s" == monitoring.SCRAPE_INTERVAL
+    assert autoscaling.POLLING_SECONDS == selfhosted.POLLING_SECONDS
 
 
 def test_autoscaling_without_the_gateways_metrics_is_an_error_at_max(tmp_path: Path) -> None:
@@ -231,6 +329,25 @@ def test_the_cold_start_table_in_the_docs_is_computed_from_the_catalogue() -> No
         start = selfhosted.model_cold_start(name)
         assert start is not None
         assert tuple(cell.strip() for cell in rows[name]) == tuple(map(cold_start_cell, (start.pull_seconds, start.load_seconds, start.total_seconds))), name
+
+
+def test_the_wait_from_zero_table_in_the_docs_is_computed_from_the_catalogue() -> None:
+    from compiler.builtin import catalogue
+
+    text = (ROOT / "docs" / "self-hosted.md").read_text()
+    # | model | from zero, a node up | retries | from zero, a node added (300 s) | retries | error at the latest |
+    row = r"^\| `([^`]+)` \| ([^|]+) \| (\d+) \| ([^|]+) \| (\d+) \| ([^|]+) \|$"
+    rows = {name: cells for name, *cells in re.findall(row, text, re.M)}
+    sized = {name for name, info in catalogue.models(selfhosted.SELF_HOSTED).items() if "download_gb" in info.facts}
+    assert set(rows) == sized
+    for name in sized:
+        start = selfhosted.model_cold_start(name)
+        assert start is not None
+        up, added = selfhosted.ColdStartWait(45.0, 0.0, start), selfhosted.ColdStartWait(45.0, 300.0, start)
+        expected = [cold_start_cell(up.window_seconds), str(up.retries), cold_start_cell(added.window_seconds), str(added.retries), cold_start_cell(added.gives_up_seconds)]
+        assert [cell.strip() for cell in rows[name]] == expected, name
+    assert selfhosted.SCRAPE_SECONDS + selfhosted.POLLING_SECONDS == 45
+    assert Pool.model_fields["replicas"].default_factory().node_start_seconds == 300  # type: ignore[misc,call-arg]
 
 
 def cold_start_cell(seconds: float) -> str:

@@ -262,7 +262,7 @@ def test_two_pools_with_one_name_and_min_above_max(tmp_path: Path) -> None:
 def test_min_zero_is_a_note_that_the_pool_scales_to_zero(tmp_path: Path) -> None:
     [(severity, rule, where, message)] = findings(config(tmp_path, SMALL.replace("min: 1", "min: 0") + LARGE), "POOL-006")
     assert (severity, rule, where) == ("info", "POOL-006", "org.yaml:11:23")
-    assert "the gateway refuses their requests at once, or sends them to the workspace's fallback" in message
+    assert "the first request after that wakes it and waits" in message and "retries the refused connection 56 times" in message
     files = rendered(config(tmp_path / "again", SMALL.replace("min: 1", "min: 0") + LARGE))
     assert files["platform/ollama/scaledobject-ollama-small.yaml"]["spec"]["minReplicaCount"] == 0
 

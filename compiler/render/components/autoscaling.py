@@ -22,7 +22,7 @@ from compiler.providers import selfhosted
 from compiler.render.base import Manifest, render_template, standard_labels
 
 COOLDOWN_SECONDS = selfhosted.COOLDOWN_SECONDS
-POLLING_SECONDS = 15
+POLLING_SECONDS = selfhosted.POLLING_SECONDS
 WINDOW = "2m"
 LOAD_METRIC = "litellm_llm_api_latency_metric_sum"
 REQUESTS_METRIC = "litellm_deployment_total_requests_total"
