@@ -305,3 +305,42 @@ def test_curl_in_fetch_gguf_goes_through_the_proxy_by_connect(squid: tuple[int, 
         assert done.returncode != 0 and "403" in done.stderr, done.stderr
     log = (run / "access.log").read_text()
     assert "CONNECT elsewhere.example.com:443" in log and "CONNECT elsewhere.example.com:80" in log
+
+
+# --- in a mesh -------------------------------------------------------------------------------
+
+
+def _pools_with_mesh(tmp_path: Path, mesh: str) -> dict[str, dict[str, Any]]:
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "gpu-pools", config, ignore=shutil.ignore_patterns("rendered", "explain.txt"))
+    org = config / "org.yaml"
+    org.write_text(org.read_text().replace("\ncluster:\n", f"\ncluster:\n  mesh: {mesh}\n", 1))
+    compiled = compile_config(str(config))
+    assert compiled.ok, [f"{d.position} {d.message}" for d in compiled.diagnostics]
+    yaml = YAML(typ="safe")
+    return {path: yaml.load(text) for path, text in render_checked(compiled).files.items() if not path.endswith("kustomization.yaml")}
+
+
+def test_under_linkerd_only_the_ollama_accounts_reach_the_proxy_as_a_tls_tunnel(tmp_path: Path) -> None:
+    files = _pools_with_mesh(tmp_path, "linkerd")
+    server = files["platform/mesh/server-model-egress.yaml"]["spec"]
+    assert (server["port"], server["proxyProtocol"], server["accessPolicy"]) == (3128, "opaque", "deny")
+    identities = files["platform/mesh/meshtlsauthentication-model-egress-clients.yaml"]["spec"]["identityRefs"]
+    assert [(i["kind"], i["name"]) for i in identities] == [("ServiceAccount", "ollama-large"), ("ServiceAccount", "ollama-small")]
+    for pool in ("large", "small"):
+        assert pod_spec(files[f"platform/ollama/deployment-ollama-{pool}.yaml"])["serviceAccountName"] == f"ollama-{pool}"
+
+
+def test_under_istio_the_ollama_pods_reach_the_proxy_by_identity_and_tunnel_port(tmp_path: Path) -> None:
+    files = _pools_with_mesh(tmp_path, "istio")
+    policy = files["platform/mesh/authorizationpolicy-model-egress.yaml"]["spec"]
+    assert policy["rules"] == [
+        {
+            "from": [{"source": {"principals": [f"cluster.local/ns/northwind-llm/sa/ollama-{pool}" for pool in ("large", "small")]}}],
+            "to": [{"operation": {"ports": ["3128"]}}],
+        }
+    ]
+    # The pools' pods are all `ollama` by name: one egress policy to the proxy's tunnel port.
+    egress = files["platform/mesh/networkpolicy-ollama-hbone-egress.yaml"]["spec"]
+    assert egress["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "ollama"}}
+    assert egress["egress"][0]["to"][0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "model-egress"}}
