@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 
 from compiler.pipeline import compile_config, render_checked
 from compiler.providers import ollama
+from tests import test_crd_schemas as crd
 from tests.conftest import write
 
 GGUF_SHA = "e" * 64
@@ -159,6 +160,9 @@ def test_under_cilium_the_proxy_reaches_exactly_the_model_hosts_by_name(tmp_path
         ("8443", "models.example.com"),
     }
     assert not [p for p, doc in files.items() if doc["kind"] == "CiliumNetworkPolicy" and "ollama" in p]
+    document = files["platform/model-egress/ciliumnetworkpolicy-model-egress-fqdn.yaml"]
+    if crd.UPSTREAM.is_dir():  # Cilium's own CRD schema (tests/test_crd_schemas.py)
+        assert crd.errors(crd.upstream_validator("CiliumNetworkPolicy"), document) == []
 
 
 @pytest.mark.parametrize(
