@@ -67,7 +67,7 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     echo "note: nginx is missing; install Debian's 'nginx-light' package (the TLS proxy tests fail without it)" >&2
   fi
 fi
-# squid: tests/test_model_egress.py runs the model egress proxy's rendered config with it (the image
+# squid: tests/render/test_model_egress.py runs the model egress proxy's rendered config with it (the image
 # is Canonical's ubuntu/squid; bookworm's squid is 5.7, and the config uses nothing newer).
 if ! command -v squid >/dev/null && [ ! -x /usr/sbin/squid ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

@@ -20,8 +20,8 @@ from ruamel.yaml import YAML
 
 from compiler.pipeline import compile_config, render_checked
 from compiler.providers import ollama
-from tests import test_crd_schemas as crd
-from tests.conftest import write
+from tests.builtin import test_crd_schemas as crd
+from tests.conftest import EXAMPLES, write
 
 GGUF_SHA = "e" * 64
 # A custom GGUF on a public host and port, one on a host whose name resolves to a private address
@@ -161,7 +161,7 @@ def test_under_cilium_the_proxy_reaches_exactly_the_model_hosts_by_name(tmp_path
     }
     assert not [p for p, doc in files.items() if doc["kind"] == "CiliumNetworkPolicy" and "ollama" in p]
     document = files["platform/model-egress/ciliumnetworkpolicy-model-egress-fqdn.yaml"]
-    if crd.UPSTREAM.is_dir():  # Cilium's own CRD schema (tests/test_crd_schemas.py)
+    if crd.UPSTREAM.is_dir():  # Cilium's own CRD schema (tests/builtin/test_crd_schemas.py)
         assert crd.errors(crd.upstream_validator("CiliumNetworkPolicy"), document) == []
 
 
@@ -323,7 +323,7 @@ def wait_for_log(run: Path, *lines: str) -> None:
 
 def _pools_with_mesh(tmp_path: Path, mesh: str) -> dict[str, dict[str, Any]]:
     config = tmp_path / "config"
-    shutil.copytree(Path(__file__).parent.parent / "examples" / "gpu-pools", config, ignore=shutil.ignore_patterns("rendered", "explain.txt"))
+    shutil.copytree(EXAMPLES / "gpu-pools", config, ignore=shutil.ignore_patterns("rendered", "explain.txt"))
     org = config / "org.yaml"
     org.write_text(org.read_text().replace("\ncluster:\n", f"\ncluster:\n  mesh: {mesh}\n", 1))
     compiled = compile_config(str(config))
