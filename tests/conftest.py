@@ -102,6 +102,7 @@ def _tool_paths(marker: str) -> tuple[str | Path | None, ...]:
         "precommit": (Path(sys.executable).with_name("pre-commit"),),
         "promtool": (shutil.which("promtool"),),
         "redis": (shutil.which("redis-server"),),
+        "squid": (shutil.which("squid") or "/usr/sbin/squid",),
     }[marker]
 
 
@@ -113,6 +114,7 @@ TOOL_NEEDS = {
     "precommit": "needs pre-commit beside this Python: pip install -e '.[test]'",
     "promtool": f"needs promtool on PATH (Debian's prometheus package): {INSTALL_TOOLS}",
     "redis": f"needs redis-server on PATH (Debian's redis-server package): {INSTALL_TOOLS}",
+    "squid": f"needs squid on PATH or in /usr/sbin (Debian's squid package): {INSTALL_TOOLS}",
 }
 # Tests that use these fixtures run the program behind them (tests/e2e/).
 TOOL_FIXTURES = {"litellm": "litellm", "ollama_proxy": "nginx", "redis": "redis"}

@@ -5,7 +5,8 @@
 # proxy"; the PyPI extra `litellm[proxy]` leaves it out); the checkov scanner that
 # tests/render/test_security.py runs on the rendered output; Prometheus's `promtool` from Debian's
 # `prometheus` package; Debian's `redis-server`, which tests/e2e starts on loopback for the
-# gateway's shared state; and Debian's `nginx-light`, for the TLS proxy's tests. Safe to run again; does nothing when done.
+# gateway's shared state; Debian's `nginx-light`, for the TLS proxy's tests; and Debian's `squid`,
+# for the model egress proxy's. Safe to run again; does nothing when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +65,16 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
   else
     echo "note: nginx is missing; install Debian's 'nginx-light' package (the TLS proxy tests fail without it)" >&2
+  fi
+fi
+# squid: tests/render/test_model_egress.py runs the model egress proxy's rendered config with it (the image
+# is Canonical's ubuntu/squid; bookworm's squid is 5.7, and the config uses nothing newer).
+if ! command -v squid >/dev/null && [ ! -x /usr/sbin/squid ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends squid >/dev/null
+  else
+    echo "note: squid is missing; install Debian's 'squid' package (the model egress proxy tests fail without it)" >&2
   fi
 fi
 CHECKOV_VERSION=3.3.30

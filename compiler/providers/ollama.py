@@ -5,9 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.providers.base import Provider, Settings
+from compiler.providers.base import Endpoint, Provider, Settings
 
 PORT = 11434
+# Where `ollama pull` connects, read at Ollama 0.32.15. A model name's host is the part before its
+# namespace (`host/namespace/model:tag`; types/model/name.go:146-176, ParseNameBare), and
+# `registry.ollama.ai` when it names none (:39, defaultHost), always over HTTPS unless pulled with
+# `--insecure` (:42; server/images.go:1371-1372), which hks never passes. Ollama's registry answers
+# a blob request with a redirect to another host, and the download follows it there
+# (server/download.go:231-275: the first redirect to a different host ends the lookup, and its
+# Location is where every part is fetched from, :289). That host is Ollama's Cloudflare R2
+# bucket, named by Ollama's maintainers for proxy allow-lists (github.com/ollama/ollama issue
+# 4307, 2024-08-23; issue 2390). Both clients, the registry's (images.go:1403, an http.Client
+# with no Transport) and the blob download's (download.go:345, http.DefaultClient), use Go's
+# http.DefaultTransport, whose Proxy is ProxyFromEnvironment: they honour HTTPS_PROXY and
+# NO_PROXY, as Ollama's FAQ says ("How do I use Ollama behind a proxy?", docs/faq.mdx:129-136,
+# which also warns against HTTP_PROXY).
+REGISTRY = "registry.ollama.ai"
+REGISTRY_BLOB_HOSTS = ("dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com",)
 # Ollama's model options a Modelfile PARAMETER may set (api.Options and api.Runner); a key close
 # to one of these is a typo, any other is passed on as written (`hks llm install --param`).
 MODELFILE_PARAMETERS = (
@@ -21,6 +36,21 @@ def service_url(namespace: str, scheme: str = "http", service: str = "ollama") -
     """The in-cluster Service's URL (https under `cluster.tls`): the DaemonSet's `ollama`, or a
     GPU pool's `ollama-POOL`."""
     return f"{scheme}://{service}.{namespace}.svc.cluster.local:{PORT}"
+
+
+def pull_endpoints(model: str) -> list[Endpoint]:
+    """The hosts (and ports) `ollama pull MODEL` connects to: the name's registry, and for
+    Ollama's own registry the host its blobs are downloaded from."""
+    rest = model.strip()
+    if rest.rfind(":") > rest.rfind("/"):
+        rest = rest[: rest.rfind(":")]
+    parts = rest.split("/")
+    host = "/".join(parts[:-2]).split("://")[-1] if len(parts) > 2 else REGISTRY
+    name, _, port = host.lower().partition(":")
+    endpoint = Endpoint(name, int(port) if port.isdigit() else 443)
+    if endpoint == Endpoint(REGISTRY, 443):
+        return [endpoint, *(Endpoint(blobs, 443) for blobs in REGISTRY_BLOB_HOSTS)]
+    return [endpoint]
 
 
 class Ollama(Provider):

@@ -15,6 +15,7 @@ from compiler.diagnostics import Position
 from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.model.model import CustomModel, PoolReplicas, SelfHosted
+from compiler.providers.base import Endpoint
 from compiler.providers.registry import SELF_HOSTED as SELF_HOSTED
 
 GIB = 1024**3
@@ -110,6 +111,22 @@ def served_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[Ser
         entries = list(hosted.models)
         listed = [config.org_doc.position(("self_hosted", "models", i)) for i in range(len(hosted.models))]
     return models_to_serve(entries, listed, used_models(config, workspaces))
+
+
+def pull_endpoints(config: Config, workspaces: tuple[Workspace, ...]) -> list[Endpoint]:
+    """Every host (and port) the LLM nodes download models from: the registries of the models
+    Ollama pulls (a cloud model has none: it is refused, never pulled) and the custom GGUF
+    sources. `Endpoint.is_internal` tells the ones in the cluster or on private addresses apart."""
+    from compiler.providers import ollama
+    from compiler.providers.base import parse_endpoint
+
+    found: set[Endpoint] = set()
+    for model in served_models(config, workspaces):
+        if model.custom is not None:
+            found.add(parse_endpoint(model.custom.source))
+        elif not catalogue.is_cloud(SELF_HOSTED, model.name):
+            found.update(ollama.pull_endpoints(model.name))
+    return sorted(e for e in found if e.host)
 
 
 def used_models(config: Config, workspaces: tuple[Workspace, ...]) -> list[tuple[str, Position]]:

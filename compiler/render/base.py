@@ -86,6 +86,28 @@ def environment() -> Any:
     )
 
 
+@functools.cache
+def text_environment() -> Any:
+    """For a program's own config file (not YAML): no quoting `finalize`, so every value must be
+    checked by its caller before it reaches the template."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+def render_text(template: str, **context: Any) -> str:
+    text: str = text_environment().get_template(template).render(**context)
+    return text
+
+
 def render_template(template: str, **context: Any) -> dict[str, Any]:
     text = environment().get_template(template).render(**context)
     document: dict[str, Any] = load_template_yaml(text)
@@ -133,3 +155,28 @@ def public_egress(ports: list[int]) -> dict[str, Any]:
         "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_RANGES}}],
         "ports": [{"port": port, "protocol": "TCP"} for port in ports],
     }
+
+
+def fqdn_egress(endpoints: list[Any]) -> list[dict[str, Any]]:
+    """A CiliumNetworkPolicy's egress to exactly these host names (each `host` and `port`):
+    DNS through Cilium's DNS proxy, which learns the names' addresses, then each port to its
+    names (`toFQDNs` admits only addresses a lookup of those names returned)."""
+    dns = {
+        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns"}}],
+        "toPorts": [
+            {
+                "ports": [{"port": "53", "protocol": "ANY"}],
+                "rules": {"dns": [{"matchPattern": "*"}]},
+            }
+        ],
+    }
+    rules: list[dict[str, Any]] = [dns]
+    for port in sorted({e.port for e in endpoints}):
+        hosts = sorted({e.host for e in endpoints if e.port == port})
+        rules.append(
+            {
+                "toFQDNs": [{"matchName": host} for host in hosts],
+                "toPorts": [{"ports": [{"port": str(port), "protocol": "TCP"}]}],
+            }
+        )
+    return rules

@@ -14,7 +14,20 @@ from compiler.merge import Workspace
 from compiler.model.config import Config
 from compiler.render import scanners
 from compiler.render.base import Manifest
-from compiler.render.components import argocd, autoscaling, gateway, mesh, monitoring, ollama, platform, presidio, secrets, tls, workspace
+from compiler.render.components import (
+    argocd,
+    autoscaling,
+    gateway,
+    mesh,
+    model_egress,
+    monitoring,
+    ollama,
+    platform,
+    presidio,
+    secrets,
+    tls,
+    workspace,
+)
 from compiler.render.sync import with_sync_wave
 
 
@@ -32,6 +45,7 @@ COMPONENTS = (
     Component("platform", platform.render),
     Component("tls", tls.render),
     Component("ollama", ollama.render),
+    Component("model-egress", model_egress.render),
     Component("autoscaling", autoscaling.render),
     Component("gateway", gateway.render),
     Component("presidio", presidio.render),

@@ -229,6 +229,7 @@ def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: 
     docs = {d["kind"] + "/" + d["metadata"]["name"]: d for d in YAML(typ="safe").load_all(rendered.stream)}
     assert sorted(docs) == sorted([
         "ConfigMap/llm-gateway-config", "ConfigMap/llm-routing", "ConfigMap/ollama-models", "DaemonSet/ollama",
+        "ConfigMap/model-egress", "Deployment/model-egress", "NetworkPolicy/model-egress", "Service/model-egress",
         "Deployment/llm-gateway", "HorizontalPodAutoscaler/llm-gateway", "Namespace/hexabase-aiops", "Namespace/team",
         "NetworkPolicy/default-deny", "NetworkPolicy/llm-gateway", "NetworkPolicy/llm-gateway-egress",
         "NetworkPolicy/ollama-from-gateway", "NetworkPolicy/ollama-model-pulls", "PodDisruptionBudget/llm-gateway",
@@ -347,13 +348,15 @@ def test_model_storage_and_the_namespace_level_it_allows(tmp_path: Path, storage
     ("source", "ports"),
     [
         ("https://models.example/a.gguf", [443]),
-        ("http://models.example:8080/a.gguf", [443, 8080]),
-        ("http://models.example/a.gguf", [80, 443]),
-        ("http://[::1/a.gguf", [443]),  # urlsplit raises on these: never a crash
-        ("https://models.example:99999/a.gguf", [443]),  # a local path is CAT-008 (tests/test_first_hour.py)
+        ("http://models.example:8080/a.gguf", [8080]),  # through the proxy by CONNECT (fetch-gguf.sh's --proxytunnel)
+        ("http://models.example/a.gguf", [80]),
+        ("http://[::1/a.gguf", None),  # urlsplit raises on these: never a crash, and no way out
+        ("https://models.example:99999/a.gguf", None),  # a local path is CAT-008 (tests/test_first_hour.py)
     ],
 )
-def test_model_pulls_may_reach_the_ports_of_custom_sources(tmp_path: Path, source: str, ports: list[int]) -> None:
+def test_the_model_egress_proxy_reaches_the_ports_of_custom_sources(tmp_path: Path, source: str, ports: list[int] | None) -> None:
+    """Only a custom model here: nothing is pulled from Ollama's registry, so only the source's
+    port is public, and only for the proxy (render/components/model_egress.py)."""
     org = (
         "llm_config: {provider: ollama, model: x:1b}\nself_hosted:\n  models:\n"
         f"    - name: x:1b\n      source: '{source}'\n      sha256: {'e' * 64}\n"
@@ -361,6 +364,11 @@ def test_model_pulls_may_reach_the_ports_of_custom_sources(tmp_path: Path, sourc
     write(tmp_path, {"org.yaml": org})
     compiled = compile_config(str(tmp_path))
     assert compiled.ok, compiled.diagnostics
-    docs = [d for d in YAML(typ="safe").load_all(render_checked(compiled).stream) if d["metadata"]["name"] == "ollama-model-pulls"]
-    public = docs[0]["spec"]["egress"][1]
+    docs = {d["metadata"]["name"]: d for d in YAML(typ="safe").load_all(render_checked(compiled).stream) if d["kind"] == "NetworkPolicy"}
+    pulls = docs["ollama-model-pulls"]["spec"]["egress"]
+    assert not [peer for rule in pulls for peer in rule["to"] if "ipBlock" in peer]
+    if ports is None:
+        assert "model-egress" not in docs and len(pulls) == 1  # DNS only
+        return
+    public = docs["model-egress"]["spec"]["egress"][1]
     assert [p["port"] for p in public["ports"]] == ports

@@ -484,11 +484,14 @@ def flow_graph(docs: list[dict[str, Any]]) -> set[tuple[str, str, int, str]]:
 
 
 def candidate_ports(docs: list[dict[str, Any]]) -> set[tuple[int, str]]:
-    """Common ports, and every port a NetworkPolicy or a container names."""
+    """Common ports, and every port a NetworkPolicy, a CiliumNetworkPolicy or a container names."""
     ports = {(22, "TCP"), (53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (8080, "TCP"), (9090, "TCP")}
     for policy in (d for d in docs if d["kind"] == "NetworkPolicy"):
         for rule in policy["spec"].get("ingress", []) + policy["spec"].get("egress", []):
             ports |= {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
+    for policy in (d for d in docs if d["kind"] == "CiliumNetworkPolicy"):
+        for rule in policy["spec"].get("egress", []):
+            ports |= {(int(p["port"]), p["protocol"]) for to in rule.get("toPorts", []) for p in to["ports"] if p["protocol"] != "ANY"}
     for doc in docs:
         if doc["kind"] in POD_KINDS:
             ports |= {(p["containerPort"], "TCP") for c in containers(pod_of(doc)[1]) for p in c.get("ports", [])}
@@ -514,24 +517,33 @@ INTENDED: list[tuple[str, str, list[tuple[int, str]], str]] = [
     ("llm-gateway", "internet", [(443, "TCP")], "providers-by-name"),  # Cilium toFQDNs
     ("llm-gateway", "*outside*", [(5432, "TCP")], "database"),
     ("llm-gateway", "*outside*", [(6379, "TCP")], "redis"),
+    # Model pulls: the Ollama pods reach no public address, only the model egress proxy, the one
+    # workload with public egress (to the model hosts' ports; by name under Cilium).
     ("ollama", "kube-dns", DNS, "ollama"),
-    ("ollama", "internet", [(443, "TCP")], "ollama"),
-    ("ollama", "internet", [(8443, "TCP")], "gguf-on-8443"),
+    ("ollama", "model-egress", [(3128, "TCP")], "ollama"),
+    ("model-egress", "kube-dns", DNS, "ollama"),
+    ("model-egress", "internet", [(443, "TCP")], "ollama"),
+    ("model-egress", "internet", [(8443, "TCP")], "gguf-on-8443"),
     # GPU pools: the gateway to each pool's pods, each pool's pulls (examples/gpu-pools).
     ("llm-gateway", "ollama-small", [(11434, "TCP")], "pools"),
     ("llm-gateway", "ollama-large", [(11434, "TCP")], "pools"),
     ("ollama-small", "kube-dns", DNS, "pools"),
     ("ollama-large", "kube-dns", DNS, "pools"),
-    ("ollama-small", "internet", [(443, "TCP")], "pools"),
-    ("ollama-large", "internet", [(443, "TCP")], "pools"),
+    ("ollama-small", "model-egress", [(3128, "TCP")], "pools"),
+    ("ollama-large", "model-egress", [(3128, "TCP")], "pools"),
+    ("model-egress", "kube-dns", DNS, "pools"),
+    ("model-egress", "internet", [(443, "TCP")], "pools"),
     ("prometheus", "llm-gateway", [(4000, "TCP")], "monitoring"),  # the ServiceMonitor's scrape
     # Istio ambient: the same flows between meshed pods also reach the destination's tunnel port
     # (HBONE, 15008), where ztunnel checks identity and the application port inside.
     ("workspace", "llm-gateway", [(15008, "TCP")], "hbone"),
     ("prometheus", "llm-gateway", [(15008, "TCP")], "hbone-monitoring"),
     ("llm-gateway", "ollama", [(15008, "TCP")], "hbone-ollama"),
+    ("ollama", "model-egress", [(15008, "TCP")], "hbone-ollama"),
     ("llm-gateway", "ollama-small", [(15008, "TCP")], "hbone-pools"),
     ("llm-gateway", "ollama-large", [(15008, "TCP")], "hbone-pools"),
+    ("ollama-small", "model-egress", [(15008, "TCP")], "hbone-pools"),
+    ("ollama-large", "model-egress", [(15008, "TCP")], "hbone-pools"),
     ("llm-gateway", "presidio-analyzer", [(15008, "TCP")], "hbone-pii"),
     ("llm-gateway", "presidio-anonymizer", [(15008, "TCP")], "hbone-pii"),
 ]

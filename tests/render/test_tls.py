@@ -25,7 +25,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from compiler.render.components import tls
+from compiler.render.components import model_egress, tls
 from tests import tlsca
 from tests.conftest import ROOT
 
@@ -81,8 +81,14 @@ def test_certificates_and_the_bundle_validate_against_the_upstream_crds(acme: li
             assert not errors, (doc["metadata"]["name"], errors)
 
 
+# The model egress proxy's port carries only CONNECT tunnels, TLS to the registry end to end:
+# what crosses the cluster in clear is the host name, which the tunnel's own TLS handshake (SNI)
+# shows on every path to that host anyway (docs/security.md, "Model pulls").
+TUNNELS = {model_egress.NAME}
+
+
 def test_each_certificate_names_the_issuer_and_its_service(acme: list[dict[str, Any]]) -> None:
-    services = {s["metadata"]["name"] for s in of_kind(acme, "Service")}
+    services = {s["metadata"]["name"] for s in of_kind(acme, "Service")} - TUNNELS
     certificates = {c["spec"]["secretName"]: c for c in of_kind(acme, "Certificate")}
     assert set(certificates) == {f"{s}-tls" for s in services}
     for name in services:
@@ -101,6 +107,11 @@ def test_every_service_port_is_served_over_tls(acme: list[dict[str, Any]]) -> No
         name = service["metadata"]["name"]
         [workload] = [p for p in pods(acme) if p["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]]
         pod = workload["spec"]["template"]["spec"]
+        if name in TUNNELS:
+            [squid] = [c["data"]["squid.conf"] for c in of_kind(acme, "ConfigMap") if c["metadata"]["name"] == name]
+            assert [p["port"] for p in service["spec"]["ports"]] == [model_egress.PORT]
+            assert "\nhttp_access deny !CONNECT\n" in squid  # nothing but tunnels
+            continue
         secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
         for port in service["spec"]["ports"]:
             assert port["name"] == "https" and port["targetPort"] == "https"

@@ -21,6 +21,7 @@ from compiler.render.base import (
     OLLAMA_PORT,
     PRIVATE_RANGES,
     Manifest,
+    fqdn_egress,
     pinned_images,
     public_egress,
     render_template,
@@ -94,7 +95,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         endpoints = [e for e in egress.external_endpoints(config, workspaces) if not e.is_ip]
         if endpoints:
             manifests.append(
-                Manifest(folder, render_template("gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=_fqdn_egress(endpoints)))
+                Manifest(folder, render_template("gateway/ciliumnetworkpolicy.yaml.j2", **common, egress=fqdn_egress(endpoints)))
             )
     return manifests
 
@@ -268,25 +269,3 @@ def _private_blocks() -> list[dict[str, Any]]:
 
 def _to_pods(selector: dict[str, str], port: int) -> dict[str, Any]:
     return {"to": [{"podSelector": {"matchLabels": selector}}], "ports": [{"port": port, "protocol": "TCP"}]}
-
-
-def _fqdn_egress(endpoints: list[egress.Endpoint]) -> list[dict[str, Any]]:
-    dns = {
-        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns"}}],
-        "toPorts": [
-            {
-                "ports": [{"port": "53", "protocol": "ANY"}],
-                "rules": {"dns": [{"matchPattern": "*"}]},
-            }
-        ],
-    }
-    rules: list[dict[str, Any]] = [dns]
-    for port in sorted({e.port for e in endpoints}):
-        hosts = sorted({e.host for e in endpoints if e.port == port})
-        rules.append(
-            {
-                "toFQDNs": [{"matchName": host} for host in hosts],
-                "toPorts": [{"ports": [{"port": str(port), "protocol": "TCP"}]}],
-            }
-        )
-    return rules

@@ -14,6 +14,11 @@ beside the application port: the `*-hbone` policies below, from and to exactly t
 Linkerd injects its proxy by the namespace annotation `linkerd.io/inject: enabled`, as a native
 sidecar (`config.linkerd.io/proxy-enable-native-sidecar`), so it runs before the init containers;
 ports without a `Server` deny every connection (`config.linkerd.io/default-inbound-policy: deny`).
+
+The model pulls reach the model egress proxy through the mesh in both, as every other flow of the
+table: ambient captures a pod's traffic before its init containers start, and Linkerd's native
+sidecar starts before them (render/components/model_egress.py). Its Linkerd Server is `opaque`:
+the CONNECT tunnel is TLS to the registry end to end, passed on as TCP.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from compiler.model.config import Config
 from compiler.providers import selfhosted
 from compiler.render import litellm_config as litellm
 from compiler.render.base import GATEWAY_NAME, GATEWAY_PORT, OLLAMA_PORT, Manifest, render_template, standard_labels
+from compiler.render.components import model_egress
 
 FOLDER = "platform/mesh"
 HBONE_PORT = 15008  # Istio ambient's mutual-TLS tunnel between ztunnels, into the destination pod
@@ -47,11 +53,17 @@ CLIENTS_PER_OBJECT = 1000
 class Client:
     """Who may connect: one ServiceAccount, or (account None) every ServiceAccount of a namespace
     (a workspace's own pods, whose accounts are the team's; Prometheus, whose account is the
-    operator's)."""
+    operator's). `pods`: the `app.kubernetes.io/name` of its pods where that is not the account's
+    name (a GPU pool's `ollama-POOL` runs pods named `ollama`)."""
 
     namespace: str
     account: str | None = None
     workspace: bool = False
+    pods: str | None = None
+
+    @property
+    def pod_name(self) -> str | None:
+        return self.pods or self.account
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class Inbound:
     name: str
     port: int
     clients: tuple[Client, ...]
+    opaque: bool = False  # Linkerd passes it on as TCP, without reading HTTP in it
 
 
 def namespace_labels(config: Config) -> dict[str, str]:
@@ -73,7 +86,8 @@ def namespace_annotations(config: Config) -> dict[str, str]:
 
 def inbound(config: Config, workspaces: tuple[Workspace, ...]) -> list[Inbound]:
     """The flow table between rendered workloads, the same the NetworkPolicies encode: the
-    workspaces (and Prometheus) to the gateway, the gateway to Ollama and to Presidio."""
+    workspaces (and Prometheus) to the gateway, the gateway to Ollama and to Presidio, and the
+    Ollama pods (their model pulls) to the model egress proxy."""
     org = config.org
     platform = org.cluster.namespace
     gateway = Client(platform, GATEWAY_NAME)
@@ -85,6 +99,10 @@ def inbound(config: Config, workspaces: tuple[Workspace, ...]) -> list[Inbound]:
         flows.append(Inbound("ollama", OLLAMA_PORT, (gateway,)))
     if litellm.pii_modes(workspaces):
         flows += [Inbound(f"presidio-{part}", litellm.PRESIDIO_PORT, (gateway,)) for part in ("analyzer", "anonymizer")]
+    if model_egress.enabled(config, workspaces):
+        accounts = sorted(p.service for p in selfhosted.served_pools(config)) or ["ollama"]
+        pulls = tuple(Client(platform, account, pods="ollama") for account in accounts)
+        flows.append(Inbound(model_egress.NAME, model_egress.PORT, pulls, opaque=True))
     return flows
 
 
@@ -187,8 +205,8 @@ def _hbone_egress(config: Config, flows: list[Inbound], labels: dict[str, str]) 
     callers: dict[str, list[str]] = {}
     for flow in flows:
         for client in flow.clients:
-            if client.namespace == namespace and client.account is not None:
-                callers.setdefault(client.account, []).append(flow.name)
+            if client.namespace == namespace and client.pod_name is not None and flow.name not in callers.get(client.pod_name, []):
+                callers.setdefault(client.pod_name, []).append(flow.name)
     return [
         Manifest(
             FOLDER,
@@ -219,9 +237,9 @@ def _peer(config: Config, client: Client) -> dict[str, Any]:
     selector, whatever the number of workspaces)."""
     if client.workspace:
         return {"namespaceSelector": {"matchLabels": {"hks.dev/organization": config.organization}}}
-    if client.account is None:
+    if client.pod_name is None:
         return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": client.namespace}}}
-    return _pods(client.namespace, client.account)
+    return _pods(client.namespace, client.pod_name)
 
 
 # --- Linkerd ----------------------------------------------------------------------------------
@@ -234,7 +252,14 @@ def _linkerd(config: Config, flow: Inbound, labels: dict[str, str]) -> list[Mani
     manifests = [
         Manifest(
             FOLDER,
-            render_template("mesh/linkerd-server.yaml.j2", **common, name=flow.name, selector={"app.kubernetes.io/name": flow.name}, port=flow.port),
+            render_template(
+                "mesh/linkerd-server.yaml.j2",
+                **common,
+                name=flow.name,
+                selector={"app.kubernetes.io/name": flow.name},
+                port=flow.port,
+                opaque=flow.opaque,
+            ),
         )
     ]
     for name, clients in _parts(flow):

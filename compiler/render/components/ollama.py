@@ -13,17 +13,15 @@ from compiler.model.config import Config
 from compiler.providers import selfhosted
 from compiler.render.base import (
     CONTAINER_SECURITY,
-    DNS_EGRESS,
     GATEWAY_NAME,
     OLLAMA_PORT,
     Manifest,
     own_service_account,
     pinned_images,
-    public_egress,
     render_template,
     standard_labels,
 )
-from compiler.render.components import tls
+from compiler.render.components import model_egress, tls
 
 OLLAMA_UID = 10001
 OLLAMA_HOME = "/home/ollama"
@@ -52,13 +50,14 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
     hosted = config.org.self_hosted or SelfHosted()
     namespace = config.org.cluster.namespace
     labels = standard_labels(config, "llm-server", "ollama")
+    proxy_env = (model_egress.pull_env(config, workspaces, curl=False), model_egress.pull_env(config, workspaces, curl=True))
     selector = {"app.kubernetes.io/name": "ollama"}
     proxied = tls.enabled(config)
     common = {"namespace": namespace, "labels": labels, "selector": selector, "port": OLLAMA_PORT, "port_name": "https" if proxied else "http"}
     gateway_selector = {"app.kubernetes.io/name": GATEWAY_NAME}
     if hosted.pools:
         accounts = []
-        servers = [m for pool in selfhosted.served_pools(config) for m in _pool(config, pool, common)]
+        servers = [m for pool in selfhosted.served_pools(config) for m in _pool(config, pool, common, proxy_env)]
     else:
         account = own_service_account(config, "ollama")
         accounts = [render_template("gateway/serviceaccount.yaml.j2", **common, name=account)] if account else []
@@ -68,7 +67,7 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
             render_template(
                 "ollama/daemonset.yaml.j2",
                 **common,
-                **_pod(config, hosted, models, data, "ollama", MODELS_CONFIG, account),
+                **_pod(config, hosted, models, data, "ollama", MODELS_CONFIG, account, proxy_env),
             ),
             render_template("ollama/service.yaml.j2", **common, name="ollama"),
         ]
@@ -78,12 +77,12 @@ def render(config: Config, workspaces: tuple[Workspace, ...]) -> list[Manifest]:
         Manifest("platform/ollama", render_template("ollama/networkpolicy.yaml.j2", **common, gateway_selector=gateway_selector)),
         Manifest(
             "platform/ollama",
-            render_template("ollama/networkpolicy-egress.yaml.j2", **common, egress=[DNS_EGRESS, public_egress(_pull_ports(models))]),
+            render_template("ollama/networkpolicy-egress.yaml.j2", **common, egress=model_egress.pull_egress(config, workspaces)),
         ),
     ]
 
 
-def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any]) -> list[dict[str, Any]]:
+def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any], proxy_env: tuple[list[Any], list[Any]]) -> list[dict[str, Any]]:
     """A pool's ConfigMap, Deployment and Service (and, in a mesh, ServiceAccount), named
     `ollama-POOL`; its pods also carry `hks.dev/pool`, which its Deployment and Service select on.
     `replicas` is the pool's `min`, or left out when the pool's ScaledObject owns it
@@ -104,16 +103,24 @@ def _pool(config: Config, pool: selfhosted.ServedPool, common: dict[str, Any]) -
             **own,
             name=name,
             replicas=None if pool.autoscaled else pool.replicas.min,
-            **_pod(config, pool.hosted, pool.models, data, name, config_map, account),
+            **_pod(config, pool.hosted, pool.models, data, name, config_map, account, proxy_env),
         ),
         render_template("ollama/service.yaml.j2", **own, name=name),
     ]
 
 
 def _pod(
-    config: Config, hosted: Any, models: list[selfhosted.ServedModel], data: dict[str, str], service: str, config_map: str, account: str | None
+    config: Config,
+    hosted: Any,
+    models: list[selfhosted.ServedModel],
+    data: dict[str, str],
+    service: str,
+    config_map: str,
+    account: str | None,
+    proxy_env: tuple[list[Any], list[Any]],
 ) -> dict[str, Any]:
-    """The pod template's values: `hosted` is the DaemonSet's settings or a pool's."""
+    """The pod template's values: `hosted` is the DaemonSet's settings or a pool's; `proxy_env`
+    the pull steps' way out (Ollama's, then curl's: render/components/model_egress.py)."""
     images = pinned_images()
     image = hosted.image or images["ollama-rocm" if hosted.gpu.vendor == "amd" else "ollama"]
     proxied = tls.enabled(config)
@@ -142,7 +149,9 @@ def _pod(
             {"name": "OLLAMA_MODELS", "value": "/models"},
             {"name": "HOME", "value": OLLAMA_HOME},
             NO_CLOUD,
+            *proxy_env[0],
         ],
+        "fetch_env": proxy_env[1],
         "warm_up_command": _warm_up(models, hosted),
         "resources": _ollama_resources(hosted, models),
         "pull_resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
@@ -151,22 +160,6 @@ def _pod(
         "host_path": hosted.storage.host_path if hosted.storage.type == "host-path" else None,
         "claim": _model_claim(hosted.storage),
     }
-
-
-def _pull_ports(models: list[selfhosted.ServedModel]) -> list[int]:
-    """HTTPS to Ollama's registry, and the ports of custom GGUF sources."""
-    from urllib.parse import urlsplit
-
-    ports = {443}
-    for model in models:
-        if model.custom is not None:
-            try:
-                url = urlsplit(model.custom.source)
-                port, scheme = url.port, url.scheme
-            except ValueError:  # not a URL with a usable port (`[::1`, `:99999`): the HTTPS default
-                port, scheme = None, "https"
-            ports.add(port or (80 if scheme == "http" else 443))
-    return sorted(ports)
 
 
 def _model_claim(storage: Any) -> dict[str, Any]:
