@@ -197,7 +197,7 @@ def check_storage(config: Config) -> list[Diagnostic]:
     if hosted is None or hosted.storage.type != "host-path":
         return []
     doc = config.org_doc
-    where = [("self_hosted", "storage", "snapshot")] if hosted.storage.snapshot else []
+    where: list[tuple[str | int, ...]] = [("self_hosted", "storage", "snapshot")] if hosted.storage.snapshot else []
     where += [("self_hosted", "pools", i, "snapshot") for i, pool in enumerate(hosted.pools) if pool.snapshot]
     return [
         error(
