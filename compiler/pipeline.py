@@ -17,7 +17,7 @@ from compiler.checks.capacity import check_self_hosted
 from compiler.checks.catalogue import Retirement, check_installed, check_models
 from compiler.checks.cluster import check_cluster, check_workspaces
 from compiler.checks.gateway import check_gateway
-from compiler.checks.pools import check_pools
+from compiler.checks.pools import check_pools, check_storage
 from compiler.checks.reserved import check_host_path, check_namespaces
 from compiler.checks.secrets import Secret, scan_config, secret_diagnostics
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -59,7 +59,7 @@ def compile_config(
     diagnostics += found
     diagnostics += check_installed(config)
     diagnostics += check_self_hosted(config, workspaces)
-    diagnostics += check_pools(config, workspaces)
+    diagnostics += check_pools(config, workspaces) + check_storage(config)
     diagnostics += check_workspaces(config, workspaces)
     diagnostics += check_namespaces(config, workspaces) + check_host_path(config)
     diagnostics += check_cluster(config)

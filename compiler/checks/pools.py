@@ -19,6 +19,7 @@ RULES: dict[str, str] = {
     "POOL-007": "self_hosted.shared_models names a model fewer than two pools list",
     "POOL-008": "a pool autoscales (replicas.max above min) but monitoring is off, so KEDA has no metrics",
     "POOL-009": "a pool at zero takes longer to wake than a client waits by default (the OpenAI SDKs' 600 s)",
+    "POOL-010": "a VolumeSnapshot to clone the model volume from is set with storage.type host-path, which has no claim to clone",
 }
 # The keys of the one-DaemonSet form that each pool sets for itself.
 REPLACED = ("models", "node_selector", "tolerations", "gpu", "nodes")
@@ -95,7 +96,7 @@ def _scales_to_zero(config: Config, pool: selfhosted.ServedPool) -> list[Diagnos
             f"first request after that wakes it and waits: its models ({', '.join(m.name for m in pool.models)}) "
             f"answer about {_minutes(wait.window_seconds)} later (KEDA sees the request in {_minutes(wait.wake_seconds)}, "
             f"a GPU node {_minutes(wait.node_seconds)}, the pod's start {_minutes(start.total_seconds - start.pull_seconds - start.load_seconds)}, "
-            f"its pulls {_minutes(start.pull_seconds)} and its load {_minutes(start.load_seconds)}); the gateway retries "
+            f"{_pulls(start)} and its load {_minutes(start.load_seconds)}); the gateway retries "
             f"the refused connection {wait.retries} times to cover that, and answers with an error (or the workspace's "
             f"fallback) only if the pool is not Ready after about {_minutes(wait.gives_up_seconds)}",
             hint="keep replicas.min at 1 where one slow first answer after idle is not acceptable; set "
@@ -115,6 +116,12 @@ def _scales_to_zero(config: Config, pool: selfhosted.ServedPool) -> list[Diagnos
             )
         )
     return found
+
+
+def _pulls(start: selfhosted.ColdStart) -> str:
+    if start.snapshot:
+        return f"no pulls, as its volume is cloned from the VolumeSnapshot '{start.snapshot}' (in the CSI driver's time, not counted here)"
+    return f"its pulls {_minutes(start.pull_seconds)}"
 
 
 def _minutes(seconds: float) -> str:
@@ -180,3 +187,30 @@ def _unserved(config: Config, workspaces: tuple[Workspace, ...], pools: list[sel
             )
         )
     return found
+
+
+def check_storage(config: Config) -> list[Diagnostic]:
+    """`self_hosted.storage.snapshot` and a pool's `snapshot` clone each pod's ephemeral claim from
+    a VolumeSnapshot: with `storage.type: host-path` there is no claim, so the snapshot would be
+    silently ignored (docs/self-hosted.md, "Storage for pools"). Runs with or without pools."""
+    hosted = config.org.self_hosted
+    if hosted is None or hosted.storage.type != "host-path":
+        return []
+    doc = config.org_doc
+    where: list[tuple[str | int, ...]] = [("self_hosted", "storage", "snapshot")] if hosted.storage.snapshot else []
+    where += [("self_hosted", "pools", i, "snapshot") for i, pool in enumerate(hosted.pools) if pool.snapshot]
+    return [
+        error(
+            doc.position(path),
+            "POOL-010",
+            f"{_dotted(path)} names a VolumeSnapshot to clone the model volume from, but self_hosted.storage.type is "
+            "host-path: the models live in a node's folder, not in a claim that can be cloned",
+            hint="set storage.type to ephemeral (the default) to clone each pod's volume from the snapshot, or drop "
+            "the snapshot",
+        )
+        for path in where
+    ]
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")

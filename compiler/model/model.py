@@ -322,10 +322,20 @@ class Pool(Strict):
     gpu: Gpu = Field(default_factory=Gpu, description="The GPUs of each of the pool's pods (one pod per node).")
     models: list[ModelEntry] = Field(min_length=1, description="Ollama tags or custom GGUF models the pool serves.")
     replicas: PoolReplicas = Field(default_factory=PoolReplicas)
+    snapshot: str | None = Field(
+        None,
+        pattern=DNS_SUBDOMAIN,
+        max_length=253,
+        description="A VolumeSnapshot in the Ollama namespace that holds this pool's models: each new pod's "
+        "ephemeral volume is cloned from it instead of pulling them (in place of `self_hosted.storage.snapshot` for "
+        "this pool; only with `storage.type: ephemeral`). docs/self-hosted.md, \"Storage for pools\".",
+        examples=["ollama-large-models"],
+    )
 
 
 class Storage(Strict):
-    """Where each LLM node keeps its models (docs/self-hosted.md weighs the two kinds)."""
+    """Where each LLM node keeps its models (docs/self-hosted.md, "Storage" and "Storage for pools",
+    weighs the kinds)."""
 
     type: Literal["ephemeral", "host-path"] = Field(
         "ephemeral",
@@ -349,6 +359,17 @@ class Storage(Strict):
         pattern=r"^/[A-Za-z0-9._/-]*$",
         max_length=1024,
         description="Node-local folder for the models, with `type: host-path`.",
+    )
+    snapshot: str | None = Field(
+        None,
+        pattern=DNS_SUBDOMAIN,
+        max_length=253,
+        description="A VolumeSnapshot in the Ollama namespace that already holds the models: each pod's ephemeral "
+        "volume is cloned from it (the claim's `dataSource`), so a new pod only checks its models instead of pulling "
+        "them, and Pod Security stays `restricted`. Only with `type: ephemeral`; the StorageClass's CSI driver must "
+        "restore snapshots and `size` be at least the snapshot's restoreSize. A pool's own `snapshot` replaces it. "
+        "docs/self-hosted.md, \"Storage for pools\".",
+        examples=["ollama-models"],
     )
 
 

@@ -208,6 +208,9 @@ def served_pools(config: Config) -> list[ServedPool]:
                 "node_selector": pool.node_selector,
                 "tolerations": pool.tolerations,
                 "gpu": pool.gpu,
+                # A pool's own VolumeSnapshot replaces the organisation's (docs/self-hosted.md,
+                # "Storage for pools"); the rest of `storage` applies to every pool.
+                "storage": hosted.storage.model_copy(update={"snapshot": pool.snapshot or hosted.storage.snapshot}),
                 "nodes": max(pool.replicas.min, 1),
                 "pools": [],
                 "shared_models": [],
@@ -242,6 +245,10 @@ POD_START_SECONDS = 30.0
 class ColdStart:
     pull_seconds: float
     load_seconds: float
+    # The VolumeSnapshot the pod's volume is cloned from, when it is: then nothing is pulled (the
+    # pull step finds every blob and downloads none) and the clone takes the CSI driver's time,
+    # which hks does not know and does not count.
+    snapshot: str | None = None
 
     @property
     def total_seconds(self) -> float:
@@ -273,12 +280,20 @@ def warmed_models(models: list[ServedModel], hosted: SelfHosted) -> list[str]:
 
 def pool_cold_start(pool: ServedPool) -> ColdStart:
     """A new pod of the pool pulls every model it lists before it turns Ready, and loads the
-    ones its startup probe warms up; models the catalogue does not size count as nothing."""
+    ones its startup probe warms up; models the catalogue does not size count as nothing.
+
+    A pod whose volume is cloned from a VolumeSnapshot (`storage.snapshot`, a pool's `snapshot`)
+    pulls nothing: Ollama's pull of a model whose blobs are on the volume fetches its manifest
+    and downloads no blob (server/download.go:486-499 at v0.32.15 returns a cache hit for a blob
+    on disk, and server/images.go:1051-1077 then skips its digest check), so its pull time drops
+    out. The clone itself is the CSI driver's (a copy-on-write clone in seconds, or a restore that
+    copies every block): no figure is assumed for it (docs/self-hosted.md, "Storage for pools")."""
     warmed = warmed_models(pool.models, pool.hosted)
     starts = {m.name: model_cold_start(m.name) for m in pool.models}
-    pull = sum(s.pull_seconds for s in starts.values() if s)
+    snapshot = pool.hosted.storage.snapshot if pool.hosted.storage.type == "ephemeral" else None
+    pull = 0.0 if snapshot else sum(s.pull_seconds for s in starts.values() if s)
     load = sum(s.load_seconds for name, s in starts.items() if s and name in warmed)
-    return ColdStart(pull, load)
+    return ColdStart(pull, load, snapshot)
 
 
 # --- scale to zero: what the gateway waits out (docs/self-hosted.md, "Scale to zero") ------------

@@ -358,3 +358,64 @@ def test_compile_is_clean_for_the_example() -> None:
     compiled = compile_config(str(GPU_POOLS))
     assert compiled.ok
     assert [d.rule for d in compiled.diagnostics] == ["POOL-006"]
+
+
+# --- a pool whose pods clone a VolumeSnapshot pulls nothing (docs/self-hosted.md, "Storage for pools")
+
+
+@pytest.mark.parametrize(
+    ("pool", "node", "window", "retries"),
+    [
+        # 45 s to wake + the node + 30 s to start + the load of the warmed model (4.9 GB, 43 GB at
+        # 1 GB/s); no pull: the COLD_STARTS above less 39.2 s and 344 s.
+        ("small", 300, 379.9, 51),
+        ("large", 0, 118.0, 18),
+    ],
+)
+def test_a_pool_that_clones_a_snapshot_has_no_pull_in_its_cold_start(tmp_path: Path, pool: str, node: int, window: float, retries: int) -> None:
+    replicas = {"small": "{min: 1, max: 3}", "large": "{min: 1, max: 2}"}[pool]
+    zero = replicas.replace("min: 1", "min: 0").replace("}", f", node_start_seconds: {node}}}") + "\n      snapshot: ollama-models"
+    pools = SMALL.replace(replicas, zero) + LARGE if pool == "small" else SMALL + LARGE.replace(replicas, zero)
+    root = config(tmp_path, pools=pools, workspaces={"research": "llm_override: {model: llama3.1:70b}\n", "chat": ""})
+    pools_by_name = {p.name: p for p in selfhosted.served_pools(compile_config(str(root)).config)}
+    start = selfhosted.pool_cold_start(pools_by_name[pool])
+    load = {"small": 4.9, "large": 43.0}[pool]
+    assert (start.pull_seconds, round(start.load_seconds, 1), start.snapshot) == (0.0, load, "ollama-models")
+    other = "large" if pool == "small" else "small"
+    assert selfhosted.pool_cold_start(pools_by_name[other]).pull_seconds > 0  # the other pool still pulls
+    wait = selfhosted.cold_start_wait(pools_by_name[pool])
+    assert (round(wait.window_seconds, 1), wait.retries) == (window, retries)
+    [before] = [c for c in COLD_STARTS if c[:2] == (pool, node)]
+    assert wait.retries < before[3] and window < before[2]
+    alias = {"small": "chat", "large": "research"}[pool]
+    assert retry_policies(rendered(root))[alias]["DefaultRetries"] == retries
+    [(_, _, _, message)] = findings(root, "POOL-006")
+    assert "no pulls, as its volume is cloned from the VolumeSnapshot 'ollama-models'" in message, message
+    assert "its pulls" not in message
+
+
+def test_a_snapshot_with_host_path_does_not_drop_the_pull(tmp_path: Path) -> None:
+    """POOL-010 refuses the config; the figures still do not pretend the pull away."""
+    pools = SMALL.replace("{min: 1, max: 3}", "{min: 0, max: 3}\n      snapshot: ollama-models") + LARGE
+    root = config(tmp_path, pools=pools, extra="  storage: {type: host-path}\n")
+    [small, _] = selfhosted.served_pools(compile_config(str(root)).config)
+    start = selfhosted.pool_cold_start(small)
+    assert start.snapshot is None and start.pull_seconds > 0
+
+
+def test_the_storage_table_in_the_docs_is_computed_from_the_catalogue() -> None:
+    from compiler.builtin import catalogue
+
+    text = (ROOT / "docs" / "self-hosted.md").read_text()
+    # | model | download | pull at 1 Gbit/s | `ephemeral`, or `host-path` on a new node | `host-path` on a node that ran the pool | `snapshot` |
+    row = r"^\| `([^`]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \+ the clone \|$"
+    rows = {name: [cell.strip() for cell in cells] for name, *cells in re.findall(row, text, re.M)}
+    sized = {name: info for name, info in catalogue.models(selfhosted.SELF_HOSTED).items() if "download_gb" in info.facts}
+    assert set(rows) == set(sized)
+    for name, info in sized.items():
+        start = selfhosted.model_cold_start(name)
+        assert start is not None
+        kept = selfhosted.POD_START_SECONDS + start.load_seconds  # nothing to pull: start and load
+        expected = [f"{info.facts['download_gb']} GB", cold_start_cell(start.pull_seconds), cold_start_cell(start.total_seconds), cold_start_cell(kept), cold_start_cell(kept)]
+        assert rows[name] == expected, name
+    assert selfhosted.PULL_BYTES_PER_SECOND == 1e9 / 8  # the table's 1 Gbit/s

@@ -7,12 +7,15 @@ is tests/render/test_render.py's golden folders (acme, seed)."""
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
+from compiler.builtin.kubeschemas import problems
 from compiler.pipeline import compile_config, render_checked
 from compiler.render.base import platform_level
 from tests.conftest import ROOT, hks, write
@@ -367,3 +370,87 @@ def test_the_pool_alerts_fire_on_trouble_and_not_for_a_pool_that_is_off(tmp_path
     (tmp_path / "rules_test.yaml").write_text(POOL_RULES_TEST)
     result = subprocess.run([promtool, "test", "rules", str(tmp_path / "rules_test.yaml")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- storage for pools: ephemeral claims cloned from a VolumeSnapshot -----------------------------
+# docs/self-hosted.md, "Storage for pools".
+
+SNAPSHOT_SOURCE = {"apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot"}
+
+
+def claim_spec(files: dict[str, Any], path: str) -> dict[str, Any]:
+    volumes = {v["name"]: v for v in pod(files, path)["volumes"]}
+    spec: dict[str, Any] = volumes["models"]["ephemeral"]["volumeClaimTemplate"]["spec"]
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("extra", "large_own", "expected"),
+    [
+        ("", False, {"small": None, "large": None}),
+        ("  storage: {snapshot: ollama-models}\n", False, {"small": "ollama-models", "large": "ollama-models"}),
+        ("", True, {"small": None, "large": "ollama-large-models"}),
+        ("  storage: {snapshot: ollama-models}\n", True, {"small": "ollama-models", "large": "ollama-large-models"}),
+    ],
+)
+def test_the_claim_is_cloned_from_a_snapshot_only_where_one_is_configured(
+    tmp_path: Path, extra: str, large_own: bool, expected: dict[str, str | None]
+) -> None:
+    large = LARGE + "      snapshot: ollama-large-models\n" if large_own else LARGE
+    files = rendered(config(tmp_path, SMALL + large, extra=extra))
+    for name, snapshot in expected.items():
+        spec = claim_spec(files, f"platform/ollama/deployment-ollama-{name}.yaml")
+        assert spec.get("dataSource") == ({**SNAPSHOT_SOURCE, "name": snapshot} if snapshot else None), name
+        assert "dataSourceRef" not in spec  # the API server copies dataSource into it
+        assert spec["resources"] == {"requests": {"storage": "200Gi"}}
+
+
+def test_the_daemonset_clones_the_snapshot_too_and_passes_the_strict_schema(tmp_path: Path) -> None:
+    org = "llm_config: {provider: ollama, model: llama3.1:8b}\nself_hosted:\n  storage: {storage_class: csi-block, size: 300Gi, snapshot: ollama-models}\n"
+    files = rendered(write(tmp_path / "org", {"org.yaml": org}))
+    path = "platform/ollama/daemonset-ollama.yaml"
+    assert claim_spec(files, path) == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "300Gi"}},
+        "storageClassName": "csi-block",
+        "dataSource": {**SNAPSHOT_SOURCE, "name": "ollama-models"},
+    }
+    # rendered() went through render_checked, which validates every document against the strict
+    # Kubernetes schema; the same check refuses a misspelt field, so it would have caught one.
+    assert problems(files[path], "1.37") == []
+    broken = copy.deepcopy(files[path])
+    claim = claim_spec({path: broken}, path)
+    claim["dataSourceRefs"] = claim.pop("dataSource")
+    assert problems(broken, "1.37"), "the strict schema let an unknown claim field through"
+
+
+@pytest.mark.parametrize(("extra", "pools", "where"), [
+    ("  storage: {type: host-path, snapshot: ollama-models}\n", SMALL + LARGE, "org.yaml:6:40"),
+    ("  storage: {type: host-path}\n", SMALL + LARGE + "      snapshot: ollama-large-models\n", "org.yaml:18:17"),
+])  # fmt: skip
+def test_a_snapshot_with_host_path_is_an_error_at_its_line(tmp_path: Path, extra: str, pools: str, where: str) -> None:
+    [(severity, rule, at, message)] = findings(config(tmp_path, pools, extra=extra), "POOL-010")
+    assert (severity, rule, at) == ("error", "POOL-010", where), (at, message)
+    assert "host-path" in message and "VolumeSnapshot" in message
+    assert not findings(config(tmp_path / "ephemeral", pools, extra=extra.replace("type: host-path", "type: ephemeral")), "POOL-010")
+
+
+def test_a_snapshot_keeps_pod_security_restricted(tmp_path: Path) -> None:
+    root = config(tmp_path, SMALL + LARGE + "      snapshot: ollama-large-models\n", extra="  storage: {snapshot: ollama-models}\n")
+    compiled = compile_config(str(root))
+    assert compiled.config is not None and platform_level(compiled.config) == "restricted"
+    assert rendered(root)["platform/namespace-hexabase-aiops.yaml"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_the_example_large_pool_clones_its_snapshot_and_the_small_pool_pulls() -> None:
+    files = rendered(ROOT / "examples" / "gpu-pools")
+    assert claim_spec(files, "platform/ollama/deployment-ollama-large.yaml")["dataSource"] == {**SNAPSHOT_SOURCE, "name": "ollama-large-models"}
+    assert "dataSource" not in claim_spec(files, "platform/ollama/deployment-ollama-small.yaml")
+
+
+def test_the_org_schema_declares_the_snapshot_keys() -> None:
+    schema = json.loads((ROOT / "schemas" / "org.schema.json").read_text())
+    defs = schema["$defs"]
+    for definition in ("Storage", "Pool"):
+        snapshot = defs[definition]["properties"]["snapshot"]
+        assert snapshot["examples"] and "VolumeSnapshot" in snapshot["description"], definition

@@ -35,6 +35,7 @@ NO_CLOUD = {"name": "OLLAMA_NO_CLOUD", "value": "1"}
 
 
 MODELS_CONFIG = "ollama-models"
+SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"  # the CSI snapshot CRDs' group (VolumeSnapshot, v1)
 POOL_LABEL = "hks.dev/pool"  # a GPU pool's pods, which its Deployment and Service select on
 
 
@@ -163,9 +164,16 @@ def _pod(
 
 
 def _model_claim(storage: Any) -> dict[str, Any]:
+    """The spec of each pod's ephemeral claim. With a `snapshot`, the claim is cloned from that
+    VolumeSnapshot (docs/self-hosted.md, "Storage for pools"): `dataSource`, the field that names
+    a VolumeSnapshot or a claim in the pod's own namespace (the API copies it into
+    `dataSourceRef`); the CSI external-provisioner refuses a claim smaller than the snapshot's
+    `restoreSize`, so `size` must be at least that."""
     claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage.size}}}
     if storage.storage_class:
         claim["storageClassName"] = storage.storage_class
+    if storage.snapshot and storage.type == "ephemeral":
+        claim["dataSource"] = {"apiGroup": SNAPSHOT_API_GROUP, "kind": "VolumeSnapshot", "name": storage.snapshot}
     return claim
 
 
