@@ -16,7 +16,7 @@ from typing import Protocol
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 # Each holds an imported proxy (about 350 MB, shared with its children until they write).
-ZYGOTES_PER_RELEASE = 2
+ZYGOTES_PER_RELEASE = 1
 
 
 class Proxy(Protocol):

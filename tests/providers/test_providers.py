@@ -31,6 +31,7 @@ ALLOWED = {
     "render/components/autoscaling.py": {"ollama"},  # the pools' Ollama Deployments' labels
     "render/components/gateway.py": {"ollama"},  # the Ollama pods' label
     "render/components/mesh.py": {"ollama"},  # the Ollama pods' identity and policies
+    "render/components/model_egress.py": {"ollama"},  # the Ollama pods it admits; its ConfigMap and Service templates
     "render/components/ollama.py": {"ollama"},  # the deployment itself
     "render/components/tls.py": {"ollama"},  # the Ollama pods' certificate and TLS proxy
     "render/manifests.py": {"ollama"},  # the component table

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from ruamel.yaml import YAML
 from compiler.pipeline import compile_config, render_checked
 from compiler.render import scanners
 from compiler.write import write_tree
+from tests.builtin.test_crd_schemas import UPSTREAM as UPSTREAM_CRDS
 from tests.conftest import EXAMPLES, ROOT
 
 RENDERED = sorted(p.name for p in EXAMPLES.iterdir() if (p / "rendered").is_dir())
@@ -898,15 +898,12 @@ def test_nothing_in_hks_namespaces_is_permissive(name: str, rendered: Any) -> No
         assert spec.get("serviceAccountName") == doc["metadata"]["name"], "each workload has an identity of its own"
 
 
-UPSTREAM_CRDS = Path(os.environ.get("HKS_UPSTREAM_CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 
 
 @pytest.mark.parametrize("name", sorted(MESHES))
 def test_every_mesh_resource_passes_its_upstream_crd_schema(name: str, rendered: Any) -> None:
     import jsonschema
 
-    if not UPSTREAM_CRDS.is_dir():
-        pytest.skip(f"upstream CRD schemas not found at {UPSTREAM_CRDS}")
     docs = [d for d in documents(rendered(name)) if d["apiVersion"].split("/")[0] in ("security.istio.io", "policy.linkerd.io")]
     assert docs
     for doc in docs:

@@ -27,10 +27,10 @@ from ruamel.yaml import YAML
 
 from compiler.render.components import model_egress, tls
 from tests import tlsca
+from tests.builtin.test_crd_schemas import UPSTREAM
 from tests.conftest import ROOT
 
 ACME = ROOT / "examples" / "acme"
-UPSTREAM = Path(os.environ.get("HKS_UPSTREAM_CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 NAMESPACE = "hexabase-aiops"
 
 
@@ -68,8 +68,6 @@ def without_tls(tmp_path: Path) -> Path:
 
 
 def test_certificates_and_the_bundle_validate_against_the_upstream_crds(acme: list[dict[str, Any]]) -> None:
-    if not UPSTREAM.is_dir():
-        pytest.skip(f"upstream CRD schemas not found at {UPSTREAM}")
     files = {"Certificate": "cert-manager.io/certificate_v1.json", "Bundle": "trust.cert-manager.io/bundle_v1alpha1.json"}
     found = {kind: of_kind(acme, kind) for kind in files}
     assert len(found["Certificate"]) == 4 and len(found["Bundle"]) == 1
