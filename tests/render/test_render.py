@@ -301,6 +301,29 @@ def test_emitter_round_trips_awkward_strings_in_yaml_1_1_and_1_2(text: str) -> N
     assert pyyaml.safe_load(out) == {"k": text, "l": [text]}
 
 
+class _Name(str):
+    pass
+
+
+_TEXT = st.one_of(st.text(st.sampled_from("ab \n\t\r:-é\x00#'\"1"), max_size=8), st.sampled_from(["yes", "on", "null", "1e3"]))
+_SCALARS = st.one_of(_TEXT, _TEXT.map(_Name), st.integers(), st.booleans(), st.none(), st.floats())
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.one_of(_TEXT, st.integers()), inner, max_size=4)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_DOCUMENTS)
+def test_the_appending_emitter_writes_what_the_line_lists_wrote(document: Any) -> None:
+    """yamlout.dump appends every line to one list; _node and _entry, which built and joined a
+    list at each level, are the reference."""
+    from compiler import yamlout
+
+    assert yamlout.dump(document) == "\n".join(yamlout._node(document, 0)) + "\n"
+
+
 def test_both_yaml_parsers_read_every_rendered_template_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     """render/base.py puts a template's values into the cached parse of its marked text; every
     document must equal the template rendered with its values as JSON and parsed, by libyaml
