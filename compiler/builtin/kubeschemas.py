@@ -37,6 +37,31 @@ def _schema(version: str, kind: str, api_version: str) -> tuple[Any, Any]:
     return schema, _definitions(version).with_resource("", Resource.from_contents(schema)).crawl()
 
 
+@functools.cache
+def versions() -> tuple[str, ...]:
+    """The Kubernetes versions kubernetes-validate has schemas of, as its utils.all_versions lists
+    them, without importing it: that imports jsonschema, referencing and importlib_resources,
+    which `hks validate` needs only for policies (tests/test_k8s.py holds the two equal)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("kubernetes_validate")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+    pattern = re.compile(r"^v([^-]*).*")
+    found = [pattern.sub(r"\1", entry.name) for entry in folder.iterdir() if pattern.match(entry.name)]
+    if all(part.isdigit() for v in found for part in v.split(".")):
+        return tuple(sorted(found, key=lambda v: tuple(int(part) for part in v.split("."))))
+    from packaging.version import Version
+
+    return tuple(sorted(found, key=Version))
+
+
+def major_minor(version: str) -> str:
+    return re.sub(r"^(\d+\.\d+).*", r"\1", version)
+
+
 def _folder(version: str) -> str:
     from kubernetes_validate.utils import all_versions, major_minor
 

@@ -109,3 +109,11 @@ def test_a_prometheus_rule_is_compiled_at_first_sight_and_a_broken_one_still_get
     broken["spec"]["groups"][0]["rules"][0]["surprise"] = True
     found = k8s.problems(broken, VERSION)
     assert found and "surprise" in found[0]
+
+
+def test_the_versions_listed_without_importing_kubernetes_validate_are_its_own() -> None:
+    from kubernetes_validate import utils
+
+    assert list(k8s.versions()) == utils.all_versions()
+    assert [k8s.major_minor(v) for v in k8s.versions()] == [utils.major_minor(v) for v in utils.all_versions()]
+    assert k8s.versions()[-1] == utils.latest_version()
