@@ -160,7 +160,37 @@ def _compiled(version: str, kind: str, api_version: str) -> Any:
 
     schema, registry = _schema(version, kind, api_version)
     resolver = registry.resolver_with_root(Resource.from_contents(schema))
-    return fastjsonschema.compile(inlined(schema, resolver), use_formats=False, use_default=False)
+    definition = one_type_of(inlined(schema, resolver))
+    try:  # no message built for a refusal (jsonschema says why): each formatted all the locals
+        return fastjsonschema.compile(definition, use_formats=False, use_default=False, detailed_exceptions=False)
+    except (TypeError, KeyError):  # a fastjsonschema without the option; 2.22.3 fails it on some CRDs (KeyError)
+        return fastjsonschema.compile(definition, use_formats=False, use_default=False)
+
+
+_TYPES = frozenset({"array", "boolean", "integer", "null", "object", "string"})  # no "number": it holds integers
+
+
+def one_type_of(schema: Any) -> Any:
+    """`schema` with each `oneOf` of branches that only name types, as Kubernetes writes an int
+    or a string (`[{type: [string, null]}, {type: [integer, null]}]`), as the one `type` it
+    means: the types exactly one branch names. The compiled check tried each branch and raised
+    for the one that failed, on every port of every NetworkPolicy."""
+    if isinstance(schema, list):
+        return [one_type_of(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    own = {key: one_type_of(value) for key, value in schema.items()}
+    branches = schema.get("oneOf")
+    if not isinstance(branches, list) or not branches or "type" in schema:
+        return own
+    if not all(isinstance(b, dict) and set(b) == {"type"} for b in branches):
+        return own
+    named: list[list[Any]] = [[b["type"]] if isinstance(b["type"], str) else b["type"] for b in branches]
+    if not all(isinstance(types, list) and all(isinstance(t, str) and t in _TYPES for t in types) for types in named):
+        return own
+    once = sorted(t for t in _TYPES if sum(t in types for types in named) == 1)
+    del own["oneOf"]
+    return {**own, "type": once}
 
 
 def inlined(schema: Any, resolver: Any, seen: tuple[str, ...] = ()) -> Any:

@@ -117,3 +117,23 @@ def test_the_versions_listed_without_importing_kubernetes_validate_are_its_own()
     assert list(k8s.versions()) == utils.all_versions()
     assert [k8s.major_minor(v) for v in k8s.versions()] == [utils.major_minor(v) for v in utils.all_versions()]
     assert k8s.versions()[-1] == utils.latest_version()
+
+
+@pytest.mark.parametrize("port", [None, 53, "dns", True, 1.5, 2**40, [], {}])
+def test_an_int_or_string_reads_as_one_type_as_its_one_of_did(port: Any) -> None:
+    """kubeschemas.one_type_of turns Kubernetes' oneOf of typed branches into one `type`."""
+    import fastjsonschema
+
+    one_of = {"oneOf": [{"type": ["string", "null"]}, {"type": ["integer", "null"]}]}
+    assert k8s.one_type_of(one_of) == {"type": ["integer", "string"]}
+
+    def refuses(schema: Any) -> bool:
+        try:
+            fastjsonschema.compile(schema)(port)
+        except fastjsonschema.JsonSchemaValueException:
+            return True
+        return False
+
+    assert refuses(one_of) == refuses(k8s.one_type_of(one_of))
+    for kept in ({"oneOf": [{"type": "number"}, {"type": "integer"}]}, {"oneOf": [{"type": "string", "minLength": 1}, {"type": "null"}]}):
+        assert k8s.one_type_of(kept) == kept
