@@ -174,17 +174,25 @@ def _flatten(
     if not isinstance(node, dict):
         return found
     for key, value in node.items():
-        info = model.model_fields.get(key)
-        if info is None:
+        known, nested = _field(model, key)
+        if not known:
             continue
-        nested = unwrap_type(info.annotation)
-        position = doc.position(loc + (key,))
-        if is_model(nested) and isinstance(value, dict):
+        if nested is not None and isinstance(value, dict):
             for sub_key, sub_value in _flatten(doc, loc + (key,), nested, layer, keep_nulls=keep_nulls).items():
                 found[f"{key}.{sub_key}"] = sub_value
         elif value is not None or keep_nulls:
-            found[key] = Sourced(to_plain(value), position, layer)
+            found[key] = Sourced(to_plain(value), doc.position(loc + (key,)), layer)
     return found
+
+
+@functools.cache  # a few fields of a few models, looked up for every workspace
+def _field(model: type[BaseModel], key: Any) -> tuple[bool, type[BaseModel] | None]:
+    """Whether `model` has the field `key`, and its settings block's model when it is one."""
+    info = model.model_fields.get(key)
+    if info is None:
+        return False, None
+    nested = unwrap_type(info.annotation)
+    return True, nested if is_model(nested) else None
 
 
 def unflatten(flat: Flat) -> dict[str, Any]:

@@ -37,6 +37,31 @@ def _schema(version: str, kind: str, api_version: str) -> tuple[Any, Any]:
     return schema, _definitions(version).with_resource("", Resource.from_contents(schema)).crawl()
 
 
+@functools.cache
+def versions() -> tuple[str, ...]:
+    """The Kubernetes versions kubernetes-validate has schemas of, as its utils.all_versions lists
+    them, without importing it: that imports jsonschema, referencing and importlib_resources,
+    which `hks validate` needs only for policies (tests/test_k8s.py holds the two equal)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("kubernetes_validate")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+    pattern = re.compile(r"^v([^-]*).*")
+    found = [pattern.sub(r"\1", entry.name) for entry in folder.iterdir() if pattern.match(entry.name)]
+    if all(part.isdigit() for v in found for part in v.split(".")):
+        return tuple(sorted(found, key=lambda v: tuple(int(part) for part in v.split("."))))
+    from packaging.version import Version
+
+    return tuple(sorted(found, key=Version))
+
+
+def major_minor(version: str) -> str:
+    return re.sub(r"^(\d+\.\d+).*", r"\1", version)
+
+
 def _folder(version: str) -> str:
     from kubernetes_validate.utils import all_versions, major_minor
 
@@ -106,6 +131,10 @@ COMPILE_AFTER = 50
 # (measured for apps/v1 Deployment at 1.37), and hks renders few of these kinds (one per
 # component or GPU pool), which jsonschema checks fast enough.
 POD_TEMPLATE_KINDS = frozenset({"CronJob", "DaemonSet", "Deployment", "Job", "Pod", "ReplicaSet", "StatefulSet"})
+# Compiled at first sight: a PrometheusRule holds the rules of many workspaces, up to 200 KB of
+# them (render/objectsize.py); jsonschema took 40 ms to check one, compiling takes 14 ms and the
+# compiled check 10 ms (1,000 workspaces render two, 10,000 about twenty).
+COMPILE_AT_ONCE = frozenset({"PrometheusRule"})
 _seen: dict[tuple[str, str, str], int] = {}
 
 
@@ -114,7 +143,7 @@ def _fast_accepts(document: dict[str, Any], version: str) -> bool:
         return False
     key = (version, document["kind"], document["apiVersion"])
     _seen[key] = _seen.get(key, 0) + 1
-    if _seen[key] <= COMPILE_AFTER:
+    if _seen[key] <= COMPILE_AFTER and document["kind"] not in COMPILE_AT_ONCE:
         return False
     check = _compiled(*key)
     try:
@@ -131,7 +160,37 @@ def _compiled(version: str, kind: str, api_version: str) -> Any:
 
     schema, registry = _schema(version, kind, api_version)
     resolver = registry.resolver_with_root(Resource.from_contents(schema))
-    return fastjsonschema.compile(inlined(schema, resolver), use_formats=False, use_default=False)
+    definition = one_type_of(inlined(schema, resolver))
+    try:  # no message built for a refusal (jsonschema says why): each formatted all the locals
+        return fastjsonschema.compile(definition, use_formats=False, use_default=False, detailed_exceptions=False)
+    except (TypeError, KeyError):  # a fastjsonschema without the option; 2.22.3 fails it on some CRDs (KeyError)
+        return fastjsonschema.compile(definition, use_formats=False, use_default=False)
+
+
+_TYPES = frozenset({"array", "boolean", "integer", "null", "object", "string"})  # no "number": it holds integers
+
+
+def one_type_of(schema: Any) -> Any:
+    """`schema` with each `oneOf` of branches that only name types, as Kubernetes writes an int
+    or a string (`[{type: [string, null]}, {type: [integer, null]}]`), as the one `type` it
+    means: the types exactly one branch names. The compiled check tried each branch and raised
+    for the one that failed, on every port of every NetworkPolicy."""
+    if isinstance(schema, list):
+        return [one_type_of(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    own = {key: one_type_of(value) for key, value in schema.items()}
+    branches = schema.get("oneOf")
+    if not isinstance(branches, list) or not branches or "type" in schema:
+        return own
+    if not all(isinstance(b, dict) and set(b) == {"type"} for b in branches):
+        return own
+    named: list[list[Any]] = [[b["type"]] if isinstance(b["type"], str) else b["type"] for b in branches]
+    if not all(isinstance(types, list) and all(isinstance(t, str) and t in _TYPES for t in types) for types in named):
+        return own
+    once = sorted(t for t in _TYPES if sum(t in types for types in named) == 1)
+    del own["oneOf"]
+    return {**own, "type": once}
 
 
 def inlined(schema: Any, resolver: Any, seen: tuple[str, ...] = ()) -> Any:

@@ -65,13 +65,13 @@ def check_rendered_folder(config: Config) -> list[Diagnostic]:
 
 
 def latest_version() -> str:
-    from kubernetes_validate.utils import latest_version as latest
+    from compiler.builtin.kubeschemas import versions
 
-    return str(latest())
+    return versions()[-1]
 
 
 def supported(version: str) -> bool:
     """kubernetes-validate ships the schemas render validates against, one set per release."""
-    from kubernetes_validate.utils import all_versions, major_minor
+    from compiler.builtin.kubeschemas import major_minor, versions
 
-    return any(major_minor(v) == version for v in all_versions())
+    return any(major_minor(v) == version for v in versions())

@@ -96,3 +96,44 @@ def test_a_pod_template_kind_is_never_compiled() -> None:
     for _ in range(k8s.COMPILE_AFTER + 5):
         assert k8s.problems(deployment, VERSION) == []
     assert k8s._compiled.cache_info().currsize == 0
+
+
+def test_a_prometheus_rule_is_compiled_at_first_sight_and_a_broken_one_still_gets_reasons() -> None:
+    """A PrometheusRule holds up to 200 KB of rules: jsonschema took 40 ms a document."""
+    rule = next(d for d in DOCUMENTS if d["kind"] == "PrometheusRule")
+    k8s._compiled.cache_clear()
+    k8s._seen.clear()
+    assert k8s.problems(rule, VERSION) == []
+    assert k8s._compiled.cache_info().currsize == 1
+    broken = copy.deepcopy(rule)
+    broken["spec"]["groups"][0]["rules"][0]["surprise"] = True
+    found = k8s.problems(broken, VERSION)
+    assert found and "surprise" in found[0]
+
+
+def test_the_versions_listed_without_importing_kubernetes_validate_are_its_own() -> None:
+    from kubernetes_validate import utils
+
+    assert list(k8s.versions()) == utils.all_versions()
+    assert [k8s.major_minor(v) for v in k8s.versions()] == [utils.major_minor(v) for v in utils.all_versions()]
+    assert k8s.versions()[-1] == utils.latest_version()
+
+
+@pytest.mark.parametrize("port", [None, 53, "dns", True, 1.5, 2**40, [], {}])
+def test_an_int_or_string_reads_as_one_type_as_its_one_of_did(port: Any) -> None:
+    """kubeschemas.one_type_of turns Kubernetes' oneOf of typed branches into one `type`."""
+    import fastjsonschema
+
+    one_of = {"oneOf": [{"type": ["string", "null"]}, {"type": ["integer", "null"]}]}
+    assert k8s.one_type_of(one_of) == {"type": ["integer", "string"]}
+
+    def refuses(schema: Any) -> bool:
+        try:
+            fastjsonschema.compile(schema)(port)
+        except fastjsonschema.JsonSchemaValueException:
+            return True
+        return False
+
+    assert refuses(one_of) == refuses(k8s.one_type_of(one_of))
+    for kept in ({"oneOf": [{"type": "number"}, {"type": "integer"}]}, {"oneOf": [{"type": "string", "minLength": 1}, {"type": "null"}]}):
+        assert k8s.one_type_of(kept) == kept

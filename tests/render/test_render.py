@@ -301,24 +301,95 @@ def test_emitter_round_trips_awkward_strings_in_yaml_1_1_and_1_2(text: str) -> N
     assert pyyaml.safe_load(out) == {"k": text, "l": [text]}
 
 
+class _Name(str):
+    pass
+
+
+_TEXT = st.one_of(st.text(st.sampled_from("ab \n\t\r:-é\x00#'\"1"), max_size=8), st.sampled_from(["yes", "on", "null", "1e3"]))
+_SCALARS = st.one_of(_TEXT, _TEXT.map(_Name), st.integers(), st.booleans(), st.none(), st.floats())
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.one_of(_TEXT, st.integers()), inner, max_size=4)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_DOCUMENTS)
+def test_the_appending_emitter_writes_what_the_line_lists_wrote(document: Any) -> None:
+    """yamlout.dump appends every line to one list; _node and _entry, which built and joined a
+    list at each level, are the reference."""
+    from compiler import yamlout
+
+    assert yamlout.dump(document) == "\n".join(yamlout._node(document, 0)) + "\n"
+
+
 def test_both_yaml_parsers_read_every_rendered_template_alike(monkeypatch: pytest.MonkeyPatch) -> None:
-    """render/base.py parses templates with libyaml (YAML 1.1) for speed; ruamel's YAML 1.2 must agree."""
+    """render/base.py puts a template's values into the cached parse of its marked text; every
+    document must equal the template rendered with its values as JSON and parsed, by libyaml
+    (YAML 1.1, types and key order alike) and by ruamel (YAML 1.2)."""
     from compiler.render import base as render
 
-    real = render.load_template_yaml
+    real = render._by_markers
     seen: list[str] = []
 
-    def both(text: str) -> Any:
-        ours = real(text)
+    def both(template: str, context: dict[str, Any]) -> Any:
+        ours = real(template, context)
+        text = render.environment().get_template(template).render(**context)
+        assert repr(ours) == repr(render.load_template_yaml(text)), text
         assert ours == YAML(typ="safe", pure=True).load(text), text
         seen.append(text)
         return ours
 
-    monkeypatch.setattr(render, "load_template_yaml", both)
+    monkeypatch.setattr(render, "_by_markers", both)
     for name in RENDERED:
         compiled = compile_config(f"examples/{name}")
         render_checked(compiled)
     assert len(seen) > 50
+
+
+AWKWARD_VALUES = [
+    "", " lead", "trail ", "a\nb", "a\r\nb", "\t", "x\x00y", "\x7f", "\u0085\u2028\ufeff", "\U0001f600", "yes", "no", "~",
+    "null", "1e3", "0o17", "10:30", "*alias", "&anchor", "!tag", "#", "- x", "a: b", '"', "'", "\\", "hks-value-0-hks",
+    0, -1, 2**70, True, False, None, 1.5, 1e-05, float("nan"), [], {}, (1, "a"), {"k": [1, {"n": None}]},
+    {1: "a"}, {True: "a"}, {None: "a"}, {"\ud800": 1}, "\ud800", {"x" * 200: 1}, {"\x00" * 70: 1},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES, ids=repr)
+def test_a_value_put_in_as_data_is_what_its_json_reads_back_as(value: Any) -> None:
+    """base._data copies a value only where parsing its JSON (base.flow, in any position a
+    template may print it) gives the same thing; otherwise the template renders for real."""
+    from compiler.builtin.datafiles import parse_rendered
+    from compiler.render import base as render
+    from compiler.yamlout import flow
+
+    try:
+        ours = render._data(value, 0)
+    except render._NotData:
+        return
+    assert ours is not value or not isinstance(value, (dict, list, tuple))  # a copy: the documents are changed later
+    shown = flow(value)
+    for text, where in ((f"k: {shown}\n", ["k"]), (f"k: [{shown}, 1]\n", ["k", 0]), (f"k:\n  - {shown}\n", ["k", 0]), (f"{{k: {shown}}}\n", ["k"])):
+        read = parse_rendered(text)
+        for step in where:
+            read = read[step]
+        assert repr(read) == repr(ours), text
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["k: '{{ x }}'\n", 'k: "{{ x }}"\n', "k: |\n  {{ x }}\n", "{{ x }}: 1\n", "k: a{{ x }}\n", "k: {{ x }}{{ x }}\n",
+     "k: {{ x }} # hks-value-9-hks\n", "k: [{{ x }}\n"],
+)  # fmt: skip
+def test_a_marker_that_is_not_a_plain_value_of_its_own_renders_for_real(template: str) -> None:
+    from compiler.render import base as render
+
+    for value in ("abc", {"a": 1}):
+        slots: list[Any] = []
+        text = render._marking_environment().from_string(template).render(x=value, **{render._SLOTS: slots})
+        with pytest.raises(render._NotData):
+            render._filled(render._skeleton(text, len(slots)), slots)
 
 
 @pytest.mark.parametrize("storage", ["", "storage: {storage_class: local-path, size: 500Gi}", "storage: {type: host-path}"])
