@@ -35,6 +35,7 @@ ALLOWED = {
     "render/components/gateway.py:_auth_module": "package data: templates/gateway",
     "render/components/ollama.py:_ollama_config": "package data: the model pull scripts",
     "builtin/kubeschemas.py:_custom_schema": "package data: CRD schemas",
+    "builtin/kubeschemas.py:versions": "package data: the Kubernetes releases kubernetes-validate has schemas for",
 }
 
 
