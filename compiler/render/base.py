@@ -75,15 +75,20 @@ def pod_security(level: str, config: Config) -> dict[str, str]:
 
 @functools.cache
 def environment() -> Any:
+    return _jinja(finalize=flow)
+
+
+def _jinja(**options: Any) -> Any:
+    """A template environment over templates/, with what every one of hks's shares."""
     import jinja2
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         undefined=jinja2.StrictUndefined,
-        finalize=flow,
         autoescape=False,
         keep_trailing_newline=True,
         auto_reload=False,  # templates do not change during a run: no stat of the file per render
+        **options,
     )
 
 
@@ -91,17 +96,7 @@ def environment() -> Any:
 def text_environment() -> Any:
     """For a program's own config file (not YAML): no quoting `finalize`, so every value must be
     checked by its caller before it reaches the template."""
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    return _jinja(trim_blocks=True, lstrip_blocks=True)
 
 
 def render_text(template: str, **context: Any) -> str:
@@ -160,14 +155,7 @@ def _marking_environment() -> Any:
         slots.append(value)
         return f"{_MARK}{len(slots) - 1}{_MARK_END}"
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-        undefined=jinja2.StrictUndefined,
-        finalize=mark,
-        autoescape=False,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
+    return _jinja(finalize=mark)
 
 
 @functools.lru_cache(maxsize=1024)
