@@ -21,6 +21,12 @@ RULES: dict[str, str] = {
     "POOL-009": "a pool at zero takes longer to wake than a client waits by default (the OpenAI SDKs' 600 s)",
     "POOL-010": "a VolumeSnapshot to clone the model volume from is set with storage.type host-path, which has no claim to clone",
 }
+# What the gateway sees of a pool's Service without endpoints (docs/self-hosted.md, "Under a mesh").
+REFUSED = {
+    "none": "the refused connection",
+    "istio": "the connection ztunnel resets",
+    "linkerd": "the 503 of Linkerd's proxy",
+}
 # The keys of the one-DaemonSet form that each pool sets for itself.
 REPLACED = ("models", "node_selector", "tolerations", "gpu", "nodes")
 
@@ -97,7 +103,7 @@ def _scales_to_zero(config: Config, pool: selfhosted.ServedPool) -> list[Diagnos
             f"answer about {_minutes(wait.window_seconds)} later (KEDA sees the request in {_minutes(wait.wake_seconds)}, "
             f"a GPU node {_minutes(wait.node_seconds)}, the pod's start {_minutes(start.total_seconds - start.pull_seconds - start.load_seconds)}, "
             f"{_pulls(start)} and its load {_minutes(start.load_seconds)}); the gateway retries "
-            f"the refused connection {wait.retries} times to cover that, and answers with an error (or the workspace's "
+            f"{REFUSED[config.org.cluster.mesh]} {wait.retries} times to cover that, and answers with an error (or the workspace's "
             f"fallback) only if the pool is not Ready after about {_minutes(wait.gives_up_seconds)}",
             hint="keep replicas.min at 1 where one slow first answer after idle is not acceptable; set "
             "replicas.node_start_seconds to your node autoscaler's time to add a GPU node (0 if one stays up)",
