@@ -229,6 +229,14 @@ def test_too_many_models_for_a_pool_is_a_warning_at_the_pool(tmp_path: Path) -> 
     assert message.startswith("pool 'small' serves 2 models but max_loaded_models is 1")
 
 
+def test_a_pools_cloud_model_is_never_loaded_so_it_counts_for_no_gpu_memory(tmp_path: Path) -> None:
+    pools = SMALL.replace("[llama3.1:8b]", "[llama3.1:8b, qwen3-embedding:cloud]") + LARGE
+    assert findings(config(tmp_path, pools), "CAP-002") == []
+    pools = SMALL.replace("[llama3.1:8b]", "[llama3.1:8b, llama3:8b, qwen3-embedding:cloud]") + LARGE
+    [(_, _, _, message)] = findings(config(tmp_path / "three", pools), "CAP-002")
+    assert message.startswith("pool 'small' serves 2 models but max_loaded_models is 1"), message
+
+
 # --- the rules of checks/pools.py -----------------------------------------------------------------
 
 

@@ -190,6 +190,16 @@ def test_models_beyond_max_loaded_models_warn(tmp_path: Path) -> None:
     assert [r for r, _ in diagnostics(tmp_path, org)] == ["CAP-002"]
 
 
+def test_a_cloud_model_is_never_loaded_so_it_counts_for_no_gpu_memory(tmp_path: Path) -> None:
+    """A cloud tag is neither pulled nor loaded (OLLAMA_NO_CLOUD): CAT-010 speaks of it, CAP-002 does not count it."""
+    org = BASE + "self_hosted:\n  models: [llama3:8b, {models}]\n  gpu: {{memory_gib: 80}}\n  max_loaded_models: 1\n"
+    assert [r for r, _ in diagnostics(tmp_path, org.format(models="qwen3-embedding:cloud"))] == ["CAT-010"]
+    found = diagnostics(tmp_path, org.format(models="mistral:7b, qwen3-embedding:cloud, gpt-oss:120b-cloud"))
+    assert sorted(r for r, _ in found) == ["CAP-002", "CAT-010", "CAT-010"]
+    [message] = [m for r, m in found if r == "CAP-002"]
+    assert message.startswith("2 models are served but max_loaded_models is 1"), message
+
+
 HOSTILE = st.lists(
     st.sampled_from(list("ab:\"'{}[]&*!|>%@#-,? \n\t\\") + ["{{", "}}", "{%", "---", "\u2028", "é", "&anchor", "*alias"]),
     min_size=1,
