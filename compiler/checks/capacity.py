@@ -22,7 +22,7 @@ def check_self_hosted(config: Config, workspaces: tuple[Workspace, ...]) -> list
         return [d for pool in pools for d in _check_pool(pool, pools)]
     hosted = config.org.self_hosted or SelfHosted()
     memory = selfhosted.gpu_memory_gib(hosted)
-    served = selfhosted.served_models(config, workspaces)
+    served = selfhosted.loaded_models(selfhosted.served_models(config, workspaces))
     diagnostics: list[Diagnostic] = []
     if memory is None or not served:
         return diagnostics
@@ -77,7 +77,8 @@ def _check_pool(pool: selfhosted.ServedPool, pools: list[selfhosted.ServedPool])
         return []
     diagnostics: list[Diagnostic] = []
     estimates = []
-    for model in pool.models:
+    loaded = selfhosted.loaded_models(pool.models)
+    for model in loaded:
         found = _estimate(hosted, model)
         if found is None:
             continue
@@ -93,12 +94,12 @@ def _check_pool(pool: selfhosted.ServedPool, pools: list[selfhosted.ServedPool])
                 )
             )
     resident = sorted((e.total_gib for e in estimates), reverse=True)[: hosted.max_loaded_models]
-    if len(pool.models) > hosted.max_loaded_models:
+    if len(loaded) > hosted.max_loaded_models:
         diagnostics.append(
             warning(
                 pool.position,
                 "CAP-002",
-                f"pool '{pool.name}' serves {len(pool.models)} models but max_loaded_models is "
+                f"pool '{pool.name}' serves {len(loaded)} models but max_loaded_models is "
                 f"{hosted.max_loaded_models}: Ollama will evict and reload them, and first requests after a switch "
                 "will be slow",
                 hint="raise self_hosted.max_loaded_models if the GPU memory allows it, or split the pool",

@@ -20,6 +20,13 @@ RULES: dict[str, str] = {
     "POOL-008": "a pool autoscales (replicas.max above min) but monitoring is off, so KEDA has no metrics",
     "POOL-009": "a pool at zero takes longer to wake than a client waits by default (the OpenAI SDKs' 600 s)",
     "POOL-010": "a VolumeSnapshot to clone the model volume from is set with storage.type host-path, which has no claim to clone",
+    "POOL-011": "a VolumeSnapshot to clone the model volume from is set: it must exist before the pods start (a note)",
+}
+# What the gateway sees of a pool's Service without endpoints (docs/self-hosted.md, "Under a mesh").
+REFUSED = {
+    "none": "the refused connection",
+    "istio": "the connection ztunnel resets",
+    "linkerd": "the 503 of Linkerd's proxy",
 }
 # The keys of the one-DaemonSet form that each pool sets for itself.
 REPLACED = ("models", "node_selector", "tolerations", "gpu", "nodes")
@@ -97,7 +104,7 @@ def _scales_to_zero(config: Config, pool: selfhosted.ServedPool) -> list[Diagnos
             f"answer about {_minutes(wait.window_seconds)} later (KEDA sees the request in {_minutes(wait.wake_seconds)}, "
             f"a GPU node {_minutes(wait.node_seconds)}, the pod's start {_minutes(start.total_seconds - start.pull_seconds - start.load_seconds)}, "
             f"{_pulls(start)} and its load {_minutes(start.load_seconds)}); the gateway retries "
-            f"the refused connection {wait.retries} times to cover that, and answers with an error (or the workspace's "
+            f"{REFUSED[config.org.cluster.mesh]} {wait.retries} times to cover that, and answers with an error (or the workspace's "
             f"fallback) only if the pool is not Ready after about {_minutes(wait.gives_up_seconds)}",
             hint="keep replicas.min at 1 where one slow first answer after idle is not acceptable; set "
             "replicas.node_start_seconds to your node autoscaler's time to add a GPU node (0 if one stays up)",
@@ -192,13 +199,26 @@ def _unserved(config: Config, workspaces: tuple[Workspace, ...], pools: list[sel
 def check_storage(config: Config) -> list[Diagnostic]:
     """`self_hosted.storage.snapshot` and a pool's `snapshot` clone each pod's ephemeral claim from
     a VolumeSnapshot: with `storage.type: host-path` there is no claim, so the snapshot would be
-    silently ignored (docs/self-hosted.md, "Storage for pools"). Runs with or without pools."""
+    silently ignored (docs/self-hosted.md, "Storage for pools"). Otherwise a note at each: hks
+    renders no VolumeSnapshot and cannot see the cluster's, and a claim cloned from a missing one
+    stays Pending, its pod with it. Runs with or without pools."""
     hosted = config.org.self_hosted
-    if hosted is None or hosted.storage.type != "host-path":
+    if hosted is None:
         return []
     doc = config.org_doc
-    where: list[tuple[str | int, ...]] = [("self_hosted", "storage", "snapshot")] if hosted.storage.snapshot else []
-    where += [("self_hosted", "pools", i, "snapshot") for i, pool in enumerate(hosted.pools) if pool.snapshot]
+    named: list[tuple[tuple[str | int, ...], str]] = [(("self_hosted", "storage", "snapshot"), hosted.storage.snapshot)] if hosted.storage.snapshot else []
+    named += [(("self_hosted", "pools", i, "snapshot"), pool.snapshot) for i, pool in enumerate(hosted.pools) if pool.snapshot]
+    if hosted.storage.type != "host-path":
+        return [
+            info(
+                doc.position(path),
+                "POOL-011",
+                f"the VolumeSnapshot '{name}' must exist in namespace {config.org.cluster.namespace} before the pods that clone it "
+                "start; until then their claims stay Pending",
+                hint='make it from a running pod\'s claim first (docs/self-hosted.md, "Making the snapshot")',
+            )
+            for path, name in named
+        ]
     return [
         error(
             doc.position(path),
@@ -208,7 +228,7 @@ def check_storage(config: Config) -> list[Diagnostic]:
             hint="set storage.type to ephemeral (the default) to clone each pod's volume from the snapshot, or drop "
             "the snapshot",
         )
-        for path in where
+        for path, _ in named
     ]
 
 

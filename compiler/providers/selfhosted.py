@@ -265,6 +265,12 @@ def model_cold_start(name: str) -> ColdStart | None:
     return ColdStart(size / PULL_BYTES_PER_SECOND, size / LOAD_BYTES_PER_SECOND)
 
 
+def loaded_models(models: list[ServedModel]) -> list[ServedModel]:
+    """The models Ollama can hold in GPU memory: a cloud model (`NAME:cloud`, `-cloud`) is neither
+    pulled nor loaded, and hks's Ollama refuses it (OLLAMA_NO_CLOUD)."""
+    return [m for m in models if not catalogue.is_cloud(SELF_HOSTED, m.name)]
+
+
 def warmed_models(models: list[ServedModel], hosted: SelfHosted) -> list[str]:
     """The models a pod's startup probe loads before it turns Ready: the first
     `max_loaded_models` chat models (an embedding model answers no prompt and loads in a moment;

@@ -244,10 +244,17 @@ def _cold_start_policies(config: Config, workspaces: tuple[Workspace, ...]) -> d
     zero"). A connection error has no field of its own in LiteLLM's RetryPolicy and takes
     `DefaultRetries`; every error with a status keeps what the router gives it without a policy
     (none for 400, 401, 404 and content policy, ORDINARY_RETRIES for the rest), as a policy that
-    applies replaces the router's own judgement (`should_retry_this_error`)."""
+    applies replaces the router's own judgement (`should_retry_this_error`).
+
+    Under a mesh the gateway's connection is not refused. Linkerd's proxy accepts it and, with no
+    endpoint, answers 503 after its 3 s failfast timeout (at once while the Service stays in
+    failfast): a `ServiceUnavailableError`, so that count waits too. Istio ambient's ztunnel (L4,
+    no waypoint rendered) accepts and closes: an `APIConnectionError`, `DefaultRetries` as
+    refused; a waypoint the operator adds would answer 503, covered alike."""
     from compiler.providers import selfhosted
 
     ordinary = selfhosted.ORDINARY_RETRIES
+    meshed = config.org.cluster.mesh != "none"
     found: dict[str, dict[str, int]] = {}
     for workspace in workspaces:
         for target in targets(workspace):
@@ -265,7 +272,7 @@ def _cold_start_policies(config: Config, workspaces: tuple[Workspace, ...]) -> d
                 "TimeoutErrorRetries": ordinary,
                 "RateLimitErrorRetries": ordinary,
                 "InternalServerErrorRetries": ordinary,
-                "ServiceUnavailableErrorRetries": ordinary,
+                "ServiceUnavailableErrorRetries": wait.retries if meshed else ordinary,
             }
     return found
 

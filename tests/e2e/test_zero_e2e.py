@@ -12,10 +12,12 @@ after it was made."""
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
+import time
 import urllib.error
 import urllib.request
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,5 +162,123 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
         assert [r for r in standin.take() if r.path == "/api/chat"] == []  # the fallback's pool: never asked
         assert WAKE <= waited < 40, waited
         print(f"answered {waited:.1f} s after the request, {waited - WAKE:.1f} s after the pool turned Ready")
+    finally:
+        pool.stop()
+
+
+# --- under a mesh: the mesh's proxy, not the kernel, answers until the pool is Ready -----------
+
+FAILFAST = 3.0  # Linkerd's failfast timeout: how long its proxy holds a request with no endpoint
+MESH_WAKE = 10.0  # seconds after the request that the pool's pod turns Ready
+
+
+class MeshProxy:
+    """The gateway's view of a Service without endpoints under a mesh. Linkerd's outbound proxy
+    accepts the connection, holds the first request FAILFAST seconds and answers 503 (with the
+    `l5d-proxy-error` header it adds), and the next ones at once while the Service stays in
+    failfast (linkerd/linkerd2 issues 7768 and 11493). Istio ambient's ztunnel, L4 only without a
+    waypoint, accepts the connection, finds no healthy upstream and resets it."""
+
+    def __init__(self, port: int, mesh: str) -> None:
+        self.answered: list[float] = []
+        self._listener = socket.create_server(("127.0.0.1", port))
+        self._mesh = mesh
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # stopped
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            if self._mesh == "istio":
+                self.answered.append(time.monotonic())
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return  # closed with a reset
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(65536)
+            if not self.answered:
+                time.sleep(FAILFAST)
+            self.answered.append(time.monotonic())
+            data = b"service in fail-fast"
+            connection.sendall(
+                b"HTTP/1.1 503 Service Unavailable\r\nl5d-proxy-error: service in fail-fast\r\n"
+                b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(data), data)
+            )
+
+    def stop(self) -> None:
+        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(), or the port stays bound
+        self._listener.close()
+
+
+@pytest.fixture(scope="module", params=["linkerd", "istio"])
+def mesh(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def meshed(mesh: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(ORG + f"cluster:\n  mesh: {mesh}\n", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def meshed_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def meshed_gateway(
+    meshed: Path, meshed_port: int, standin: StandIn, kubeapi: KubeAPI, litellm: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    resolve = {SERVICE: f"http://127.0.0.1:{meshed_port}", WARM: f"http://127.0.0.1:{standin.port}"}
+    with running(meshed, standin, kubeapi, litellm, tmp_path_factory, resolve=resolve) as url:
+        yield url
+
+
+def test_under_a_mesh_the_request_waits_for_the_pool_as_it_does_for_a_refused_connection(
+    mesh: str, meshed_gateway: str, meshed: Path, meshed_port: int, standin: StandIn
+) -> None:
+    """Under a mesh the rendered policy gives a 503 the cold start's retries too: a request that
+    the mesh's proxy answers (Linkerd: 503; Istio ambient: a reset) for MESH_WAKE seconds is
+    answered by the pool once it is Ready, and the workspace with a fallback does not fall back.
+    (With the router's 2 retries of a 503, under Linkerd both would have ended within about 5 s:
+    the first with the 503, the second on its fallback.)"""
+    policies = config_yaml(meshed)["router_settings"]["model_group_retry_policy"]
+    assert {alias: policy["ServiceUnavailableErrorRetries"] for alias, policy in policies.items()} == {"patient": 16, "sleepy": 16, "sleepy.embeddings": 16}
+    proxy = MeshProxy(meshed_port, mesh)
+    answer: dict[str, tuple[int, Any]] = {}
+    requests = [threading.Thread(target=lambda w=w: answer.update({w: chat(meshed_gateway, w)})) for w in ("sleepy", "patient")]
+    standin.take()
+    started = time.monotonic()
+    for request in requests:
+        request.start()
+    try:
+        time.sleep(MESH_WAKE)
+        assert all(r.is_alive() for r in requests), answer  # held by the retries, neither failed nor fallen back
+    finally:
+        proxy.stop()
+    answered = [round(t - started, 1) for t in proxy.answered]
+    pool = StandIn(meshed_port).start()  # the pod is Ready: the mesh has an endpoint for the Service
+    try:
+        for request in requests:
+            request.join(timeout=40)
+        waited = time.monotonic() - started
+        for workspace in ("sleepy", "patient"):
+            status, body = answer[workspace]
+            assert status == 200, body
+            assert body["choices"][0]["message"]["content"] == "ok"
+        assert [(r.path, r.body["model"]) for r in pool.take()] == [("/api/chat", "phi3:mini")] * 2
+        assert [r for r in standin.take() if r.path == "/api/chat"] == []  # the fallback's pool: never asked
+        # Each workspace was answered by the mesh more often than the router's 2 retries would have tried.
+        assert len(answered) >= 2 * (selfhosted.ORDINARY_RETRIES + 2), answered
+        assert MESH_WAKE <= waited < 40, (answered, waited)
+        if mesh == "linkerd":
+            assert answered[0] >= FAILFAST, answered
+        print(f"{mesh}: answered {waited:.1f} s after the request; the mesh answered at {answered}")
     finally:
         pool.stop()

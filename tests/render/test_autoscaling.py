@@ -169,6 +169,25 @@ def test_the_gateway_retries_a_pool_at_zero_until_its_cold_start_is_over(
         assert severity == "warning" and where == "org.yaml:16:23" and "up to 14 min" in message, (where, message)
 
 
+@pytest.mark.parametrize(
+    ("mesh", "unavailable", "retried"),
+    [("none", 2, "the refused connection"), ("linkerd", 56, "the 503 of Linkerd's proxy"), ("istio", 56, "the connection ztunnel resets")],
+)
+def test_under_a_mesh_a_503_waits_as_long_as_a_refused_connection(tmp_path: Path, mesh: str, unavailable: int, retried: str) -> None:
+    """Linkerd's proxy accepts the connection to a Service without endpoints and answers 503 after
+    its failfast timeout (a ServiceUnavailableError to LiteLLM), so that count must wait out the cold
+    start too; Istio ambient's ztunnel closes the connection (DefaultRetries), and a waypoint there
+    would answer 503. Without a mesh a 503 is Ollama's own (its queue full) and keeps the router's 2."""
+    root = config(tmp_path, pools=SMALL.replace("{min: 1, max: 3}", "{min: 0, max: 3}") + LARGE, workspaces={"chat": ""})
+    (root / "org.yaml").write_text((root / "org.yaml").read_text() + f"cluster:\n  mesh: {mesh}\n")
+    policies = retry_policies(rendered(root))
+    assert sorted(policies) == ["chat"]  # the large pool keeps a pod: its alias is not held
+    assert (policies["chat"]["DefaultRetries"], policies["chat"]["ServiceUnavailableErrorRetries"]) == (56, unavailable)
+    assert policies["chat"]["InternalServerErrorRetries"] == 2
+    [(_, _, _, message)] = findings(root, "POOL-006")
+    assert f"the gateway retries {retried} 56 times" in message, message
+
+
 def test_a_rate_limited_alias_at_zero_keeps_its_429_answered_at_once(tmp_path: Path) -> None:
     pools = SMALL.replace("{min: 1, max: 3}", "{min: 0, max: 3}") + LARGE
     root = config(tmp_path, pools=pools, workspaces={"chat": "llm_override: {rate_limit: {rpm: 10}}\n"})
@@ -309,7 +328,9 @@ def test_the_scaling_queries_ask_for_the_expected_pods(example: dict[str, Any], 
     (tmp_path / "test.yaml").write_text(json.dumps(tests))
     result = subprocess.run([promtool, "test", "rules", str(tmp_path / "test.yaml")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert EXPECTED["load"][0] == math.ceil(5 / 2)
+    # The expectation at load is the rendered threshold's arithmetic: 5 in flight, num_parallel per pod.
+    [threshold] = [float(t["metadata"]["threshold"]) for t in found["ollama-small"]["spec"]["triggers"] if t["name"] == "load"]
+    assert EXPECTED["load"][0] == math.ceil(PHASES[2][1] / threshold)
 
 
 # --- the docs -----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_committed_rendered_folder_is_current(name: str) -> None:
 def test_kubectl_kustomize_accepts_the_output(name: str) -> None:
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is needed for this test (.ci/run installs it)"
-    result = subprocess.run([kubectl, "kustomize", str(EXAMPLES / name / "rendered")], capture_output=True, text=True)
+    result = subprocess.run([kubectl, "kustomize", str(EXAMPLES / name / "rendered")], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     kinds = [doc["kind"] for doc in YAML(typ="safe").load_all(result.stdout)]
     resources = [p for p in read_tree(EXAMPLES / name / "rendered") if not p.endswith("kustomization.yaml")]
@@ -58,7 +58,7 @@ def test_every_document_passes_kubernetes_validate_strict(name: str) -> None:
     tool = Path(sys.executable).with_name("kubernetes-validate")
     version = Cluster().kubernetes_version  # the examples keep the default
     assert version == "1.37"
-    result = subprocess.run([str(tool), "--strict", "-k", version, *files], capture_output=True, text=True)
+    result = subprocess.run([str(tool), "--strict", "-k", version, *files], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("passed") == len(files)
 
@@ -186,6 +186,16 @@ def test_context_length_makes_a_model_fit(tmp_path: Path) -> None:
 def test_models_beyond_max_loaded_models_warn(tmp_path: Path) -> None:
     org = BASE + "self_hosted:\n  models: [llama3:8b, mistral:7b]\n  gpu: {memory_gib: 80}\n  max_loaded_models: 1\n"
     assert [r for r, _ in diagnostics(tmp_path, org)] == ["CAP-002"]
+
+
+def test_a_cloud_model_is_never_loaded_so_it_counts_for_no_gpu_memory(tmp_path: Path) -> None:
+    """A cloud tag is neither pulled nor loaded (OLLAMA_NO_CLOUD): CAT-010 speaks of it, CAP-002 does not count it."""
+    org = BASE + "self_hosted:\n  models: [llama3:8b, {models}]\n  gpu: {{memory_gib: 80}}\n  max_loaded_models: 1\n"
+    assert [r for r, _ in diagnostics(tmp_path, org.format(models="qwen3-embedding:cloud"))] == ["CAT-010"]
+    found = diagnostics(tmp_path, org.format(models="mistral:7b, qwen3-embedding:cloud, gpt-oss:120b-cloud"))
+    assert sorted(r for r, _ in found) == ["CAP-002", "CAT-010", "CAT-010"]
+    [message] = [m for r, m in found if r == "CAP-002"]
+    assert message.startswith("2 models are served but max_loaded_models is 1"), message
 
 
 HOSTILE = st.lists(
