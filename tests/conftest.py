@@ -126,9 +126,15 @@ def tool_missing(marker: str) -> bool:
     return not all(path is not None and os.access(path, os.X_OK) for path in _tool_paths(marker))
 
 
-# The files that take longest on one worker (about a minute each: the 10,000-workspace render, pre-commit
-# installing hks twice) go first, so that under xdist neither is left running alone at the end.
-LONGEST_FIRST = ("tests/render/test_objectsize.py", "tests/test_precommit.py")
+# The files that take longest on one worker (up to two minutes: pools waking from zero, replicas sharing
+# Redis, the 2,000-workspace render, pre-commit installing hks twice) go first, so that under xdist none
+# is left running alone at the end.
+LONGEST_FIRST = (
+    "tests/e2e/test_zero_e2e.py",  # mostly waiting for pools to wake: started first, it overlaps the rest
+    "tests/e2e/test_shared_state_e2e.py",
+    "tests/render/test_objectsize.py",
+    "tests/test_precommit.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers added here
