@@ -201,8 +201,7 @@ def test_the_gateway_reaches_ollama_over_https_with_the_bundle(
 ) -> None:
     """LiteLLM → nginx (the rendered proxy config, a certificate from the test CA) → Ollama:
     the gateway verifies the in-cluster certificate with the Bundle, public roots and all."""
-    if ollama_proxy is None:
-        pytest.skip("nginx is needed for this test (apt-get install nginx-light)")
+    assert ollama_proxy is not None, "nginx is needed for this test (tests/install-tools.sh installs nginx-light)"
     url, _ = gateway
     monkeypatch.setenv("SSL_CERT_FILE", str(tlsca.bundle(ca, tmp_path / "bundle.pem")))
     standin.take()

@@ -241,8 +241,7 @@ def proxy(tmp_path: Path) -> Iterator[tuple[int, tlsca.CA, Path]]:
     """nginx running the proxy config hks renders for Ollama, with only the ports and folders
     moved (a free port pair on loopback, the test's folders for /etc/hks/tls and /tmp)."""
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if nginx is None:
-        pytest.skip("nginx is needed for this test (apt-get install nginx-light)")
+    assert nginx is not None, "nginx is needed for this test (tests/install-tools.sh installs nginx-light)"
     ca = tlsca.make_ca()
     certs = tlsca.issue(ca, tls.dns_names("ollama", NAMESPACE), tmp_path / "tls")
     port = _free_port_pair()

@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from ruamel.yaml import YAML
 
-from tests.conftest import ROOT, hks, hks_process, write
+from tests.builtin.test_crd_schemas import UPSTREAM
+from tests.conftest import hks, hks_process, write
 
 VALUE = "sk-proj-TESTVALUEdoNotLeak0123456789abcdef"
 OTHER = "sk-proj-ROTATEDvalue9876543210fedcba"
-CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"  # upstream CRD schemas, where the machine has them
 NAMESPACE = "hexabase-aiops"
 
 
@@ -168,12 +168,11 @@ def test_dry_run_writes_nothing_and_shows_no_value(repo: Path) -> None:
     assert_never_shown(VALUE, repo, result.output)
 
 
-@pytest.mark.skipif(not CRD_SCHEMAS.is_dir(), reason="no upstream CRD schemas on this machine")
 def test_sealed_secret_matches_the_upstream_crd_schema(repo: Path) -> None:
     import jsonschema
 
     assert hks("secret", "create", "openai-api-key", f"--from-literal=key={VALUE}", "-C", str(repo)).exit_code == 0
-    schema = json.loads((CRD_SCHEMAS / "bitnami.com" / "sealedsecret_v1alpha1.json").read_text())
+    schema = json.loads((UPSTREAM / "bitnami.com" / "sealedsecret_v1alpha1.json").read_text())
     jsonschema.validate(load(repo / "secrets" / "openai-api-key.yaml"), schema)
 
 
