@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Position, error
+from compiler.load import numbers as yamlnumbers
 
 RULES: dict[str, str] = {
     "YAML-001": "YAML syntax error",
@@ -313,8 +314,6 @@ def _measure(root: Any, name: str) -> Diagnostic | None:
 def _number_problem(node: Any) -> str | None:
     """Checks scalars YAML reads as a number: plain ones on libyaml's fast path (tagged
     `hks:plain`), those ruamel resolves to int or float, and explicitly tagged ones."""
-    from compiler.load import numbers as yamlnumbers
-
     tag = node.tag or ""
     if tag == "hks:plain" or tag.endswith((":int", ":float")):
         return yamlnumbers.problem(node.value)
