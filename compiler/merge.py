@@ -181,7 +181,7 @@ def _flatten(
             for sub_key, sub_value in _flatten(doc, loc + (key,), nested, layer, keep_nulls=keep_nulls).items():
                 found[f"{key}.{sub_key}"] = sub_value
         elif value is not None or keep_nulls:
-            found[key] = Sourced(to_plain(value), doc.position(loc + (key,)), layer)
+            found[key] = Sourced(to_plain(value), doc.child_position(node, loc + (key,)), layer)
     return found
 
 

@@ -50,6 +50,14 @@ class Document:
         line, column = locate(self.data, loc, key=key)
         return Position(self.path, line, column)
 
+    def child_position(self, parent: Any, loc: tuple[Any, ...]) -> Position:
+        """position(loc) for a value whose `parent` mapping or list (the node at loc[:-1]) the
+        caller holds: one step, not a walk from the top (merge asks it of every value)."""
+        found = _child_position(parent, loc[-1], key=False)
+        if found is None:
+            return self.position(loc)
+        return Position(self.path, *found)
+
 
 def parse_document(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]]:
     if len(raw) > MAX_FILE_BYTES:
