@@ -41,41 +41,27 @@ install_litellm() {  # VENV VERSION
 install_litellm .venv-litellm "$LITELLM_VERSION"
 install_litellm .venv-litellm-oldest "$LITELLM_OLDEST_VERSION"
 
-if ! command -v promtool >/dev/null; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  else
-    echo "note: promtool is missing; install Debian's 'prometheus' package (the promtool tests fail without it)" >&2
-  fi
-fi
-if ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-  else
-    echo "note: redis-server is missing; install Debian's 'redis-server' package (the shared-state e2e tests fail without it)" >&2
-  fi
-fi
+# Debian's packages, in one apt-get run: each program the tests run that is not on the machine yet.
+# PROGRAM PACKAGE WHO-NEEDS-IT; nginx and squid live in /usr/sbin, which a non-root PATH may lack.
+missing=()
+debian_tool() {
+  local program=$1 package=$2 needed_by=$3
+  command -v "$program" >/dev/null || [ -x "/usr/sbin/$program" ] && return
+  missing+=("$package")
+  echo "note: $program is missing: Debian's '$package' package ($needed_by fail without it)" >&2
+}
+debian_tool promtool prometheus "the promtool tests"
+debian_tool redis-server redis-server "the shared-state e2e tests"
 # nginx: tests/render/test_tls.py and tests/e2e/test_tls_e2e.py run the TLS proxy's rendered config with it
 # (the image is nginx-unprivileged; Debian's nginx-light has the same http and ssl modules).
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
-  else
-    echo "note: nginx is missing; install Debian's 'nginx-light' package (the TLS proxy tests fail without it)" >&2
-  fi
-fi
+debian_tool nginx nginx-light "the TLS proxy tests"
 # squid: tests/render/test_model_egress.py runs the model egress proxy's rendered config with it (the image
 # is Canonical's ubuntu/squid; bookworm's squid is 5.7, and the config uses nothing newer).
-if ! command -v squid >/dev/null && [ ! -x /usr/sbin/squid ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends squid >/dev/null
-  else
-    echo "note: squid is missing; install Debian's 'squid' package (the model egress proxy tests fail without it)" >&2
-  fi
+debian_tool squid squid "the model egress proxy tests"
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 CHECKOV_VERSION=3.3.30
 if ! .venv-checkov/bin/checkov --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then
