@@ -144,13 +144,7 @@ def test_a_request_to_a_pool_at_zero_waits_for_it_and_the_wake_metric_shows_it(
     time.sleep(max(0.0, WAKE - (time.monotonic() - started)))
     pool = StandIn(port).start()  # the pod is Ready: the Service has an endpoint
     try:
-        for request in requests:
-            request.join(timeout=40)
-        waited = time.monotonic() - started
-        for workspace in ("sleepy", "patient"):
-            status, body = answer[workspace]
-            assert status == 200, body
-            assert body["choices"][0]["message"]["content"] == "ok"
+        waited = answered_ok(requests, answer, started)
         status, text = answer["streamed"]
         assert status == 200, text
         assert '"content":"ok"' in text.replace(" ", "") and "data: [DONE]" in text, text
@@ -265,13 +259,7 @@ def test_under_a_mesh_the_request_waits_for_the_pool_as_it_does_for_a_refused_co
     answered = [round(t - started, 1) for t in proxy.answered]
     pool = StandIn(meshed_port).start()  # the pod is Ready: the mesh has an endpoint for the Service
     try:
-        for request in requests:
-            request.join(timeout=40)
-        waited = time.monotonic() - started
-        for workspace in ("sleepy", "patient"):
-            status, body = answer[workspace]
-            assert status == 200, body
-            assert body["choices"][0]["message"]["content"] == "ok"
+        waited = answered_ok(requests, answer, started)
         assert [(r.path, r.body["model"]) for r in pool.take()] == [("/api/chat", "phi3:mini")] * 2
         assert [r for r in standin.take() if r.path == "/api/chat"] == []  # the fallback's pool: never asked
         # Each workspace was answered by the mesh more often than the router's 2 retries would have tried.
@@ -282,3 +270,15 @@ def test_under_a_mesh_the_request_waits_for_the_pool_as_it_does_for_a_refused_co
         print(f"{mesh}: answered {waited:.1f} s after the request; the mesh answered at {answered}")
     finally:
         pool.stop()
+
+
+def answered_ok(requests: list[threading.Thread], answer: dict[str, Any], started: float) -> float:
+    """Waits for the held requests; both chat workspaces got the pool's "ok". Seconds since `started`."""
+    for request in requests:
+        request.join(timeout=40)
+    waited = time.monotonic() - started
+    for workspace in ("sleepy", "patient"):
+        status, body = answer[workspace]
+        assert status == 200, body
+        assert body["choices"][0]["message"]["content"] == "ok"
+    return waited
