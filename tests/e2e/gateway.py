@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -141,13 +142,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(url: str, proxy: launch.Proxy, log: Path) -> None:
+def wait_ready(url: str, proxy: launch.Proxy, log: Path, context: ssl.SSLContext | None = None) -> None:
+    """Until the proxy answers its readiness route (over HTTPS with `context`)."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if (code := proxy.poll()) is not None:
             pytest.fail(f"litellm exited with {code}:\n{log.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/health/readiness", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/health/readiness", timeout=2, context=context) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -24,7 +24,7 @@ import pytest
 from compiler.render.components import tls
 from tests import tlsca
 from tests.e2e import launch
-from tests.e2e.gateway import chat, deployment_env, free_port, home, mount_config, render
+from tests.e2e.gateway import chat, deployment_env, free_port, home, mount_config, render, wait_ready
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
 
@@ -132,7 +132,7 @@ def gateway(
     proxy = launch.start(litellm, ["--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)], work, env, log)
     url = f"https://localhost:{port}"
     try:
-        _wait_ready(url, ca, proxy, log)
+        wait_ready(url, proxy, log, _context(ca))
         yield url, log
     finally:
         proxy.stop()
@@ -140,21 +140,6 @@ def gateway(
 
 def _context(ca: tlsca.CA) -> ssl.SSLContext:
     return ssl.create_default_context(cadata=ca.pem.decode())
-
-
-def _wait_ready(url: str, ca: tlsca.CA, proxy: launch.Proxy, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if (code := proxy.poll()) is not None:
-            pytest.fail(f"litellm exited with {code}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health/readiness", timeout=2, context=_context(ca)) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"litellm did not turn ready:\n{log.read_text()[-4000:]}")
 
 
 def test_the_gateway_serves_https_to_a_client_that_verifies_the_ca(gateway: tuple[str, Path], ca: tlsca.CA) -> None:
