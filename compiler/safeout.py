@@ -37,7 +37,7 @@ class RedactingStream(io.TextIOBase):
         from compiler.redact import redact
 
         if isinstance(text, (bytes, bytearray)):  # click.echo of bytes, with no .buffer to find
-            text = bytes(text).decode("utf-8", "replace")
+            text = decoded(bytes(text), self.encoding)
         self.inner.write(redact(text))
         return len(text)
 
@@ -62,6 +62,14 @@ class RedactingStream(io.TextIOBase):
         return getattr(self.inner, "errors", None)
 
 
+def decoded(data: bytes, encoding: str) -> str:
+    """Bytes click wrote: UTF-8 where they are (click's own encoding on an ASCII stream), else the stream's."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(encoding, "replace")
+
+
 def _redacted_traceback(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
     """Python's report of an uncaught exception (`hks --debug`), which it prints after the
     streams were put back: redacted too."""
@@ -79,6 +87,9 @@ def redacted_output() -> Iterator[None]:
     remember_environment()
     sys.excepthook = _redacted_traceback  # left in place: the traceback is printed after the block
     stdout, stderr = sys.stdout, sys.stderr
+    for stream in (stdout, stderr):  # a terminal that cannot show "×" gets "\\xd7", not an internal error
+        with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     if stdout is not None:  # None when the process was started with the stream closed
         sys.stdout = RedactingStream(stdout)
     if stderr is not None:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,9 +31,50 @@ def hks(*args: str) -> Result:
 def hks_process(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Runs hks as its own process, as a user or CI would."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "compiler", *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True
+    return subprocess.run([*hks_command(), *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True)
+
+
+# The environment this worker started with, before any test changed it: the fork server's.
+_WORKER_ENV = dict(os.environ)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hks_fork_server() -> None:
+    """Started before the first test, so that every environment a test builds from os.environ has it."""
+    hks_command()
+
+
+@functools.cache
+def hks_command() -> list[str]:
+    """`python -m compiler` for the tests: a client of this worker's fork server (tests/hksfork_server.py),
+    started here on first use, that runs hks as a fork of a process that has imported it already.
+    `HKS_TEST_FRESH=1` starts every hks fresh instead. The command is the same either way; the server's
+    socket is in `$HKS_TEST_FORKSERVER`, which every process the tests start inherits."""
+    if os.environ.get("HKS_TEST_FRESH") != "1":
+        os.environ[FORKSERVER] = _start_fork_server()
+    return [sys.executable, "-S", str(ROOT / "tests" / "hksfork_client.py")]
+
+
+FORKSERVER = "HKS_TEST_FORKSERVER"
+
+
+def _start_fork_server() -> str:
+    folder = tempfile.mkdtemp(prefix="hksfork-")
+    path = os.path.join(folder, "socket")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.hksfork_server", path],
+        cwd=ROOT, env={**_WORKER_ENV, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )
+    assert server.stdout is not None and server.stdout.readline() == b"ready\n", "the hks fork server did not start"
+    atexit.register(_stop_fork_server, server, folder)
+    return path
+
+
+def _stop_fork_server(server: subprocess.Popen[bytes], folder: str) -> None:
+    assert server.stdin is not None
+    server.stdin.close()  # the server exits when its input closes
+    server.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # Commits made by tests: a fixed author and date, no user or system git configuration.

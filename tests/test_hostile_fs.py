@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from compiler.errors import InputError
-from tests.conftest import ROOT, hks_process, write
+from tests.conftest import ROOT, hks_command, hks_process, write
 from tests.policy.test_policy import OWN_PACK
 
 ORG = "llm_config:\n  provider: openai\n  model: gpt-5.4-mini\n"
@@ -77,7 +77,7 @@ def test_every_input_that_is_not_a_file_of_the_repository_is_an_error_naming_it(
         target.unlink()
     plant(target, outside)
     result = subprocess.run(
-        [sys.executable, "-m", "compiler", "validate", "-C", str(repo)],
+        [*hks_command(), "validate", "-C", str(repo)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1, result.stdout + result.stderr
@@ -145,7 +145,7 @@ def test_render_check_reports_what_hks_did_not_write_and_never_reads_through_a_l
     repo, out = rendered
     FOREIGN[kind](out, plant_secret_outside(tmp_path))
     result = subprocess.run(
-        [sys.executable, "-m", "compiler", "render", "-C", str(repo), "-o", str(out), "--check"],
+        [*hks_command(), "render", "-C", str(repo), "-o", str(out), "--check"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1, result.stderr
@@ -289,7 +289,7 @@ def sealed_repo(tmp_path: Path) -> Path:
 
 def create(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "secret", "create", "openai-api-key", "-C", str(repo), *args],
+        [*hks_command(), "secret", "create", "openai-api-key", "-C", str(repo), *args],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, input=stdin, capture_output=True, text=True, timeout=60,
     )
 

@@ -12,12 +12,11 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, hks_command
 from tests.tools.test_editing_commands import GOLDEN, snapshot, tree_diff
 
 SELF_HOSTED = """\
@@ -54,7 +53,7 @@ def run_block(block: str, root: Path, env: dict[str, str]) -> str:
         args = shlex.split(line.replace("sk-...", TEST_KEY))
         assert args[0] == "hks"
         result = subprocess.run(
-            [sys.executable, "-m", "compiler", *args[1:]], cwd=root, env=env, capture_output=True, text=True, timeout=120
+            [*hks_command(), *args[1:]], cwd=root, env=env, capture_output=True, text=True, timeout=120
         )
         assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
         output.append(result.stdout + result.stderr)
@@ -78,7 +77,7 @@ def starting_repo(tmp_path: Path) -> Path:
     (root / "sealed-secrets.pem").write_bytes(certificate(key))
     # the gateway's own admin key, which every config with a gateway needs
     master = subprocess.run(
-        [sys.executable, "-m", "compiler", "secret", "create", "llm-gateway-master-key", "--from-literal=key=-"],
+        [*hks_command(), "secret", "create", "llm-gateway-master-key", "--from-literal=key=-"],
         cwd=root, env=environment(), input="test-master-key\n", capture_output=True, text=True,
     )  # fmt: skip
     assert master.returncode == 0, master.stderr
@@ -91,11 +90,11 @@ def environment() -> dict[str, str]:
 
 def check_valid_and_renders(root: Path, tmp_path: Path) -> str:
     env = environment()
-    validate = subprocess.run([sys.executable, "-m", "compiler", "validate"], cwd=root, env=env, capture_output=True, text=True)
+    validate = subprocess.run([*hks_command(), "validate"], cwd=root, env=env, capture_output=True, text=True)
     assert validate.returncode == 0, validate.stdout + validate.stderr
     out = tmp_path / "rendered"
     render = subprocess.run(
-        [sys.executable, "-m", "compiler", "render", ".", "-o", str(out)], cwd=root, env=env, capture_output=True, text=True
+        [*hks_command(), "render", ".", "-o", str(out)], cwd=root, env=env, capture_output=True, text=True
     )
     assert render.returncode == 0, render.stdout + render.stderr
     return validate.stdout + render.stdout + render.stderr + "".join(p.read_text() for p in sorted(out.rglob("*.yaml")))

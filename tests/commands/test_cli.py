@@ -140,3 +140,13 @@ def test_a_file_for_the_config_folder_says_what_to_give(tmp_path: Path) -> None:
     result = hks_process("validate", str(tmp_path / "org.yaml"))
     assert result.returncode == 2
     assert f"{tmp_path / 'org.yaml'} is a file: give the config folder, the one that holds org.yaml" in result.stderr
+
+
+@pytest.mark.parametrize(("encoding", "times"), [("ascii", b"\\xd7"), ("latin-1", b"\xd7"), ("utf-8", b"\xc3\x97")])
+def test_a_terminal_that_cannot_show_a_character_gets_an_escape_not_an_internal_error(encoding: str, times: bytes) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "compiler", "cost", "examples/acme"], capture_output=True, cwd=ROOT,
+        env={**ENV, "PYTHONIOENCODING": encoding},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert b" LLM node(s) " + times + b" $1.20/h" in result.stdout

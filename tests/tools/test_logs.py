@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler.tools.logs import COMPONENT_LABEL, COMPONENTS
-from tests.conftest import ROOT, hks, write
+from tests.conftest import ROOT, hks, hks_command, write
 
 WORKLOADS = ("DaemonSet", "Deployment", "StatefulSet")
 
@@ -35,7 +34,7 @@ def parse(line: str) -> dict[str, Any]:
 
 def run(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", *args], cwd=cwd, env={**env, "PYTHONPATH": str(ROOT)},
+        [*hks_command(), *args], cwd=cwd, env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

@@ -1,0 +1,51 @@
+"""`python -S tests/hksfork_client.py ARGS`: `python -m compiler ARGS` for the tests, run as a fork of
+the test worker's hksfork_server when there is one (`$HKS_TEST_FORKSERVER`), else started fresh.
+
+The caller sees a process like any other: this one's standard streams are hks's, its exit status is
+hks's (a signal that killed hks kills this too), and killing this kills hks. Standard library only and
+no site (`-S`), so that it starts in milliseconds.
+"""
+
+import json
+import os
+import signal
+import socket
+import sys
+
+SOCKET = "HKS_TEST_FORKSERVER"
+
+
+def forked(argv: list[str]) -> int | None:
+    """hks's wait status from the fork server; None if there is none or it refused."""
+    path = os.environ.get(SOCKET)
+    if not path:
+        return None
+    env = {name: value for name, value in os.environ.items() if name != SOCKET}
+    umask = os.umask(0)
+    os.umask(umask)
+    request = {"argv": argv, "cwd": os.getcwd(), "env": env, "umask": umask}
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
+            conn.connect(path)
+            socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+            answer = json.loads(conn.recv(1 << 16) or b"{}")
+    except OSError:
+        return None
+    status = answer.get("status")
+    return status if isinstance(status, int) else None
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    status = forked(argv)
+    if status is None:
+        env = {name: value for name, value in os.environ.items() if name != SOCKET}
+        os.execve(sys.executable, [sys.executable, "-m", "compiler", *argv], env)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+if __name__ == "__main__":
+    main()
