@@ -44,15 +44,21 @@ def _hks_fork_server() -> None:
     hks_command()
 
 
+def hks_command(script: Path | None = None) -> list[str]:
+    """`python -m compiler` for the tests (with SCRIPT: that console script): a client of this worker's
+    fork server (tests/hksfork_server.py), started here on first use, that runs hks as a fork of a
+    process that has imported it already. `HKS_TEST_FRESH=1` starts every hks fresh instead. The
+    command is the same either way; the server's socket is in `$HKS_TEST_FORKSERVER`, which every
+    process the tests start inherits."""
+    _fork_server()
+    client = [sys.executable, "-S", str(ROOT / "tests" / "hksfork_client.py")]
+    return [*client, "--script", str(script)] if script else client
+
+
 @functools.cache
-def hks_command() -> list[str]:
-    """`python -m compiler` for the tests: a client of this worker's fork server (tests/hksfork_server.py),
-    started here on first use, that runs hks as a fork of a process that has imported it already.
-    `HKS_TEST_FRESH=1` starts every hks fresh instead. The command is the same either way; the server's
-    socket is in `$HKS_TEST_FORKSERVER`, which every process the tests start inherits."""
+def _fork_server() -> None:
     if os.environ.get("HKS_TEST_FRESH") != "1":
         os.environ[FORKSERVER] = _start_fork_server()
-    return [sys.executable, "-S", str(ROOT / "tests" / "hksfork_client.py")]
 
 
 FORKSERVER = "HKS_TEST_FORKSERVER"

@@ -1,5 +1,6 @@
-"""`python -S tests/hksfork_client.py ARGS`: `python -m compiler ARGS` for the tests, run as a fork of
-the test worker's hksfork_server when there is one (`$HKS_TEST_FORKSERVER`), else started fresh.
+"""`python -S tests/hksfork_client.py [--script SCRIPT] ARGS`: `python -m compiler ARGS` (or the console
+script SCRIPT with ARGS) for the tests, run as a fork of the test worker's hksfork_server when there is
+one (`$HKS_TEST_FORKSERVER`), else started fresh.
 
 The caller sees a process like any other: this one's standard streams are hks's, its exit status is
 hks's (a signal that killed hks kills this too), and killing this kills hks. Standard library only and
@@ -15,7 +16,7 @@ import sys
 SOCKET = "HKS_TEST_FORKSERVER"
 
 
-def forked(argv: list[str]) -> int | None:
+def forked(argv: list[str], script: str | None = None) -> int | None:
     """hks's wait status from the fork server; None if there is none or it refused."""
     path = os.environ.get(SOCKET)
     if not path:
@@ -23,7 +24,7 @@ def forked(argv: list[str]) -> int | None:
     env = {name: value for name, value in os.environ.items() if name != SOCKET}
     umask = os.umask(0)
     os.umask(umask)
-    request = {"argv": argv, "cwd": os.getcwd(), "env": env, "umask": umask}
+    request = {"argv": argv, "script": script, "cwd": os.getcwd(), "env": env, "umask": umask}
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
             conn.connect(path)
@@ -36,11 +37,14 @@ def forked(argv: list[str]) -> int | None:
 
 
 def main() -> None:
-    argv = sys.argv[1:]
-    status = forked(argv)
+    argv, script = sys.argv[1:], None
+    if argv[:1] == ["--script"]:
+        script, argv = argv[1], argv[2:]
+    status = forked(argv, script)
     if status is None:
         env = {name: value for name, value in os.environ.items() if name != SOCKET}
-        os.execve(sys.executable, [sys.executable, "-m", "compiler", *argv], env)
+        command = [script] if script else [sys.executable, "-m", "compiler"]
+        os.execve(command[0], [*command, *argv], env)
     if os.WIFSIGNALED(status):
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))

@@ -9,7 +9,7 @@ values differ there is refused, and `hksfork_client` then starts hks fresh.
 
 Started by tests/conftest.py, one per test worker: `python -m tests.hksfork_server SOCKET`. It writes
 "ready" when it listens, and exits when its standard input closes (the worker is gone). Each connection
-(a SOCK_SEQPACKET socket) carries one request, a JSON object {"argv", "cwd", "env", "umask"} with the
+(a SOCK_SEQPACKET socket) carries one request, a JSON object {"argv", "script", "cwd", "env", "umask"} with the
 caller's descriptors 0, 1 and 2, and gets one answer: {"status": wait status} or {"refused": [names]}.
 A caller that hangs up first has its hks killed.
 """
@@ -70,7 +70,8 @@ def conflicts(env: dict[str, str]) -> list[str]:
 
 
 def run_hks(request: dict[str, Any], fds: list[int]) -> None:
-    """Becomes `python -m compiler ARGV` as the caller would have started it; never returns."""
+    """Becomes `python -m compiler ARGV` (or the console script SCRIPT) as the caller would have
+    started it; never returns."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -80,10 +81,14 @@ def run_hks(request: dict[str, Any], fds: list[int]) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     time.tzset()
-    sys.path[0] = request["cwd"]  # where `python -m` looks first
-    sys.argv = ["-m", *request["argv"]]
+    script = request.get("script")
+    sys.path[0] = os.path.dirname(script) if script else request["cwd"]  # where Python looks first
+    sys.argv = [script or "-m", *request["argv"]]
     try:
-        runpy.run_module("compiler", run_name="__main__", alter_sys=True)
+        if script:  # a console script, as its shebang runs it
+            runpy.run_path(script, run_name="__main__")
+        else:
+            runpy.run_module("compiler", run_name="__main__", alter_sys=True)
         code = 0
     except SystemExit as exit:
         code = exit_code(exit)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests import conftest
 from tests.conftest import ROOT
 from tests.test_seed_commands import COMMERCIAL, SELF_HOSTED
 from tests.tools.test_secret import certificate
@@ -36,7 +37,7 @@ def walkthrough() -> list[str]:
 def hks_command() -> list[str]:
     """The installed console script when there is one (the real entry point), else the module."""
     script = Path(sys.executable).parent / "hks"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "compiler"]
+    return conftest.hks_command(script if script.is_file() else None)
 
 
 def run(line: str, root: Path) -> subprocess.CompletedProcess[str]:
