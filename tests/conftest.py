@@ -3,11 +3,13 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -175,20 +177,50 @@ def tool_missing(marker: str) -> bool:
     return not all(path is not None and os.access(path, os.X_OK) for path in _tool_paths(marker))
 
 
-# The files that take longest on one worker (up to two minutes: pools waking from zero, replicas sharing
-# Redis, the 2,000-workspace render, pre-commit installing hks twice) go first, so that under xdist none
-# is left running alone at the end.
+# Work units for the xdist workers, handed out in this order (pyproject's addopts: four workers, and
+# `--no-loadscope-reorder` keeps the order): each LiteLLM release's e2e tests as one unit, so that the
+# release is imported once per run, not once per worker (about 5 s of CPU: tests/e2e/zygote.py); then
+# the files that take longest, so that none is left running alone at the end; then every other file.
 LONGEST_FIRST = (
-    "tests/e2e/test_zero_e2e.py",  # mostly waiting for pools to wake: started first, it overlaps the rest
-    "tests/e2e/test_shared_state_e2e.py",
-    "tests/render/test_objectsize.py",
-    "tests/test_precommit.py",
+    "tests/test_precommit.py",  # pre-commit installs hks twice with pip
+    "tests/tools/test_diff.py",
+    "tests/test_first_hour.py",
+    "tests/render/test_security.py",  # checkov
+    "tests/test_hostile_input.py",
+    "tests/e2e/test_zygote.py",
+    "tests/render/test_render.py",
+    "tests/test_fuzz.py",
 )
+# The litellm fixture's parameter (tests/e2e/conftest.py), as it shows in a test's id: `[pinned]`, `[oldest-istio]`.
+RELEASE_IN_ID = re.compile(r"\[(?:[^\]]*-)?(" + "|".join(map(re.escape, sorted(LITELLM_RELEASES))) + r")(?:-[^\]]*)?\]$")
+
+
+def work_unit(nodeid: str) -> tuple[int, str]:
+    """The unit a test is handed out in, and that unit's place in the queue. From the test's id alone:
+    xdist's controller, which schedules, never collects the tests."""
+    file = nodeid.split("::")[0]
+    release = RELEASE_IN_ID.search(nodeid) if file.startswith("tests/e2e/") else None
+    if release:
+        return 0, f"litellm-{release.group(1)}"
+    return (1 + LONGEST_FIRST.index(file) if file in LONGEST_FIRST else 1 + len(LONGEST_FIRST)), file
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own choice
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's scope scheduling with work_unit as the scope (its own `loadgroup` cannot rename tests
+    under pytest 9, whose node ids are no longer a plain attribute)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)[1]
+
+    return WorkUnits(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers added here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)  # stable: the rest keep their order
+    items.sort(key=lambda item: work_unit(item.nodeid)[0])  # stable: within a place, the collection's order
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         for fixture, marker in TOOL_FIXTURES.items():
