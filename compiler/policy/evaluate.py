@@ -53,7 +53,7 @@ def evaluate(
     findings: list[Finding] = []
     for rule in rules:
         if rule.scope == "organization" and rule.applies(set(org["compliance"]), residencies):
-            findings += _check(rule, validators, org, org_origins, None)
+            findings += _check(rule, validators, org, lambda: org_origins, None)
     sources = {source.name: source for source in config.workspaces}
     for workspace in workspaces:
         document, origins = facts.workspace_document(config, sources[workspace.name], workspace, org, org_origins)
@@ -84,7 +84,7 @@ class _Validators:
 
 
 def _check(
-    rule: Rule, validators: _Validators, document: dict[str, Any], origins: facts.Origins, workspace: str | None
+    rule: Rule, validators: _Validators, document: dict[str, Any], origins: facts.LaterOrigins, workspace: str | None
 ) -> list[Finding]:
     fast = validators.fast[rule.id]
     if fast is not None and _accepts(fast, document):
@@ -98,7 +98,7 @@ def _check(
     for problem in problems:
         path = tuple(problem.absolute_path)
         diagnostic = Diagnostic(
-            facts.origin(origins, rule.at or path),
+            facts.origin(origins(), rule.at or path),
             Severity(rule.severity),
             rule.id,
             fill(rule.message, document, path),
