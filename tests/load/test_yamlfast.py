@@ -142,3 +142,12 @@ def test_the_short_way_for_plain_words_constructs_what_construct_does() -> None:
             assert repr(yamlfast.plain_scalar(text)) == repr(slow), text
             if first not in yamlfast._SPECIAL_START:
                 assert slow == text and load.yamlnumbers.problem(text) is None, text
+
+
+def test_the_ascii_check_of_printable_characters_agrees_with_the_full_one() -> None:
+    import re
+
+    full = re.compile(yamlfast._NOT_PRINTABLE)
+    for code in [*range(0x100), 0x2028, 0xFEFF, 0xFFFE, 0x1F600]:
+        for text in (chr(code), f"a: {chr(code)}\n", f"a: b\n{chr(code)}"):
+            assert yamlfast._not_printable(text) == bool(full.search(text)), hex(code)
