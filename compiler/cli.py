@@ -45,12 +45,27 @@ Examples:
 """
 
 
+# Allocations between two collections of the youngest generation (CPython's default is 700).
+# hks builds hundreds of thousands of objects that live to the end (every node of every file,
+# with its position) and makes little cyclic garbage: at 1,000 workspaces, collections took
+# 92 ms of validate and 173 ms of render at the default, 48 and 65 ms at 10,000, with the same
+# peak memory (80 MB for render).
+GC_YOUNG = 10_000
+
+
 class LazyGroup(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        import gc
+
         from compiler.safeout import redacted_output
 
-        with redacted_output():  # every message, report and usage error, whoever prints it
-            return super().main(*args, **kwargs)
+        threshold = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG, *threshold[1:])
+        try:
+            with redacted_output():  # every message, report and usage error, whoever prints it
+                return super().main(*args, **kwargs)
+        finally:
+            gc.set_threshold(*threshold)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

@@ -34,7 +34,10 @@ WHOLE_VALUE_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("an Azure OpenAI key", r"[0-9a-f]{32}|[A-Za-z0-9]{84}", 0),
 )
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=\-]*")
-SHORT_TEXT = 4096  # up to this length one combined search first (see _any_shape)
+# Up to this length one combined search first (see _any_shape). Measured per text: 0.6 µs
+# against 5.6 µs at 8 characters, even at about 100, and 45 µs against 35 µs for a 300-character
+# workspace file, which is past the point where the forty searches win.
+SHORT_TEXT = 128
 SHORTEST_REMEMBERED = 8  # shorter values would redact ordinary words
 
 _remembered: set[str] = set()

@@ -109,6 +109,10 @@ def _parse(text: str, name: str) -> tuple[Any, Diagnostic | None]:
     past = yamlfast.node_past(text, MAX_NODES) if len(text) > MAX_NODES // 2 else None
     if past is not None:
         return None, _too_many_nodes(Position(name, past[0] + 1, past[1] + 1))
+    data = yamlfast.read(text, MAX_DEPTH, MAX_NODES, MAX_STRING_CHARS)
+    if data is not yamlfast.UNSURE:
+        return data, None
+    # One by one, so that what is off is named as before (or left to ruamel).
     node = yamlfast.compose(text, MAX_DEPTH)
     if node is None:
         return None, None

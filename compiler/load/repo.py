@@ -65,10 +65,11 @@ def load_repo(config_dir: str, pending: Mapping[Path, bytes] | None = None) -> t
     org_path = root / "org.yaml"
     org: Document | None = None
     staged = {_resolved(path): raw for path, raw in (pending or {}).items()}
+    folders: dict[Path, Path] = {}  # resolved once for every file in them (safefs.check_link)
 
     def read(path: Path) -> tuple[Document | None, list[Diagnostic]]:
         raw = staged.get(_resolved(path)) if staged else None  # no pending edits: no path to resolve
-        return load_file(path, root) if raw is None else parse_document(raw, str(path))
+        return load_file(path, root, folders) if raw is None else parse_document(raw, str(path))
 
     if _present(org_path) or _resolved(org_path) in staged:
         org, found = read(org_path)
@@ -210,22 +211,26 @@ def workspace_files_named(root: Path) -> list[Path]:
     return sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
 
 
-def load_file(path: Path, root: Path | None = None) -> tuple[Document | None, list[Diagnostic]]:
+def load_file(
+    path: Path, root: Path | None = None, folders: dict[Path, Path] | None = None
+) -> tuple[Document | None, list[Diagnostic]]:
     """Parses one YAML file whose top level must be a mapping; `root` is the config repository
-    (default: the file's folder), which no link may lead out of."""
-    raw, problem = read_input(path, root if root is not None else path.parent)
+    (default: the file's folder), which no link may lead out of (`folders`: safefs.check_link)."""
+    raw, problem = read_input(path, root if root is not None else path.parent, folders)
     if raw is None:
         return None, [problem] if problem else []
     return parse_document(raw, str(path))
 
 
-def read_input(path: Path, root: Path) -> tuple[bytes | None, Diagnostic | None]:
+def read_input(
+    path: Path, root: Path, folders: dict[Path, Path] | None = None
+) -> tuple[bytes | None, Diagnostic | None]:
     """The bytes of an input file, or the diagnostic that refuses it (compiler/load/safefs.py)."""
     from compiler.load.safefs import TooLarge, Unsafe, read_regular
 
     name = str(path)
     try:
-        return read_regular(path, root, MAX_FILE_BYTES), None
+        return read_regular(path, root, MAX_FILE_BYTES, folders), None
     except TooLarge as exc:
         return None, too_large(name, exc.size)
     except Unsafe as exc:

@@ -15,12 +15,17 @@ import functools
 import re
 from typing import Any
 
+from compiler.load import numbers
+
 UNSURE = object()  # "read it with ruamel"
 
 # Characters ruamel's reader refuses (ruamel.yaml.reader.NON_PRINTABLE), a byte-order mark
 # anywhere but the start, and the line breaks of YAML 1.1 that libyaml reads as text (NEL, U+2028,
 # U+2029).
-_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffc\U00010000-\U0010ffff]")
+_NOT_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffc\U00010000-\U0010ffff]"
+# The same class for a text of ASCII only (the common file), which compiles in a tenth of the
+# time: the full class took 3 ms of every command's start.
+_NOT_PRINTABLE_ASCII = re.compile("[^\x09\x0a\x0d\x20-\x7e]")
 # libyaml composes recursively in C: more than this many flow brackets could nest past its stack.
 _MAX_FLOW_BRACKETS = 10_000
 
@@ -92,7 +97,7 @@ def compose(text: str, max_depth: int) -> Any:
 
     loader_class = _loader_class()
     # A tab: libyaml allows it in places where ruamel refuses it (YAML-003).
-    if loader_class is None or "\t" in text or _NOT_PRINTABLE.search(text) or _too_many_brackets(text):
+    if loader_class is None or "\t" in text or _not_printable(text) or _too_many_brackets(text):
         return UNSURE
     loader = loader_class(text)
     try:
@@ -140,6 +145,131 @@ def build(node: Any) -> Any:
         return UNSURE
 
 
+def read(text: str, max_depth: int, max_nodes: int, max_chars: int) -> Any:
+    """compose, parse._measure and build in one pass over the node graph: the data with
+    positions, None for an empty document, or UNSURE. UNSURE also when the graph crosses a limit
+    (`max_depth`, `max_nodes` expanded, a string over `max_chars`) or holds a number
+    load/numbers.py refuses: parse.py then takes the three steps one by one, which name the
+    problem. So the common file is walked once in Python, not three times, and nothing that
+    is off takes another road than before."""
+    import yaml
+
+    loader_class = _loader_class()
+    if loader_class is None or "\t" in text or _not_printable(text) or _too_many_brackets(text):
+        return UNSURE
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return UNSURE
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    try:
+        return _read(node, max_depth, max_nodes, max_chars)
+    except _Unsure:
+        return UNSURE
+
+
+# The first characters of the plain scalars _construct may read as something other than their
+# text (null, a boolean, a number, a date, ruamel's own spellings: `_1`, `<<`, `=`): any other
+# plain scalar is its text, and load/numbers.py has nothing to say about it.
+_SPECIAL_START = frozenset("~nNtTfF0123456789+-._<=")
+
+
+def plain_scalar(text: str) -> Any:
+    """_construct(text), taking the short way for the common word (tests/load/test_yamlfast.py
+    holds the two equal)."""
+    if text and text[0] not in _SPECIAL_START:
+        return text
+    return _construct(text)
+
+
+def _read(root: Any, max_depth: int, max_nodes: int, max_chars: int) -> Any:
+    done: dict[int, tuple[Any, int, int]] = {}  # id → (data, nodes expanded, height): aliases share
+    active: set[int] = set()  # mappings and lists being read: met again, a recursive alias
+    problem = numbers.problem
+
+    def scalar(node: Any) -> Any:
+        tag, text = node.tag, node.value
+        if len(text) > max_chars:
+            raise _Unsure
+        if node.style not in ("|", ">") and node.end_mark.line != node.start_mark.line:
+            raise _Unsure  # a flow scalar over several lines: ruamel places what follows differently
+        if tag == _PLAIN:
+            if text and text[0] not in _SPECIAL_START:
+                return text
+            if problem(text):
+                raise _Unsure
+            return _construct(text)
+        if tag == _STR:
+            return text
+        raise _Unsure  # an explicit tag: ruamel decides what it means
+
+    def value_mark(node: Any) -> tuple[int, int]:
+        if node.id == "scalar" and node.tag == _PLAIN and node.value == "":
+            raise _Unsure  # an empty value: libyaml and ruamel place it differently
+        mark = node.start_mark
+        return mark.line, mark.column
+
+    def visit(node: Any, depth: int) -> tuple[Any, int, int]:
+        key = id(node)
+        found = done.get(key)
+        if found is not None:
+            return found
+        if depth > max_depth or key in active:
+            raise _Unsure
+        kind, mark = node.id, node.start_mark
+        if kind == "scalar":
+            result = (scalar(node), 1, 1)
+            done[key] = result
+            return result
+        count, height = 1, 0
+        active.add(key)
+        if kind == "sequence":
+            if node.tag != _SEQ:
+                raise _Unsure
+            items = PositionedList()
+            position = items.lc = _Position(mark.line, mark.column)
+            at = position._at
+            for index, child in enumerate(node.value):
+                at[index] = value_mark(child)
+                data, child_count, child_height = visit(child, depth + 1)
+                items.append(data)
+                count += child_count
+                height = child_height if child_height > height else height
+            value: Any = items
+        else:
+            if node.tag != _MAP:
+                raise _Unsure
+            mapping = PositionedMap()
+            position = mapping.lc = _Position(mark.line, mark.column)
+            at = position._at
+            for key_node, value_node in node.value:
+                if key_node.id != "scalar":
+                    raise _Unsure  # a complex key
+                name, _, _ = visit(key_node, depth + 1)
+                if name in mapping or isinstance(name, float):
+                    raise _Unsure  # a duplicate key (ruamel names it), or a float key
+                key_mark = key_node.start_mark
+                at[name] = (key_mark.line, key_mark.column, *value_mark(value_node))
+                data, child_count, child_height = visit(value_node, depth + 1)
+                mapping[name] = data
+                count += child_count + 1
+                height = child_height if child_height > height else height
+            value = mapping
+        active.discard(key)
+        height += 1
+        if count > max_nodes or height > max_depth:
+            raise _Unsure
+        result = (value, count, height)
+        done[key] = result
+        return result
+
+    return visit(root, 1)[0]
+
+
 def _deeper_than(root: Any, limit: int) -> bool:
     pending, seen = [(root, 1)], set()
     while pending:
@@ -176,6 +306,17 @@ def _loader_class() -> Any:
             return str(yaml.resolver.BaseResolver.resolve(self, kind, value, implicit))  # type: ignore[no-untyped-call]
 
     return Loader
+
+
+def _not_printable(text: str) -> bool:
+    if text.isascii():
+        return _NOT_PRINTABLE_ASCII.search(text) is not None
+    return _not_printable_any().search(text) is not None
+
+
+@functools.cache
+def _not_printable_any() -> re.Pattern[str]:
+    return re.compile(_NOT_PRINTABLE)
 
 
 def _too_many_brackets(text: str) -> bool:

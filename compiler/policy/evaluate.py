@@ -45,7 +45,7 @@ def check_rule(rule_id: str, title: str, severity: str, framework: str) -> Rule:
 def evaluate(
     rules: list[Rule], config: Config, workspaces: tuple[Workspace, ...], secrets: list[Secret]
 ) -> list[Finding]:
-    validators = {rule.id: _validator(rule.condition) for rule in rules}
+    validators = _Validators(rules)
     org, org_origins = facts.org_document(config, workspaces, secrets)
     residencies = {str(w.data_residency.value) for w in workspaces if w.data_residency}
     if config.org.data_residency:
@@ -53,27 +53,43 @@ def evaluate(
     findings: list[Finding] = []
     for rule in rules:
         if rule.scope == "organization" and rule.applies(set(org["compliance"]), residencies):
-            findings += _check(rule, validators[rule.id], org, org_origins, None)
+            findings += _check(rule, validators, org, lambda: org_origins, None)
     sources = {source.name: source for source in config.workspaces}
     for workspace in workspaces:
         document, origins = facts.workspace_document(config, sources[workspace.name], workspace, org, org_origins)
         residency = {document["data_residency"]} if document["data_residency"] else set()
         for rule in rules:
             if rule.scope == "workspace" and rule.applies(set(document["compliance"]), residency):
-                findings += _check(rule, validators[rule.id], document, origins, workspace.name)
+                findings += _check(rule, validators, document, origins, workspace.name)
     return findings
 
 
-def _validator(condition: Any) -> Any:
-    from compiler.policy import safe_regex
+class _Validators:
+    """Each rule's compiled check (policy/fastcheck.py), which only accepts, and its jsonschema
+    validator, built at the first document the check does not accept (or at the first document
+    when the condition is not compiled): jsonschema finds each place and says why."""
 
-    return safe_regex.validator_class()(condition)
+    def __init__(self, rules: list[Rule]) -> None:
+        from compiler.policy import fastcheck
+
+        self.fast = {rule.id: fastcheck.compile_condition(rule.condition) for rule in rules}
+        self._slow: dict[str, Any] = {}
+
+    def slow(self, rule: Rule) -> Any:
+        if rule.id not in self._slow:
+            from compiler.policy import safe_regex
+
+            self._slow[rule.id] = safe_regex.validator_class()(rule.condition)
+        return self._slow[rule.id]
 
 
 def _check(
-    rule: Rule, validator: Any, document: dict[str, Any], origins: facts.Origins, workspace: str | None
+    rule: Rule, validators: _Validators, document: dict[str, Any], origins: facts.LaterOrigins, workspace: str | None
 ) -> list[Finding]:
-    findings = []
+    fast = validators.fast[rule.id]
+    if fast is not None and _accepts(fast, document):
+        return []
+    validator, findings = validators.slow(rule), []
     try:
         problems = list(validator.iter_errors(document))
     except Exception as exc:  # a condition jsonschema accepts but cannot evaluate (an unresolvable $ref)
@@ -82,7 +98,7 @@ def _check(
     for problem in problems:
         path = tuple(problem.absolute_path)
         diagnostic = Diagnostic(
-            facts.origin(origins, rule.at or path),
+            facts.origin(origins(), rule.at or path),
             Severity(rule.severity),
             rule.id,
             fill(rule.message, document, path),
@@ -91,6 +107,13 @@ def _check(
         findings.append(Finding(rule, workspace, diagnostic))
     unique = {f.diagnostic: f for f in findings}
     return list(unique.values())
+
+
+def _accepts(check: Any, document: dict[str, Any]) -> bool:
+    try:
+        return bool(check(document))
+    except Exception:  # whatever the compiled check cannot take, jsonschema judges
+        return False
 
 
 def fill(template: str, document: dict[str, Any], path: tuple[Any, ...]) -> str:

@@ -43,8 +43,15 @@ def assert_same(raw: bytes) -> bool:
     assert fast_problem == slow_problem, raw
     assert repr(load.to_plain(fast)) == repr(load.to_plain(slow)), raw  # repr: NaN, ruamel's tagged scalars
     text = raw.decode("utf-8-sig")
+    data = yamlfast.read(text, load.MAX_DEPTH, load.MAX_NODES, load.MAX_STRING_CHARS)
     node = yamlfast.compose(text, load.MAX_DEPTH)
-    took = node is not yamlfast.UNSURE and node is not None and yamlfast.build(node) is not yamlfast.UNSURE
+    stepwise = node is not yamlfast.UNSURE and node is not None and load._measure(node, "f.yaml") is None
+    built = yamlfast.build(node) if stepwise else yamlfast.UNSURE
+    # The one pass takes a file exactly when the three steps would, and builds the same data.
+    assert (data is not yamlfast.UNSURE and data is not None) == (built is not yamlfast.UNSURE), raw
+    if built is not yamlfast.UNSURE:
+        assert repr(data) == repr(built), raw
+    took = data is not yamlfast.UNSURE and data is not None
     if took:  # otherwise both came from ruamel
         for at in paths(slow):
             assert load.locate(fast, at) == load.locate(slow, at), (raw, at)
@@ -116,3 +123,31 @@ def test_deep_and_wide_inputs_are_refused_alike() -> None:
         for i in range(8)
     )
     assert_same(bomb)
+
+
+def test_the_short_way_for_plain_words_constructs_what_construct_does() -> None:
+    """yamlfast takes any plain scalar whose first character is not in _SPECIAL_START as its
+    text; _construct must agree for every first character (and the rest of a scalar)."""
+    rng = random.Random(28)
+    tails = ["", "1", "_0", "x", ".5", "e3", "ull", "rue", "alse", "000-01-01", "0o7", "<", " x"]
+    firsts = [chr(c) for c in range(0x20, 0x250)] + ["\u2028", "\uff10", "\U0001f600"]
+    for first in firsts:
+        for tail in [*tails, *("".join(rng.choices("0123456789_.eE+-xob:", k=6)) for _ in range(20))]:
+            text = first + tail
+            try:
+                slow = yamlfast._construct(text)
+            except yamlfast._Unsure:
+                assert first in yamlfast._SPECIAL_START, text
+                continue
+            assert repr(yamlfast.plain_scalar(text)) == repr(slow), text
+            if first not in yamlfast._SPECIAL_START:
+                assert slow == text and load.yamlnumbers.problem(text) is None, text
+
+
+def test_the_ascii_check_of_printable_characters_agrees_with_the_full_one() -> None:
+    import re
+
+    full = re.compile(yamlfast._NOT_PRINTABLE)
+    for code in [*range(0x100), 0x2028, 0xFEFF, 0xFFFE, 0x1F600]:
+        for text in (chr(code), f"a: {chr(code)}\n", f"a: b\n{chr(code)}"):
+            assert yamlfast._not_printable(text) == bool(full.search(text)), hex(code)
