@@ -29,7 +29,7 @@ MODELS = [("openai", "gpt-5.4-mini"), ("anthropic", "claude-haiku-4-5"), ("ollam
 # Parses the inputs with libyaml and writes the rendered documents with PyYAML's C dumper, at
 # the paths hks writes them (a folder per workspace): what any renderer of these files must at
 # least do. argv: config folder, rendered folder, scratch, and "flat" to write every file into
-# scratch itself, as the floor did before session 28. On this machine's disk, 6,000 files in
+# scratch itself (the floor this bench used first). On this machine's disk, 6,000 files in
 # 1,000 folders cost 2 to 20 times as much system time as the same files in one folder (0.25 s
 # against 4.8 s, 2.1 s against 5.5 s), so the flat floor measured a cheaper output than hks's.
 FLOOR = """\
