@@ -77,14 +77,14 @@ def test_mutations_read_alike() -> None:
     rng = random.Random(19)
     pool = [content for seed in seeds() for content in seed.files.values()]
     checked = fast = 0
-    for _ in range(3000):
+    for _ in range(2000):
         raw = rng.choice(pool)
         raw = mutate_structure(rng, raw) or raw if rng.random() < 0.3 else mutate_bytes(rng, raw, pool)
         if not decodable(raw):
             continue
         fast += assert_same(raw)
         checked += 1
-    assert checked > 2000 and fast > 300, (checked, fast)
+    assert checked > 1300 and fast > 200, (checked, fast)
 
 
 @pytest.mark.parametrize(
