@@ -93,6 +93,15 @@ def compose(text: str, max_depth: int) -> Any:
     """The document's node graph (libyaml's composer, aliases shared, nothing expanded), None
     for an empty document, or UNSURE. Deeper than `max_depth` is UNSURE too: the ruamel path
     names the line where the limit is crossed."""
+    node = _single_node(text)
+    if node is not None and node is not UNSURE and _deeper_than(node, max_depth):
+        return UNSURE
+    return node
+
+
+def _single_node(text: str) -> Any:
+    """libyaml's node graph of the document, None when it is empty, or UNSURE where libyaml and
+    ruamel may disagree or libyaml cannot read it."""
     import yaml
 
     loader_class = _loader_class()
@@ -101,14 +110,11 @@ def compose(text: str, max_depth: int) -> Any:
         return UNSURE
     loader = loader_class(text)
     try:
-        node = loader.get_single_node()
+        return loader.get_single_node()
     except yaml.YAMLError:
         return UNSURE
     finally:
         loader.dispose()
-    if node is not None and _deeper_than(node, max_depth):
-        return UNSURE
-    return node
 
 
 def node_past(text: str, limit: int) -> tuple[int, int] | None:
@@ -152,20 +158,9 @@ def read(text: str, max_depth: int, max_nodes: int, max_chars: int) -> Any:
     load/numbers.py refuses: parse.py then takes the three steps one by one, which name the
     problem. So the common file is walked once in Python, not three times, and nothing that
     is off takes another road than before."""
-    import yaml
-
-    loader_class = _loader_class()
-    if loader_class is None or "\t" in text or _not_printable(text) or _too_many_brackets(text):
-        return UNSURE
-    loader = loader_class(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.YAMLError:
-        return UNSURE
-    finally:
-        loader.dispose()
-    if node is None:
-        return None
+    node = _single_node(text)
+    if node is None or node is UNSURE:
+        return node
     try:
         return _read(node, max_depth, max_nodes, max_chars)
     except _Unsure:
