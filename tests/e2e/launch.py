@@ -58,7 +58,10 @@ class Forked:
             try:
                 os.killpg(self.pid, sig)
             except ProcessLookupError:
-                return
+                try:
+                    os.kill(self.pid, sig)  # just forked: not yet in a session of its own
+                except ProcessLookupError:
+                    return
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline and self.poll() is None:
                 time.sleep(0.05)
@@ -70,6 +73,7 @@ class Zygote:
     """A release's Python with the proxy imported under one environment, forking proxies."""
 
     def __init__(self, litellm: Path, request: dict[str, object], log: Path) -> None:
+        self.env = dict(request["env"])  # type: ignore[call-overload]  # what its import saw
         python = litellm.parent / "python"
         with log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -106,6 +110,12 @@ class Zygote:
 
 
 _zygotes: dict[Path, list[Zygote]] = {}
+
+
+def pooled(litellm: Path) -> Zygote | None:
+    """The release's most recently used zygote, if a proxy of it has been started."""
+    pool = _zygotes.get(litellm, [])
+    return pool[-1] if pool else None
 
 
 def start(litellm: Path, argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> Proxy:
