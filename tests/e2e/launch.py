@@ -140,6 +140,28 @@ def start(litellm: Path, argv: list[str], cwd: Path, env: dict[str, str], log: P
     return Forked(int(zygote.first["pid"]))  # type: ignore[call-overload]
 
 
+def run(litellm: Path, code: str, argv: list[str], folder: Path) -> tuple[int, str, str]:
+    """Runs `python -c CODE ARGV` in the release's Python: forked from its zygote when a proxy of
+    the release has been started (the script then sees the zygote's import and environment, a
+    proxy's, instead of importing LiteLLM again: seconds of CPU), else as a fresh process with the
+    test's environment. Returns the exit code, the standard output and the standard error."""
+    zygote = pooled(litellm)
+    if zygote is None or os.environ.get("HKS_E2E_FRESH") == "1":
+        result = subprocess.run([str(litellm.with_name("python")), "-c", code, *argv], capture_output=True, text=True, cwd=folder, check=False)
+        return result.returncode, result.stdout, result.stderr
+    out, log, exit = folder / "run.out", folder / "run.log", folder / "run.exit"
+    request = {"code": code, "argv": argv, "cwd": str(folder), "env": zygote.env, "log": str(log), "out": str(out), "exit": str(exit)}
+    answer = zygote.fork(request)
+    assert isinstance(answer.get("pid"), int), answer
+    child = Forked(int(answer["pid"]))  # type: ignore[call-overload]
+    deadline = time.monotonic() + 120
+    while child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.stop()
+    code_text = exit.read_text() if exit.exists() else ""
+    return (int(code_text) if code_text else -1), out.read_text() if out.exists() else "", log.read_text() if log.exists() else ""
+
+
 @atexit.register
 def _close() -> None:
     for pool in _zygotes.values():
