@@ -149,8 +149,8 @@ def run(litellm: Path, code: str, argv: list[str], folder: Path) -> tuple[int, s
     if zygote is None or os.environ.get("HKS_E2E_FRESH") == "1":
         result = subprocess.run([str(litellm.with_name("python")), "-c", code, *argv], capture_output=True, text=True, cwd=folder, check=False)
         return result.returncode, result.stdout, result.stderr
-    out, log, exit = folder / "run.out", folder / "run.log", folder / "run.exit"
-    request = {"code": code, "argv": argv, "cwd": str(folder), "env": zygote.env, "log": str(log), "out": str(out), "exit": str(exit)}
+    out, log, status = folder / "run.out", folder / "run.log", folder / "run.exit"
+    request = {"code": code, "argv": argv, "cwd": str(folder), "env": zygote.env, "log": str(log), "out": str(out), "exit": str(status)}
     answer = zygote.fork(request)
     assert isinstance(answer.get("pid"), int), answer
     child = Forked(int(answer["pid"]))  # type: ignore[call-overload]
@@ -158,8 +158,8 @@ def run(litellm: Path, code: str, argv: list[str], folder: Path) -> tuple[int, s
     while child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     child.stop()
-    code_text = exit.read_text() if exit.exists() else ""
-    return (int(code_text) if code_text else -1), out.read_text() if out.exists() else "", log.read_text() if log.exists() else ""
+    written = status.read_text() if status.exists() else ""  # none: killed at the deadline
+    return (int(written) if written else -1), out.read_text() if out.exists() else "", log.read_text() if log.exists() else ""
 
 
 @atexit.register

@@ -131,6 +131,8 @@ def child(request: dict[str, Any], script: str) -> None:
         os.dup2(out, 1)
         os.dup2(log, 2)
         os.close(log)
+        if out != log:
+            os.close(out)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.chdir(request["cwd"])
