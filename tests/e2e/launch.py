@@ -87,6 +87,7 @@ class Zygote:
         self._send(request)
         self.ready = self._receive().get("ready") is True
         self.first = self._receive() if self.ready else {}
+        self.forks = 1
 
     def fork(self, request: dict[str, object]) -> dict[str, object]:
         self._send(request)
@@ -127,9 +128,15 @@ def start(litellm: Path, argv: list[str], cwd: Path, env: dict[str, str], log: P
     for zygote in pool:
         answer = zygote.fork(request)
         if isinstance(answer.get("pid"), int):
+            zygote.forks += 1
             pool.remove(zygote)
             pool.append(zygote)  # the most recently used last
             return Forked(int(answer["pid"]))  # type: ignore[call-overload]
+    if len(pool) >= ZYGOTES_PER_RELEASE and all(z.forks > 1 for z in pool):
+        # An environment apart (TLS's SSL_CERT_FILE): started fresh, which costs what a zygote of
+        # its own would, so that the release's zygote is kept for the proxies after it rather
+        # than replaced and imported again. A zygote that forked only its first proxy gives way.
+        return Fresh(litellm, argv, cwd, env, log)
     zygote = Zygote(litellm, request, log.with_name("zygote.log"))
     if not (zygote.ready and isinstance(zygote.first.get("pid"), int)):
         zygote.close()
