@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import pytest
 from ruamel.yaml import YAML
 
+from tests.conftest import hks_process
 from tests.e2e import launch
 from tests.e2e.kubeapi import API_AUDIENCE, KubeAPI, token
 from tests.e2e.standin import StandIn
@@ -34,14 +35,14 @@ SECRETS = {
 
 
 def render(text: str, tmp_path_factory: pytest.TempPathFactory, files: dict[str, str] | None = None) -> Path:
-    """Renders an org.yaml (and other config files) with the installed `hks`; returns the output folder."""
+    """Renders an org.yaml (and other config files) with `hks` as a process; returns the output folder."""
     config = tmp_path_factory.mktemp("config")
     (config / "org.yaml").write_text(text)
     for name, content in (files or {}).items():
         (config / name).parent.mkdir(parents=True, exist_ok=True)
         (config / name).write_text(content)
     out = tmp_path_factory.mktemp("out") / "rendered"
-    result = subprocess.run(["hks", "render", str(config), "-o", str(out)], capture_output=True, text=True)
+    result = hks_process("render", str(config), "-o", str(out))  # a fork of the worker's imported hks
     assert result.returncode == 0, result.stdout + result.stderr
     return out
 
@@ -154,7 +155,7 @@ def wait_ready(url: str, proxy: launch.Proxy, log: Path, context: ssl.SSLContext
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     pytest.fail(f"litellm did not become ready in 180 s:\n{log.read_text()[-4000:]}")
 
 

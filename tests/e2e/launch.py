@@ -58,7 +58,10 @@ class Forked:
             try:
                 os.killpg(self.pid, sig)
             except ProcessLookupError:
-                return
+                try:
+                    os.kill(self.pid, sig)  # just forked: not yet in a session of its own
+                except ProcessLookupError:
+                    return
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline and self.poll() is None:
                 time.sleep(0.05)
@@ -70,6 +73,7 @@ class Zygote:
     """A release's Python with the proxy imported under one environment, forking proxies."""
 
     def __init__(self, litellm: Path, request: dict[str, object], log: Path) -> None:
+        self.env = dict(request["env"])  # type: ignore[call-overload]  # what its import saw
         python = litellm.parent / "python"
         with log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -83,6 +87,7 @@ class Zygote:
         self._send(request)
         self.ready = self._receive().get("ready") is True
         self.first = self._receive() if self.ready else {}
+        self.forks = 1
 
     def fork(self, request: dict[str, object]) -> dict[str, object]:
         self._send(request)
@@ -108,6 +113,12 @@ class Zygote:
 _zygotes: dict[Path, list[Zygote]] = {}
 
 
+def pooled(litellm: Path) -> Zygote | None:
+    """The release's most recently used zygote, if a proxy of it has been started."""
+    pool = _zygotes.get(litellm, [])
+    return pool[-1] if pool else None
+
+
 def start(litellm: Path, argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> Proxy:
     """A running proxy of the release whose `litellm` script is `litellm`."""
     if os.environ.get("HKS_E2E_FRESH") == "1":
@@ -117,9 +128,15 @@ def start(litellm: Path, argv: list[str], cwd: Path, env: dict[str, str], log: P
     for zygote in pool:
         answer = zygote.fork(request)
         if isinstance(answer.get("pid"), int):
+            zygote.forks += 1
             pool.remove(zygote)
             pool.append(zygote)  # the most recently used last
             return Forked(int(answer["pid"]))  # type: ignore[call-overload]
+    if len(pool) >= ZYGOTES_PER_RELEASE and all(z.forks > 1 for z in pool):
+        # An environment apart (TLS's SSL_CERT_FILE): started fresh, which costs what a zygote of
+        # its own would, so that the release's zygote is kept for the proxies after it rather
+        # than replaced and imported again. A zygote that forked only its first proxy gives way.
+        return Fresh(litellm, argv, cwd, env, log)
     zygote = Zygote(litellm, request, log.with_name("zygote.log"))
     if not (zygote.ready and isinstance(zygote.first.get("pid"), int)):
         zygote.close()
@@ -128,6 +145,28 @@ def start(litellm: Path, argv: list[str], cwd: Path, env: dict[str, str], log: P
     if len(pool) > ZYGOTES_PER_RELEASE:
         pool.pop(0).close()
     return Forked(int(zygote.first["pid"]))  # type: ignore[call-overload]
+
+
+def run(litellm: Path, code: str, argv: list[str], folder: Path) -> tuple[int, str, str]:
+    """Runs `python -c CODE ARGV` in the release's Python: forked from its zygote when a proxy of
+    the release has been started (the script then sees the zygote's import and environment, a
+    proxy's, instead of importing LiteLLM again: seconds of CPU), else as a fresh process with the
+    test's environment. Returns the exit code, the standard output and the standard error."""
+    zygote = pooled(litellm)
+    if zygote is None or os.environ.get("HKS_E2E_FRESH") == "1":
+        result = subprocess.run([str(litellm.with_name("python")), "-c", code, *argv], capture_output=True, text=True, cwd=folder, check=False)
+        return result.returncode, result.stdout, result.stderr
+    out, log, status = folder / "run.out", folder / "run.log", folder / "run.exit"
+    request = {"code": code, "argv": argv, "cwd": str(folder), "env": zygote.env, "log": str(log), "out": str(out), "exit": str(status)}
+    answer = zygote.fork(request)
+    assert isinstance(answer.get("pid"), int), answer
+    child = Forked(int(answer["pid"]))  # type: ignore[call-overload]
+    deadline = time.monotonic() + 120
+    while child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.stop()
+    written = status.read_text() if status.exists() else ""  # none: killed at the deadline
+    return (int(written) if written else -1), out.read_text() if out.exists() else "", log.read_text() if log.exists() else ""
 
 
 @atexit.register

@@ -16,7 +16,6 @@ must carry the rendered settings: dropping one silently would also pass a 200 ch
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,7 +25,8 @@ from ruamel.yaml import YAML
 from compiler.render import litellm_config as gateway
 from compiler.pipeline import compile_config
 from compiler.providers import registry
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, hks_process
+from tests.e2e import launch
 from tests.e2e.gateway import chat, render, running
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
@@ -55,7 +55,7 @@ def sources(tmp: Path) -> dict[str, Path]:
     found = {"acme": EXAMPLES / "acme", "seed": EXAMPLES / "seed"}
     for provider in STARTERS:
         folder = tmp / f"init-{provider}"
-        result = subprocess.run(["hks", "init", str(folder), "--provider", provider], capture_output=True, text=True)
+        result = hks_process("init", str(folder), "--provider", provider)
         assert result.returncode == 0, result.stderr
         found[f"init --provider {provider}"] = folder
     return found
@@ -174,7 +174,7 @@ for model, settings in json.loads(sys.argv[1]):
 """
 
 
-def test_vertex_ai_takes_the_rendered_settings_by_litellms_own_check(models: list[dict[str, Any]], litellm: Path) -> None:
+def test_vertex_ai_takes_the_rendered_settings_by_litellms_own_check(models: list[dict[str, Any]], litellm: Path, tmp_path: Path) -> None:
     """What the proxy cannot be asked here (no google-auth), its release's own parameter check
     can: the call the proxy makes for every request, with drop_params off, raises for a refused
     setting and otherwise returns the settings it will send."""
@@ -182,10 +182,9 @@ def test_vertex_ai_takes_the_rendered_settings_by_litellms_own_check(models: lis
     assert vertex, "the examples use Vertex AI (acme's support-eu)"
     import json
 
-    python = litellm.with_name("python")
-    result = subprocess.run([str(python), "-c", VERTEX_CHECK, json.dumps(vertex)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-2000:]
-    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    code, stdout, stderr = launch.run(litellm, VERTEX_CHECK, [json.dumps(vertex)], tmp_path)
+    assert code == 0, stderr[-2000:]
+    answers = [json.loads(line) for line in stdout.splitlines()]
     assert len(answers) == len(vertex)
     for (model, settings), params in zip(vertex, answers):
         names = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_output_tokens"}

@@ -4,12 +4,12 @@ against their own classes: the gateway, not the client, decides a request's prio
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
+from tests.e2e import launch
 from tests.e2e.gateway import render
 from tests.e2e.standin import StandIn
 
@@ -23,8 +23,8 @@ workspaces:
   nightly: {{llm_override: {{priority: batch}}}}
 """
 # Runs the pre-call hook as the proxy does, once per case (workspace, request body), and prints
-# what reaches the router, one JSON line per case: one process per release, as importing LiteLLM
-# takes seconds.
+# what reaches the router, one JSON line per case: one process per release, forked from the
+# release's zygote when there is one (tests/e2e/launch.py), as importing LiteLLM takes seconds.
 SCRIPT = """\
 import asyncio, importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("hks_workspace_auth", sys.argv[1])
@@ -59,11 +59,10 @@ def module(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def hook(litellm: Path, module: Path) -> dict[str, dict[str, object]]:
     """What the hook of `module` answers in each of CASES, run by the release's own Python."""
-    python = litellm.parent / "python"
     cases = json.dumps(list(CASES.values()))
-    result = subprocess.run([str(python), "-c", SCRIPT, str(module), cases], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    answers = [json.loads(line) for line in result.stdout.splitlines()[-len(CASES):]]
+    code, stdout, stderr = launch.run(litellm, SCRIPT, [str(module), cases], module.parent)
+    assert code == 0, stderr[-3000:]
+    answers = [json.loads(line) for line in stdout.splitlines()[-len(CASES):]]
     return dict(zip(CASES, answers, strict=True))
 
 

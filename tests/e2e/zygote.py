@@ -9,7 +9,10 @@ environment, each with the names it looks at). A later proxy whose environment d
 those is refused here, and the caller starts it as a fresh process instead.
 
 Protocol, one JSON object per line: the zygote writes {"ready": true}; then for each request
-{"argv", "cwd", "env", "log"} on stdin it answers {"pid": N} or {"refused": [names]}.
+{"argv", "cwd", "env", "log"} on stdin it answers {"pid": N} or {"refused": [names]}. A request
+may instead run a script, as `python -c` would, in the imported interpreter: {"code", "argv",
+"cwd", "env", "log", "out", "exit"}, its standard output to `out` and its exit code written to
+`exit` when it ends.
 """
 
 from __future__ import annotations
@@ -124,16 +127,23 @@ def child(request: dict[str, Any], script: str) -> None:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.dup2(log, 1)
+        out = os.open(request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if "out" in request else log
+        os.dup2(out, 1)
         os.dup2(log, 2)
         os.close(log)
+        if out != log:
+            os.close(out)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.argv = [script, *request["argv"]]
-        runpy.run_path(script, run_name="__main__")
+        if "code" in request:
+            sys.argv = ["-c", *request["argv"]]
+            exec(compile(request["code"], "<string>", "exec"), {"__name__": "__main__"})
+        else:
+            sys.argv = [script, *request["argv"]]
+            runpy.run_path(script, run_name="__main__")
         code = 0
     except SystemExit as exit:
         code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
@@ -142,6 +152,9 @@ def child(request: dict[str, Any], script: str) -> None:
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()
+    if "exit" in request:
+        with open(request["exit"], "w") as written:
+            written.write(str(code))
     os._exit(code)
 
 
