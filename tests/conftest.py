@@ -177,9 +177,9 @@ def tool_missing(marker: str) -> bool:
     return not all(path is not None and os.access(path, os.X_OK) for path in _tool_paths(marker))
 
 
-# Work units for the xdist workers, handed out in this order (pyproject's addopts: four workers, and
-# `--no-loadscope-reorder` keeps the order): each LiteLLM release's e2e tests as one unit, so that the
-# release is imported once per run, not once per worker (about 5 s of CPU: tests/e2e/zygote.py); then
+# Work units for the xdist workers, handed out in this order (pyproject's addopts: five workers, and
+# `--no-loadscope-reorder` keeps the order): each LiteLLM release's e2e tests as two units, so that the
+# release is imported twice per run, not once per worker (about 5 s of CPU: tests/e2e/zygote.py); then
 # the files that take longest, so that none is left running alone at the end; then every other file.
 LONGEST_FIRST = (
     "tests/test_precommit.py",  # pre-commit installs hks twice with pip
@@ -195,13 +195,20 @@ LONGEST_FIRST = (
 RELEASE_IN_ID = re.compile(r"\[(?:[^\]]*-)?(" + "|".join(map(re.escape, sorted(LITELLM_RELEASES))) + r")(?:-[^\]]*)?\]$")
 
 
+# A release's e2e files in two halves of about a minute each: one unit of about two and a half
+# minutes would be the whole suite's critical path. Each half pays the release's import once.
+E2E_FIRST_HALF = frozenset(
+    f"tests/e2e/test_{name}_e2e.py" for name in ("zero", "shared_state", "tls", "identity", "providers", "pools")
+)
+
+
 def work_unit(nodeid: str) -> tuple[int, str]:
     """The unit a test is handed out in, and that unit's place in the queue. From the test's id alone:
     xdist's controller, which schedules, never collects the tests."""
     file = nodeid.split("::")[0]
     release = RELEASE_IN_ID.search(nodeid) if file.startswith("tests/e2e/") else None
     if release:
-        return 0, f"litellm-{release.group(1)}"
+        return 0, f"litellm-{release.group(1)}-{1 if file in E2E_FIRST_HALF else 2}"
     return (1 + LONGEST_FIRST.index(file) if file in LONGEST_FIRST else 1 + len(LONGEST_FIRST)), file
 
 

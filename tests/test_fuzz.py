@@ -54,7 +54,7 @@ def test_bounded_fuzz_run_finds_nothing(capsys: pytest.CaptureFixture[str]) -> N
             f"\nfuzz: {report.executions} executions in {seconds:.0f} s, exit codes {dict(sorted(report.outcomes.items()))}, "
             f"slowest {report.slowest:.2f} s, peak RSS {report.peak_mb:.0f} MB, {len(report.findings)} findings"
         )
-    assert report.executions > 100
+    assert report.executions >= 10 * seconds  # about 100 a second on a quiet machine; a busy one runs fewer
     problems = [f"{f.kind}: {f.detail[-1500:]}\ninput: {f.files!r:.3000}" for f in report.findings[:3]]
     assert not report.findings, "\n\n".join(problems)
 

@@ -116,34 +116,22 @@ def holders(pipe: int) -> set[int]:
 
 
 def test_killing_the_caller_kills_hks(tmp_path: Path) -> None:
+    errors = tmp_path / "stderr"
     # `secret create` waits for its value on standard input; nothing is ever written there.
-    client = subprocess.Popen(
-        [*hks_command(), "secret", "create", "openai-api-key", "--from-literal=key=-", "--dry-run"],
-        cwd=sealed_repo(tmp_path), env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with errors.open("w") as stderr:
+        client = subprocess.Popen(
+            [*hks_command(), "secret", "create", "openai-api-key", "--from-literal=key=-", "--dry-run"],
+            cwd=sealed_repo(tmp_path / "repo"), env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
     assert client.stdin is not None
-    deadline = time.monotonic() + 10
-    while holders(client.stdin.fileno()) <= {client.pid} and time.monotonic() < deadline:
+    deadline = time.monotonic() + 30  # a busy machine (six test workers, LiteLLM proxies) is slow to fork
+    while holders(client.stdin.fileno()) <= {client.pid} and client.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     waiting = holders(client.stdin.fileno()) - {client.pid}
-    assert waiting, "no forked hks holds the caller's input"
+    assert waiting, f"no forked hks holds the caller's input (caller's status {client.poll()}): {errors.read_text()}"
     client.kill()
     client.wait()
     while holders(client.stdin.fileno()) and time.monotonic() < deadline + 10:
         time.sleep(0.05)
     assert not holders(client.stdin.fileno()), f"hks outlived its caller: {waiting}"
-
-
-def test_a_console_script_runs_forked_as_it_runs_fresh(tmp_path: Path) -> None:
-    """`hks` itself (the entry point a user runs), not `python -m compiler`: click names the program
-    after it in its usage lines."""
-    script = write(tmp_path, {"hks": f"#!{sys.executable}\nimport sys\nfrom compiler.cli import main\nsys.exit(main())\n"}) / "hks"
-    script.chmod(0o755)
-    command = hks_command(script)
-    results = []
-    for env in ({}, {FORKSERVER: ""}):
-        run = subprocess.run([*command, "no-such-command"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, capture_output=True)
-        results.append((run.returncode, run.stdout, run.stderr))
-    assert results[0] == results[1]
-    assert results[0][0] == 2 and b"Usage: hks [OPTIONS] COMMAND" in results[0][2], results[0]

@@ -217,7 +217,7 @@ MONITORING_DOCS = [
 HOSTILE_MEMBER = HOSTILE.filter(lambda s: not any(c in s for c in "\n\t"))
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(user=HOSTILE_MEMBER, group=HOSTILE_MEMBER, label=HOSTILE)
 def test_hostile_strings_cannot_change_document_structure(tmp_path: Path, user: str, group: str, label: str) -> None:
     import json
