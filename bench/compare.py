@@ -7,7 +7,8 @@ documents with PyYAML's C dumper). Every figure is the median of separate proces
 
 Targets: validate ≤ 0.8× check-jsonschema on the realistic organisation and ≤ 0.5× on 1,000
 workspaces; render of 1,000 workspaces ≤ 2 s or within 2× the floor; with --large, 10,000
-workspaces ≤ 20 s and ≤ 300 MB, time per workspace flat from 1,000.
+workspaces ≤ 20 s and ≤ 300 MB, and hks's user CPU per workspace flat from 1,000 (its wall time
+adds file creation, which this machine's disk makes vary two- to threefold).
 """
 
 from __future__ import annotations
@@ -147,17 +148,22 @@ def main() -> None:
                 print(line("validate 1,000 workspaces", timed(hks("validate", str(config)), options.runs)[0],
                            rival_seconds(config, options.runs), 0.5))  # fmt: skip
             runs = options.runs if count == 1000 else min(options.runs, 3)  # this disk varies 2-3x from one minute to the next
+            used = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
             seconds, peak = timed(hks("render", str(config), "-o", str(out)), runs, fresh=out)
+            cpu = (resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - used) / runs
             floor = statistics.median(floor_seconds(config, out, scratch) for _ in range(runs))
             flat = statistics.median(floor_seconds(config, out, scratch, "flat") for _ in range(runs))
             print(line(f"render {count:,} workspaces (hks / floor)", seconds, floor, 2.0))
             memory = f"peak {peak:.0f} MB" + (f" (target ≤ 300)  {'ok' if peak <= 300 else 'OVER'}" if count == 10000 else "")
             print(f"{'':44s} {memory}, {len(list(out.rglob('*.yaml'))):,} files; floor in one folder {flat:.3f} s")
-            per_workspace[count] = seconds / count
+            per_workspace[count] = (seconds / count, cpu / count)
             shutil.rmtree(out)
         if options.large:
-            growth = per_workspace[10000] / per_workspace[1000]
-            print(f"time per workspace, 10,000 relative to 1,000: {growth:.2f} (target ≤ 1.2, flat)  {'ok' if growth <= 1.2 else 'OVER'}")
+            # Flat is a property of hks's own work (its user CPU): the wall time adds file creation,
+            # which on this machine's disk varies two- to threefold from one minute to the next.
+            wall, growth = (per_workspace[10000][k] / per_workspace[1000][k] for k in (0, 1))
+            print(f"user CPU per workspace, 10,000 relative to 1,000: {growth:.2f} (target ≤ 1.2, flat)  {'ok' if growth <= 1.2 else 'OVER'}"
+                  f"; wall time {wall:.2f}")
 
 
 if __name__ == "__main__":
