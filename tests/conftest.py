@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.hksfork_client import SOCKET as FORKSERVER
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -63,7 +65,6 @@ def _fork_server() -> None:
         os.environ[FORKSERVER] = _start_fork_server()
 
 
-FORKSERVER = "HKS_TEST_FORKSERVER"
 
 
 def _start_fork_server() -> str:

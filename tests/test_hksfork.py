@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import stat
-import sys
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests import hksfork_client
-from tests.conftest import EXAMPLES, ROOT, hks_command, write
-
-FORKSERVER = "HKS_TEST_FORKSERVER"
+from tests.conftest import EXAMPLES, FORKSERVER, ROOT, hks_command, write
 
 
 def both(*args: str, cwd: Path = ROOT, stdin: str | None = None, env: dict[str, str] | None = None) -> list[tuple[int, bytes, bytes]]:
@@ -135,3 +132,17 @@ def test_killing_the_caller_kills_hks(tmp_path: Path) -> None:
     while holders(client.stdin.fileno()) and time.monotonic() < deadline + 10:
         time.sleep(0.05)
     assert not holders(client.stdin.fileno()), f"hks outlived its caller: {waiting}"
+
+
+def test_a_console_script_runs_forked_as_it_runs_fresh(tmp_path: Path) -> None:
+    """`hks` itself (the entry point a user runs), not `python -m compiler`: click names the program
+    after it in its usage lines."""
+    script = write(tmp_path, {"hks": f"#!{sys.executable}\nimport sys\nfrom compiler.cli import main\nsys.exit(main())\n"}) / "hks"
+    script.chmod(0o755)
+    command = hks_command(script)
+    results = []
+    for env in ({}, {FORKSERVER: ""}):
+        run = subprocess.run([*command, "no-such-command"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, capture_output=True)
+        results.append((run.returncode, run.stdout, run.stderr))
+    assert results[0] == results[1]
+    assert results[0][0] == 2 and b"Usage: hks [OPTIONS] COMMAND" in results[0][2], results[0]
