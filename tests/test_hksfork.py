@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import hksfork_client
-from tests.conftest import EXAMPLES, FORKSERVER, ROOT, hks_command, write
+from tests import hksfork_client, hksfork_server
+from tests.conftest import _WORKER_ENV, EXAMPLES, FORKSERVER, ROOT, hks_command, write
 
 
 def both(*args: str, cwd: Path = ROOT, stdin: str | None = None, env: dict[str, str] | None = None) -> list[tuple[int, bytes, bytes]]:
@@ -122,11 +122,18 @@ def test_killing_the_caller_kills_hks(tmp_path: Path) -> None:
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
         )  # fmt: skip
     assert client.stdin is not None
-    deadline = time.monotonic() + 30  # a busy machine (six test workers, LiteLLM proxies) is slow to fork
-    while holders(client.stdin.fileno()) <= {client.pid} and client.poll() is None and time.monotonic() < deadline:
+    deadline = time.monotonic() + 30  # a busy machine (five test workers, LiteLLM proxies) is slow to fork
+    seen: list[set[int]] = []
+    while not (seen and seen[-1] - {client.pid}) and client.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+        seen.append(holders(client.stdin.fileno()))
+    time.sleep(0.2)
     waiting = holders(client.stdin.fileno()) - {client.pid}
-    assert waiting, f"no forked hks holds the caller's input (caller's status {client.poll()}): {errors.read_text()}"
+    refused = hksfork_server.conflicts({**os.environ, "PYTHONPATH": str(ROOT)}, {**_WORKER_ENV, "PYTHONPATH": str(ROOT)})
+    assert waiting, (
+        f"no forked hks holds the caller's input (caller's status {client.poll()}, holders seen {seen[-3:]},"
+        f" names the server would refuse {refused}): {errors.read_text()}"
+    )
     client.kill()
     client.wait()
     while holders(client.stdin.fileno()) and time.monotonic() < deadline + 10:
