@@ -28,6 +28,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from compiler.providers import selfhosted
+from tests.e2e import launch
 from tests.e2e.gateway import chat, embed, free_port, get, render, running, scrape_token, workspace_token
 from tests.e2e.kubeapi import KubeAPI
 from tests.e2e.standin import StandIn
@@ -344,3 +345,25 @@ def test_under_a_mesh_the_request_waits_for_the_pool_as_it_does_for_a_refused_co
     if mesh == "linkerd":
         assert answered[0] >= FAILFAST, answered
     print(f"{mesh}: answered {scenario.waited:.1f} s after the request; the mesh answered at {answered}")
+
+
+BACK_OFF = """\
+import json, os
+import litellm.constants as constants
+import litellm.utils as utils
+utils.JITTER = 0  # its back-off without the random part, whose bound is printed beside
+sleeps = [utils.calculate_retry_after(remaining_retries=r, max_retries=12) for r in range(12, -1, -1)]
+names = [n for n in ("INITIAL_RETRY_DELAY", "MAX_RETRY_DELAY", "JITTER") if n in os.environ]
+print(json.dumps([sleeps, constants.MAX_RETRY_DELAY, constants.JITTER, names]))
+"""
+
+
+def test_the_back_off_is_litellms_own(litellm: Path, tmp_path: Path) -> None:
+    """selfhosted.retry_sleep, which the cold-start retries are counted by, against the release's own
+    calculate_retry_after (in the proxy's interpreter, forked from its zygote), and the bounds
+    against its constants, which the gateway's environment leaves at their defaults."""
+    code, stdout, stderr = launch.run(litellm, BACK_OFF, [], tmp_path)
+    assert code == 0, stderr[-2000:]
+    sleeps, cap, jitter, set_in_the_environment = json.loads(stdout.strip().splitlines()[-1])
+    assert sleeps == [selfhosted.retry_sleep(k) for k in range(13)]
+    assert (cap, jitter, set_in_the_environment) == (selfhosted.MAX_RETRY_DELAY, selfhosted.JITTER, [])

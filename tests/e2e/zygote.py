@@ -17,6 +17,7 @@ may instead run a script, as `python -c` would, in the imported interpreter: {"c
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import runpy
@@ -179,6 +180,7 @@ def main() -> None:
             send({"refused": refused})
         else:
             sys.stdout.flush()
+            gc.freeze()  # the import's objects: never scanned, nor copied, by a proxy's collections
             pid = os.fork()
             if pid == 0:
                 child(request, script)

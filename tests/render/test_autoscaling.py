@@ -201,26 +201,6 @@ def test_a_model_a_warm_pool_also_serves_is_not_held(tmp_path: Path) -> None:
     assert retry_policies(rendered(root)) == {}
 
 
-@pytest.mark.litellm
-def test_the_back_off_is_litellms_own(tmp_path: Path) -> None:
-    """selfhosted.retry_sleep against LiteLLM's calculate_retry_after in both releases, without
-    its jitter (JITTER=0); and the jitter bound is its constant."""
-    from tests.conftest import LITELLM_RELEASES
-
-    script = (
-        "import json, litellm.constants as c\n"
-        "from litellm.utils import calculate_retry_after as f\n"
-        "print(json.dumps([[f(remaining_retries=r, max_retries=12) for r in range(12, -1, -1)], c.MAX_RETRY_DELAY]))\n"
-    )
-    for release in LITELLM_RELEASES.values():
-        env = {"JITTER": "0", "LITELLM_LOCAL_MODEL_COST_MAP": "True", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-        result = subprocess.run([str(release.with_name("python")), "-c", script], check=False, capture_output=True, text=True, env=env, timeout=120)
-        assert result.returncode == 0, result.stderr
-        sleeps, cap = json.loads(result.stdout.strip().splitlines()[-1])
-        assert sleeps == [selfhosted.retry_sleep(k) for k in range(13)], release
-        assert cap == selfhosted.MAX_RETRY_DELAY
-
-
 def test_the_wake_figures_are_the_rendered_intervals() -> None:
     from compiler.render import monitoring
     from compiler.render.components import autoscaling
