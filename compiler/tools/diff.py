@@ -232,7 +232,16 @@ def _key(path: str, document: Any) -> Key | None:
 
 
 def _load(text: str) -> Any:
-    """One YAML document as plain values, or _UNPARSABLE (several documents count as such)."""
+    """One YAML document as plain values, or _UNPARSABLE (several documents count as such). Read
+    by libyaml where load/yamlfast.py reads it exactly as ruamel would (a quarter of the time),
+    else by ruamel."""
+    from compiler.load import yamlfast
+    from compiler.load.parse import MAX_DEPTH, MAX_NODES, MAX_STRING_CHARS
+
+    fast = yamlfast.read(text, MAX_DEPTH, MAX_NODES, MAX_STRING_CHARS)
+    if fast is not yamlfast.UNSURE:
+        return _plain(fast)
+
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 

@@ -87,28 +87,28 @@ def test_mutations_read_alike() -> None:
     assert checked > 1300 and fast > 200, (checked, fast)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a: yes\nb: no\nc: on\nd: off\n",  # strings in YAML 1.2
-        "a: 1\nb: -2\nc: +3\nd: 1.5\ne: 1e5\nf: -1.\ng: .inf\nh: -.Inf\ni: .nan\n",
-        "a: 0o17\nb: 0x1F\nc: 017\nd: 1_000\ne: .5\nf: 0b101\n",  # ruamel's own spellings
-        "a: 2026-12-31\nb: 2026-02-30\nc: 2026-12-31T10:00:00Z\nd: '2026-12-31'\n",
-        "a: ~\nb: null\nc:\nd: Null\ne: ''\n",
-        "a: !!str 12\nb: !!int '12'\nc: !custom x\n",
-        "a: &x {k: v}\nb: *x\nc: [*x, *x]\n<<: *x\n",
-        "a: 1\na: 2\n",
-        "? [a]\n: b\n",
-        "a:\n  - b: |\n      text\n    c: >-\n      folded\n",
-        "a: 'x' # comment\n# end\n",
-        "\ufeffa: 1\n",
-        "a: b\n---\nc: d\n",
-        "a: [1, 2\n",
-        "a:\n\t- b\n",
-        "a: \x07\n",
-        "1: one\ntrue: t\n2026-01-01: d\n1.5: f\n~: n\n",
-    ],
-)
+EDGE_CASES = [
+    "a: yes\nb: no\nc: on\nd: off\n",  # strings in YAML 1.2
+    "a: 1\nb: -2\nc: +3\nd: 1.5\ne: 1e5\nf: -1.\ng: .inf\nh: -.Inf\ni: .nan\n",
+    "a: 0o17\nb: 0x1F\nc: 017\nd: 1_000\ne: .5\nf: 0b101\n",  # ruamel's own spellings
+    "a: 2026-12-31\nb: 2026-02-30\nc: 2026-12-31T10:00:00Z\nd: '2026-12-31'\n",
+    "a: ~\nb: null\nc:\nd: Null\ne: ''\n",
+    "a: !!str 12\nb: !!int '12'\nc: !custom x\n",
+    "a: &x {k: v}\nb: *x\nc: [*x, *x]\n<<: *x\n",
+    "a: 1\na: 2\n",
+    "? [a]\n: b\n",
+    "a:\n  - b: |\n      text\n    c: >-\n      folded\n",
+    "a: 'x' # comment\n# end\n",
+    "\ufeffa: 1\n",
+    "a: b\n---\nc: d\n",
+    "a: [1, 2\n",
+    "a:\n\t- b\n",
+    "a: \x07\n",
+    "1: one\ntrue: t\n2026-01-01: d\n1.5: f\n~: n\n",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
 def test_edge_cases_read_alike(text: str) -> None:
     assert_same(text.encode())
 
