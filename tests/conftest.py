@@ -192,15 +192,21 @@ def tool_missing(marker: str) -> bool:
 # `--no-loadscope-reorder` keeps the order): each LiteLLM release's e2e tests as two units, so that the
 # release is imported twice per run, not once per worker (about 5 s of CPU: tests/e2e/zygote.py); then
 # the files that take longest, so that none is left running alone at the end; then every other file.
-LONGEST_FIRST = (
-    "tests/test_precommit.py",  # pre-commit installs hks twice with pip
-    "tests/tools/test_diff.py",
-    "tests/test_first_hour.py",
-    "tests/render/test_security.py",  # checkov
-    "tests/test_hostile_input.py",
+LONGEST_FIRST = (  # by CPU seconds in one process (pytest -n 0)
+    "tests/test_precommit.py",  # 19: pre-commit installs hks with pip
+    "tests/render/test_security.py",  # 18: checkov
+    "tests/render/test_render.py",  # 10
+    "tests/tools/test_diff.py",  # 10
+    "tests/test_hostile_input.py",  # 9
+    "tests/test_hostile_fs.py",  # 7
+    "tests/tools/test_init.py",  # 7
+    "tests/load/test_yamlfast.py",  # 6
+    "tests/checks/test_catalogue.py",  # 6
+    "tests/test_argocd_plugin.py",  # 5
+    "tests/test_first_hour.py",  # 5
+    "tests/test_fuzz.py",  # 4
+    "tests/render/test_objectsize.py",  # 4
     "tests/e2e/test_zygote.py",
-    "tests/render/test_render.py",
-    "tests/test_fuzz.py",
 )
 # The litellm fixture's parameter (tests/e2e/conftest.py), as it shows in a test's id: `[pinned]`, `[oldest-istio]`.
 RELEASE_IN_ID = re.compile(r"\[(?:[^\]]*-)?(" + "|".join(map(re.escape, sorted(LITELLM_RELEASES))) + r")(?:-[^\]]*)?\]$")
