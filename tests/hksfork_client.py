@@ -14,14 +14,20 @@ import socket
 import sys
 
 SOCKET = "HKS_TEST_FORKSERVER"
+# Set to 1: no fresh start when the server cannot fork hks; the reason on stderr and exit 70
+# (tests/test_hksfork.py, where a fresh start would hide what it tests).
+FORK_OR_FAIL = "HKS_TEST_FORK_OR_FAIL"
+why_not = ""  # why forked() returned None
 
 
 def forked(argv: list[str], script: str | None = None) -> int | None:
-    """hks's wait status from the fork server; None if there is none or it refused."""
+    """hks's wait status from the fork server; None if there is none or it refused (why_not)."""
+    global why_not
     path = os.environ.get(SOCKET)
     if not path:
+        why_not = "no fork server"
         return None
-    env = {name: value for name, value in os.environ.items() if name != SOCKET}
+    env = {name: value for name, value in os.environ.items() if name not in (SOCKET, FORK_OR_FAIL)}
     umask = os.umask(0)
     os.umask(umask)
     request = {"argv": argv, "script": script, "cwd": os.getcwd(), "env": env, "umask": umask}
@@ -30,9 +36,11 @@ def forked(argv: list[str], script: str | None = None) -> int | None:
             conn.connect(path)
             socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
             answer = json.loads(conn.recv(1 << 16) or b"{}")
-    except OSError:
+    except OSError as error:
+        why_not = f"the fork server at {path}: {error!r}"
         return None
     status = answer.get("status")
+    why_not = f"the fork server answered {answer}"
     return status if isinstance(status, int) else None
 
 
@@ -41,8 +49,11 @@ def main() -> None:
     if argv[:1] == ["--script"]:
         script, argv = argv[1], argv[2:]
     status = forked(argv, script)
+    if status is None and os.environ.get(FORK_OR_FAIL) == "1":
+        print(f"hksfork_client: not forked: {why_not}", file=sys.stderr)
+        os._exit(70)
     if status is None:
-        env = {name: value for name, value in os.environ.items() if name != SOCKET}
+        env = {name: value for name, value in os.environ.items() if name not in (SOCKET, FORK_OR_FAIL)}
         command = [script] if script else [sys.executable, "-m", "compiler"]
         os.execve(command[0], [*command, *argv], env)
     if os.WIFSIGNALED(status):

@@ -30,7 +30,6 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Mapping
 from typing import Any
 
 # Read by the interpreter once, at its start: a fork cannot take another value of these.
@@ -65,10 +64,9 @@ def imported_names(path: str | None) -> set[str]:
     return names
 
 
-def conflicts(env: Mapping[str, str], server: Mapping[str, str] = os.environ) -> list[str]:
-    """The names read at the start whose value in ENV is not the server's."""
-    names = set(env) | set(server)
-    return sorted(n for n in names if n.startswith(AT_START) and env.get(n) != server.get(n))
+def conflicts(env: dict[str, str]) -> list[str]:
+    names = set(env) | set(os.environ)
+    return sorted(n for n in names if n.startswith(AT_START) and env.get(n) != os.environ.get(n))
 
 
 def run_hks(request: dict[str, Any], fds: list[int]) -> None:
