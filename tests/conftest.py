@@ -22,12 +22,21 @@ EXAMPLES = ROOT / "examples"
 # The tests write tens of thousands of small files (configs, rendered folders, Git repositories,
 # virtualenvs): on a disk each costs about twice the CPU it costs in memory. Unless TMPDIR says
 # where they go, they go to /dev/shm where that is memory with room to spare (a container's is
-# often 64 MB); pyproject keeps only the folders of failed tests.
+# often 64 MB) and programs may run from it (virtualenvs, Git hooks); pyproject keeps only the
+# folders of failed tests.
 MEMORY = Path("/dev/shm")
-if "TMPDIR" not in os.environ and MEMORY.is_dir() and os.access(MEMORY, os.W_OK | os.X_OK):
-    if os.statvfs(MEMORY).f_bavail * os.statvfs(MEMORY).f_frsize >= 4 << 30:
-        os.environ["TMPDIR"] = str(MEMORY)  # pytest's tmp_path too, and every process the tests start
-        tempfile.tempdir = None  # tempfile looks again
+
+
+def _memory_fits() -> bool:
+    if not (MEMORY.is_dir() and os.access(MEMORY, os.W_OK | os.X_OK)):
+        return False
+    fs = os.statvfs(MEMORY)
+    return fs.f_bavail * fs.f_frsize >= 4 << 30 and not fs.f_flag & os.ST_NOEXEC
+
+
+if "TMPDIR" not in os.environ and _memory_fits():
+    os.environ["TMPDIR"] = str(MEMORY)  # pytest's tmp_path too, and every process the tests start
+    tempfile.tempdir = None  # tempfile looks again
 
 
 @pytest.fixture(autouse=True)
