@@ -3,6 +3,8 @@ checked field by field, and the graph of allowed network flows against the inten
 
 from __future__ import annotations
 
+import copy
+import functools
 import ipaddress
 import json
 import re
@@ -113,6 +115,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def documents(out: Path) -> list[dict[str, Any]]:
+    """The documents of a rendered folder, each caller's own copy: a folder is read once (up to
+    nine tests read each of the module's), as no test changes a folder once it is rendered."""
+    return copy.deepcopy(_read_documents(out))
+
+
+@functools.cache
+def _read_documents(out: Path) -> list[dict[str, Any]]:
     paths = sorted(p for p in out.rglob("*.yaml") if p.name != "kustomization.yaml")
     return [YAML(typ="safe").load(p.read_text()) for p in paths]
 
