@@ -22,8 +22,8 @@ EXAMPLES = ROOT / "examples"
 # The tests write tens of thousands of small files (configs, rendered folders, Git repositories,
 # virtualenvs): on a disk each costs about twice the CPU it costs in memory. Unless TMPDIR says
 # where they go, they go to /dev/shm where that is memory with room to spare (a container's is
-# often 64 MB) and programs may run from it (virtualenvs, Git hooks); pyproject keeps only the
-# folders of failed tests.
+# often 64 MB) and programs may run from it (virtualenvs, Git hooks); pyproject keeps the folders
+# of the last run that failed, and a passed run's none.
 MEMORY = Path("/dev/shm")
 
 

@@ -1,4 +1,4 @@
-"""The fast path of repo.py: libyaml's C composer (PyYAML's CSafeLoader), whose nodes carry their
+"""The fast path of repo.py (and of `hks diff`'s reading of rendered files): libyaml's C composer (PyYAML's CSafeLoader), whose nodes carry their
 line and column, turned into dicts and lists that answer `lc` as ruamel's round-trip tree does.
 
 It takes only what it can read exactly as the ruamel path would: plain YAML with the scalars of
@@ -28,6 +28,11 @@ _NOT_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\u
 _NOT_PRINTABLE_ASCII = re.compile("[^\x09\x0a\x0d\x20-\x7e]")
 # libyaml composes recursively in C: more than this many flow brackets could nest past its stack.
 _MAX_FLOW_BRACKETS = 10_000
+# Where libyaml and ruamel read the same text differently: a directive (`%YAML 1.1` makes ruamel
+# read YAML 1.1), an anchor or alias whose name holds a character ruamel ends it at (`&x:`), and
+# a block scalar's header followed by `#` with no space. A plain scalar that only looks like one
+# of these (`a & b`) costs the ruamel way, nothing else.
+_READ_APART = re.compile(r"^%|(?<![^\s\[\]{},])[&*](?![A-Za-z0-9_-]+(?![^\s\[\]{},]))|[|>][0-9+-]*#", re.MULTILINE)
 
 _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -106,7 +111,7 @@ def _single_node(text: str) -> Any:
 
     loader_class = _loader_class()
     # A tab: libyaml allows it in places where ruamel refuses it (YAML-003).
-    if loader_class is None or "\t" in text or _not_printable(text) or _too_many_brackets(text):
+    if loader_class is None or "\t" in text or _not_printable(text) or _too_many_brackets(text) or _READ_APART.search(text):
         return UNSURE
     loader = loader_class(text)
     try:
@@ -298,6 +303,8 @@ def _loader_class() -> Any:
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             if kind is yaml.ScalarNode and implicit[0]:
                 return _PLAIN
+            if not (implicit[1] if kind is yaml.ScalarNode else implicit):
+                return "!"  # the non-specific tag `!`, which ruamel reads otherwise: UNSURE
             return str(yaml.resolver.BaseResolver.resolve(self, kind, value, implicit))  # type: ignore[no-untyped-call]
 
     return Loader

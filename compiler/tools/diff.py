@@ -249,6 +249,8 @@ def _load(text: str) -> Any:
         return _plain(YAML(typ="safe", pure=True).load(text))
     except (YAMLError, ValueError, RecursionError):  # ValueError: a date such as 2024-13-45
         return _UNPARSABLE
+    except Exception:  # ruamel's own failures on hostile input (`%YAML 1.3`): not YAML to compare
+        return _UNPARSABLE
 
 
 def _plain(value: Any) -> Any:

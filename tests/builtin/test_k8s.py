@@ -90,7 +90,7 @@ def test_a_pod_template_kind_is_never_compiled() -> None:
     """Compiling a Deployment's schema took 0.7 s and about 300 MB: jsonschema checks these few."""
     deployment = next(
         doc for path in sorted(ROOT.glob("examples/acme/rendered/**/deployment-*.yaml"))
-        for doc in yaml.load_all(path.read_text("utf-8"), Loader=yaml.CSafeLoader)  # libyaml: every worker collects this if doc
+        for doc in yaml.load_all(path.read_text("utf-8"), Loader=yaml.CSafeLoader) if doc
     )
     k8s._compiled.cache_clear()
     for _ in range(k8s.COMPILE_AFTER + 5):

@@ -105,6 +105,16 @@ EDGE_CASES = [
     "a:\n\t- b\n",
     "a: \x07\n",
     "1: one\ntrue: t\n2026-01-01: d\n1.5: f\n~: n\n",
+    "%YAML 1.1\n---\na: yes\nb: 1:20\n",  # a directive: ruamel reads YAML 1.1 (or refuses)
+    "%YAML 1.3\n---\na: 1\n",
+    "k: !\n",  # the non-specific tag
+    "k: ! x\nl: ! [1]\nm: ! {a: 1}\n",
+    "&x: v\n",  # anchor names ruamel ends before libyaml does
+    "k: &a0:x\n",
+    "k: *a?\n",
+    "k: |#c\n",  # a block header with a comment and no space
+    "k: >4#_\n",
+    "k: a & b\nl: '*'\nm: &ok [*ok2]\n",  # only look like them
 ]
 
 
