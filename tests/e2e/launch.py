@@ -151,10 +151,13 @@ def run(litellm: Path, code: str, argv: list[str], folder: Path) -> tuple[int, s
     """Runs `python -c CODE ARGV` in the release's Python: forked from its zygote when a proxy of
     the release has been started (the script then sees the zygote's import and environment, a
     proxy's, instead of importing LiteLLM again: seconds of CPU), else as a fresh process with the
-    test's environment. Returns the exit code, the standard output and the standard error."""
+    minimal environment of its own (LiteLLM's cost map the one it ships: no download). Returns the exit
+    code, the standard output and the standard error."""
     zygote = pooled(litellm)
     if zygote is None or os.environ.get("HKS_E2E_FRESH") == "1":
-        result = subprocess.run([str(litellm.with_name("python")), "-c", code, *argv], capture_output=True, text=True, cwd=folder, check=False)
+        env = {"PATH": os.environ["PATH"], "HOME": str(folder), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        python = str(litellm.with_name("python"))
+        result = subprocess.run([python, "-c", code, *argv], capture_output=True, text=True, cwd=folder, env=env, check=False)
         return result.returncode, result.stdout, result.stderr
     out, log, status = folder / "run.out", folder / "run.log", folder / "run.exit"
     request = {"code": code, "argv": argv, "cwd": str(folder), "env": zygote.env, "log": str(log), "out": str(out), "exit": str(status)}
