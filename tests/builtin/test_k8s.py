@@ -16,11 +16,12 @@ from compiler.builtin import kubeschemas as k8s
 from tests.conftest import ROOT
 
 VERSION = "1.35"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it: every worker collects this
 DOCUMENTS = [
     doc
     for path in sorted(ROOT.glob("examples/*/rendered/**/*.yaml"))
     if path.name != "kustomization.yaml"
-    for doc in yaml.load_all(path.read_text("utf-8"), Loader=yaml.CSafeLoader)  # libyaml: every worker collects this
+    for doc in yaml.load_all(path.read_text("utf-8"), Loader=LOADER)
     if doc and doc["kind"] not in k8s.POD_TEMPLATE_KINDS  # never compiled: jsonschema checks them
 ]
 WRONG = [None, 7, -1, 2**40, 1.5, True, "", "x", "-bad name-", [], ["x"], {}, {"unknown": 1}]
@@ -90,7 +91,7 @@ def test_a_pod_template_kind_is_never_compiled() -> None:
     """Compiling a Deployment's schema took 0.7 s and about 300 MB: jsonschema checks these few."""
     deployment = next(
         doc for path in sorted(ROOT.glob("examples/acme/rendered/**/deployment-*.yaml"))
-        for doc in yaml.load_all(path.read_text("utf-8"), Loader=yaml.CSafeLoader) if doc
+        for doc in yaml.load_all(path.read_text("utf-8"), Loader=LOADER) if doc
     )
     k8s._compiled.cache_clear()
     for _ in range(k8s.COMPILE_AFTER + 5):

@@ -180,7 +180,7 @@ def main() -> None:
             send({"refused": refused})
         else:
             sys.stdout.flush()
-            gc.freeze()  # the import's objects: never scanned, nor copied, by a proxy's collections
+            gc.freeze()  # the import's objects: never scanned by a proxy's collections, which would copy their pages
             pid = os.fork()
             if pid == 0:
                 child(request, script)
