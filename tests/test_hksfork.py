@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,10 @@ def holders(pipe: int) -> set[int]:
     return found
 
 
-def test_killing_the_caller_kills_hks(tmp_path: Path) -> None:
+def caller_of_a_waiting_hks(tmp_path: Path) -> tuple[subprocess.Popen[bytes], set[int]]:
+    """A client whose forked hks waits on the client's input: the client, and the processes other
+    than it that hold that input. The client may not start hks fresh (it exits 70 saying why)."""
+    tmp_path.mkdir()
     errors = tmp_path / "stderr"
     # `secret create` waits for its value on standard input; nothing is ever written there.
     with errors.open("w") as stderr:
@@ -129,10 +133,28 @@ def test_killing_the_caller_kills_hks(tmp_path: Path) -> None:
         seen.append(holders(client.stdin.fileno()))
     time.sleep(0.2)
     waiting = holders(client.stdin.fileno()) - {client.pid}
-    assert waiting, f"no forked hks holds the caller's input (caller's status {client.poll()}, holders seen {seen[-3:]}): {errors.read_text()}"
+    if not waiting:
+        client.kill()
+        client.wait()
+        raise AssertionError(f"no forked hks holds the caller's input (caller's status {client.returncode}, holders seen {seen[-3:]}): {errors.read_text()}")
+    return client, waiting
+
+
+def test_killing_the_caller_kills_hks(tmp_path: Path) -> None:
+    try:
+        client, waiting = caller_of_a_waiting_hks(tmp_path / "first")
+    except AssertionError as failed:
+        if "status 70," not in str(failed):  # not "the server did not fork it": a failure
+            raise
+        # Seen twice in hundreds of full runs, never alone: the server refused or could not be
+        # reached once. Said in the run's warnings, and tried again.
+        warnings.warn(f"the fork server did not fork hks, tried again: {failed}", stacklevel=1)
+        client, waiting = caller_of_a_waiting_hks(tmp_path / "again")
+    assert client.stdin is not None
     client.kill()
     client.wait()
-    while holders(client.stdin.fileno()) and time.monotonic() < deadline + 10:
+    deadline = time.monotonic() + 10
+    while holders(client.stdin.fileno()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not holders(client.stdin.fileno()), f"hks outlived its caller: {waiting}"
 
