@@ -177,7 +177,7 @@ def test_the_other_replica_refuses_once_the_budget_is_crossed(replicas: Replicas
     assert passed <= 1 and delay < 1.0, (passed, delay)
     assert status[0] == 429 and "budget" in str(status[1]), status
     assert chat(replicas.a, "budgeted")[0] == 429
-    assert len(standin.take()) == WITHIN_BUDGET
+    assert len(standin.take()) == WITHIN_BUDGET + passed  # the one in the gap reached the provider
 
 
 def test_a_burst_spends_what_was_in_flight_then_both_refuse(replicas: Replicas) -> None:
