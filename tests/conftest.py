@@ -84,8 +84,6 @@ def _fork_server() -> None:
         os.environ[FORKSERVER] = _start_fork_server()
 
 
-
-
 def _start_fork_server() -> str:
     folder = tempfile.mkdtemp(prefix="hksfork-")
     path = os.path.join(folder, "socket")

@@ -27,10 +27,9 @@ def forked(argv: list[str], script: str | None = None) -> int | None:
     if not path:
         why_not = "no fork server"
         return None
-    env = {name: value for name, value in os.environ.items() if name not in (SOCKET, FORK_OR_FAIL)}
     umask = os.umask(0)
     os.umask(umask)
-    request = {"argv": argv, "script": script, "cwd": os.getcwd(), "env": env, "umask": umask}
+    request = {"argv": argv, "script": script, "cwd": os.getcwd(), "env": hks_environment(), "umask": umask}
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
             conn.connect(path)
@@ -40,8 +39,15 @@ def forked(argv: list[str], script: str | None = None) -> int | None:
         why_not = f"the fork server at {path}: {error!r}"
         return None
     status = answer.get("status")
-    why_not = f"the fork server answered {answer}"
-    return status if isinstance(status, int) else None
+    if not isinstance(status, int):
+        why_not = f"the fork server answered {answer}"
+        return None
+    return status
+
+
+def hks_environment() -> dict[str, str]:
+    """This process's environment without the client's own variables."""
+    return {name: value for name, value in os.environ.items() if name not in (SOCKET, FORK_OR_FAIL)}
 
 
 def main() -> None:
@@ -53,9 +59,8 @@ def main() -> None:
         print(f"hksfork_client: not forked: {why_not}", file=sys.stderr)
         os._exit(70)
     if status is None:
-        env = {name: value for name, value in os.environ.items() if name not in (SOCKET, FORK_OR_FAIL)}
         command = [script] if script else [sys.executable, "-m", "compiler"]
-        os.execve(command[0], [*command, *argv], env)
+        os.execve(command[0], [*command, *argv], hks_environment())
     if os.WIFSIGNALED(status):
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))

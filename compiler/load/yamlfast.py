@@ -1,5 +1,6 @@
-"""The fast path of repo.py (and of `hks diff`'s reading of rendered files): libyaml's C composer (PyYAML's CSafeLoader), whose nodes carry their
-line and column, turned into dicts and lists that answer `lc` as ruamel's round-trip tree does.
+"""The fast path of repo.py (and of `hks diff`'s reading of rendered files): libyaml's C composer
+(PyYAML's CSafeLoader), whose nodes carry their line and column, turned into dicts and lists that
+answer `lc` as ruamel's round-trip tree does.
 
 It takes only what it can read exactly as the ruamel path would: plain YAML with the scalars of
 the YAML 1.2 core schema in their common spellings, dates, anchors and aliases. Anything else (a

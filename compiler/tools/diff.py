@@ -239,17 +239,17 @@ def _load(text: str) -> Any:
     from compiler.load.parse import MAX_DEPTH, MAX_NODES, MAX_STRING_CHARS
 
     fast = yamlfast.read(text, MAX_DEPTH, MAX_NODES, MAX_STRING_CHARS)
-    if fast is not yamlfast.UNSURE:
-        return _plain(fast)
+    return _load_by_ruamel(text) if fast is yamlfast.UNSURE else _plain(fast)
 
+
+def _load_by_ruamel(text: str) -> Any:
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
 
     try:
         return _plain(YAML(typ="safe", pure=True).load(text))
-    except (YAMLError, ValueError, RecursionError):  # ValueError: a date such as 2024-13-45
-        return _UNPARSABLE
-    except Exception:  # ruamel's own failures on hostile input (`%YAML 1.3`): not YAML to compare
+    # YAMLError, ValueError (a date such as 2024-13-45), RecursionError, and ruamel's own
+    # failures on hostile input (an AssertionError for `%YAML 1.3`): nothing to compare
+    except Exception:
         return _UNPARSABLE
 
 

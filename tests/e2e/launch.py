@@ -150,9 +150,9 @@ def start(litellm: Path, argv: list[str], cwd: Path, env: dict[str, str], log: P
 def run(litellm: Path, code: str, argv: list[str], folder: Path) -> tuple[int, str, str]:
     """Runs `python -c CODE ARGV` in the release's Python: forked from its zygote when a proxy of
     the release has been started (the script then sees the zygote's import and environment, a
-    proxy's, instead of importing LiteLLM again: seconds of CPU), else as a fresh process with the
-    minimal environment of its own (LiteLLM's cost map the one it ships: no download). Returns the exit
-    code, the standard output and the standard error."""
+    proxy's, instead of importing LiteLLM again: seconds of CPU), else as a fresh process with a
+    minimal environment (LiteLLM's cost map the one it ships: no download). Returns the exit code,
+    the standard output and the standard error."""
     zygote = pooled(litellm)
     if zygote is None or os.environ.get("HKS_E2E_FRESH") == "1":
         env = {"PATH": os.environ["PATH"], "HOME": str(folder), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -412,17 +411,6 @@ def test_a_symbolic_link_out_of_the_repository_is_not_followed(tmp_path: Path) -
     assert "from-outside" not in result.stdout and "Traceback" not in result.stderr
 
 
-def _read_by_ruamel(text: str) -> Any:
-    """How diff._load read every document before it took libyaml's way where it can."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        return diff._plain(YAML(typ="safe", pure=True).load(text))
-    except (YAMLError, ValueError, RecursionError, AssertionError):  # AssertionError: `%YAML 1.3`
-        return diff._UNPARSABLE
-
-
 def test_documents_are_read_as_ruamel_reads_them_and_mostly_the_fast_way() -> None:
     from compiler.load import yamlfast
     from compiler.load.parse import MAX_DEPTH, MAX_NODES, MAX_STRING_CHARS
@@ -431,6 +419,6 @@ def test_documents_are_read_as_ruamel_reads_them_and_mostly_the_fast_way() -> No
     rendered = [p.read_text("utf-8") for p in sorted(ROOT.glob("examples/*/rendered/**/*.yaml"))]
     stale = [content for _, content in STALE.values() if isinstance(content, str)]
     for text in [*rendered, *EDGE_CASES, *stale]:
-        assert repr(diff._load(text)) == repr(_read_by_ruamel(text)), text  # repr: NaN, 1 and 1.0, dates
+        assert repr(diff._load(text)) == repr(diff._load_by_ruamel(text)), text  # repr: NaN, 1 and 1.0, dates
     fast = sum(yamlfast.read(text, MAX_DEPTH, MAX_NODES, MAX_STRING_CHARS) is not yamlfast.UNSURE for text in rendered)
     assert fast > 0.9 * len(rendered), (fast, len(rendered))
